@@ -1,0 +1,41 @@
+# A thin front door. CMake is the build; these targets install what is
+# missing, configure and run. See README.md.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build test test-gcc test-asan fuzz clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh build
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_C_COMPILER=gcc
+	cmake --build $(BUILD) -j $(JOBS)
+
+# make test: gcc build + every test, then clang + ASan/UBSan build + every test.
+test:
+	@bash scripts/install-deps.sh test
+	$(MAKE) --no-print-directory test-gcc test-asan
+
+test-gcc:
+	cmake -S . -B $(BUILD) -DCMAKE_C_COMPILER=gcc
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_C_COMPILER=clang -DAFZ_SANITIZE=ON \
+	      -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	      ctest --output-on-failure -j $(JOBS)
+
+fuzz: deps
+	@echo "make fuzz: the libFuzzer targets arrive with the fuzzing issue (#6)."
+	@echo "Until then, 'make test' runs the in-process harness under ASan/UBSan."
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,41 @@
+/* acmefuzz.c - main: dispatches to the subcommands in afz_cli.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "afz_cli.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: acmefuzz COMMAND [OPTIONS]\n"
+          "\n"
+          "commands:\n"
+          "  run     run a built-in client in-process against the ACME server model\n"
+          "  client  obtain a real certificate from a real ACME server (reference client)\n"
+          "  list    list built-in clients (list clients)\n"
+          "  help    show this text\n"
+          "\n"
+          "'acmefuzz COMMAND --help' describes each command.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0)
+        return afz_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "client") == 0)
+        return afz_cmd_client(argc - 1, argv + 1);
+    if (strcmp(cmd, "list") == 0)
+        return afz_cmd_list(argc - 1, argv + 1);
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "acmefuzz: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,12 @@
+/* afz_cli.h - the acmefuzz command line: one function per subcommand.
+ * Each takes the arguments after the subcommand name (argv[0] is the
+ * subcommand) and returns the process exit code: 0 success, 1 the run
+ * found a failure or a violation, 2 a usage or input error. */
+#ifndef AFZ_CLI_H
+#define AFZ_CLI_H
+
+int afz_cmd_run(int argc, char **argv);
+int afz_cmd_client(int argc, char **argv);
+int afz_cmd_list(int argc, char **argv);
+
+#endif

@@ -1,0 +1,220 @@
+/* cmd_run.c - `acmefuzz run`: one in-process issuance with a built-in
+ * client, printing the numbered exchange log and the outcome (or, with
+ * --json, the whole history as JSON). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "afz_cli.h"
+#include "afz_clients.h"
+#include "afz_prng.h"
+#include "afz_run.h"
+
+#define MAX_DOMAINS 16
+
+static void run_usage(FILE *f)
+{
+    fputs("usage: acmefuzz run [--client NAME] [--domain NAME]... [--seed N] [--async]\n"
+          "                    [--finalize-polls N] [--authz-polls N] [--retry-after S]\n"
+          "                    [--account-key-alg ES256|ES384|RS256|EdDSA] [--json] [-v]\n"
+          "\n"
+          "Runs one issuance in-process on a virtual clock and prints the exchange log.\n"
+          "  --client NAME        built-in client (default: reference; see 'acmefuzz list clients')\n"
+          "  --domain NAME        identifier to order (repeatable; default example.com)\n"
+          "  --seed N             run seed (default 1): same seed, same history\n"
+          "  --async              finalize answers \"processing\"; the order turns valid later\n"
+          "  --finalize-polls N   async: order polls before \"valid\" (default 1)\n"
+          "  --authz-polls N      authorization polls after the challenge before \"valid\"\n"
+          "  --retry-after S      Retry-After seconds on processing orders and pending authzs\n"
+          "  --json               print the history as JSON instead of the log\n"
+          "  -v, --verbose        show decoded JWS payloads and response bodies\n"
+          "exit status: 0 certificate obtained, 1 client failed, 2 usage error\n",
+          f);
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    if (!s || !*s || *s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int afz_cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"client", required_argument, NULL, 'c'},
+        {"domain", required_argument, NULL, 'd'},
+        {"seed", required_argument, NULL, 's'},
+        {"async", no_argument, NULL, 'a'},
+        {"finalize-polls", required_argument, NULL, 'F'},
+        {"authz-polls", required_argument, NULL, 'A'},
+        {"retry-after", required_argument, NULL, 'R'},
+        {"account-key-alg", required_argument, NULL, 'k'},
+        {"json", no_argument, NULL, 'j'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *client_name = "reference";
+    const char *domains[MAX_DOMAINS];
+    size_t n_domains = 0;
+    int json = 0, verbose = 0;
+    afz_jws_alg alg = AFZ_ALG_ES256;
+    afz_run_config cfg;
+    afz_run_config_default(&cfg);
+    cfg.server.finalize_polls = 1;
+    uint64_t v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            client_name = optarg;
+            break;
+        case 'd':
+            if (n_domains == MAX_DOMAINS) {
+                fprintf(stderr, "acmefuzz run: at most %d --domain\n", MAX_DOMAINS);
+                return 2;
+            }
+            domains[n_domains++] = optarg;
+            break;
+        case 's':
+            if (parse_u64(optarg, UINT64_MAX, &v)) {
+                fprintf(stderr, "acmefuzz run: --seed wants a non-negative integer, got '%s'\n", optarg);
+                return 2;
+            }
+            cfg.seed = v;
+            break;
+        case 'a':
+            cfg.server.async_finalize = 1;
+            break;
+        case 'F':
+            if (parse_u64(optarg, 1000, &v)) {
+                fprintf(stderr, "acmefuzz run: --finalize-polls wants 0..1000, got '%s'\n", optarg);
+                return 2;
+            }
+            cfg.server.finalize_polls = (uint32_t)v;
+            break;
+        case 'A':
+            if (parse_u64(optarg, 1000, &v)) {
+                fprintf(stderr, "acmefuzz run: --authz-polls wants 0..1000, got '%s'\n", optarg);
+                return 2;
+            }
+            cfg.server.authz_pending_polls = (uint32_t)v;
+            break;
+        case 'R':
+            if (parse_u64(optarg, 86400, &v)) {
+                fprintf(stderr, "acmefuzz run: --retry-after wants 0..86400 seconds, got '%s'\n", optarg);
+                return 2;
+            }
+            cfg.server.order_retry_after_s = (int64_t)v;
+            cfg.server.authz_retry_after_s = (int64_t)v;
+            break;
+        case 'k':
+            alg = afz_jws_alg_from_name(optarg);
+            if (alg == AFZ_ALG_NONE) {
+                fprintf(stderr, "acmefuzz run: unknown --account-key-alg '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        case 'h':
+            run_usage(stdout);
+            return 0;
+        default:
+            run_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "acmefuzz run: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    const afz_client *client = afz_client_find(client_name);
+    if (!client) {
+        fprintf(stderr, "acmefuzz run: no client named '%s' (try 'acmefuzz list clients')\n",
+                client_name);
+        return 2;
+    }
+    if (n_domains) {
+        cfg.identifiers = domains;
+        cfg.n_identifiers = n_domains;
+    }
+
+    afz_detrand_install();
+    int exit_code = 2;
+    afz_world world;
+    afz_run_result res;
+    afz_run_result_init(&res);
+    afz_buf out;
+    afz_buf_init(&out, 0);
+    if (afz_world_init(&world, alg) != AFZ_OK) {
+        fprintf(stderr, "acmefuzz run: could not create the CA and keys\n");
+        goto done;
+    }
+    afz_rc rc = afz_run(&world, client, &cfg, &res);
+    if (rc != AFZ_OK) {
+        fprintf(stderr, "acmefuzz run: %s\n", afz_rc_str(rc));
+        goto done_world;
+    }
+    if (json) {
+        rc = afz_history_to_json(&res.history, &out);
+    } else {
+        afz_buf_printf(&out, "acmefuzz run: client %s, seed %" PRIu64 ", %s finalize\n\n",
+                       client->name, cfg.seed, cfg.server.async_finalize ? "asynchronous" : "synchronous");
+        rc = afz_history_print_log(&res.history, verbose, &out);
+        if (res.client_rc == AFZ_OK) {
+            size_t certs = 0;
+            for (const char *p = res.cert_pem; (p = strstr(p, "-----BEGIN CERTIFICATE-----")); p++)
+                certs++;
+            afz_buf_printf(&out, "\noutcome: certificate obtained (%zu certificate%s in chain), "
+                           "%zu requests, %.3f s virtual\n",
+                           certs, certs == 1 ? "" : "s", res.n_requests, (double)res.virtual_ms / 1000.0);
+        } else {
+            afz_buf_printf(&out, "\noutcome: FAILED: %s (%zu requests, %.3f s virtual)\n", res.reason,
+                           res.n_requests, (double)res.virtual_ms / 1000.0);
+        }
+    }
+    if (rc != AFZ_OK) {
+        fprintf(stderr, "acmefuzz run: %s\n", afz_rc_str(rc));
+        goto done_world;
+    }
+    fwrite(out.data, 1, out.len, stdout);
+    exit_code = res.client_rc == AFZ_OK ? 0 : 1;
+done_world:
+    afz_world_cleanup(&world);
+done:
+    afz_buf_cleanup(&out);
+    afz_run_result_cleanup(&res);
+    return exit_code;
+}
+
+int afz_cmd_list(int argc, char **argv)
+{
+    const char *what = argc > 1 ? argv[1] : "clients";
+    if (strcmp(what, "clients") == 0) {
+        printf("%-24s %-24s %s\n", "CLIENT", "EXPECTED VIOLATION", "DESCRIPTION");
+        for (size_t i = 0; i < afz_clients_count(); i++) {
+            const afz_client *c = afz_clients_get(i);
+            printf("%-24s %-24s %s\n", c->name, c->expected_property ? c->expected_property : "-",
+                   c->description);
+        }
+        return 0;
+    }
+    fprintf(stderr, "acmefuzz list: unknown list '%s' (known: clients)\n", what);
+    return 2;
+}

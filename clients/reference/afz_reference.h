@@ -1,0 +1,106 @@
+/* afz_reference.h - configuration of the reference ACME client.
+ *
+ * The reference client (afz_client_reference, declared in afz_client.h)
+ * obtains a certificate exactly as RFC 8555 describes: directory, nonce,
+ * account, order, authorizations, challenge, polling with Retry-After,
+ * finalize at most once, download from the order's "certificate" URL. Its
+ * afz_client.config points at an afz_reference_config, or is NULL for the
+ * defaults of afz_reference_config_default.
+ *
+ * Zoo clients (deliberately buggy clients modelled on real incidents) are
+ * the reference client with one behaviour changed: an afz_client whose
+ * .obtain is afz_reference_obtain and whose .config is a config with one
+ * AFZ_REF_QUIRK_* bit set. Everything else stays spec-faithful, so the
+ * property that catches the zoo client is the one the quirk breaks. */
+#ifndef AFZ_REFERENCE_H
+#define AFZ_REFERENCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "afz_client.h"
+
+/* Deliberate quirks, one bit each. Each names the real-world bug it
+ * reproduces; the property that must catch it is in brackets. Bits are
+ * append-only: never renumber or reuse one. */
+typedef enum afz_ref_quirk {
+    /* Poll on back-off alone; never read Retry-After [respects-retry-after]. */
+    AFZ_REF_QUIRK_IGNORE_RETRY_AFTER = 1u << 0,
+    /* POST-as-GET with payload "{}" instead of "" [post-as-get-empty]. */
+    AFZ_REF_QUIRK_POST_AS_GET_BRACES = 1u << 1,
+    /* Trigger the challenge with payload "" instead of "{}": the challenge
+     * never starts [terminates / succeeds-under-legal]. */
+    AFZ_REF_QUIRK_CHALLENGE_EMPTY_PAYLOAD = 1u << 2,
+    /* Re-POST finalize whenever the order shows "processing" (Crypt-LE #65)
+     * [no-refinalize]. */
+    AFZ_REF_QUIRK_REFINALIZE_ON_PROCESSING = 1u << 3,
+    /* Finalize as soon as every authorization is valid, without waiting for
+     * the order to show "ready" (certbot #9766) [no-refinalize]. */
+    AFZ_REF_QUIRK_FINALIZE_WITHOUT_READY = 1u << 4,
+    /* Take "certificate" from the finalize response and download it at
+     * once whatever the status; fail when absent (dehydrated < 0.7)
+     * [cert-url-from-order / succeeds-under-legal]. */
+    AFZ_REF_QUIRK_CERT_FROM_FINALIZE = 1u << 5,
+    /* Download the certificate from the finalize response's Location header
+     * [cert-url-from-order]. */
+    AFZ_REF_QUIRK_CERT_URL_FROM_LOCATION = 1u << 6,
+    /* Poll the finalize URL instead of the order URL (FortiGate)
+     * [final-states-final / succeeds-under-legal]. */
+    AFZ_REF_QUIRK_POLL_FINALIZE_URL = 1u << 7,
+    /* Poll without sleeping at all [poll-backoff]. */
+    AFZ_REF_QUIRK_NO_BACKOFF = 1u << 8,
+    /* No per-resource poll limit: poll until the run's budget stops it
+     * (acme.sh #6103) [terminates]. */
+    AFZ_REF_QUIRK_UNBOUNDED_POLLS = 1u << 9,
+    /* Retry badNonce with the rejected nonce instead of the error's fresh
+     * one (acmephp #211) [nonce-discipline]. */
+    AFZ_REF_QUIRK_REUSE_REJECTED_NONCE = 1u << 10,
+    /* Retry 429/503 at once, resending the same JWS and nonce
+     * (node-acme-client #103) [respects-retry-after / nonce-discipline]. */
+    AFZ_REF_QUIRK_RETRY_SAME_JWS = 1u << 11,
+    /* Treat an HTTP-date Retry-After as a fatal parse error (acmez #14)
+     * [succeeds-under-legal]. */
+    AFZ_REF_QUIRK_HTTPDATE_FATAL = 1u << 12,
+    /* POST {} to a challenge even when its authorization is already valid
+     * (certbot 2016, boulder #1796) [succeeds-under-legal]. */
+    AFZ_REF_QUIRK_ANSWER_VALID_AUTHZ = 1u << 13,
+    /* Treat "invalid" as "keep polling" (certbot #9296) [final-states-final]. */
+    AFZ_REF_QUIRK_POLL_AFTER_INVALID = 1u << 14,
+    /* After any failure past newOrder, start over with a new order, up to
+     * 5 orders (vercel-acme 2023-07) [no-duplicate-issuance /
+     * bounded-new-orders]. */
+    AFZ_REF_QUIRK_REORDER_ON_FAILURE = 1u << 15
+} afz_ref_quirk;
+
+/* AFZ_REF_QUIRKS_ALL masks every bit defined above. */
+#define AFZ_REF_QUIRKS_ALL ((uint32_t)0xffffu)
+
+typedef struct afz_reference_config {
+    uint32_t struct_size;              /* sizeof(afz_reference_config) */
+    uint32_t quirks;                   /* afz_ref_quirk bits; 0 for the reference */
+    const char *user_agent;            /* User-Agent of every request */
+    unsigned max_polls;                /* polls per order or authorization (20) */
+    unsigned max_requests;             /* HTTP requests per obtain (200) */
+    unsigned max_bad_nonce_retries;    /* badNonce retries per request (5) */
+    unsigned max_rate_limit_retries;   /* 429 / 503 retries per request (3) */
+    unsigned max_server_error_retries; /* 500 retries per request (1) */
+    unsigned max_transport_retries;    /* idempotent retries after no answer (3) */
+    unsigned max_finalize_attempts;    /* finalize POSTs per order (3) */
+    int64_t max_wait_ms;               /* longest single wait (1 hour); more is a failure */
+    int64_t backoff_base_ms;           /* first back-off step (1 s), doubled per step */
+    int64_t backoff_cap_ms;            /* back-off ceiling before jitter (30 s) */
+} afz_reference_config;
+
+/* afz_reference_config_default fills |c| with the reference behaviour:
+ * no quirks, User-Agent "acmefuzz-reference/0.1", and the limits noted
+ * beside each field. */
+void afz_reference_config_default(afz_reference_config *c);
+
+/* afz_reference_obtain is the reference client's obtain function, for zoo
+ * clients that reuse it with another config. self->config may be NULL
+ * (defaults) or an afz_reference_config whose struct_size is honoured:
+ * fields past it keep their defaults. See afz_client.h for the contract. */
+afz_rc afz_reference_obtain(const afz_client *self, const afz_env *env, const afz_obtain_params *p,
+                            afz_obtain_result *out);
+
+#endif

@@ -1,0 +1,254 @@
+/* afz_run.c - see afz_run.h. */
+#include "afz_run.h"
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "afz_clock.h"
+#include "afz_prng.h"
+
+/* Seed for the per-process world when OpenSSL's RNG is deterministic. */
+#define AFZ_WORLD_SEED UINT64_C(0x61636d6566757a7a)
+
+afz_rc afz_world_init(afz_world *w, afz_jws_alg account_alg)
+{
+    memset(w, 0, sizeof(*w));
+    if (afz_detrand_active())
+        afz_detrand_seed(AFZ_WORLD_SEED);
+    afz_rc rc = AFZ_ECRYPTO;
+    w->ca = afz_ca_new("acmefuzz", AFZ_CLOCK_DEFAULT_EPOCH_MS / 1000);
+    if (!w->ca)
+        goto fail;
+    if ((rc = afz_key_generate(account_alg, &w->account_key)) != AFZ_OK)
+        goto fail;
+    if ((rc = afz_key_generate(AFZ_ALG_ES256, &w->cert_key)) != AFZ_OK)
+        goto fail;
+    return AFZ_OK;
+fail:
+    afz_world_cleanup(w);
+    return rc;
+}
+
+void afz_world_cleanup(afz_world *w)
+{
+    afz_ca_free(w->ca);
+    EVP_PKEY_free(w->account_key);
+    EVP_PKEY_free(w->cert_key);
+    memset(w, 0, sizeof(*w));
+}
+
+static const char *const default_identifiers[] = {"example.com"};
+
+void afz_run_config_default(afz_run_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    afz_server_config_default(&c->server);
+    c->seed = 1;
+    c->identifiers = default_identifiers;
+    c->n_identifiers = 1;
+    c->max_requests = 300;
+    c->max_virtual_ms = INT64_C(24) * 3600 * 1000;
+}
+
+void afz_run_result_init(afz_run_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    afz_history_init(&r->history);
+}
+
+void afz_run_result_reset(afz_run_result *r)
+{
+    afz_history h = r->history;
+    afz_history_reset(&h);
+    free(r->cert_pem);
+    memset(r, 0, sizeof(*r));
+    r->history = h;
+}
+
+void afz_run_result_cleanup(afz_run_result *r)
+{
+    afz_history_cleanup(&r->history);
+    free(r->cert_pem);
+    memset(r, 0, sizeof(*r));
+}
+
+/* The environment behind afz_env for one in-process run. */
+typedef struct run_ctx {
+    const afz_run_config *cfg;
+    afz_server *server;
+    afz_clock clock;
+    afz_prng server_prng;
+    afz_prng client_prng;
+    afz_run_result *out;
+    unsigned overdraft;
+    jmp_buf unwind;
+} run_ctx;
+
+static void spend_budget(run_ctx *rc, const char *which)
+{
+    if (!rc->out->budget_exhausted) {
+        rc->out->budget_exhausted = 1;
+        afz_history_add_event(&rc->out->history, AFZ_EV_BUDGET_EXHAUSTED,
+                              afz_clock_mono_ms(&rc->clock), NULL, NULL, NULL, NULL, which, 0);
+    }
+    if (++rc->overdraft > AFZ_RUN_OVERDRAFT)
+        longjmp(rc->unwind, 1);
+}
+
+static afz_rc env_http(void *ctx, const afz_request *req, afz_response *resp)
+{
+    run_ctx *rc = ctx;
+    afz_response_init(resp);
+    if (rc->out->budget_exhausted || rc->out->n_requests >= rc->cfg->max_requests) {
+        spend_budget(rc, "requests");
+        return AFZ_EBUDGET;
+    }
+    rc->out->n_requests++;
+    int64_t mono = afz_clock_mono_ms(&rc->clock), wall = afz_clock_wall_ms(&rc->clock);
+    afz_resource kind = AFZ_RES_UNKNOWN;
+    afz_rc r = afz_server_handle(rc->server, req, resp, &kind);
+    if (r != AFZ_OK)
+        return r;
+    /* Status 0 means the fault engine dropped the connection. */
+    int delivered = resp->status != 0;
+    r = afz_history_add_exchange(&rc->out->history, req, delivered ? resp : NULL, kind, mono, wall);
+    if (r != AFZ_OK) {
+        afz_response_cleanup(resp);
+        return r;
+    }
+    if (!delivered) {
+        afz_response_cleanup(resp);
+        return AFZ_ETRANSPORT;
+    }
+    return AFZ_OK;
+}
+
+static afz_rc env_sleep(void *ctx, int64_t ms)
+{
+    run_ctx *rc = ctx;
+    afz_history_add_event(&rc->out->history, AFZ_EV_SLEEP, afz_clock_mono_ms(&rc->clock), NULL,
+                          NULL, NULL, NULL, NULL, ms);
+    if (rc->out->budget_exhausted) {
+        spend_budget(rc, "virtual time");
+        return AFZ_EBUDGET;
+    }
+    if (ms <= 0)
+        return AFZ_OK;
+    int64_t now = afz_clock_mono_ms(&rc->clock);
+    if (ms > rc->cfg->max_virtual_ms - now) {
+        afz_clock_advance(&rc->clock, rc->cfg->max_virtual_ms - now);
+        spend_budget(rc, "virtual time");
+        return AFZ_EBUDGET;
+    }
+    afz_clock_advance(&rc->clock, ms);
+    return AFZ_OK;
+}
+
+static int64_t env_now(void *ctx)
+{
+    run_ctx *rc = ctx;
+    return afz_clock_wall_ms(&rc->clock);
+}
+
+static uint64_t env_random(void *ctx)
+{
+    run_ctx *rc = ctx;
+    return afz_prng_next(&rc->client_prng);
+}
+
+static void env_log(void *ctx, const char *line)
+{
+    run_ctx *rc = ctx;
+    afz_history_add_event(&rc->out->history, AFZ_EV_CLIENT_LOG, afz_clock_mono_ms(&rc->clock),
+                          NULL, NULL, NULL, NULL, line, 0);
+}
+
+/* Runs obtain under the unwind point. Kept apart so that no local of
+ * afz_run changes between setjmp and longjmp. */
+static int guarded_obtain(run_ctx *rc, const afz_client *client, const afz_env *env,
+                          const afz_obtain_params *p, afz_obtain_result *res, afz_rc *client_rc)
+{
+    if (setjmp(rc->unwind) != 0)
+        return -1;
+    *client_rc = client->obtain(client, env, p, res);
+    return 0;
+}
+
+afz_rc afz_run(const afz_world *w, const afz_client *client, const afz_run_config *cfg,
+               afz_run_result *out)
+{
+    afz_run_result_reset(out);
+    if (!client || client->abi_version != AFZ_CLIENT_ABI_VERSION ||
+        client->struct_size < sizeof(afz_client) || !client->obtain)
+        return AFZ_EINVAL;
+    if (afz_detrand_active())
+        afz_detrand_seed(cfg->seed);
+
+    run_ctx *rc = calloc(1, sizeof(*rc));
+    if (!rc)
+        return AFZ_ENOMEM;
+    rc->cfg = cfg;
+    rc->out = out;
+    afz_clock_init(&rc->clock, AFZ_CLOCK_DEFAULT_EPOCH_MS);
+    afz_prng_seed(&rc->server_prng, cfg->seed);
+    afz_prng_seed(&rc->client_prng, cfg->seed ^ UINT64_C(0x636c69656e74));
+    rc->server = afz_server_new(&cfg->server, w->ca, &rc->clock, &rc->server_prng, &out->history);
+    if (!rc->server) {
+        free(rc);
+        return AFZ_ENOMEM;
+    }
+
+    afz_env env = {
+        .abi_version = AFZ_CLIENT_ABI_VERSION,
+        .struct_size = sizeof(afz_env),
+        .ctx = rc,
+        .http = env_http,
+        .sleep = env_sleep,
+        .now = env_now,
+        .random = env_random,
+        .log = env_log,
+    };
+    afz_obtain_params params = {
+        .struct_size = sizeof(afz_obtain_params),
+        .directory_url = afz_server_directory_url(rc->server),
+        .identifiers = cfg->identifiers,
+        .n_identifiers = cfg->n_identifiers,
+        .account_key = w->account_key,
+        .cert_key = w->cert_key,
+        .contact = cfg->contact,
+        .challenge_dir = NULL,
+    };
+    afz_obtain_result res;
+    memset(&res, 0, sizeof(res));
+    afz_rc client_rc = AFZ_EFAIL;
+    if (guarded_obtain(rc, client, &env, &params, &res, &client_rc) != 0) {
+        out->aborted = 1;
+        client_rc = AFZ_EBUDGET;
+        snprintf(res.reason, sizeof(res.reason),
+                 "client kept calling after its budget was spent; unwound");
+    }
+    res.reason[sizeof(res.reason) - 1] = '\0';
+    out->client_rc = client_rc;
+    if (client_rc == AFZ_OK && res.cert_pem) {
+        out->cert_pem = res.cert_pem;
+        out->cert_pem_len = res.cert_pem_len;
+        res.cert_pem = NULL;
+    } else {
+        free(res.cert_pem);
+        if (client_rc == AFZ_OK) {
+            out->client_rc = AFZ_EFAIL;
+            snprintf(out->reason, sizeof(out->reason), "client reported success without a certificate");
+        }
+    }
+    if (out->reason[0] == '\0' && out->client_rc != AFZ_OK)
+        snprintf(out->reason, sizeof(out->reason), "%s", res.reason[0] ? res.reason : afz_rc_str(client_rc));
+    afz_history_add_event(&out->history, AFZ_EV_CLIENT_DONE, afz_clock_mono_ms(&rc->clock), NULL,
+                          NULL, NULL, NULL, out->client_rc == AFZ_OK ? "certificate obtained" : out->reason,
+                          out->client_rc == AFZ_OK);
+    out->virtual_ms = afz_clock_mono_ms(&rc->clock);
+    afz_server_free(rc->server);
+    free(rc);
+    return AFZ_OK;
+}

@@ -1,0 +1,84 @@
+/* afz_run.h - run orchestration: one client against the in-process server
+ * model on a virtual clock, recorded into a history.
+ *
+ * Per-process state (expensive: the CA, the account and certificate keys)
+ * lives in an afz_world made once. Everything else (server, clock, PRNG,
+ * history) is made per run from the run's seed, so no state leaks from one
+ * run to the next and a run is a pure function of (world, client, config).
+ *
+ * Budgets. A run has a request budget and a virtual-time budget. Once one
+ * is spent, the environment answers every http and sleep call with
+ * AFZ_EBUDGET and records a budget_exhausted event; a client that still
+ * keeps calling (AFZ_RUN_OVERDRAFT more calls) is unwound with longjmp back
+ * to afz_run, which then reports it as aborted. Memory the client held at
+ * that point is lost to it (not to the harness): in-tree clients stop on
+ * AFZ_EBUDGET, so the unwind is for foreign clients that ignore errors. */
+#ifndef AFZ_RUN_H
+#define AFZ_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "afz_ca.h"
+#include "afz_client.h"
+#include "afz_history.h"
+#include "afz_jose.h"
+#include "afz_server.h"
+
+/* Calls past a spent budget before the client is unwound. */
+#define AFZ_RUN_OVERDRAFT 64
+
+typedef struct afz_world {
+    afz_ca *ca;
+    EVP_PKEY *account_key;
+    EVP_PKEY *cert_key;
+} afz_world;
+
+/* afz_world_init makes the CA, an account key for |account_alg| and a
+ * P-256 certificate key. When afz_detrand is installed it is reseeded with
+ * a fixed value first, so every process gets the same world. */
+afz_rc afz_world_init(afz_world *w, afz_jws_alg account_alg);
+void afz_world_cleanup(afz_world *w);
+
+typedef struct afz_run_config {
+    afz_server_config server;        /* server model knobs */
+    uint64_t seed;                   /* seeds the PRNG and OpenSSL (detrand) */
+    const char *const *identifiers;  /* borrowed; default {"example.com"} */
+    size_t n_identifiers;
+    size_t max_requests;             /* request budget (default 300) */
+    int64_t max_virtual_ms;          /* virtual-time budget (default 24 h) */
+    const char *contact;             /* passed to the client (default NULL) */
+} afz_run_config;
+
+/* afz_run_config_default fills |c| with the defaults above and the server
+ * model's defaults. */
+void afz_run_config_default(afz_run_config *c);
+
+typedef struct afz_run_result {
+    afz_history history;    /* every exchange and event of the run */
+    afz_rc client_rc;       /* what obtain returned (AFZ_OK: certificate) */
+    char reason[256];       /* the client's failure reason, or "" */
+    char *cert_pem;         /* the client's certificate chain (owned) */
+    size_t cert_pem_len;
+    int budget_exhausted;   /* a budget ran out */
+    int aborted;            /* the client ignored the spent budget and was unwound */
+    size_t n_requests;
+    int64_t virtual_ms;     /* virtual time the run took */
+} afz_run_result;
+
+void afz_run_result_init(afz_run_result *r);
+/* afz_run_result_reset frees what a run left, keeping the history's arrays
+ * for reuse by the next run. */
+void afz_run_result_reset(afz_run_result *r);
+void afz_run_result_cleanup(afz_run_result *r);
+
+/* afz_run runs |client| once. |out| must have been initialised; it is reset
+ * first. Returns AFZ_OK when the run happened (whatever the client's
+ * outcome: see out->client_rc), AFZ_EINVAL for a client with another ABI
+ * version or a too-small struct, AFZ_ENOMEM. */
+afz_rc afz_run(const afz_world *w, const afz_client *client, const afz_run_config *cfg,
+               afz_run_result *out);
+
+#endif

@@ -1,0 +1,384 @@
+/* afz_server.c - the ACME server model: construction, routing, the
+ * directory and newNonce resources, and the tail every response gets
+ * (Replay-Nonce on POST, Link rel="index", the response hook). The
+ * resources themselves live in afz_server_{account,order,cert}.c. */
+#include "afz_server_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_BASE_URL "https://acme.invalid"
+#define DAY_S INT64_C(86400)
+
+void afz_server_config_default(afz_server_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->base_url = DEFAULT_BASE_URL;
+    c->async_finalize = 0;
+    c->finalize_polls = 0;
+    c->finalize_delay_ms = 0;
+    c->order_retry_after_s = -1;
+    c->authz_pending_polls = 0;
+    c->validation_delay_ms = 0;
+    c->authz_retry_after_s = -1;
+    c->authz_reuse = 0;
+    c->order_ready_at_creation = 0;
+    c->nonce_lifetime_ms = 0;
+    c->order_lifetime_s = 7 * DAY_S;
+    c->authz_lifetime_s = 30 * DAY_S;
+    c->cert_validity_s = 90 * DAY_S;
+    c->terms_of_service = DEFAULT_BASE_URL "/terms";
+    c->website = DEFAULT_BASE_URL "/";
+    c->caa_identity = NULL;
+    c->external_account_required = 0;
+    c->blocked_names = NULL;
+    c->max_accounts = 1024;
+    c->max_orders = 4096;
+    c->max_nonces = 4096;
+    c->max_authzs = 4 * c->max_orders;
+}
+
+/* Zero bounds and non-positive lifetimes take the defaults. */
+static void config_normalize(afz_server_config *c)
+{
+    afz_server_config d;
+    afz_server_config_default(&d);
+    if (!c->base_url)
+        c->base_url = d.base_url;
+    if (c->order_lifetime_s <= 0)
+        c->order_lifetime_s = d.order_lifetime_s;
+    if (c->authz_lifetime_s <= 0)
+        c->authz_lifetime_s = d.authz_lifetime_s;
+    if (c->cert_validity_s <= 0)
+        c->cert_validity_s = d.cert_validity_s;
+    if (c->max_accounts == 0)
+        c->max_accounts = d.max_accounts;
+    if (c->max_orders == 0)
+        c->max_orders = d.max_orders;
+    if (c->max_nonces == 0)
+        c->max_nonces = d.max_nonces;
+    if (c->max_authzs == 0)
+        c->max_authzs = c->max_orders > SIZE_MAX / 4 ? SIZE_MAX : 4 * c->max_orders;
+}
+
+static afz_rc build_directory(afz_server *s)
+{
+    const afz_server_config *c = &s->cfg;
+    srv_w w;
+    srv_w_init(&w);
+    char *nonce_url = srv_url(s, "/new-nonce", NULL, NULL);
+    if (!nonce_url)
+        w.rc = AFZ_ENOMEM;
+    srv_w_raw(&w, "{\"newNonce\":");
+    srv_w_str(&w, nonce_url);
+    srv_w_raw(&w, ",\"newAccount\":");
+    srv_w_str(&w, s->new_account_url);
+    srv_w_raw(&w, ",\"newOrder\":");
+    srv_w_str(&w, s->new_order_url);
+    srv_w_raw(&w, ",\"revokeCert\":");
+    srv_w_str(&w, s->revoke_url);
+    srv_w_raw(&w, ",\"keyChange\":");
+    srv_w_str(&w, s->key_change_url);
+    int meta = c->terms_of_service || c->website || c->caa_identity ||
+               c->external_account_required;
+    if (meta) {
+        const char *sep = "";
+        srv_w_raw(&w, ",\"meta\":{");
+        if (c->terms_of_service) {
+            srv_w_raw(&w, "\"termsOfService\":");
+            srv_w_str(&w, c->terms_of_service);
+            sep = ",";
+        }
+        if (c->website) {
+            srv_w_raw(&w, sep);
+            srv_w_raw(&w, "\"website\":");
+            srv_w_str(&w, c->website);
+            sep = ",";
+        }
+        if (c->caa_identity) {
+            srv_w_raw(&w, sep);
+            srv_w_raw(&w, "\"caaIdentities\":[");
+            srv_w_str(&w, c->caa_identity);
+            srv_w_raw(&w, "]");
+            sep = ",";
+        }
+        if (c->external_account_required) {
+            srv_w_raw(&w, sep);
+            srv_w_raw(&w, "\"externalAccountRequired\":true");
+        }
+        srv_w_raw(&w, "}");
+    }
+    srv_w_raw(&w, "}");
+    free(nonce_url);
+    afz_rc rc = w.rc;
+    if (rc == AFZ_OK) {
+        s->directory_json = afz_buf_take(&w.b, &s->directory_len);
+        if (!s->directory_json)
+            rc = AFZ_ENOMEM;
+    }
+    srv_w_cleanup(&w);
+    return rc;
+}
+
+afz_server *afz_server_new(const afz_server_config *config, const afz_ca *ca, afz_clock *clock,
+                           afz_prng *prng, afz_history *history)
+{
+    afz_server *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->cfg = *config;
+    config_normalize(&s->cfg);
+    s->ca = ca;
+    s->clock = clock;
+    s->prng = prng;
+    s->hist = history;
+    s->max_authzs = s->cfg.max_authzs;
+    afz_buf_init(&s->scratch, 4096);
+    size_t n = strlen(s->cfg.base_url);
+    while (n > 0 && s->cfg.base_url[n - 1] == '/')
+        n--;
+    s->base = afz_strndup(s->cfg.base_url, n);
+    s->base_len = n;
+    if (!s->base)
+        goto fail;
+    s->dir_url = srv_url(s, "/directory", NULL, NULL);
+    s->new_account_url = srv_url(s, "/new-account", NULL, NULL);
+    s->new_order_url = srv_url(s, "/new-order", NULL, NULL);
+    s->revoke_url = srv_url(s, "/revoke-cert", NULL, NULL);
+    s->key_change_url = srv_url(s, "/key-change", NULL, NULL);
+    if (!s->dir_url || !s->new_account_url || !s->new_order_url || !s->revoke_url ||
+        !s->key_change_url)
+        goto fail;
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    if (afz_buf_printf(&b, "<%s>;rel=\"index\"", s->dir_url) != AFZ_OK) {
+        afz_buf_cleanup(&b);
+        goto fail;
+    }
+    s->index_link = afz_buf_take(&b, NULL);
+    afz_buf_cleanup(&b);
+    if (!s->index_link || build_directory(s) != AFZ_OK)
+        goto fail;
+    return s;
+fail:
+    afz_server_free(s);
+    return NULL;
+}
+
+void afz_server_free(afz_server *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_orders; i++)
+        srv_order_free(s->orders[i]);
+    free(s->orders);
+    for (size_t i = 0; i < s->n_authzs; i++)
+        srv_authz_free(s->authzs[i]);
+    free(s->authzs);
+    for (size_t i = 0; i < s->n_accts; i++)
+        srv_account_free(s->accts[i]);
+    free(s->accts);
+    srv_nonces_free(s);
+    afz_buf_cleanup(&s->scratch);
+    free(s->base);
+    free(s->dir_url);
+    free(s->index_link);
+    free(s->new_account_url);
+    free(s->new_order_url);
+    free(s->revoke_url);
+    free(s->key_change_url);
+    free(s->directory_json);
+    free(s);
+}
+
+void afz_server_set_hook(afz_server *s, afz_server_response_hook hook, void *ctx)
+{
+    s->hook = hook;
+    s->hook_ctx = ctx;
+}
+
+const char *afz_server_directory_url(const afz_server *s)
+{
+    return s->dir_url;
+}
+
+/* ---- routing ---- */
+
+typedef struct route_entry {
+    const char *prefix; /* exact path, or a prefix when it ends in '/' */
+    srv_op op;
+    afz_resource kind;
+    const char *sub;    /* optional "/tail" after the id */
+    srv_op sub_op;
+} route_entry;
+
+static const route_entry routes[] = {
+    {"/directory", SRV_OP_DIRECTORY, AFZ_RES_DIRECTORY, NULL, SRV_OP_UNKNOWN},
+    {"/new-nonce", SRV_OP_NONCE, AFZ_RES_NONCE, NULL, SRV_OP_UNKNOWN},
+    {"/new-account", SRV_OP_NEW_ACCOUNT, AFZ_RES_ACCOUNT, NULL, SRV_OP_UNKNOWN},
+    {"/new-order", SRV_OP_NEW_ORDER, AFZ_RES_NEW_ORDER, NULL, SRV_OP_UNKNOWN},
+    {"/revoke-cert", SRV_OP_REVOKE, AFZ_RES_REVOKE, NULL, SRV_OP_UNKNOWN},
+    {"/key-change", SRV_OP_KEY_CHANGE, AFZ_RES_KEY_CHANGE, NULL, SRV_OP_UNKNOWN},
+    {"/account/", SRV_OP_ACCOUNT, AFZ_RES_ACCOUNT, "/orders", SRV_OP_ACCOUNT_ORDERS},
+    {"/order/", SRV_OP_ORDER, AFZ_RES_ORDER, NULL, SRV_OP_UNKNOWN},
+    {"/authz/", SRV_OP_AUTHZ, AFZ_RES_AUTHZ, NULL, SRV_OP_UNKNOWN},
+    {"/chall/", SRV_OP_CHALLENGE, AFZ_RES_CHALLENGE, NULL, SRV_OP_UNKNOWN},
+    {"/finalize/", SRV_OP_FINALIZE, AFZ_RES_FINALIZE, NULL, SRV_OP_UNKNOWN},
+    {"/cert/", SRV_OP_CERT, AFZ_RES_CERT, "/up", SRV_OP_CERT_UP},
+};
+
+static void route(const afz_server *s, const char *url, srv_route *rt)
+{
+    memset(rt, 0, sizeof(*rt));
+    rt->op = SRV_OP_UNKNOWN;
+    rt->kind = AFZ_RES_UNKNOWN;
+    rt->chall_index = -1;
+    if (strncmp(url, s->base, s->base_len) != 0)
+        return;
+    const char *path = url + s->base_len;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const route_entry *r = &routes[i];
+        size_t n = strlen(r->prefix);
+        if (strncmp(path, r->prefix, n) != 0)
+            continue;
+        if (r->prefix[n - 1] != '/') {
+            if (path[n] != '\0')
+                return;
+            rt->op = r->op;
+            rt->kind = r->kind;
+            return;
+        }
+        const char *id = path + n;
+        const char *slash = strchr(id, '/');
+        size_t id_len = slash ? (size_t)(slash - id) : strlen(id);
+        if (id_len == 0)
+            return;
+        if (slash) {
+            if (!r->sub || strcmp(slash, r->sub) != 0)
+                return;
+            rt->op = r->sub_op;
+        } else {
+            rt->op = r->op;
+        }
+        rt->kind = r->kind;
+        rt->id = id;
+        rt->id_len = id_len;
+        if (rt->op == SRV_OP_CHALLENGE) {
+            /* "<authz id>-<index>" */
+            if (id_len >= 3 && id[id_len - 2] == '-' && id[id_len - 1] >= '0' &&
+                id[id_len - 1] <= '2') {
+                rt->chall_index = id[id_len - 1] - '0';
+                rt->id_len = id_len - 2;
+            }
+        }
+        return;
+    }
+}
+
+/* ---- directory and newNonce ---- */
+
+static afz_rc method_not_allowed(afz_response *resp, const char *allow)
+{
+    afz_rc rc = srv_problem(resp, 405, "malformed", NULL, "Method not allowed");
+    if (rc == AFZ_OK)
+        rc = srv_add_header(resp, "Allow", allow);
+    return rc;
+}
+
+static afz_rc serve_directory(afz_server *s, afz_response *resp)
+{
+    afz_rc rc = afz_response_set_body(resp, s->directory_json, s->directory_len);
+    if (rc == AFZ_OK)
+        rc = srv_add_header(resp, "Content-Type", "application/json");
+    resp->status = 200;
+    return rc;
+}
+
+/* RFC 8555 7.2: HEAD answers 200, GET 204, both with a fresh nonce and
+ * Cache-Control: no-store. */
+static afz_rc serve_nonce(afz_server *s, int head, afz_response *resp)
+{
+    resp->status = head ? 200 : 204;
+    afz_rc rc = srv_nonce_issue(s, resp);
+    if (rc == AFZ_OK)
+        rc = srv_add_header(resp, "Cache-Control", "no-store");
+    return rc;
+}
+
+static afz_rc dispatch(afz_server *s, const afz_request *req, const srv_route *rt, int is_post,
+                       afz_response *resp)
+{
+    switch (rt->op) {
+    case SRV_OP_UNKNOWN:
+        return srv_problem(resp, 404, "malformed", NULL, "Resource not found");
+    case SRV_OP_DIRECTORY:
+        if (strcmp(req->method, "GET") == 0)
+            return serve_directory(s, resp);
+        return method_not_allowed(resp, "GET");
+    case SRV_OP_NONCE:
+        if (strcmp(req->method, "HEAD") == 0)
+            return serve_nonce(s, 1, resp);
+        if (strcmp(req->method, "GET") == 0)
+            return serve_nonce(s, 0, resp);
+        return method_not_allowed(resp, "GET, HEAD");
+    default:
+        break;
+    }
+    /* RFC 8555 6.3: everything else is POST (or POST-as-GET) only. */
+    if (!is_post)
+        return method_not_allowed(resp, "POST");
+    switch (rt->op) {
+    case SRV_OP_NEW_ACCOUNT: return srv_new_account(s, req, resp);
+    case SRV_OP_ACCOUNT:
+    case SRV_OP_ACCOUNT_ORDERS: return srv_account_op(s, req, rt, resp);
+    case SRV_OP_KEY_CHANGE: return srv_key_change(s, req, resp);
+    case SRV_OP_NEW_ORDER: return srv_new_order(s, req, resp);
+    case SRV_OP_ORDER: return srv_order_op(s, req, rt, resp);
+    case SRV_OP_AUTHZ: return srv_authz_op(s, req, rt, resp);
+    case SRV_OP_CHALLENGE: return srv_challenge_op(s, req, rt, resp);
+    case SRV_OP_FINALIZE: return srv_finalize(s, req, rt, resp);
+    case SRV_OP_CERT:
+    case SRV_OP_CERT_UP: return srv_cert_op(s, req, rt, resp);
+    case SRV_OP_REVOKE: return srv_revoke(s, req, resp);
+    default: return srv_problem(resp, 404, "malformed", NULL, "Resource not found");
+    }
+}
+
+afz_rc afz_server_handle(afz_server *s, const afz_request *req, afz_response *resp,
+                         afz_resource *kind)
+{
+    afz_response_init(resp);
+    srv_route rt;
+    route(s, req->url ? req->url : "", &rt);
+    if (kind)
+        *kind = rt.kind;
+    int is_post = strcmp(req->method, "POST") == 0;
+
+    afz_rc rc = dispatch(s, req, &rt, is_post, resp);
+    if (rc != AFZ_OK && rc != AFZ_EPROTO) {
+        /* Whatever the handler could not finish becomes a 500. */
+        afz_response_cleanup(resp);
+        afz_response_init(resp);
+        rc = srv_problem(resp, 500, "serverInternal", NULL, "The server could not answer: %s",
+                         afz_rc_str(rc));
+        if (rc != AFZ_OK)
+            goto fail;
+    }
+    /* RFC 8555 6.5: a fresh nonce on every POST answer, errors included. */
+    if (is_post) {
+        rc = srv_nonce_issue(s, resp);
+        if (rc != AFZ_OK)
+            goto fail;
+    }
+    rc = srv_add_header(resp, "Link", s->index_link);
+    if (rc != AFZ_OK)
+        goto fail;
+    size_t occ = s->occurrence[rt.kind]++;
+    if (s->hook)
+        s->hook(s->hook_ctx, rt.kind, occ, req, resp);
+    return AFZ_OK;
+fail:
+    afz_response_cleanup(resp);
+    afz_response_init(resp);
+    return AFZ_ENOMEM;
+}

@@ -1,0 +1,134 @@
+/* afz_server.h - the in-process ACME server model (RFC 8555).
+ *
+ * Sans-I/O: afz_server_handle takes one HTTP request and produces one HTTP
+ * response; it never touches sockets, the real clock or global state. Time
+ * comes from the afz_clock it is given, randomness from the afz_prng, and
+ * every server-side event goes to the afz_history. The same model serves
+ * in-process fuzz runs (virtual time) and the HTTPS server mode (a clock
+ * the caller keeps at real time).
+ *
+ * URL layout under config.base_url (no trailing slash):
+ *   /directory  /new-nonce  /new-account  /account/<id>  /new-order
+ *   /order/<id>  /authz/<id>  /chall/<id>  /finalize/<id>  /cert/<id>
+ *   /revoke-cert  /key-change
+ * plus /account/<id>/orders (the account's "orders" list, RFC 8555
+ * 7.1.2.1) and /cert/<id>/up (the issuing intermediate as PEM, named by
+ * the certificate response's Link rel="up"). Object ids are 16 hex digits
+ * from the PRNG; a challenge id is "<authz id>-<index>". Clients must not
+ * rely on any of it: they read URLs from the directory and from Location
+ * headers and bodies, as RFC 8555 7.1.1 requires. The kind reported for
+ * both account paths is AFZ_RES_ACCOUNT, for /cert/<id>/up AFZ_RES_CERT.
+ *
+ * State machines (RFC 8555 7.1.6), driven by virtual time and poll counts:
+ *   challenge: pending -> processing (on POST {}) -> valid once both
+ *     validation_delay_ms has passed and the authorization was polled
+ *     authz_pending_polls times after the POST (a POST-as-GET of the
+ *     authorization or of its challenges counts as a poll; order polls do
+ *     not). The challenge POST itself always answers "processing";
+ *   authorization: pending -> valid with its challenge; -> expired;
+ *   order: pending -> ready (all authorizations valid) -> processing (on an
+ *     accepted finalize) -> valid (certificate issued); -> invalid on
+ *     expiry. Synchronous mode (async_finalize = 0) issues inside the
+ *     finalize request and answers "valid" with "certificate"; asynchronous
+ *     mode answers "processing" and issues once finalize_delay_ms has passed
+ *     and the order was polled finalize_polls times.
+ * A state is derived lazily whenever the object is read, so events such as
+ * AUTHZ_VALID, ORDER_READY and CERT_ISSUED are recorded in the exchange
+ * that first observes the transition.
+ *
+ * Bounds: at max_accounts newAccount answers 429 rateLimited; at
+ * max_orders (or max_authzs) newOrder first forgets the oldest expired
+ * orders that are not processing, then answers 429 rateLimited; nonces
+ * beyond max_nonces evict the oldest. Request bodies above 256 KiB are
+ * refused (413). newAccount requires termsOfServiceAgreed:true whenever
+ * terms_of_service is set (as Pebble does); an externalAccountBinding is
+ * required when configured but is not verified.
+ */
+#ifndef AFZ_SERVER_H
+#define AFZ_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "afz_ca.h"
+#include "afz_clock.h"
+#include "afz_history.h"
+#include "afz_http.h"
+#include "afz_prng.h"
+#include "afz_resource.h"
+
+typedef struct afz_server_config {
+    const char *base_url;            /* e.g. "https://acme.invalid" (borrowed) */
+    /* finalize */
+    int async_finalize;              /* 1: finalize answers "processing" */
+    uint32_t finalize_polls;         /* async: order polls before "valid" */
+    int64_t finalize_delay_ms;       /* async: virtual time before "valid" */
+    int64_t order_retry_after_s;     /* Retry-After on "processing" orders; < 0: none */
+    /* validation */
+    uint32_t authz_pending_polls;    /* authz polls after the challenge POST before "valid" */
+    int64_t validation_delay_ms;     /* virtual time after the challenge POST before "valid" */
+    int64_t authz_retry_after_s;     /* Retry-After on authz still being validated; < 0: none */
+    int authz_reuse;                 /* 1: reuse the account's valid authz for the same name */
+    int order_ready_at_creation;     /* 1: authorizations start valid */
+    /* lifetimes */
+    int64_t nonce_lifetime_ms;       /* a nonce older than this is badNonce; 0: forever */
+    int64_t order_lifetime_s;        /* order "expires" (default 7 days) */
+    int64_t authz_lifetime_s;        /* authorization "expires" (default 30 days) */
+    int64_t cert_validity_s;         /* leaf validity (default 90 days) */
+    /* directory meta */
+    const char *terms_of_service;    /* NULL: omitted */
+    const char *website;             /* NULL: omitted */
+    const char *caa_identity;        /* NULL: omitted */
+    int external_account_required;
+    /* names newOrder refuses with rejectedIdentifier (exact or parent
+     * domain match), NULL-terminated, borrowed; may be NULL */
+    const char *const *blocked_names;
+    /* bounds that keep a long-lived server mode's memory flat */
+    size_t max_accounts, max_orders, max_nonces;
+    /* appended: cap on authorizations held at once (0: 4 * max_orders).
+     * afz_server_new treats a zero bound or a non-positive lifetime as
+     * "use the default", so a zeroed config with a base_url works. */
+    size_t max_authzs;
+} afz_server_config;
+
+/* afz_server_config_default fills |c| with the defaults: base_url
+ * "https://acme.invalid", synchronous finalize, no delays, no Retry-After,
+ * no reuse, 7-day orders, 30-day authorizations, 90-day certificates,
+ * termsOfService/website set, max_accounts 1024, max_orders 4096,
+ * max_nonces 4096, max_authzs 16384. */
+void afz_server_config_default(afz_server_config *c);
+
+typedef struct afz_server afz_server;
+
+/* afz_server_response_hook, when set, sees every response after the model
+ * built it and before it is returned (the fault engine edits it here).
+ * |occurrence| counts responses of this resource kind, from 0. */
+typedef void (*afz_server_response_hook)(void *ctx, afz_resource kind, size_t occurrence,
+                                         const afz_request *req, afz_response *resp);
+
+/* afz_server_new creates a server with no accounts. |config| is copied
+ * (its strings are borrowed and must outlive the server); |ca|, |clock|,
+ * |prng| and |history| are borrowed and must outlive the server. NULL on
+ * allocation failure. */
+afz_server *afz_server_new(const afz_server_config *config, const afz_ca *ca, afz_clock *clock,
+                           afz_prng *prng, afz_history *history);
+void afz_server_free(afz_server *s);
+
+/* afz_server_set_hook installs (or with NULL removes) the response hook. */
+void afz_server_set_hook(afz_server *s, afz_server_response_hook hook, void *ctx);
+
+/* afz_server_handle serves one request. It always fills |resp| (which it
+ * initialises; the caller cleans it up): protocol errors become RFC 7807
+ * problem documents (application/problem+json) with the
+ * urn:ietf:params:acme:error:* type and the HTTP status Boulder uses. It
+ * sets *kind (may be NULL) to the resource the URL named. Returns AFZ_OK,
+ * or AFZ_ENOMEM when it could not build a response at all. */
+afz_rc afz_server_handle(afz_server *s, const afz_request *req, afz_response *resp,
+                         afz_resource *kind);
+
+/* afz_server_directory_url returns base_url + "/directory" (borrowed). */
+const char *afz_server_directory_url(const afz_server *s);
+
+#endif

@@ -1,0 +1,325 @@
+/* afz_server_internal.h - what the afz_server_*.c files share: the state
+ * of the ACME server model (accounts, orders, authorizations, nonces),
+ * the parsed route of a request, the authenticated JWS, and the helpers
+ * that write JSON and problem documents. Not part of the public API.
+ *
+ * Files:
+ *   afz_server.c          construction, routing, directory, newNonce, the
+ *                         common response tail (nonce, Link, hook)
+ *   afz_server_util.c     JSON writer, problem documents, ids, RFC 3339,
+ *                         DNS name and contact syntax
+ *   afz_server_jws.c      nonces and request authentication (RFC 8555 6.2-6.5)
+ *   afz_server_account.c  newAccount, account, keyChange
+ *   afz_server_order.c    newOrder, order, authorization, challenge and the
+ *                         lazy state machines
+ *   afz_server_cert.c     finalize, issuance, certificate, revokeCert
+ *
+ * Conventions: a handler returns AFZ_OK when it filled |resp| (success or
+ * problem document alike) and AFZ_ENOMEM when it could not; the dispatcher
+ * then answers 500 serverInternal. */
+#ifndef AFZ_SERVER_INTERNAL_H
+#define AFZ_SERVER_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "afz_buf.h"
+#include "afz_jose.h"
+#include "afz_json.h"
+#include "afz_server.h"
+
+/* Object ids are 16 lower-case hex digits from the run's PRNG. */
+#define SRV_ID_LEN 16
+/* A nonce is the base64url form of 16 PRNG bytes. */
+#define SRV_NONCE_LEN 22
+/* A challenge token is the base64url form of 32 PRNG bytes. */
+#define SRV_TOKEN_LEN 43
+/* RFC 8555 leaves the bound to the CA; Let's Encrypt allows 100 names. */
+#define SRV_MAX_IDENTIFIERS 100
+#define SRV_MAX_CONTACTS 10
+#define SRV_MAX_CONTACT_LEN 320
+/* Request bodies above this are refused before any parsing. */
+#define SRV_MAX_BODY ((size_t)256 * 1024)
+/* Untrusted text echoed in a problem detail is cut to this many bytes. */
+#define SRV_ECHO_MAX 128
+
+typedef enum srv_status {
+    SRV_ST_PENDING = 0,
+    SRV_ST_READY,
+    SRV_ST_PROCESSING,
+    SRV_ST_VALID,
+    SRV_ST_INVALID,
+    SRV_ST_EXPIRED,
+    SRV_ST_DEACTIVATED,
+    SRV_ST_REVOKED
+} srv_status;
+
+/* srv_status_name returns the RFC 8555 status string. */
+const char *srv_status_name(srv_status st);
+
+typedef struct srv_account {
+    char id[SRV_ID_LEN + 1];
+    char *url;
+    char *orders_url;
+    EVP_PKEY *key;     /* owned */
+    char *thumb;       /* base64url JWK thumbprint of key, owned */
+    char **contact;    /* owned strings, validated mailto: URIs */
+    size_t n_contact;
+    int deactivated;
+} srv_account;
+
+typedef enum srv_chall_type { SRV_HTTP01 = 0, SRV_DNS01, SRV_TLSALPN01 } srv_chall_type;
+
+typedef struct srv_chall {
+    srv_chall_type type;
+    srv_status status;            /* pending, processing, valid */
+    char token[SRV_TOKEN_LEN + 1];
+    int64_t validated_ms;         /* mono time it became valid */
+} srv_chall;
+
+typedef struct srv_authz {
+    char id[SRV_ID_LEN + 1];
+    char *url;
+    srv_account *acct;
+    char *value;                  /* identifier value without "*." */
+    char *name;                   /* order form: "*.value" when wildcard */
+    int wildcard;
+    srv_status status;            /* pending, valid, expired, deactivated */
+    int64_t expires_ms;           /* mono */
+    srv_chall chall[3];
+    size_t n_chall;
+    int active;                   /* challenge being validated, -1: none */
+    int64_t started_ms;           /* mono time of the challenge POST */
+    uint32_t polls;               /* polls counted since the POST */
+    size_t refs;                  /* orders that hold it */
+} srv_authz;
+
+typedef struct srv_order {
+    char id[SRV_ID_LEN + 1];
+    char *url;
+    char *finalize_url;
+    srv_account *acct;
+    char **names;                 /* identifier values, "*.x" for wildcards */
+    srv_authz **authz;            /* parallel to names; one reference each */
+    size_t n_names;
+    char *names_joined;           /* sorted, comma-joined, for events */
+    srv_status status;            /* pending ready processing valid invalid */
+    int64_t expires_ms;           /* mono */
+    const char *err_type;         /* static; set when invalid */
+    const char *err_detail;       /* static */
+    /* finalize */
+    EVP_PKEY *csr_key;            /* owned while processing */
+    int64_t finalized_ms;
+    uint32_t polls;               /* polls counted while processing */
+    /* certificate, once issued */
+    char cert_id[SRV_ID_LEN + 1];
+    char *cert_url;
+    char *cert_up_url;
+    char *cert_pem;
+    size_t cert_pem_len;
+    uint64_t serial;
+    char serial_hex[17];
+    int revoked;
+} srv_order;
+
+typedef struct srv_nonce {
+    char v[SRV_NONCE_LEN + 1];
+    int live;
+    int64_t issued_ms;
+} srv_nonce;
+
+struct afz_server {
+    afz_server_config cfg;
+    char *base;                   /* base_url, owned copy */
+    size_t base_len;
+    char *dir_url;
+    char *index_link;             /* <dir>;rel="index" */
+    char *new_account_url, *new_order_url, *revoke_url, *key_change_url;
+    char *directory_json;
+    size_t directory_len;
+    const afz_ca *ca;
+    afz_clock *clock;
+    afz_prng *prng;
+    afz_history *hist;
+    afz_server_response_hook hook;
+    void *hook_ctx;
+    size_t occurrence[AFZ_RES__COUNT];
+    /* nonces: append until max_nonces, then a ring over the oldest */
+    srv_nonce *nonces;
+    size_t n_nonces, cap_nonces, nonce_head;
+    srv_account **accts;
+    size_t n_accts, cap_accts;
+    srv_order **orders;
+    size_t n_orders, cap_orders;
+    srv_authz **authzs;
+    size_t n_authzs, cap_authzs;
+    size_t max_authzs;
+    afz_buf scratch;              /* reused for short encodings */
+};
+
+/* Which operation a URL names. */
+typedef enum srv_op {
+    SRV_OP_UNKNOWN = 0,
+    SRV_OP_DIRECTORY,
+    SRV_OP_NONCE,
+    SRV_OP_NEW_ACCOUNT,
+    SRV_OP_ACCOUNT,
+    SRV_OP_ACCOUNT_ORDERS,
+    SRV_OP_NEW_ORDER,
+    SRV_OP_ORDER,
+    SRV_OP_AUTHZ,
+    SRV_OP_CHALLENGE,
+    SRV_OP_FINALIZE,
+    SRV_OP_CERT,
+    SRV_OP_CERT_UP,
+    SRV_OP_REVOKE,
+    SRV_OP_KEY_CHANGE
+} srv_op;
+
+typedef struct srv_route {
+    srv_op op;
+    afz_resource kind;
+    const char *id;    /* points into the request URL; not NUL-terminated */
+    size_t id_len;
+    int chall_index;   /* SRV_OP_CHALLENGE: which challenge of the authz */
+} srv_route;
+
+/* What the request's key may be. */
+typedef enum srv_keymode { SRV_KEY_KID, SRV_KEY_JWK, SRV_KEY_EITHER } srv_keymode;
+
+/* An authenticated POST. |acct| is set when the JWS named a kid; |jwk_key|
+ * (owned) when it embedded a jwk. */
+typedef struct srv_auth {
+    afz_jws jws;
+    srv_account *acct;
+    EVP_PKEY *jwk_key;
+} srv_auth;
+
+/* ---- JSON writer (afz_server_util.c): appends with a sticky error ---- */
+
+typedef struct srv_w {
+    afz_buf b;
+    afz_rc rc;
+} srv_w;
+
+void srv_w_init(srv_w *w);
+void srv_w_cleanup(srv_w *w);
+void srv_w_raw(srv_w *w, const char *s);
+/* srv_w_str writes |s| as a JSON string; bytes outside printable ASCII
+ * are escaped or replaced so the output is always valid UTF-8 JSON. */
+void srv_w_str(srv_w *w, const char *s);
+/* srv_w_strn is srv_w_str over |n| bytes that need not be terminated. */
+void srv_w_strn(srv_w *w, const char *s, size_t n);
+void srv_w_fmt(srv_w *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* srv_w_time writes mono time |mono_ms| as a quoted RFC 3339 UTC time. */
+void srv_w_time(srv_w *w, const afz_server *s, int64_t mono_ms);
+/* srv_w_finish moves the text into |resp| as its body with |status| and
+ * Content-Type |ctype|. Returns the sticky error. */
+afz_rc srv_w_finish(srv_w *w, afz_response *resp, int status, const char *ctype);
+
+/* ---- problems and small helpers (afz_server_util.c) ---- */
+
+/* srv_problem fills |resp| with an RFC 7807 problem document of type
+ * urn:ietf:params:acme:error:|type|. |extra| (may be NULL) is raw JSON
+ * text starting with ',' appended inside the object. */
+afz_rc srv_problem(afz_response *resp, int status, const char *type, const char *extra,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* srv_new_id writes SRV_ID_LEN hex digits from the PRNG. */
+void srv_new_id(afz_server *s, char out[SRV_ID_LEN + 1]);
+/* srv_b64_random writes the base64url form of |n| PRNG bytes (n <= 32). */
+afz_rc srv_b64_random(afz_server *s, size_t n, char *out, size_t out_size);
+/* srv_url builds base + |mid| + |id| + |tail| (tail may be NULL). */
+char *srv_url(const afz_server *s, const char *mid, const char *id, const char *tail);
+int64_t srv_now(const afz_server *s);
+/* srv_deadline returns now + |seconds| (saturating). */
+int64_t srv_deadline(const afz_server *s, int64_t seconds);
+/* srv_event records a server event at the current virtual time. */
+void srv_event(afz_server *s, afz_event_kind kind, const char *url, const char *related,
+               const char *identifiers, const char *serial, const char *detail);
+afz_rc srv_add_header(afz_response *resp, const char *name, const char *value);
+/* srv_add_retry_after adds Retry-After: |seconds| when seconds >= 0. */
+afz_rc srv_add_retry_after(afz_response *resp, int64_t seconds);
+afz_rc srv_add_link(afz_response *resp, const char *url, const char *rel);
+
+/* Why a DNS identifier is refused, or NULL when it is acceptable. On
+ * success |out| (size >= 254 + 2) receives the lower-cased name. */
+const char *srv_dns_name_check(const char *value, char *out, size_t out_size);
+/* srv_name_blocked says whether |name| (lower-case, may start "*.") is
+ * config.blocked_names or a subdomain of one of them. */
+int srv_name_blocked(const afz_server *s, const char *name);
+/* srv_contact_check validates one contact URI: returns NULL when fine,
+ * else sets *type to "unsupportedContact" or "invalidContact" and returns
+ * the detail. */
+const char *srv_contact_check(const cJSON *c, const char **type);
+
+/* ---- nonces and authentication (afz_server_jws.c) ---- */
+
+/* srv_nonce_issue mints a nonce and adds it as Replay-Nonce to |resp|. */
+afz_rc srv_nonce_issue(afz_server *s, afz_response *resp);
+void srv_nonces_free(afz_server *s);
+/* srv_authenticate runs the RFC 8555 6.2-6.5 checks in order. AFZ_OK:
+ * |auth| is ready (clean it with srv_auth_cleanup either way). AFZ_EPROTO:
+ * |resp| holds the problem document. AFZ_ENOMEM. */
+afz_rc srv_authenticate(afz_server *s, const afz_request *req, srv_keymode mode, srv_auth *auth,
+                        afz_response *resp);
+void srv_auth_cleanup(srv_auth *auth);
+/* srv_key_acceptable returns NULL when |key| may be an account key, else
+ * the badPublicKey detail. */
+const char *srv_key_acceptable(EVP_PKEY *key);
+/* srv_require_empty answers 400 malformed and returns AFZ_EPROTO unless
+ * the payload is the empty string (POST-as-GET, RFC 8555 6.3). */
+afz_rc srv_require_empty(const srv_auth *auth, afz_response *resp);
+/* srv_payload_object parses the payload as a JSON object, or answers 400
+ * malformed and returns AFZ_EPROTO. */
+afz_rc srv_payload_object(const srv_auth *auth, afz_response *resp, cJSON **out);
+afz_rc srv_unauthorized(afz_response *resp, const char *what);
+afz_rc srv_not_found(afz_response *resp, const char *what);
+
+/* ---- accounts (afz_server_account.c) ---- */
+
+afz_rc srv_new_account(afz_server *s, const afz_request *req, afz_response *resp);
+afz_rc srv_account_op(afz_server *s, const afz_request *req, const srv_route *rt,
+                      afz_response *resp);
+afz_rc srv_key_change(afz_server *s, const afz_request *req, afz_response *resp);
+srv_account *srv_account_by_url(const afz_server *s, const char *url);
+void srv_account_free(srv_account *a);
+
+/* ---- orders, authorizations, challenges (afz_server_order.c) ---- */
+
+afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp);
+afz_rc srv_order_op(afz_server *s, const afz_request *req, const srv_route *rt,
+                    afz_response *resp);
+afz_rc srv_authz_op(afz_server *s, const afz_request *req, const srv_route *rt,
+                    afz_response *resp);
+afz_rc srv_challenge_op(afz_server *s, const afz_request *req, const srv_route *rt,
+                        afz_response *resp);
+srv_order *srv_order_find(const afz_server *s, const char *id, size_t n);
+/* srv_order_refresh applies virtual time and authorization states to the
+ * order; |poll| says this access is a poll that counts. */
+void srv_order_refresh(afz_server *s, srv_order *o, int poll);
+/* srv_order_fail makes the order invalid with an error of |type| (static
+ * strings) and records ORDER_INVALID. */
+void srv_order_fail(afz_server *s, srv_order *o, const char *type, const char *detail);
+/* srv_order_respond answers |status| with the order object (and
+ * Retry-After while it is processing). */
+afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *resp);
+void srv_order_free(srv_order *o);
+void srv_authz_free(srv_authz *a);
+
+/* ---- finalize, certificates, revocation (afz_server_cert.c) ---- */
+
+afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt,
+                    afz_response *resp);
+afz_rc srv_cert_op(afz_server *s, const afz_request *req, const srv_route *rt,
+                   afz_response *resp);
+afz_rc srv_revoke(afz_server *s, const afz_request *req, afz_response *resp);
+/* srv_order_issue issues the certificate of a processing order: valid on
+ * success, invalid (serverInternal) when the CA fails. */
+void srv_order_issue(afz_server *s, srv_order *o);
+
+#endif

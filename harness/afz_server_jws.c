@@ -1,0 +1,246 @@
+/* afz_server_jws.c - nonces (RFC 8555 6.5, 7.2) and the authentication of
+ * every POST (RFC 8555 6.2-6.4): content type, JWS syntax, algorithm,
+ * nonce, url, jwk versus kid, account, key, signature, in that order. */
+#include "afz_server_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A problem was written: tell the caller to stop (or report ENOMEM). */
+static afz_rc answered(afz_rc problem_rc)
+{
+    return problem_rc == AFZ_OK ? AFZ_EPROTO : problem_rc;
+}
+
+/* ---- nonces ---- */
+
+afz_rc srv_nonce_issue(afz_server *s, afz_response *resp)
+{
+    srv_nonce n;
+    afz_rc rc = srv_b64_random(s, 16, n.v, sizeof(n.v));
+    if (rc != AFZ_OK)
+        return rc;
+    n.live = 1;
+    n.issued_ms = srv_now(s);
+    size_t max = s->cfg.max_nonces;
+    if (s->n_nonces < max) {
+        if (s->n_nonces == s->cap_nonces) {
+            size_t cap = s->cap_nonces ? s->cap_nonces * 2 : 16;
+            if (cap > max)
+                cap = max;
+            srv_nonce *v = realloc(s->nonces, cap * sizeof(*v));
+            if (!v)
+                return AFZ_ENOMEM;
+            s->nonces = v;
+            s->cap_nonces = cap;
+        }
+        s->nonces[s->n_nonces++] = n;
+    } else {
+        /* Full: the slot at the head is the oldest nonce; forget it. */
+        s->nonces[s->nonce_head] = n;
+        s->nonce_head = (s->nonce_head + 1) % max;
+    }
+    return afz_headers_set(&resp->headers, "Replay-Nonce", n.v);
+}
+
+void srv_nonces_free(afz_server *s)
+{
+    free(s->nonces);
+    s->nonces = NULL;
+    s->n_nonces = s->cap_nonces = s->nonce_head = 0;
+}
+
+/* Consumes |v|. Returns NULL when it was live, else the badNonce detail. */
+static const char *nonce_consume(afz_server *s, const char *v)
+{
+    size_t n = strlen(v);
+    if (n != SRV_NONCE_LEN)
+        return "JWS has an invalid anti-replay nonce";
+    for (size_t i = 0; i < s->n_nonces; i++) {
+        srv_nonce *e = &s->nonces[i];
+        if (!e->live || memcmp(e->v, v, SRV_NONCE_LEN) != 0)
+            continue;
+        e->live = 0;
+        if (s->cfg.nonce_lifetime_ms > 0 &&
+            srv_now(s) - e->issued_ms > s->cfg.nonce_lifetime_ms)
+            return "JWS has an expired anti-replay nonce";
+        return NULL;
+    }
+    return "JWS has an invalid anti-replay nonce";
+}
+
+/* ---- small answers ---- */
+
+afz_rc srv_unauthorized(afz_response *resp, const char *what)
+{
+    return answered(srv_problem(resp, 403, "unauthorized", NULL, "%s", what));
+}
+
+afz_rc srv_not_found(afz_response *resp, const char *what)
+{
+    return answered(srv_problem(resp, 404, "malformed", NULL, "%s", what));
+}
+
+afz_rc srv_require_empty(const srv_auth *auth, afz_response *resp)
+{
+    if (auth->jws.payload_len == 0)
+        return AFZ_OK;
+    return answered(srv_problem(resp, 400, "malformed", NULL,
+                                "POST-as-GET requests must have an empty payload"));
+}
+
+afz_rc srv_payload_object(const srv_auth *auth, afz_response *resp, cJSON **out)
+{
+    *out = NULL;
+    if (afz_json_parse_object(auth->jws.payload, auth->jws.payload_len, out) == AFZ_OK)
+        return AFZ_OK;
+    return answered(srv_problem(resp, 400, "malformed", NULL,
+                                "Request payload did not parse as a JSON object"));
+}
+
+/* ---- keys ---- */
+
+const char *srv_key_acceptable(EVP_PKEY *key)
+{
+    if (afz_key_supported(key))
+        return NULL;
+    if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+        /* Large keys would cost verification time for nothing. */
+        if (afz_key_bits(key) < AFZ_RSA_MIN_BITS)
+            return "key too small: RSA keys must be at least 2048 bits";
+        return "key too large: RSA keys above 8192 bits are not supported";
+    }
+    return "unsupported key type: use P-256, P-384, RSA or Ed25519";
+}
+
+/* ---- authentication ---- */
+
+static const char algorithms_member[] = ",\"algorithms\":[\"ES256\",\"ES384\",\"RS256\",\"EdDSA\"]";
+
+/* Content-Type media type match, parameters and case ignored. */
+static int media_type_is(const char *v, const char *want)
+{
+    if (!v)
+        return 0;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    size_t n = strlen(want);
+    for (size_t i = 0; i < n; i++) {
+        char a = v[i], b = want[i];
+        if (a >= 'A' && a <= 'Z')
+            a = (char)(a - 'A' + 'a');
+        if (a != b)
+            return 0;
+    }
+    char c = v[n];
+    return c == '\0' || c == ';' || c == ' ' || c == '\t';
+}
+
+void srv_auth_cleanup(srv_auth *auth)
+{
+    afz_jws_cleanup(&auth->jws);
+    EVP_PKEY_free(auth->jwk_key);
+    auth->jwk_key = NULL;
+    auth->acct = NULL;
+}
+
+static afz_rc auth_key(afz_server *s, srv_keymode mode, srv_auth *auth, afz_response *resp)
+{
+    const afz_jws *j = &auth->jws;
+    if (j->has_kid && j->has_jwk)
+        return answered(srv_problem(resp, 400, "malformed", NULL,
+                                    "jwk and kid header fields are mutually exclusive"));
+    if (!j->has_kid && !j->has_jwk)
+        return answered(srv_problem(resp, 400, "malformed", NULL,
+                                    "JWS header must carry either jwk or kid"));
+    if (mode == SRV_KEY_KID && j->has_jwk)
+        return answered(srv_problem(resp, 400, "malformed", NULL, "No Key ID in JWS header"));
+    if (mode == SRV_KEY_JWK && j->has_kid)
+        return answered(
+            srv_problem(resp, 400, "malformed", NULL, "No embedded JWK in JWS header"));
+    if (j->has_kid) {
+        if (!j->kid)
+            return answered(srv_problem(resp, 400, "malformed", NULL,
+                                        "JWS header parameter 'kid' must be a string"));
+        srv_account *a = srv_account_by_url(s, j->kid);
+        if (!a)
+            return answered(srv_problem(resp, 400, "accountDoesNotExist", NULL,
+                                        "Account \"%.*s\" not found", SRV_ECHO_MAX, j->kid));
+        if (a->deactivated)
+            return srv_unauthorized(resp, "Account is not valid, has status \"deactivated\"");
+        auth->acct = a;
+        return AFZ_OK;
+    }
+    if (!cJSON_IsObject(j->jwk))
+        return answered(srv_problem(resp, 400, "malformed", NULL,
+                                    "JWS header parameter 'jwk' must be an object"));
+    afz_rc rc = afz_jwk_to_key(j->jwk, &auth->jwk_key);
+    if (rc == AFZ_ENOMEM)
+        return rc;
+    if (rc != AFZ_OK)
+        return answered(srv_problem(resp, 400, rc == AFZ_ECRYPTO ? "badPublicKey" : "malformed",
+                                    NULL, "Error parsing JWK: %s", afz_rc_str(rc)));
+    const char *bad = srv_key_acceptable(auth->jwk_key);
+    if (bad)
+        return answered(srv_problem(resp, 400, "badPublicKey", NULL, "%s", bad));
+    return AFZ_OK;
+}
+
+afz_rc srv_authenticate(afz_server *s, const afz_request *req, srv_keymode mode, srv_auth *auth,
+                        afz_response *resp)
+{
+    memset(auth, 0, sizeof(*auth));
+    if (!media_type_is(afz_headers_get(&req->headers, "Content-Type"), "application/jose+json"))
+        return answered(srv_problem(
+            resp, 415, "malformed", NULL,
+            "Invalid Content-Type header on POST. Content-Type must be \"application/jose+json\""));
+    if (req->body_len > SRV_MAX_BODY)
+        return answered(srv_problem(resp, 413, "malformed", NULL, "Request body too large"));
+
+    const char *why = NULL;
+    afz_rc rc = afz_jws_parse(req->body ? (const void *)req->body : "", req->body ? req->body_len : 0,
+                              &auth->jws, &why);
+    if (rc == AFZ_ENOMEM)
+        return rc;
+    if (rc != AFZ_OK)
+        return answered(srv_problem(resp, 400, "malformed", NULL, "Parse error reading JWS: %s",
+                                    why ? why : "invalid JWS"));
+    const afz_jws *j = &auth->jws;
+
+    if (j->alg == AFZ_ALG_NONE) {
+        if (j->alg_name)
+            return answered(srv_problem(resp, 400, "badSignatureAlgorithm", algorithms_member,
+                                        "JWS signature algorithm \"%.*s\" is not supported",
+                                        SRV_ECHO_MAX, j->alg_name));
+        return answered(srv_problem(resp, 400, "badSignatureAlgorithm", algorithms_member,
+                                    "JWS header parameter 'alg' is missing"));
+    }
+
+    if (!j->nonce)
+        return answered(
+            srv_problem(resp, 400, "badNonce", NULL, "JWS has no anti-replay nonce"));
+    const char *bad = nonce_consume(s, j->nonce);
+    if (bad)
+        return answered(srv_problem(resp, 400, "badNonce", NULL, "%s", bad));
+
+    if (!j->url)
+        return answered(srv_problem(resp, 400, "malformed", NULL,
+                                    "JWS header parameter 'url' required"));
+    if (strcmp(j->url, req->url) != 0)
+        return answered(srv_problem(resp, 403, "unauthorized", NULL,
+                                    "JWS header parameter 'url' incorrect. Expected \"%.*s\" got "
+                                    "\"%.*s\"",
+                                    SRV_ECHO_MAX * 2, req->url, SRV_ECHO_MAX * 2, j->url));
+
+    rc = auth_key(s, mode, auth, resp);
+    if (rc != AFZ_OK)
+        return rc;
+
+    EVP_PKEY *key = auth->acct ? auth->acct->key : auth->jwk_key;
+    rc = afz_jws_verify(j, key);
+    if (rc == AFZ_ENOMEM)
+        return rc;
+    if (rc != AFZ_OK)
+        return answered(srv_problem(resp, 400, "malformed", NULL, "JWS verification error"));
+    return AFZ_OK;
+}

@@ -1,0 +1,727 @@
+/* afz_server_order.c - orders, authorizations and challenges (RFC 8555
+ * 7.1.3-7.1.6, 7.4, 7.5): newOrder, the order, authorization and
+ * challenge resources, and the state machines behind them. States are
+ * derived lazily, on every access, from virtual time and poll counts. */
+#include "afz_server_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Room for a checked name: 253 bytes, "*.", NUL. */
+#define NAME_MAX_BUF 258
+
+static afz_rc answered(afz_rc problem_rc)
+{
+    return problem_rc == AFZ_OK ? AFZ_EPROTO : problem_rc;
+}
+
+static const char *const chall_type_names[] = {
+    [SRV_HTTP01] = "http-01",
+    [SRV_DNS01] = "dns-01",
+    [SRV_TLSALPN01] = "tls-alpn-01",
+};
+
+/* ---- lifetime ---- */
+
+void srv_authz_free(srv_authz *a)
+{
+    if (!a)
+        return;
+    free(a->url);
+    free(a->value);
+    free(a->name);
+    free(a);
+}
+
+void srv_order_free(srv_order *o)
+{
+    if (!o)
+        return;
+    free(o->url);
+    free(o->finalize_url);
+    for (size_t i = 0; i < o->n_names; i++)
+        free(o->names[i]);
+    free(o->names);
+    free(o->authz);
+    free(o->names_joined);
+    EVP_PKEY_free(o->csr_key);
+    free(o->cert_url);
+    free(o->cert_up_url);
+    free(o->cert_pem);
+    free(o);
+}
+
+static srv_authz *authz_find(const afz_server *s, const char *id, size_t n)
+{
+    if (n != SRV_ID_LEN)
+        return NULL;
+    for (size_t i = 0; i < s->n_authzs; i++)
+        if (memcmp(s->authzs[i]->id, id, n) == 0)
+            return s->authzs[i];
+    return NULL;
+}
+
+srv_order *srv_order_find(const afz_server *s, const char *id, size_t n)
+{
+    if (n != SRV_ID_LEN)
+        return NULL;
+    for (size_t i = 0; i < s->n_orders; i++)
+        if (memcmp(s->orders[i]->id, id, n) == 0)
+            return s->orders[i];
+    return NULL;
+}
+
+/* Drops the order's authorization references, freeing the unreferenced. */
+static void order_release(afz_server *s, srv_order *o)
+{
+    for (size_t i = 0; i < o->n_names; i++) {
+        srv_authz *a = o->authz[i];
+        if (!a || --a->refs > 0)
+            continue;
+        for (size_t j = 0; j < s->n_authzs; j++) {
+            if (s->authzs[j] != a)
+                continue;
+            memmove(&s->authzs[j], &s->authzs[j + 1], (s->n_authzs - j - 1) * sizeof(a));
+            s->n_authzs--;
+            break;
+        }
+        srv_authz_free(a);
+    }
+}
+
+/* Forgets the oldest expired order that is not being processed, so a
+ * long-lived server mode stays within max_orders. Returns 1 if it did. */
+static int order_evict_one(afz_server *s)
+{
+    int64_t now = srv_now(s);
+    for (size_t i = 0; i < s->n_orders; i++) {
+        srv_order *o = s->orders[i];
+        if (now < o->expires_ms || o->status == SRV_ST_PROCESSING)
+            continue;
+        order_release(s, o);
+        srv_order_free(o);
+        memmove(&s->orders[i], &s->orders[i + 1], (s->n_orders - i - 1) * sizeof(o));
+        s->n_orders--;
+        return 1;
+    }
+    return 0;
+}
+
+static size_t grown(size_t cap, size_t need)
+{
+    size_t c = cap ? cap : 8;
+    while (c < need)
+        c *= 2;
+    return c;
+}
+
+static afz_rc reserve_authzs(afz_server *s, size_t need)
+{
+    if (need <= s->cap_authzs)
+        return AFZ_OK;
+    size_t c = grown(s->cap_authzs, need);
+    srv_authz **v = realloc(s->authzs, c * sizeof(*v));
+    if (!v)
+        return AFZ_ENOMEM;
+    s->authzs = v;
+    s->cap_authzs = c;
+    return AFZ_OK;
+}
+
+static afz_rc reserve_orders(afz_server *s, size_t need)
+{
+    if (need <= s->cap_orders)
+        return AFZ_OK;
+    size_t c = grown(s->cap_orders, need);
+    srv_order **v = realloc(s->orders, c * sizeof(*v));
+    if (!v)
+        return AFZ_ENOMEM;
+    s->orders = v;
+    s->cap_orders = c;
+    return AFZ_OK;
+}
+
+/* ---- state machines ---- */
+
+static void authz_refresh(afz_server *s, srv_authz *a, int poll)
+{
+    int64_t now = srv_now(s);
+    if ((a->status == SRV_ST_PENDING || a->status == SRV_ST_VALID) && now >= a->expires_ms) {
+        a->status = SRV_ST_EXPIRED;
+        return;
+    }
+    if (a->status != SRV_ST_PENDING || a->active < 0)
+        return;
+    srv_chall *c = &a->chall[a->active];
+    if (a->polls >= s->cfg.authz_pending_polls &&
+        now - a->started_ms >= s->cfg.validation_delay_ms) {
+        c->status = SRV_ST_VALID;
+        c->validated_ms = now;
+        a->status = SRV_ST_VALID;
+        srv_event(s, AFZ_EV_AUTHZ_VALID, a->url, NULL, a->name, NULL, NULL);
+    } else if (poll && a->polls < UINT32_MAX) {
+        a->polls++;
+    }
+}
+
+void srv_order_fail(afz_server *s, srv_order *o, const char *type, const char *detail)
+{
+    o->status = SRV_ST_INVALID;
+    o->err_type = type;
+    o->err_detail = detail;
+    srv_event(s, AFZ_EV_ORDER_INVALID, o->url, NULL, o->names_joined, NULL, detail);
+}
+
+void srv_order_refresh(afz_server *s, srv_order *o, int poll)
+{
+    int64_t now = srv_now(s);
+    if (o->status == SRV_ST_PENDING || o->status == SRV_ST_READY) {
+        if (now >= o->expires_ms) {
+            srv_order_fail(s, o, "malformed", "Order expired");
+            return;
+        }
+        int all_valid = 1;
+        for (size_t i = 0; i < o->n_names; i++) {
+            srv_authz *a = o->authz[i];
+            authz_refresh(s, a, 0);
+            if (a->status == SRV_ST_PENDING) {
+                all_valid = 0;
+            } else if (a->status != SRV_ST_VALID) {
+                srv_order_fail(s, o, "unauthorized", "An authorization of the order is not valid");
+                return;
+            }
+        }
+        if (all_valid && o->status == SRV_ST_PENDING) {
+            o->status = SRV_ST_READY;
+            srv_event(s, AFZ_EV_ORDER_READY, o->url, NULL, o->names_joined, NULL, NULL);
+        }
+    } else if (o->status == SRV_ST_PROCESSING) {
+        if (o->polls >= s->cfg.finalize_polls &&
+            now - o->finalized_ms >= s->cfg.finalize_delay_ms)
+            srv_order_issue(s, o);
+        else if (poll && o->polls < UINT32_MAX)
+            o->polls++;
+    }
+}
+
+/* ---- JSON ---- */
+
+static void write_identifier(srv_w *w, const char *value)
+{
+    /* Only refused names can be long; echo no more than a name's worth. */
+    size_t n = strlen(value);
+    srv_w_raw(w, "{\"type\":\"dns\",\"value\":");
+    srv_w_strn(w, value, n > NAME_MAX_BUF ? NAME_MAX_BUF : n);
+    srv_w_raw(w, "}");
+}
+
+static void write_chall_url(afz_server *s, srv_w *w, const srv_authz *a, size_t i)
+{
+    afz_buf_reset(&s->scratch);
+    afz_rc rc = afz_buf_printf(&s->scratch, "%s/chall/%s-%zu", s->base, a->id, i);
+    if (rc != AFZ_OK && w->rc == AFZ_OK)
+        w->rc = rc;
+    srv_w_str(w, afz_buf_cstr(&s->scratch));
+}
+
+static void write_chall(afz_server *s, srv_w *w, const srv_authz *a, size_t i)
+{
+    const srv_chall *c = &a->chall[i];
+    srv_w_raw(w, "{\"type\":");
+    srv_w_str(w, chall_type_names[c->type]);
+    srv_w_raw(w, ",\"url\":");
+    write_chall_url(s, w, a, i);
+    srv_w_raw(w, ",\"token\":");
+    srv_w_str(w, c->token);
+    srv_w_raw(w, ",\"status\":");
+    srv_w_str(w, srv_status_name(c->status));
+    if (c->status == SRV_ST_VALID) {
+        srv_w_raw(w, ",\"validated\":");
+        srv_w_time(w, s, c->validated_ms);
+    }
+    srv_w_raw(w, "}");
+}
+
+static afz_rc authz_respond(afz_server *s, const srv_authz *a, afz_response *resp)
+{
+    srv_w w;
+    srv_w_init(&w);
+    srv_w_raw(&w, "{\"identifier\":");
+    write_identifier(&w, a->value);
+    srv_w_raw(&w, ",\"status\":");
+    srv_w_str(&w, srv_status_name(a->status));
+    srv_w_raw(&w, ",\"expires\":");
+    srv_w_time(&w, s, a->expires_ms);
+    srv_w_raw(&w, ",\"challenges\":[");
+    for (size_t i = 0; i < a->n_chall; i++) {
+        if (i)
+            srv_w_raw(&w, ",");
+        write_chall(s, &w, a, i);
+    }
+    srv_w_raw(&w, "]");
+    if (a->wildcard)
+        srv_w_raw(&w, ",\"wildcard\":true");
+    srv_w_raw(&w, "}");
+    afz_rc rc = srv_w_finish(&w, resp, 200, "application/json");
+    srv_w_cleanup(&w);
+    /* Validation under way: tell the client when to look again. */
+    if (rc == AFZ_OK && a->status == SRV_ST_PENDING && a->active >= 0)
+        rc = srv_add_retry_after(resp, s->cfg.authz_retry_after_s);
+    return rc;
+}
+
+afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *resp)
+{
+    srv_w w;
+    srv_w_init(&w);
+    srv_w_raw(&w, "{\"status\":");
+    srv_w_str(&w, srv_status_name(o->status));
+    srv_w_raw(&w, ",\"expires\":");
+    srv_w_time(&w, s, o->expires_ms);
+    srv_w_raw(&w, ",\"identifiers\":[");
+    for (size_t i = 0; i < o->n_names; i++) {
+        if (i)
+            srv_w_raw(&w, ",");
+        write_identifier(&w, o->names[i]);
+    }
+    srv_w_raw(&w, "],\"authorizations\":[");
+    for (size_t i = 0; i < o->n_names; i++) {
+        if (i)
+            srv_w_raw(&w, ",");
+        srv_w_str(&w, o->authz[i]->url);
+    }
+    srv_w_raw(&w, "],\"finalize\":");
+    srv_w_str(&w, o->finalize_url);
+    if (o->status == SRV_ST_VALID && o->cert_url) {
+        srv_w_raw(&w, ",\"certificate\":");
+        srv_w_str(&w, o->cert_url);
+    }
+    if (o->status == SRV_ST_INVALID && o->err_type) {
+        srv_w_raw(&w, ",\"error\":{\"type\":\"urn:ietf:params:acme:error:");
+        srv_w_raw(&w, o->err_type);
+        srv_w_raw(&w, "\",\"detail\":");
+        srv_w_str(&w, o->err_detail);
+        srv_w_raw(&w, "}");
+    }
+    srv_w_raw(&w, "}");
+    afz_rc rc = srv_w_finish(&w, resp, status, "application/json");
+    srv_w_cleanup(&w);
+    if (rc == AFZ_OK && o->status == SRV_ST_PROCESSING)
+        rc = srv_add_retry_after(resp, s->cfg.order_retry_after_s);
+    return rc;
+}
+
+/* ---- newOrder ---- */
+
+static srv_authz *authz_new(afz_server *s, srv_account *acct, const char *name, int valid_now)
+{
+    srv_authz *a = calloc(1, sizeof(*a));
+    if (!a)
+        return NULL;
+    srv_new_id(s, a->id);
+    a->acct = acct;
+    a->wildcard = name[0] == '*';
+    a->name = afz_strdup(name);
+    a->value = afz_strdup(a->wildcard ? name + 2 : name);
+    a->url = srv_url(s, "/authz/", a->id, NULL);
+    if (!a->name || !a->value || !a->url)
+        goto fail;
+    a->status = valid_now ? SRV_ST_VALID : SRV_ST_PENDING;
+    a->expires_ms = srv_deadline(s, s->cfg.authz_lifetime_s);
+    a->active = -1;
+    /* RFC 8555 7.1.3: wildcard names can only be proven with dns-01. */
+    static const srv_chall_type all[] = {SRV_HTTP01, SRV_DNS01, SRV_TLSALPN01};
+    static const srv_chall_type dns_only[] = {SRV_DNS01};
+    const srv_chall_type *types = a->wildcard ? dns_only : all;
+    a->n_chall = a->wildcard ? 1 : 3;
+    for (size_t i = 0; i < a->n_chall; i++) {
+        srv_chall *c = &a->chall[i];
+        c->type = types[i];
+        c->status = SRV_ST_PENDING;
+        if (srv_b64_random(s, 32, c->token, sizeof(c->token)) != AFZ_OK)
+            goto fail;
+    }
+    if (valid_now) {
+        a->chall[0].status = SRV_ST_VALID;
+        a->chall[0].validated_ms = srv_now(s);
+    }
+    return a;
+fail:
+    srv_authz_free(a);
+    return NULL;
+}
+
+/* The account's valid, unexpired authorization for |name|, if any. */
+static srv_authz *authz_reusable(afz_server *s, const srv_account *acct, const char *name)
+{
+    for (size_t i = 0; i < s->n_authzs; i++) {
+        srv_authz *a = s->authzs[i];
+        if (a->acct != acct || strcmp(a->name, name) != 0)
+            continue;
+        authz_refresh(s, a, 0);
+        if (a->status == SRV_ST_VALID)
+            return a;
+    }
+    return NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *join_sorted(char **names, size_t n)
+{
+    char **tmp = malloc(n * sizeof(*tmp));
+    if (!tmp)
+        return NULL;
+    memcpy(tmp, names, n * sizeof(*tmp));
+    qsort(tmp, n, sizeof(*tmp), cmp_str);
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    afz_rc rc = AFZ_OK;
+    for (size_t i = 0; i < n && rc == AFZ_OK; i++) {
+        if (i)
+            rc = afz_buf_putc(&b, ',');
+        if (rc == AFZ_OK)
+            rc = afz_buf_puts(&b, tmp[i]);
+    }
+    free(tmp);
+    char *p = rc == AFZ_OK ? afz_buf_take(&b, NULL) : NULL;
+    afz_buf_cleanup(&b);
+    return p;
+}
+
+/* Checks every identifier. AFZ_OK fills names[] (lower-cased, unique, in
+ * request order) and *n; AFZ_EPROTO means a problem was written. */
+static afz_rc check_identifiers(afz_server *s, const cJSON *ids, char (*names)[NAME_MAX_BUF],
+                                size_t *n, afz_response *resp)
+{
+    const cJSON *e;
+    *n = 0;
+    cJSON_ArrayForEach(e, ids) {
+        const char *type = afz_json_str(e, "type");
+        const char *value = afz_json_str(e, "value");
+        if (!type || !value)
+            return answered(srv_problem(resp, 400, "malformed", NULL,
+                                        "Each identifier must be an object with string "
+                                        "\"type\" and \"value\""));
+        if (strcmp(type, "dns") != 0)
+            return answered(srv_problem(resp, 400, "unsupportedIdentifier", NULL,
+                                        "Identifier type \"%.*s\" is not supported",
+                                        SRV_ECHO_MAX, type));
+    }
+    /* Collect every refused name as a subproblem (RFC 8555 6.7.1). */
+    srv_w sub;
+    srv_w_init(&sub);
+    size_t refused = 0;
+    const char *first_value = NULL, *first_why = NULL;
+    cJSON_ArrayForEach(e, ids) {
+        const char *value = afz_json_str(e, "value");
+        char name[NAME_MAX_BUF];
+        const char *why = srv_dns_name_check(value, name, sizeof(name));
+        if (!why && srv_name_blocked(s, name))
+            why = "The ACME server refuses to issue a certificate for this domain name, "
+                  "because it is forbidden by policy";
+        if (why) {
+            if (refused++ == 0) {
+                first_value = value;
+                first_why = why;
+                srv_w_raw(&sub, ",\"subproblems\":[");
+            } else {
+                srv_w_raw(&sub, ",");
+            }
+            srv_w_raw(&sub, "{\"type\":\"urn:ietf:params:acme:error:rejectedIdentifier\","
+                            "\"detail\":");
+            srv_w_str(&sub, why);
+            srv_w_raw(&sub, ",\"status\":400,\"identifier\":");
+            write_identifier(&sub, value);
+            srv_w_raw(&sub, "}");
+            continue;
+        }
+        int dup = 0;
+        for (size_t i = 0; i < *n && !dup; i++)
+            dup = strcmp(names[i], name) == 0;
+        if (!dup)
+            memcpy(names[(*n)++], name, strlen(name) + 1);
+    }
+    afz_rc rc = AFZ_OK;
+    if (refused) {
+        srv_w_raw(&sub, "]");
+        if (sub.rc != AFZ_OK)
+            rc = sub.rc;
+        else if (refused == 1)
+            rc = answered(srv_problem(resp, 400, "rejectedIdentifier", afz_buf_cstr(&sub.b),
+                                      "Cannot issue for \"%.*s\": %s", SRV_ECHO_MAX, first_value,
+                                      first_why));
+        else
+            rc = answered(srv_problem(resp, 400, "rejectedIdentifier", afz_buf_cstr(&sub.b),
+                                      "Cannot issue for %zu identifiers", refused));
+    }
+    srv_w_cleanup(&sub);
+    return rc;
+}
+
+afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
+{
+    srv_auth auth;
+    cJSON *p = NULL;
+    char(*names)[NAME_MAX_BUF] = NULL;
+    srv_order *o = NULL;
+    size_t n = 0, n_new = 0;
+    afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
+    if (rc != AFZ_OK)
+        goto out;
+    rc = srv_payload_object(&auth, resp, &p);
+    if (rc != AFZ_OK)
+        goto out;
+    /* Let's Encrypt refuses notBefore/notAfter; so does this model. */
+    if (cJSON_GetObjectItemCaseSensitive(p, "notBefore") ||
+        cJSON_GetObjectItemCaseSensitive(p, "notAfter")) {
+        rc = answered(srv_problem(resp, 400, "malformed", NULL,
+                                  "NotBefore and NotAfter are not supported"));
+        goto out;
+    }
+    const cJSON *ids = afz_json_array(p, "identifiers");
+    int count = ids ? cJSON_GetArraySize(ids) : 0;
+    if (count == 0) {
+        rc = answered(srv_problem(resp, 400, "malformed", NULL,
+                                  "NewOrder request did not specify any identifiers"));
+        goto out;
+    }
+    if (count > SRV_MAX_IDENTIFIERS) {
+        rc = answered(srv_problem(resp, 400, "malformed", NULL,
+                                  "Order cannot contain more than %d identifiers",
+                                  SRV_MAX_IDENTIFIERS));
+        goto out;
+    }
+    names = calloc((size_t)count, sizeof(*names));
+    if (!names) {
+        rc = AFZ_ENOMEM;
+        goto out;
+    }
+    rc = check_identifiers(s, ids, names, &n, resp);
+    if (rc != AFZ_OK)
+        goto out;
+
+    /* Make room first: evicting later could free an authorization this
+     * order is about to reuse. */
+    while ((s->n_orders >= s->cfg.max_orders || s->n_authzs + n > s->max_authzs) &&
+           order_evict_one(s)) {
+    }
+    if (s->n_orders >= s->cfg.max_orders) {
+        rc = answered(srv_problem(resp, 429, "rateLimited", NULL, "too many orders"));
+        goto out;
+    }
+
+    o = calloc(1, sizeof(*o));
+    if (!o || !(o->names = calloc(n, sizeof(char *))) ||
+        !(o->authz = calloc(n, sizeof(srv_authz *)))) {
+        rc = AFZ_ENOMEM;
+        goto out;
+    }
+    srv_new_id(s, o->id);
+    o->acct = auth.acct;
+    o->url = srv_url(s, "/order/", o->id, NULL);
+    o->finalize_url = srv_url(s, "/finalize/", o->id, NULL);
+    if (!o->url || !o->finalize_url) {
+        rc = AFZ_ENOMEM;
+        goto out;
+    }
+    o->status = SRV_ST_PENDING;
+    o->expires_ms = srv_deadline(s, s->cfg.order_lifetime_s);
+    for (size_t i = 0; i < n; i++) {
+        o->names[i] = afz_strdup(names[i]);
+        if (!o->names[i]) {
+            rc = AFZ_ENOMEM;
+            goto out;
+        }
+        o->n_names = i + 1;
+        srv_authz *a = s->cfg.authz_reuse ? authz_reusable(s, o->acct, names[i]) : NULL;
+        if (!a) {
+            if (s->n_authzs + n_new >= s->max_authzs) {
+                rc = answered(srv_problem(resp, 429, "rateLimited", NULL,
+                                          "too many authorizations"));
+                goto out;
+            }
+            a = authz_new(s, o->acct, names[i], s->cfg.order_ready_at_creation);
+            if (!a) {
+                rc = AFZ_ENOMEM;
+                goto out;
+            }
+            n_new++;
+        }
+        o->authz[i] = a;
+    }
+    o->names_joined = join_sorted(o->names, o->n_names);
+    if (!o->names_joined ||
+        reserve_authzs(s, s->n_authzs + n_new) != AFZ_OK ||
+        reserve_orders(s, s->n_orders + 1) != AFZ_OK) {
+        rc = AFZ_ENOMEM;
+        goto out;
+    }
+    /* Commit: nothing below can fail. */
+    for (size_t i = 0; i < o->n_names; i++) {
+        srv_authz *a = o->authz[i];
+        if (a->refs++ == 0)
+            s->authzs[s->n_authzs++] = a;
+    }
+    s->orders[s->n_orders++] = o;
+    srv_order *created = o;
+    o = NULL;
+    srv_event(s, AFZ_EV_ORDER_CREATED, created->url, NULL, created->names_joined, NULL, NULL);
+    srv_order_refresh(s, created, 0);
+    rc = srv_order_respond(s, created, 201, resp);
+    if (rc == AFZ_OK)
+        rc = srv_add_header(resp, "Location", created->url);
+out:
+    if (o) {
+        /* Free the authorizations made for the order that never was. */
+        for (size_t i = 0; i < o->n_names; i++)
+            if (o->authz && o->authz[i] && o->authz[i]->refs == 0)
+                srv_authz_free(o->authz[i]);
+        srv_order_free(o);
+    }
+    free(names);
+    cJSON_Delete(p);
+    srv_auth_cleanup(&auth);
+    return rc;
+}
+
+/* ---- order, authorization, challenge resources ---- */
+
+afz_rc srv_order_op(afz_server *s, const afz_request *req, const srv_route *rt,
+                    afz_response *resp)
+{
+    srv_auth auth;
+    afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
+    if (rc != AFZ_OK)
+        goto out;
+    srv_order *o = srv_order_find(s, rt->id, rt->id_len);
+    if (!o) {
+        rc = srv_not_found(resp, "Order not found");
+        goto out;
+    }
+    if (o->acct != auth.acct) {
+        rc = srv_unauthorized(resp, "Account does not own this order");
+        goto out;
+    }
+    rc = srv_require_empty(&auth, resp);
+    if (rc != AFZ_OK)
+        goto out;
+    srv_order_refresh(s, o, 1);
+    rc = srv_order_respond(s, o, 200, resp);
+out:
+    srv_auth_cleanup(&auth);
+    return rc;
+}
+
+afz_rc srv_authz_op(afz_server *s, const afz_request *req, const srv_route *rt,
+                    afz_response *resp)
+{
+    srv_auth auth;
+    cJSON *p = NULL;
+    afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
+    if (rc != AFZ_OK)
+        goto out;
+    srv_authz *a = authz_find(s, rt->id, rt->id_len);
+    if (!a) {
+        rc = srv_not_found(resp, "Authorization not found");
+        goto out;
+    }
+    if (a->acct != auth.acct) {
+        rc = srv_unauthorized(resp, "Account does not own this authorization");
+        goto out;
+    }
+    if (auth.jws.payload_len == 0) {
+        authz_refresh(s, a, 1);
+        rc = authz_respond(s, a, resp);
+        goto out;
+    }
+    /* RFC 8555 7.5.2: the only update is {"status":"deactivated"}. */
+    const char *st = NULL;
+    if (afz_json_parse_object(auth.jws.payload, auth.jws.payload_len, &p) == AFZ_OK)
+        st = afz_json_str(p, "status");
+    if (!st || strcmp(st, "deactivated") != 0) {
+        rc = srv_require_empty(&auth, resp);
+        goto out;
+    }
+    authz_refresh(s, a, 0);
+    if (a->status == SRV_ST_PENDING || a->status == SRV_ST_VALID)
+        a->status = SRV_ST_DEACTIVATED;
+    rc = authz_respond(s, a, resp);
+out:
+    cJSON_Delete(p);
+    srv_auth_cleanup(&auth);
+    return rc;
+}
+
+static afz_rc chall_respond(afz_server *s, const srv_authz *a, size_t i, afz_response *resp)
+{
+    srv_w w;
+    srv_w_init(&w);
+    write_chall(s, &w, a, i);
+    afz_rc rc = srv_w_finish(&w, resp, 200, "application/json");
+    srv_w_cleanup(&w);
+    if (rc == AFZ_OK)
+        rc = srv_add_link(resp, a->url, "up");
+    return rc;
+}
+
+afz_rc srv_challenge_op(afz_server *s, const afz_request *req, const srv_route *rt,
+                        afz_response *resp)
+{
+    srv_auth auth;
+    cJSON *p = NULL;
+    afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
+    if (rc != AFZ_OK)
+        goto out;
+    srv_authz *a = authz_find(s, rt->id, rt->id_len);
+    if (!a || rt->chall_index < 0 || (size_t)rt->chall_index >= a->n_chall) {
+        rc = srv_not_found(resp, "Challenge not found");
+        goto out;
+    }
+    if (a->acct != auth.acct) {
+        rc = srv_unauthorized(resp, "Account does not own this challenge");
+        goto out;
+    }
+    size_t i = (size_t)rt->chall_index;
+    if (auth.jws.payload_len == 0) {
+        /* POST-as-GET: a fetch, which counts as a poll of the validation. */
+        authz_refresh(s, a, 1);
+        rc = chall_respond(s, a, i, resp);
+        goto out;
+    }
+    /* RFC 8555 7.5.1: the response to a challenge is a JSON object ({});
+     * members this server does not know are ignored. */
+    if (afz_json_parse_object(auth.jws.payload, auth.jws.payload_len, &p) != AFZ_OK) {
+        rc = answered(srv_problem(resp, 400, "malformed", NULL,
+                                  "Challenge response must be a JSON object"));
+        goto out;
+    }
+    authz_refresh(s, a, 0);
+    if (a->status != SRV_ST_PENDING && a->status != SRV_ST_VALID) {
+        rc = answered(srv_problem(resp, 400, "malformed", NULL,
+                                  "Unable to update challenge: authorization is \"%s\"",
+                                  srv_status_name(a->status)));
+        goto out;
+    }
+    srv_chall *c = &a->chall[i];
+    if (a->status == SRV_ST_PENDING && a->active < 0 && c->status == SRV_ST_PENDING) {
+        c->status = SRV_ST_PROCESSING;
+        a->active = (int)i;
+        a->started_ms = srv_now(s);
+        a->polls = 0;
+        afz_buf_reset(&s->scratch);
+        rc = afz_buf_printf(&s->scratch, "%s/chall/%s-%zu", s->base, a->id, i);
+        if (rc != AFZ_OK)
+            goto out;
+        srv_event(s, AFZ_EV_CHALLENGE_STARTED, afz_buf_cstr(&s->scratch), a->url, a->name, NULL,
+                  NULL);
+    }
+    rc = chall_respond(s, a, i, resp);
+out:
+    cJSON_Delete(p);
+    srv_auth_cleanup(&auth);
+    return rc;
+}

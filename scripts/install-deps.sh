@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# install-deps.sh [build|test|fuzz] - install the Debian packages acmefuzz
+# needs for that job when they are missing. As root it runs apt-get (after
+# apt-get update: a fresh machine's package lists may be empty); otherwise it
+# prints the exact command to run and fails.
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
+            libssl-dev libcjson-dev libcurl4-openssl-dev check openssl)
+test_pkgs=(pebble curl ca-certificates)
+
+want=("${build_pkgs[@]}")
+case "${1:-build}" in
+  build|fuzz) ;;
+  test) want+=("${test_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|fuzz]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "acmefuzz: missing Debian packages: ${missing[*]}" >&2
+  echo "run as root: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+echo "acmefuzz: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
