@@ -11,7 +11,9 @@ static void usage(FILE *f)
           "commands:\n"
           "  run     run a built-in client in-process against the ACME server model\n"
           "  client  obtain a real certificate from a real ACME server (reference client)\n"
-          "  list    list built-in clients (list clients)\n"
+          "  list    list built-in clients or the fault catalog (list clients|faults)\n"
+          "  encode  convert a text scenario (.scn) to the binary plan form\n"
+          "  decode  print any plan file as canonical text\n"
           "  help    show this text\n"
           "\n"
           "'acmefuzz COMMAND --help' describes each command.\n",
@@ -31,6 +33,10 @@ int main(int argc, char **argv)
         return afz_cmd_client(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0)
         return afz_cmd_list(argc - 1, argv + 1);
+    if (strcmp(cmd, "encode") == 0)
+        return afz_cmd_encode(argc - 1, argv + 1);
+    if (strcmp(cmd, "decode") == 0)
+        return afz_cmd_decode(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;

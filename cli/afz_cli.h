@@ -8,5 +8,7 @@
 int afz_cmd_run(int argc, char **argv);
 int afz_cmd_client(int argc, char **argv);
 int afz_cmd_list(int argc, char **argv);
+int afz_cmd_encode(int argc, char **argv);
+int afz_cmd_decode(int argc, char **argv);
 
 #endif

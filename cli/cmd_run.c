@@ -12,17 +12,21 @@
 #include "afz_clients.h"
 #include "afz_prng.h"
 #include "afz_run.h"
+#include "afz_scenario.h"
 
 #define MAX_DOMAINS 16
 
 static void run_usage(FILE *f)
 {
-    fputs("usage: acmefuzz run [--client NAME] [--domain NAME]... [--seed N] [--async]\n"
+    fputs("usage: acmefuzz run [--client NAME] [--scenario FILE] [--domain NAME]... [--seed N]\n"
+          "                    [--async]\n"
           "                    [--finalize-polls N] [--authz-polls N] [--retry-after S]\n"
           "                    [--account-key-alg ES256|ES384|RS256|EdDSA] [--json] [-v]\n"
           "\n"
           "Runs one issuance in-process on a virtual clock and prints the exchange log.\n"
           "  --client NAME        built-in client (default: reference; see 'acmefuzz list clients')\n"
+          "  --scenario FILE      fault plan: text form if FILE ends in .scn, else binary form;\n"
+          "                       it fixes identifiers, account key, attempts and the seed\n"
           "  --domain NAME        identifier to order (repeatable; default example.com)\n"
           "  --seed N             run seed (default 1): same seed, same history\n"
           "  --async              finalize answers \"processing\"; the order turns valid later\n"
@@ -52,6 +56,7 @@ int afz_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"client", required_argument, NULL, 'c'},
+        {"scenario", required_argument, NULL, 'S'},
         {"domain", required_argument, NULL, 'd'},
         {"seed", required_argument, NULL, 's'},
         {"async", no_argument, NULL, 'a'},
@@ -65,6 +70,8 @@ int afz_cmd_run(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *client_name = "reference";
+    const char *scenario = NULL;
+    int seed_given = 0, alg_given = 0;
     const char *domains[MAX_DOMAINS];
     size_t n_domains = 0;
     int json = 0, verbose = 0;
@@ -80,6 +87,9 @@ int afz_cmd_run(int argc, char **argv)
         case 'c':
             client_name = optarg;
             break;
+        case 'S':
+            scenario = optarg;
+            break;
         case 'd':
             if (n_domains == MAX_DOMAINS) {
                 fprintf(stderr, "acmefuzz run: at most %d --domain\n", MAX_DOMAINS);
@@ -93,6 +103,7 @@ int afz_cmd_run(int argc, char **argv)
                 return 2;
             }
             cfg.seed = v;
+            seed_given = 1;
             break;
         case 'a':
             cfg.server.async_finalize = 1;
@@ -125,6 +136,7 @@ int afz_cmd_run(int argc, char **argv)
                 fprintf(stderr, "acmefuzz run: unknown --account-key-alg '%s'\n", optarg);
                 return 2;
             }
+            alg_given = 1;
             break;
         case 'j':
             json = 1;
@@ -150,6 +162,26 @@ int afz_cmd_run(int argc, char **argv)
                 client_name);
         return 2;
     }
+    afz_plan plan;
+    if (scenario) {
+        afz_scn_error err;
+        afz_rc lrc = afz_plan_load(scenario, &plan, &err);
+        if (lrc != AFZ_OK) {
+            if (err.line)
+                fprintf(stderr, "%s:%u:%u: %s\n", scenario, err.line, err.col, err.msg);
+            else
+                fprintf(stderr, "acmefuzz run: %s: %s\n", scenario, err.msg);
+            return 2;
+        }
+        uint64_t seed = cfg.seed;
+        afz_run_config_apply_plan(&cfg, &plan);
+        if (seed_given)
+            cfg.seed = seed;
+        if (alg_given)
+            cfg.account_alg = alg;
+    } else {
+        cfg.account_alg = alg;
+    }
     if (n_domains) {
         cfg.identifiers = domains;
         cfg.n_identifiers = n_domains;
@@ -162,7 +194,7 @@ int afz_cmd_run(int argc, char **argv)
     afz_run_result_init(&res);
     afz_buf out;
     afz_buf_init(&out, 0);
-    if (afz_world_init(&world, alg) != AFZ_OK) {
+    if (afz_world_init(&world) != AFZ_OK) {
         fprintf(stderr, "acmefuzz run: could not create the CA and keys\n");
         goto done;
     }
@@ -174,8 +206,23 @@ int afz_cmd_run(int argc, char **argv)
     if (json) {
         rc = afz_history_to_json(&res.history, &out);
     } else {
-        afz_buf_printf(&out, "acmefuzz run: client %s, seed %" PRIu64 ", %s finalize\n\n",
+        afz_buf_printf(&out, "acmefuzz run: client %s, seed %" PRIu64 ", %s finalize\n",
                        client->name, cfg.seed, cfg.server.async_finalize ? "asynchronous" : "synchronous");
+        if (scenario) {
+            afz_buf_printf(&out, "scenario %s (%s):\n", scenario,
+                           afz_fault_class_name(afz_plan_class(&plan)));
+            afz_buf plan_text;
+            afz_buf_init(&plan_text, 0);
+            afz_scenario_print(&plan, &plan_text);
+            for (const char *p = afz_buf_cstr(&plan_text); *p;) {
+                const char *nl = strchr(p, '\n');
+                size_t n = nl ? (size_t)(nl - p) : strlen(p);
+                afz_buf_printf(&out, "  %.*s\n", (int)n, p);
+                p += n + (nl ? 1 : 0);
+            }
+            afz_buf_cleanup(&plan_text);
+        }
+        afz_buf_putc(&out, '\n');
         rc = afz_history_print_log(&res.history, verbose, &out);
         if (res.client_rc == AFZ_OK) {
             size_t certs = 0;
@@ -215,6 +262,23 @@ int afz_cmd_list(int argc, char **argv)
         }
         return 0;
     }
-    fprintf(stderr, "acmefuzz list: unknown list '%s' (known: clients)\n", what);
+    if (strcmp(what, "faults") == 0) {
+        for (int cls = AFZ_CLASS_LEGAL; cls <= AFZ_CLASS_MALFORMED; cls++) {
+            printf("%s%s faults:\n", cls ? "\n" : "", afz_fault_class_name((afz_fault_class)cls));
+            for (size_t i = 0; i < AFZ_FAULT__COUNT; i++) {
+                const afz_fault_def *d = afz_fault_get((afz_fault_id)i);
+                if ((int)d->cls != cls)
+                    continue;
+                printf("  %-26s [%s, %s] %s\n", d->name,
+                       d->resource == AFZ_RES_UNKNOWN ? "any" : afz_resource_name(d->resource),
+                       afz_fault_mech_name(d->mech), d->description);
+                for (size_t a = 0; a < d->n_args; a++)
+                    printf("  %-26s   %s = %s\n", "", d->args[a].name, afz_arg_type_name(d->args[a].type));
+                printf("  %-26s   source: %s\n", "", d->reference);
+            }
+        }
+        return 0;
+    }
+    fprintf(stderr, "acmefuzz list: unknown list '%s' (known: clients, faults)\n", what);
     return 2;
 }

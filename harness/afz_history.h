@@ -42,7 +42,8 @@ typedef enum afz_event_kind {
     AFZ_EV_CLIENT_DONE = 18,      /* value: 1 success, 0 failure; detail: reason */
     AFZ_EV_BUDGET_EXHAUSTED = 19, /* detail: which budget */
     AFZ_EV_ATTEMPT_START = 20,    /* value: attempt number (campaign mode) */
-    AFZ_EV_FAULT = 21,            /* detail: the injected fault, value: rule */
+    AFZ_EV_FAULT = 21,            /* detail: the injected fault, value: rule (1-based) */
+    AFZ_EV_FAULT_CONFIG = 22,     /* detail: a CONFIG rule set up before the run, value: rule */
     AFZ_EV__COUNT
 } afz_event_kind;
 

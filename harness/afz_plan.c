@@ -138,6 +138,10 @@ afz_fault_class afz_rule_class(const afz_rule *r)
         return AFZ_CLASS_MALFORMED;
     if (d->cls == AFZ_CLASS_LEGAL && denies_service(r) && r->occ != AFZ_OCC_NTH)
         return AFZ_CLASS_DEGRADED;
+    /* A refusal without Retry-After is the degraded, bare form. */
+    if (d->cls == AFZ_CLASS_LEGAL && d->mech == AFZ_MECH_BEFORE && d->args[0].type == AFZ_ARG_RA &&
+        r->args[0] == 0)
+        return AFZ_CLASS_DEGRADED;
     return d->cls;
 }
 

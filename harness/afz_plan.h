@@ -80,7 +80,8 @@ int afz_plan_equal(const afz_plan *a, const afz_plan *b);
 /* afz_rule_class is the class of one rule: its fault's class, except that
  * a fault that denies service (a BEFORE fault, or stale_status) on every
  * occurrence, or from one on, leaves a correct client no way through and
- * counts as degraded. */
+ * counts as degraded; so does a refusal (rate_limited, unavailable) sent
+ * without Retry-After. */
 afz_fault_class afz_rule_class(const afz_rule *r);
 /* afz_plan_class is the worst class among the rules (legal when empty).
  * More than two legal denial rules also make the plan degraded: a correct

@@ -7,12 +7,16 @@
 #include <string.h>
 
 #include "afz_clock.h"
+#include "afz_fault_engine.h"
 #include "afz_prng.h"
 
 /* Seed for the per-process world when OpenSSL's RNG is deterministic. */
 #define AFZ_WORLD_SEED UINT64_C(0x61636d6566757a7a)
 
-afz_rc afz_world_init(afz_world *w, afz_jws_alg account_alg)
+static const afz_jws_alg world_algs[] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256,
+                                          AFZ_ALG_EDDSA};
+
+afz_rc afz_world_init(afz_world *w)
 {
     memset(w, 0, sizeof(*w));
     if (afz_detrand_active())
@@ -21,8 +25,9 @@ afz_rc afz_world_init(afz_world *w, afz_jws_alg account_alg)
     w->ca = afz_ca_new("acmefuzz", AFZ_CLOCK_DEFAULT_EPOCH_MS / 1000);
     if (!w->ca)
         goto fail;
-    if ((rc = afz_key_generate(account_alg, &w->account_key)) != AFZ_OK)
-        goto fail;
+    for (size_t i = 0; i < sizeof(world_algs) / sizeof(world_algs[0]); i++)
+        if ((rc = afz_key_generate(world_algs[i], &w->account_keys[world_algs[i]])) != AFZ_OK)
+            goto fail;
     if ((rc = afz_key_generate(AFZ_ALG_ES256, &w->cert_key)) != AFZ_OK)
         goto fail;
     return AFZ_OK;
@@ -34,9 +39,18 @@ fail:
 void afz_world_cleanup(afz_world *w)
 {
     afz_ca_free(w->ca);
-    EVP_PKEY_free(w->account_key);
+    for (size_t i = 0; i < sizeof(w->account_keys) / sizeof(w->account_keys[0]); i++)
+        EVP_PKEY_free(w->account_keys[i]);
     EVP_PKEY_free(w->cert_key);
     memset(w, 0, sizeof(*w));
+}
+
+EVP_PKEY *afz_world_account_key(const afz_world *w, afz_jws_alg alg)
+{
+    if ((int)alg <= 0 || (size_t)alg >= sizeof(w->account_keys) / sizeof(w->account_keys[0]) ||
+        !w->account_keys[alg])
+        return w->account_keys[AFZ_ALG_ES256];
+    return w->account_keys[alg];
 }
 
 static const char *const default_identifiers[] = {"example.com"};
@@ -48,8 +62,22 @@ void afz_run_config_default(afz_run_config *c)
     c->seed = 1;
     c->identifiers = default_identifiers;
     c->n_identifiers = 1;
+    c->account_alg = AFZ_ALG_ES256;
+    c->attempts = 1;
+    c->attempt_gap_ms = 60 * 1000;
     c->max_requests = 300;
     c->max_virtual_ms = INT64_C(24) * 3600 * 1000;
+}
+
+void afz_run_config_apply_plan(afz_run_config *c, const afz_plan *plan)
+{
+    c->plan = plan;
+    c->identifiers = afz_plan_identifiers();
+    c->n_identifiers = plan->n_identifiers;
+    c->account_alg = plan->account_alg;
+    c->attempts = plan->attempts;
+    c->seed = afz_plan_seed(plan);
+    afz_fault_configure(plan, &c->server);
 }
 
 void afz_run_result_init(afz_run_result *r)
@@ -82,6 +110,7 @@ typedef struct run_ctx {
     afz_prng server_prng;
     afz_prng client_prng;
     afz_run_result *out;
+    afz_fault_engine engine;
     unsigned overdraft;
     jmp_buf unwind;
 } run_ctx;
@@ -176,6 +205,47 @@ static int guarded_obtain(run_ctx *rc, const afz_client *client, const afz_env *
     return 0;
 }
 
+/* One obtain call; its outcome lands in rc->out (the last attempt's). */
+static void one_attempt(run_ctx *rc, const afz_client *client, const afz_env *env,
+                        const afz_obtain_params *params)
+{
+    afz_run_result *out = rc->out;
+    afz_obtain_result res;
+    memset(&res, 0, sizeof(res));
+    afz_rc client_rc = AFZ_EFAIL;
+    if (guarded_obtain(rc, client, env, params, &res, &client_rc) != 0) {
+        out->aborted = 1;
+        client_rc = AFZ_EBUDGET;
+        snprintf(res.reason, sizeof(res.reason),
+                 "client kept calling after its budget was spent; unwound");
+    }
+    res.reason[sizeof(res.reason) - 1] = '\0';
+    out->client_rc = client_rc;
+    out->reason[0] = '\0';
+    free(out->cert_pem);
+    out->cert_pem = NULL;
+    out->cert_pem_len = 0;
+    if (client_rc == AFZ_OK && res.cert_pem) {
+        out->cert_pem = res.cert_pem;
+        out->cert_pem_len = res.cert_pem_len;
+        res.cert_pem = NULL;
+    } else {
+        free(res.cert_pem);
+        if (client_rc == AFZ_OK) {
+            out->client_rc = AFZ_EFAIL;
+            snprintf(out->reason, sizeof(out->reason),
+                     "client reported success without a certificate");
+        }
+    }
+    if (out->reason[0] == '\0' && out->client_rc != AFZ_OK)
+        snprintf(out->reason, sizeof(out->reason), "%s",
+                 res.reason[0] ? res.reason : afz_rc_str(client_rc));
+    afz_history_add_event(&out->history, AFZ_EV_CLIENT_DONE, afz_clock_mono_ms(&rc->clock), NULL,
+                          NULL, NULL, NULL,
+                          out->client_rc == AFZ_OK ? "certificate obtained" : out->reason,
+                          out->client_rc == AFZ_OK);
+}
+
 afz_rc afz_run(const afz_world *w, const afz_client *client, const afz_run_config *cfg,
                afz_run_result *out)
 {
@@ -199,6 +269,8 @@ afz_rc afz_run(const afz_world *w, const afz_client *client, const afz_run_confi
         free(rc);
         return AFZ_ENOMEM;
     }
+    if (cfg->plan)
+        afz_fault_engine_init(&rc->engine, cfg->plan, rc->server, &rc->clock, &out->history);
 
     afz_env env = {
         .abi_version = AFZ_CLIENT_ABI_VERSION,
@@ -215,38 +287,27 @@ afz_rc afz_run(const afz_world *w, const afz_client *client, const afz_run_confi
         .directory_url = afz_server_directory_url(rc->server),
         .identifiers = cfg->identifiers,
         .n_identifiers = cfg->n_identifiers,
-        .account_key = w->account_key,
+        .account_key = afz_world_account_key(w, cfg->account_alg),
         .cert_key = w->cert_key,
         .contact = cfg->contact,
         .challenge_dir = NULL,
     };
-    afz_obtain_result res;
-    memset(&res, 0, sizeof(res));
-    afz_rc client_rc = AFZ_EFAIL;
-    if (guarded_obtain(rc, client, &env, &params, &res, &client_rc) != 0) {
-        out->aborted = 1;
-        client_rc = AFZ_EBUDGET;
-        snprintf(res.reason, sizeof(res.reason),
-                 "client kept calling after its budget was spent; unwound");
+    unsigned attempts = cfg->attempts ? cfg->attempts : 1;
+    for (unsigned a = 1; a <= attempts; a++) {
+        if (attempts > 1)
+            afz_history_add_event(&out->history, AFZ_EV_ATTEMPT_START,
+                                  afz_clock_mono_ms(&rc->clock), NULL, NULL, NULL, NULL, NULL, a);
+        out->attempts = a;
+        one_attempt(rc, client, &env, &params);
+        /* A scheduler retries a failed issuance later; success or a spent
+         * budget ends the campaign. */
+        if (out->client_rc == AFZ_OK || out->budget_exhausted || a == attempts)
+            break;
+        int64_t now = afz_clock_mono_ms(&rc->clock);
+        if (cfg->attempt_gap_ms > cfg->max_virtual_ms - now)
+            break;
+        afz_clock_advance(&rc->clock, cfg->attempt_gap_ms);
     }
-    res.reason[sizeof(res.reason) - 1] = '\0';
-    out->client_rc = client_rc;
-    if (client_rc == AFZ_OK && res.cert_pem) {
-        out->cert_pem = res.cert_pem;
-        out->cert_pem_len = res.cert_pem_len;
-        res.cert_pem = NULL;
-    } else {
-        free(res.cert_pem);
-        if (client_rc == AFZ_OK) {
-            out->client_rc = AFZ_EFAIL;
-            snprintf(out->reason, sizeof(out->reason), "client reported success without a certificate");
-        }
-    }
-    if (out->reason[0] == '\0' && out->client_rc != AFZ_OK)
-        snprintf(out->reason, sizeof(out->reason), "%s", res.reason[0] ? res.reason : afz_rc_str(client_rc));
-    afz_history_add_event(&out->history, AFZ_EV_CLIENT_DONE, afz_clock_mono_ms(&rc->clock), NULL,
-                          NULL, NULL, NULL, out->client_rc == AFZ_OK ? "certificate obtained" : out->reason,
-                          out->client_rc == AFZ_OK);
     out->virtual_ms = afz_clock_mono_ms(&rc->clock);
     afz_server_free(rc->server);
     free(rc);

@@ -25,6 +25,7 @@
 #include "afz_client.h"
 #include "afz_history.h"
 #include "afz_jose.h"
+#include "afz_plan.h"
 #include "afz_server.h"
 
 /* Calls past a spent budget before the client is unwound. */
@@ -32,22 +33,30 @@
 
 typedef struct afz_world {
     afz_ca *ca;
-    EVP_PKEY *account_key;
-    EVP_PKEY *cert_key;
+    EVP_PKEY *account_keys[5]; /* indexed by afz_jws_alg (0 unused) */
+    EVP_PKEY *cert_key;        /* P-256 */
 } afz_world;
 
-/* afz_world_init makes the CA, an account key for |account_alg| and a
- * P-256 certificate key. When afz_detrand is installed it is reseeded with
- * a fixed value first, so every process gets the same world. */
-afz_rc afz_world_init(afz_world *w, afz_jws_alg account_alg);
+/* afz_world_init makes the CA, one account key per algorithm (ES256,
+ * ES384, RS256, EdDSA) and a P-256 certificate key. When afz_detrand is
+ * installed it is reseeded with a fixed value first, so every process gets
+ * the same world. */
+afz_rc afz_world_init(afz_world *w);
 void afz_world_cleanup(afz_world *w);
+/* afz_world_account_key returns the account key for |alg| (ES256 when
+ * |alg| is not one of the four). Borrowed from |w|. */
+EVP_PKEY *afz_world_account_key(const afz_world *w, afz_jws_alg alg);
 
 typedef struct afz_run_config {
     afz_server_config server;        /* server model knobs */
     uint64_t seed;                   /* seeds the PRNG and OpenSSL (detrand) */
     const char *const *identifiers;  /* borrowed; default {"example.com"} */
     size_t n_identifiers;
-    size_t max_requests;             /* request budget (default 300) */
+    afz_jws_alg account_alg;         /* which world account key (default ES256) */
+    const afz_plan *plan;            /* fault plan applied by the engine, or NULL */
+    unsigned attempts;               /* campaign: obtain calls while they fail (default 1) */
+    int64_t attempt_gap_ms;          /* virtual time between attempts (default 60 s) */
+    size_t max_requests;             /* request budget for the run (default 300) */
     int64_t max_virtual_ms;          /* virtual-time budget (default 24 h) */
     const char *contact;             /* passed to the client (default NULL) */
 } afz_run_config;
@@ -55,10 +64,15 @@ typedef struct afz_run_config {
 /* afz_run_config_default fills |c| with the defaults above and the server
  * model's defaults. */
 void afz_run_config_default(afz_run_config *c);
+/* afz_run_config_apply_plan takes from |plan| (borrowed; must outlive the
+ * runs) its identifiers, account algorithm, attempts and seed, and folds
+ * its CONFIG faults into c->server. */
+void afz_run_config_apply_plan(afz_run_config *c, const afz_plan *plan);
 
 typedef struct afz_run_result {
     afz_history history;    /* every exchange and event of the run */
-    afz_rc client_rc;       /* what obtain returned (AFZ_OK: certificate) */
+    afz_rc client_rc;       /* what the last obtain returned (AFZ_OK: certificate) */
+    unsigned attempts;      /* obtain calls made (campaign mode) */
     char reason[256];       /* the client's failure reason, or "" */
     char *cert_pem;         /* the client's certificate chain (owned) */
     size_t cert_pem_len;

@@ -197,6 +197,24 @@ void afz_server_set_hook(afz_server *s, afz_server_response_hook hook, void *ctx
     s->hook_ctx = ctx;
 }
 
+void afz_server_set_request_hook(afz_server *s, afz_server_request_hook hook, void *ctx)
+{
+    s->req_hook = hook;
+    s->req_hook_ctx = ctx;
+}
+
+afz_rc afz_server_fresh_nonce(afz_server *s, afz_buf *out)
+{
+    char v[SRV_NONCE_LEN + 1];
+    afz_rc rc = srv_nonce_new(s, v);
+    return rc == AFZ_OK ? afz_buf_puts(out, v) : rc;
+}
+
+const char *afz_server_base_url(const afz_server *s)
+{
+    return s->base;
+}
+
 const char *afz_server_directory_url(const afz_server *s)
 {
     return s->dir_url;
@@ -225,6 +243,7 @@ static const route_entry routes[] = {
     {"/chall/", SRV_OP_CHALLENGE, AFZ_RES_CHALLENGE, NULL, SRV_OP_UNKNOWN},
     {"/finalize/", SRV_OP_FINALIZE, AFZ_RES_FINALIZE, NULL, SRV_OP_UNKNOWN},
     {"/cert/", SRV_OP_CERT, AFZ_RES_CERT, "/up", SRV_OP_CERT_UP},
+    {"/alt-cert/", SRV_OP_CERT_ALT, AFZ_RES_CERT, NULL, SRV_OP_UNKNOWN},
 };
 
 static void route(const afz_server *s, const char *url, srv_route *rt)
@@ -338,7 +357,8 @@ static afz_rc dispatch(afz_server *s, const afz_request *req, const srv_route *r
     case SRV_OP_CHALLENGE: return srv_challenge_op(s, req, rt, resp);
     case SRV_OP_FINALIZE: return srv_finalize(s, req, rt, resp);
     case SRV_OP_CERT:
-    case SRV_OP_CERT_UP: return srv_cert_op(s, req, rt, resp);
+    case SRV_OP_CERT_UP:
+    case SRV_OP_CERT_ALT: return srv_cert_op(s, req, rt, resp);
     case SRV_OP_REVOKE: return srv_revoke(s, req, resp);
     default: return srv_problem(resp, 404, "malformed", NULL, "Resource not found");
     }
@@ -353,6 +373,9 @@ afz_rc afz_server_handle(afz_server *s, const afz_request *req, afz_response *re
     if (kind)
         *kind = rt.kind;
     int is_post = strcmp(req->method, "POST") == 0;
+    size_t occ = s->occurrence[rt.kind]++;
+    if (s->req_hook && s->req_hook(s->req_hook_ctx, rt.kind, req, resp))
+        return AFZ_OK;
 
     afz_rc rc = dispatch(s, req, &rt, is_post, resp);
     if (rc != AFZ_OK && rc != AFZ_EPROTO) {
@@ -373,7 +396,6 @@ afz_rc afz_server_handle(afz_server *s, const afz_request *req, afz_response *re
     rc = srv_add_header(resp, "Link", s->index_link);
     if (rc != AFZ_OK)
         goto fail;
-    size_t occ = s->occurrence[rt.kind]++;
     if (s->hook)
         s->hook(s->hook_ctx, rt.kind, occ, req, resp);
     return AFZ_OK;

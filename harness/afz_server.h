@@ -91,6 +91,14 @@ typedef struct afz_server_config {
      * afz_server_new treats a zero bound or a non-positive lifetime as
      * "use the default", so a zeroed config with a base_url works. */
     size_t max_authzs;
+    /* fault-engine knobs (CONFIG faults; all default to 0 / off) */
+    int order_retry_after_date;      /* order Retry-After as an HTTP-date (now + seconds) */
+    int authz_retry_after_date;      /* authz Retry-After as an HTTP-date */
+    int authz_prevalidated;          /* the first authorization of an order starts valid */
+    unsigned alternate_chains;       /* certificate responses link this many alternates */
+    int order_reuse;                 /* identical newOrder returns the pending/ready order */
+    int finalize_fails;              /* accepted finalize ends in an "invalid" order */
+    int validation_fails;            /* challenge validation ends "invalid" */
 } afz_server_config;
 
 /* afz_server_config_default fills |c| with the defaults: base_url
@@ -118,6 +126,24 @@ void afz_server_free(afz_server *s);
 
 /* afz_server_set_hook installs (or with NULL removes) the response hook. */
 void afz_server_set_hook(afz_server *s, afz_server_response_hook hook, void *ctx);
+
+/* afz_server_request_hook, when set, sees every request (already
+ * classified) before the model does. Returning 1 means it filled |resp|
+ * itself: the model does not handle the request, adds nothing to the
+ * response and does not call the response hook; the request still counts
+ * as an occurrence of its kind. Returning 0 lets the model handle it. A
+ * response with status 0 (from either hook) means "no response": the
+ * transport drops the connection. */
+typedef int (*afz_server_request_hook)(void *ctx, afz_resource kind, const afz_request *req,
+                                       afz_response *resp);
+void afz_server_set_request_hook(afz_server *s, afz_server_request_hook hook, void *ctx);
+
+/* afz_server_fresh_nonce issues a new valid nonce and appends it to |out|
+ * (for answers built outside the model, such as an injected badNonce). */
+afz_rc afz_server_fresh_nonce(afz_server *s, afz_buf *out);
+
+/* afz_server_base_url returns the configured base URL (borrowed). */
+const char *afz_server_base_url(const afz_server *s);
 
 /* afz_server_handle serves one request. It always fills |resp| (which it
  * initialises; the caller cleans it up): protocol errors become RFC 7807

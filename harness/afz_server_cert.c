@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <stdio.h>
+
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -39,6 +41,14 @@ static int serial_in_use(const afz_server *s, uint64_t serial)
 
 void srv_order_issue(afz_server *s, srv_order *o)
 {
+    if (s->cfg.finalize_fails) {
+        /* Issuance failed after processing began: Boulder marks the order
+         * invalid rather than leave it processing forever. */
+        EVP_PKEY_free(o->csr_key);
+        o->csr_key = NULL;
+        srv_order_fail(s, o, "serverInternal", "Error finalizing order: issuance failed");
+        return;
+    }
     afz_buf pem;
     afz_buf_init(&pem, 0);
     uint64_t serial;
@@ -183,8 +193,20 @@ afz_rc srv_cert_op(afz_server *s, const afz_request *req, const srv_route *rt,
     afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
     if (rc != AFZ_OK)
         goto out;
-    srv_order *o = order_by_cert(s, rt->id, rt->id_len);
-    if (!o) {
+    size_t id_len = rt->id_len;
+    unsigned alt = 0;
+    if (rt->op == SRV_OP_CERT_ALT) {
+        /* "<cert id>-<n>": the n-th alternate chain. */
+        if (id_len < 3 || rt->id[id_len - 2] != '-' || rt->id[id_len - 1] < '1' ||
+            rt->id[id_len - 1] > '9') {
+            rc = srv_not_found(resp, "Certificate not found");
+            goto out;
+        }
+        alt = (unsigned)(rt->id[id_len - 1] - '0');
+        id_len -= 2;
+    }
+    srv_order *o = order_by_cert(s, rt->id, id_len);
+    if (!o || alt > s->cfg.alternate_chains) {
         rc = srv_not_found(resp, "Certificate not found");
         goto out;
     }
@@ -208,6 +230,16 @@ afz_rc srv_cert_op(afz_server *s, const afz_request *req, const srv_route *rt,
     rc = pem_respond(o->cert_pem, o->cert_pem_len, resp);
     if (rc == AFZ_OK)
         rc = srv_add_link(resp, o->cert_up_url, "up");
+    /* RFC 8555 7.4.2: alternate chains for the same leaf. The harness CA has
+     * one hierarchy, so an alternate serves the same chain again. */
+    for (unsigned k = 1; rt->op == SRV_OP_CERT && k <= s->cfg.alternate_chains && rc == AFZ_OK;
+         k++) {
+        char tail[8];
+        snprintf(tail, sizeof(tail), "-%u", k);
+        char *url = srv_url(s, "/alt-cert/", o->cert_id, tail);
+        rc = url ? srv_add_link(resp, url, "alternate") : AFZ_ENOMEM;
+        free(url);
+    }
     if (rc == AFZ_OK)
         srv_event(s, AFZ_EV_CERT_DOWNLOADED, o->cert_url, o->url, o->names_joined, o->serial_hex,
                   NULL);

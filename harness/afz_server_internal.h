@@ -147,6 +147,8 @@ struct afz_server {
     afz_history *hist;
     afz_server_response_hook hook;
     void *hook_ctx;
+    afz_server_request_hook req_hook;
+    void *req_hook_ctx;
     size_t occurrence[AFZ_RES__COUNT];
     /* nonces: append until max_nonces, then a ring over the oldest */
     srv_nonce *nonces;
@@ -176,6 +178,7 @@ typedef enum srv_op {
     SRV_OP_FINALIZE,
     SRV_OP_CERT,
     SRV_OP_CERT_UP,
+    SRV_OP_CERT_ALT,
     SRV_OP_REVOKE,
     SRV_OP_KEY_CHANGE
 } srv_op;
@@ -242,8 +245,10 @@ int64_t srv_deadline(const afz_server *s, int64_t seconds);
 void srv_event(afz_server *s, afz_event_kind kind, const char *url, const char *related,
                const char *identifiers, const char *serial, const char *detail);
 afz_rc srv_add_header(afz_response *resp, const char *name, const char *value);
-/* srv_add_retry_after adds Retry-After: |seconds| when seconds >= 0. */
-afz_rc srv_add_retry_after(afz_response *resp, int64_t seconds);
+/* srv_add_retry_after adds Retry-After: |seconds| when seconds >= 0, as
+ * delta-seconds, or with |as_date| as the HTTP-date now + seconds (rounded
+ * up to the next whole second so it never names an earlier instant). */
+afz_rc srv_add_retry_after(const afz_server *s, afz_response *resp, int64_t seconds, int as_date);
 afz_rc srv_add_link(afz_response *resp, const char *url, const char *rel);
 
 /* Why a DNS identifier is refused, or NULL when it is acceptable. On
@@ -261,6 +266,8 @@ const char *srv_contact_check(const cJSON *c, const char **type);
 
 /* srv_nonce_issue mints a nonce and adds it as Replay-Nonce to |resp|. */
 afz_rc srv_nonce_issue(afz_server *s, afz_response *resp);
+/* srv_nonce_new issues a nonce into |out| (SRV_NONCE_LEN + 1 bytes). */
+afz_rc srv_nonce_new(afz_server *s, char out[SRV_NONCE_LEN + 1]);
 void srv_nonces_free(afz_server *s);
 /* srv_authenticate runs the RFC 8555 6.2-6.5 checks in order. AFZ_OK:
  * |auth| is ready (clean it with srv_auth_cleanup either way). AFZ_EPROTO:

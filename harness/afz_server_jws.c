@@ -16,6 +16,13 @@ static afz_rc answered(afz_rc problem_rc)
 
 afz_rc srv_nonce_issue(afz_server *s, afz_response *resp)
 {
+    char v[SRV_NONCE_LEN + 1];
+    afz_rc rc = srv_nonce_new(s, v);
+    return rc == AFZ_OK ? afz_headers_set(&resp->headers, "Replay-Nonce", v) : rc;
+}
+
+afz_rc srv_nonce_new(afz_server *s, char out[SRV_NONCE_LEN + 1])
+{
     srv_nonce n;
     afz_rc rc = srv_b64_random(s, 16, n.v, sizeof(n.v));
     if (rc != AFZ_OK)
@@ -40,7 +47,8 @@ afz_rc srv_nonce_issue(afz_server *s, afz_response *resp)
         s->nonces[s->nonce_head] = n;
         s->nonce_head = (s->nonce_head + 1) % max;
     }
-    return afz_headers_set(&resp->headers, "Replay-Nonce", n.v);
+    memcpy(out, n.v, sizeof(n.v));
+    return AFZ_OK;
 }
 
 void srv_nonces_free(afz_server *s)

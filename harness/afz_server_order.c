@@ -154,6 +154,14 @@ static void authz_refresh(afz_server *s, srv_authz *a, int poll)
         return;
     srv_chall *c = &a->chall[a->active];
     if (a->polls >= s->cfg.authz_pending_polls &&
+        now - a->started_ms >= s->cfg.validation_delay_ms && s->cfg.validation_fails) {
+        /* RFC 8555 7.5.1: a failed validation leaves challenge and
+         * authorization invalid, with the error on the challenge. */
+        c->status = SRV_ST_INVALID;
+        a->status = SRV_ST_INVALID;
+        srv_event(s, AFZ_EV_AUTHZ_INVALID, a->url, NULL, a->name, NULL,
+                  "incorrectResponse: the key authorization was not found");
+    } else if (a->polls >= s->cfg.authz_pending_polls &&
         now - a->started_ms >= s->cfg.validation_delay_ms) {
         c->status = SRV_ST_VALID;
         c->validated_ms = now;
@@ -239,6 +247,9 @@ static void write_chall(afz_server *s, srv_w *w, const srv_authz *a, size_t i)
         srv_w_raw(w, ",\"validated\":");
         srv_w_time(w, s, c->validated_ms);
     }
+    if (c->status == SRV_ST_INVALID)
+        srv_w_raw(w, ",\"error\":{\"type\":\"urn:ietf:params:acme:error:incorrectResponse\","
+                     "\"detail\":\"The key authorization file was not found\",\"status\":403}");
     srv_w_raw(w, "}");
 }
 
@@ -266,7 +277,7 @@ static afz_rc authz_respond(afz_server *s, const srv_authz *a, afz_response *res
     srv_w_cleanup(&w);
     /* Validation under way: tell the client when to look again. */
     if (rc == AFZ_OK && a->status == SRV_ST_PENDING && a->active >= 0)
-        rc = srv_add_retry_after(resp, s->cfg.authz_retry_after_s);
+        rc = srv_add_retry_after(s, resp, s->cfg.authz_retry_after_s, s->cfg.authz_retry_after_date);
     return rc;
 }
 
@@ -307,7 +318,7 @@ afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *
     afz_rc rc = srv_w_finish(&w, resp, status, "application/json");
     srv_w_cleanup(&w);
     if (rc == AFZ_OK && o->status == SRV_ST_PROCESSING)
-        rc = srv_add_retry_after(resp, s->cfg.order_retry_after_s);
+        rc = srv_add_retry_after(s, resp, s->cfg.order_retry_after_s, s->cfg.order_retry_after_date);
     return rc;
 }
 
@@ -462,6 +473,34 @@ static afz_rc check_identifiers(afz_server *s, const cJSON *ids, char (*names)[N
     return rc;
 }
 
+/* The account's pending or ready order for exactly |names|, if any. */
+static afz_rc order_reusable(afz_server *s, const srv_account *acct,
+                             char (*names)[NAME_MAX_BUF], size_t n, srv_order **out)
+{
+    *out = NULL;
+    char **v = calloc(n ? n : 1, sizeof(*v));
+    if (!v)
+        return AFZ_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        v[i] = names[i];
+    char *joined = join_sorted(v, n);
+    free(v);
+    if (!joined)
+        return AFZ_ENOMEM;
+    for (size_t i = s->n_orders; i-- > 0;) {
+        srv_order *o = s->orders[i];
+        if (o->acct != acct || strcmp(o->names_joined, joined) != 0)
+            continue;
+        srv_order_refresh(s, o, 0);
+        if (o->status == SRV_ST_PENDING || o->status == SRV_ST_READY) {
+            *out = o;
+            break;
+        }
+    }
+    free(joined);
+    return AFZ_OK;
+}
+
 afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
 {
     srv_auth auth;
@@ -503,6 +542,20 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
     rc = check_identifiers(s, ids, names, &n, resp);
     if (rc != AFZ_OK)
         goto out;
+    if (s->cfg.order_reuse) {
+        srv_order *old = NULL;
+        rc = order_reusable(s, auth.acct, names, n, &old);
+        if (rc != AFZ_OK)
+            goto out;
+        if (old) {
+            /* Boulder hands back an identical pending or ready order. */
+            srv_event(s, AFZ_EV_ORDER_REUSED, old->url, NULL, old->names_joined, NULL, NULL);
+            rc = srv_order_respond(s, old, 201, resp);
+            if (rc == AFZ_OK)
+                rc = srv_add_header(resp, "Location", old->url);
+            goto out;
+        }
+    }
 
     /* Make room first: evicting later could free an authorization this
      * order is about to reuse. */
@@ -544,7 +597,8 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
                                           "too many authorizations"));
                 goto out;
             }
-            a = authz_new(s, o->acct, names[i], s->cfg.order_ready_at_creation);
+            a = authz_new(s, o->acct, names[i],
+                          s->cfg.order_ready_at_creation || (s->cfg.authz_prevalidated && i == 0));
             if (!a) {
                 rc = AFZ_ENOMEM;
                 goto out;

@@ -237,12 +237,17 @@ afz_rc srv_add_header(afz_response *resp, const char *name, const char *value)
     return afz_headers_add(&resp->headers, name, value);
 }
 
-afz_rc srv_add_retry_after(afz_response *resp, int64_t seconds)
+afz_rc srv_add_retry_after(const afz_server *s, afz_response *resp, int64_t seconds, int as_date)
 {
     if (seconds < 0)
         return AFZ_OK;
-    char v[24];
-    snprintf(v, sizeof(v), "%" PRId64, seconds);
+    char v[AFZ_HTTPDATE_LEN > 24 ? AFZ_HTTPDATE_LEN : 24];
+    if (as_date) {
+        int64_t wall = afz_clock_wall_ms(s->clock);
+        afz_httpdate_format((wall + 999) / 1000 + seconds, v);
+    } else {
+        snprintf(v, sizeof(v), "%" PRId64, seconds);
+    }
     return srv_add_header(resp, "Retry-After", v);
 }
 

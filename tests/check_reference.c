@@ -512,6 +512,10 @@ typedef struct fake {
     char nonce_given[MAX_EXCHANGES][16]; /* Replay-Nonce sent with answer i */
     const char *challenge_dir;           /* passed to the client, or NULL */
     char seen_file[256];                 /* challenge_dir/tokH at the challenge POST */
+    /* answer, when set, makes each answer from the request instead of
+     * taking steps[] in order (n_steps still bounds the exchanges) */
+    step (*answer)(struct fake *f, const afz_request *req);
+    int challenge_posted, finalized, polls_after_finalize;
 } fake;
 
 static void add_header_lines(afz_headers *h, const char *lines)
@@ -548,7 +552,12 @@ static afz_rc fake_http(void *ctx, const afz_request *req, afz_response *resp)
         f->budget_spent = 1;
         return AFZ_EBUDGET;
     }
+    step made;
     const step *s = &f->steps[f->next++];
+    if (f->answer) {
+        made = f->answer(f, req);
+        s = &made;
+    }
     if (f->challenge_dir && strstr(req->url, "/chall/http")) {
         char path[512];
         snprintf(path, sizeof(path), "%s/tokH", f->challenge_dir);
@@ -603,8 +612,10 @@ static void fake_cleanup(fake *f)
         afz_request_cleanup(&f->req[i]);
 }
 
-/* script_challenge_dir is the challenge_dir of the next run_script. */
+/* script_challenge_dir is the challenge_dir of the next run_script;
+ * script_answer its answer function. */
 static const char *script_challenge_dir;
+static step (*script_answer)(fake *f, const afz_request *req);
 
 /* run_script runs the reference client (|cfg| may be NULL) over |steps|
  * for |ids|, leaving the exchanges in |f| and the outcome in |out|. */
@@ -614,6 +625,7 @@ static afz_rc run_script(fake *f, const step *steps, size_t n, const afz_referen
     const char *dir = script_challenge_dir;
     memset(f, 0, sizeof(*f));
     f->challenge_dir = dir;
+    f->answer = script_answer;
     f->steps = steps;
     f->n_steps = n;
     f->now = NOW;
@@ -1369,37 +1381,80 @@ static const char *const header_pool[] = {
     "Content-Type: application/problem+json",
 };
 
+static afz_prng chaos;
+
+/* chaos_answer plays a correct asynchronous CA, and replaces a fifth of its
+ * answers' statuses, headers or bodies with pieces from the pools. */
+static step chaos_answer(fake *f, const afz_request *req)
+{
+    step st = {200, NULL, NULL, 0, 0};
+    const char *u = req->url;
+    if (strstr(u, "/dir")) {
+        st.body = DIR_BODY;
+    } else if (strstr(u, "/nonce")) {
+        st.body = NULL;
+    } else if (strstr(u, "/acct")) {
+        st = (step){201, "Location: https://ca.test/acct/1", "{}", 0, 0};
+    } else if (strstr(u, "/new-order")) {
+        st = (step){201, "Location: " ORDER_URL, ORDER("pending", ""), 0, 0};
+    } else if (strstr(u, "/authz/")) {
+        st.body = f->challenge_posted ? AUTHZ("valid") : AUTHZ("pending");
+    } else if (strstr(u, "/chall/")) {
+        f->challenge_posted = 1;
+        st.body = "{\"type\":\"http-01\",\"status\":\"processing\"}";
+    } else if (strstr(u, "/finalize/")) {
+        f->finalized = 1;
+        st = (step){200, "Retry-After: 1", ORDER("processing", ""), 0, 0};
+    } else if (strstr(u, "/order/")) {
+        if (!f->finalized)
+            st.body = f->challenge_posted ? ORDER("ready", "") : ORDER("pending", "");
+        else
+            st.body =
+                f->polls_after_finalize++ ? ORDER("valid", CERT_FIELD) : ORDER("processing", "");
+    } else if (strstr(u, "/cert/")) {
+        st.body = leaf_pem;
+    }
+    switch (afz_prng_below(&chaos, 25)) {
+    case 0:
+        st.transport_error = 1;
+        break;
+    case 1:
+        st.no_nonce = 1;
+        break;
+    case 2:
+        st.status = status_pool[afz_prng_below(&chaos, sizeof(status_pool) / sizeof(int))];
+        break;
+    case 3:
+    case 4: {
+        size_t b = (size_t)afz_prng_below(&chaos, sizeof(body_pool) / sizeof(body_pool[0]));
+        st.body = body_pool[b] ? body_pool[b] : leaf_pem;
+        break;
+    }
+    case 5:
+    case 6:
+        st.headers =
+            header_pool[afz_prng_below(&chaos, sizeof(header_pool) / sizeof(header_pool[0]))];
+        break;
+    default:
+        break;
+    }
+    return st;
+}
+
 START_TEST(test_reference_survives_random_answers)
 {
-    afz_prng prng;
-    afz_prng_seed(&prng, 0x5eed0000u + (uint64_t)_i);
-    step steps[60];
-    size_t n = sizeof(steps) / sizeof(steps[0]);
-    const size_t n_bodies = sizeof(body_pool) / sizeof(body_pool[0]);
-    for (size_t k = 0; k < n; k++) {
-        step *st = &steps[k];
-        memset(st, 0, sizeof(*st));
-        st->transport_error = afz_prng_below(&prng, 20) == 0;
-        st->no_nonce = afz_prng_below(&prng, 10) == 0;
-        st->status = status_pool[afz_prng_below(&prng, sizeof(status_pool) / sizeof(int))];
-        size_t b = (size_t)afz_prng_below(&prng, n_bodies);
-        st->body = body_pool[b] ? body_pool[b] : leaf_pem;
-        if (afz_prng_below(&prng, 3))
-            st->headers =
-                header_pool[afz_prng_below(&prng, sizeof(header_pool) / sizeof(header_pool[0]))];
-    }
-    /* a sane start most of the time, so runs get past the directory */
-    if (afz_prng_below(&prng, 5)) {
-        steps[0] = (step){200, NULL, DIR_BODY, 0, 1};
-        steps[1] = (step){200, NULL, NULL, 0, 0};
-        steps[2] = (step){201, "Location: https://ca.test/acct/1", "{}", 0, 0};
-    }
+    afz_prng_seed(&chaos, 0x5eed0000u + (uint64_t)_i);
+    step budget[60]; /* only the count matters: chaos_answer makes each answer */
+    memset(budget, 0, sizeof(budget));
     afz_reference_config cfg = {.max_requests = 50, .max_polls = 6};
     fake f;
     afz_obtain_result out;
-    afz_rc rc = run_script(&f, steps, n, &cfg, IDS_ONE, 1, &out);
+    script_answer = chaos_answer;
+    afz_rc rc = run_script(&f, budget, 60, &cfg, IDS_ONE, 1, &out);
+    script_answer = NULL;
     ck_assert_uint_le(f.n_req, 50);
     ck_assert_uint_eq(f.calls_after_budget, 0);
+    ck_assert_uint_le(count_posts(&f, FIN_URL), 3);
     for (size_t k = 0; k < f.n_sleeps; k++) {
         ck_assert_int_ge(f.sleeps[k], 0);
         ck_assert_int_le(f.sleeps[k], 3600000);
@@ -1435,7 +1490,7 @@ static afz_world world;
 
 static void world_setup(void)
 {
-    ck_assert_int_eq(afz_world_init(&world, AFZ_ALG_ES256), AFZ_OK);
+    ck_assert_int_eq(afz_world_init(&world), AFZ_OK);
 }
 
 static void world_teardown(void)
@@ -1479,6 +1534,30 @@ START_TEST(test_reference_runs_against_server_model)
     ck_assert_msg(res.client_rc == AFZ_OK, "case %d: %s", _i, res.reason);
     ck_assert_ptr_nonnull(res.cert_pem);
     ck_assert_int_eq(res.budget_exhausted, 0);
+    afz_run_result_cleanup(&res);
+}
+END_TEST
+
+START_TEST(test_reference_quirk_clients_terminate)
+{
+    /* every quirk, alone, against a slow asynchronous CA: the run ends
+     * within the budget and the client never ignores a spent budget */
+    afz_reference_config qc = {.quirks = 1u << _i};
+    afz_client zoo = afz_client_reference;
+    zoo.name = "quirk";
+    zoo.config = &qc;
+    afz_run_config cfg;
+    afz_run_config_default(&cfg);
+    cfg.seed = 7;
+    cfg.server.async_finalize = 1;
+    cfg.server.finalize_polls = 2;
+    cfg.server.order_retry_after_s = 3;
+    cfg.server.authz_pending_polls = 1;
+    afz_run_result res;
+    afz_run_result_init(&res);
+    ck_assert_int_eq(afz_run(&world, &zoo, &cfg, &res), AFZ_OK);
+    ck_assert_int_eq(res.aborted, 0);
+    ck_assert_msg(res.client_rc == AFZ_OK || res.reason[0], "quirk %d", _i);
     afz_run_result_cleanup(&res);
 }
 END_TEST
@@ -1537,6 +1616,7 @@ Suite *reference_suite(void)
     tcase_add_unchecked_fixture(run, world_setup, world_teardown);
     tcase_set_timeout(run, 60);
     tcase_add_loop_test(run, test_reference_runs_against_server_model, 0, 4);
+    tcase_add_loop_test(run, test_reference_quirk_clients_terminate, 0, 16);
     suite_add_tcase(s, run);
     return s;
 }

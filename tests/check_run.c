@@ -16,7 +16,7 @@ static afz_world world;
 
 static void world_setup(void)
 {
-    ck_assert_int_eq(afz_world_init(&world, AFZ_ALG_ES256), AFZ_OK);
+    ck_assert_int_eq(afz_world_init(&world), AFZ_OK);
 }
 
 static void world_teardown(void)

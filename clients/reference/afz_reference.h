@@ -5,7 +5,11 @@
  * account, order, authorizations, challenge, polling with Retry-After,
  * finalize at most once, download from the order's "certificate" URL. Its
  * afz_client.config points at an afz_reference_config, or is NULL for the
- * defaults of afz_reference_config_default.
+ * defaults of afz_reference_config_default. In a config, a zero field
+ * (or NULL user_agent) means "the default", so a designated initializer
+ * names only what differs: {.quirks = AFZ_REF_QUIRK_NO_BACKOFF}.
+ * struct_size 0 means the whole struct; otherwise only that many bytes
+ * are read, so configs compiled against an older header keep working.
  *
  * Zoo clients (deliberately buggy clients modelled on real incidents) are
  * the reference client with one behaviour changed: an afz_client whose
@@ -20,9 +24,9 @@
 
 #include "afz_client.h"
 
-/* Deliberate quirks, one bit each. Each names the real-world bug it
- * reproduces; the property that must catch it is in brackets. Bits are
- * append-only: never renumber or reuse one. */
+/* Deliberate quirks, one bit each, all implemented. Each names the
+ * real-world bug it reproduces; the property that must catch it is in
+ * brackets. Bits are append-only: never renumber or reuse one. */
 typedef enum afz_ref_quirk {
     /* Poll on back-off alone; never read Retry-After [respects-retry-after]. */
     AFZ_REF_QUIRK_IGNORE_RETRY_AFTER = 1u << 0,
