@@ -43,6 +43,16 @@ typedef struct afz_env {
     uint64_t (*random)(void *ctx);
     /* log records one line of client diagnostics (may be a no-op). */
     void (*log)(void *ctx, const char *line);
+    /* state_get / state_put: a small key-value store that outlives one
+     * obtain call, as a client's state directory does. The harness keeps it
+     * across the attempts of a campaign (a scheduler retrying a failed
+     * renewal), so a client can resume an order instead of ordering again.
+     * state_get returns the value (borrowed until the next state_put of that
+     * key) or NULL. state_put copies |value|; NULL deletes the key. Keys and
+     * values are NUL-terminated text, at most 64 keys of 4 KiB each
+     * (AFZ_ELIMIT beyond). Either may be NULL in environments without state. */
+    const char *(*state_get)(void *ctx, const char *key);
+    afz_rc (*state_put)(void *ctx, const char *key, const char *value);
 } afz_env;
 
 typedef struct afz_obtain_params {

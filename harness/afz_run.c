@@ -10,6 +10,9 @@
 #include "afz_fault_engine.h"
 #include "afz_prng.h"
 
+#define AFZ_RUN_STATE_MAX 64
+#define AFZ_RUN_STATE_VALUE_MAX 4096
+
 /* Seed for the per-process world when OpenSSL's RNG is deterministic. */
 #define AFZ_WORLD_SEED UINT64_C(0x61636d6566757a7a)
 
@@ -112,6 +115,9 @@ typedef struct run_ctx {
     afz_run_result *out;
     afz_fault_engine engine;
     unsigned overdraft;
+    /* the client's state store (campaign mode) */
+    char *state_keys[AFZ_RUN_STATE_MAX];
+    char *state_vals[AFZ_RUN_STATE_MAX];
     jmp_buf unwind;
 } run_ctx;
 
@@ -192,6 +198,54 @@ static void env_log(void *ctx, const char *line)
     run_ctx *rc = ctx;
     afz_history_add_event(&rc->out->history, AFZ_EV_CLIENT_LOG, afz_clock_mono_ms(&rc->clock),
                           NULL, NULL, NULL, NULL, line, 0);
+}
+
+static const char *env_state_get(void *ctx, const char *key)
+{
+    run_ctx *rc = ctx;
+    for (size_t i = 0; key && i < AFZ_RUN_STATE_MAX; i++)
+        if (rc->state_keys[i] && strcmp(rc->state_keys[i], key) == 0)
+            return rc->state_vals[i];
+    return NULL;
+}
+
+static afz_rc env_state_put(void *ctx, const char *key, const char *value)
+{
+    run_ctx *rc = ctx;
+    if (!key || strlen(key) >= AFZ_RUN_STATE_VALUE_MAX ||
+        (value && strlen(value) >= AFZ_RUN_STATE_VALUE_MAX))
+        return AFZ_ELIMIT;
+    size_t slot = AFZ_RUN_STATE_MAX;
+    for (size_t i = 0; i < AFZ_RUN_STATE_MAX; i++) {
+        if (rc->state_keys[i] && strcmp(rc->state_keys[i], key) == 0) {
+            slot = i;
+            break;
+        }
+        if (!rc->state_keys[i] && slot == AFZ_RUN_STATE_MAX)
+            slot = i;
+    }
+    if (!value) {
+        if (slot < AFZ_RUN_STATE_MAX && rc->state_keys[slot]) {
+            free(rc->state_keys[slot]);
+            free(rc->state_vals[slot]);
+            rc->state_keys[slot] = rc->state_vals[slot] = NULL;
+        }
+        return AFZ_OK;
+    }
+    if (slot == AFZ_RUN_STATE_MAX)
+        return AFZ_ELIMIT;
+    char *v = afz_strdup(value);
+    char *k = rc->state_keys[slot] ? rc->state_keys[slot] : afz_strdup(key);
+    if (!v || !k) {
+        free(v);
+        if (!rc->state_keys[slot])
+            free(k);
+        return AFZ_ENOMEM;
+    }
+    free(rc->state_vals[slot]);
+    rc->state_keys[slot] = k;
+    rc->state_vals[slot] = v;
+    return AFZ_OK;
 }
 
 /* Runs obtain under the unwind point. Kept apart so that no local of
@@ -281,6 +335,8 @@ afz_rc afz_run(const afz_world *w, const afz_client *client, const afz_run_confi
         .now = env_now,
         .random = env_random,
         .log = env_log,
+        .state_get = env_state_get,
+        .state_put = env_state_put,
     };
     afz_obtain_params params = {
         .struct_size = sizeof(afz_obtain_params),
@@ -309,6 +365,10 @@ afz_rc afz_run(const afz_world *w, const afz_client *client, const afz_run_confi
         afz_clock_advance(&rc->clock, cfg->attempt_gap_ms);
     }
     out->virtual_ms = afz_clock_mono_ms(&rc->clock);
+    for (size_t i = 0; i < AFZ_RUN_STATE_MAX; i++) {
+        free(rc->state_keys[i]);
+        free(rc->state_vals[i]);
+    }
     afz_server_free(rc->server);
     free(rc);
     return AFZ_OK;

@@ -600,6 +600,14 @@ static int64_t fake_now(void *ctx)
     return ((fake *)ctx)->now;
 }
 
+/* fake_log checks that every log line is one printable line. */
+static void fake_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    for (const char *c = line; *c; c++)
+        ck_assert_msg((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f, "log: %s", line);
+}
+
 static uint64_t fake_random(void *ctx)
 {
     (void)ctx;
@@ -637,7 +645,7 @@ static afz_rc run_script(fake *f, const step *steps, size_t n, const afz_referen
         .sleep = fake_sleep,
         .now = fake_now,
         .random = fake_random,
-        .log = NULL,
+        .log = fake_log,
     };
     afz_obtain_params p = {
         .struct_size = sizeof(p),

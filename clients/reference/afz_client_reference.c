@@ -5,6 +5,7 @@
  * requests, retries and waits go through the session in afz_ref_http.c;
  * parsing is in afz_ref_objects.c and afz_ref_parse.c. See
  * afz_reference.h. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,8 +256,11 @@ static afz_rc set_view(afz_ref *r, ref_order_run *o, const char *what, const afz
     o->ord = next;
     o->hdrs = h;
     const char *ra = afz_headers_get(&h, "Retry-After");
+    char ra_clean[64] = "";
+    if (ra)
+        afz_ref_sanitize(ra, strlen(ra), ra_clean, sizeof(ra_clean));
     afz_ref_log(r, "order %s status %s%s%s", o->url, afz_ref_status_name(next.status),
-                ra ? ", Retry-After " : "", ra ? ra : "");
+                ra ? ", Retry-After " : "", ra_clean);
     return AFZ_OK;
 }
 
@@ -579,7 +583,9 @@ static afz_rc order_flow(afz_ref *r)
 static afz_rc check_params(const afz_env *env, const afz_obtain_params *p, const char **why)
 {
     *why = NULL;
-    if (!env || env->abi_version != AFZ_CLIENT_ABI_VERSION || env->struct_size < sizeof(afz_env) ||
+    /* this client reads the env only up to |log|: a smaller env is too old */
+    const size_t env_min = offsetof(afz_env, log) + sizeof(env->log);
+    if (!env || env->abi_version != AFZ_CLIENT_ABI_VERSION || env->struct_size < env_min ||
         !env->http || !env->sleep || !env->now)
         *why = "bad environment";
     else if (!p || p->struct_size < sizeof(afz_obtain_params))

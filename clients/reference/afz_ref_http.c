@@ -93,9 +93,12 @@ afz_rc afz_ref_wait(afz_ref *r, const char *what, const afz_headers *h, unsigned
 {
     afz_ref_wait_plan w;
     afz_rc rc = afz_ref_wait_decide(&r->cfg, h, r->env->now(r->env->ctx), attempt, draw(r), &w);
-    if (rc == AFZ_EPARSE)
-        return afz_ref_fail(r, AFZ_EPROTO, "%s: cannot use Retry-After \"%s\"", what,
-                            afz_headers_get(h, "Retry-After"));
+    if (rc == AFZ_EPARSE) {
+        const char *v = afz_headers_get(h, "Retry-After");
+        char clean[64];
+        afz_ref_sanitize(v, v ? strlen(v) : 0, clean, sizeof(clean));
+        return afz_ref_fail(r, AFZ_EPROTO, "%s: cannot use Retry-After \"%s\"", what, clean);
+    }
     if (rc == AFZ_ELIMIT)
         return afz_ref_fail(r, AFZ_EFAIL, "%s: server asked to wait %lld s (limit %lld s)", what,
                             (long long)(w.ms / 1000), (long long)(r->cfg.max_wait_ms / 1000));
