@@ -342,7 +342,9 @@ static void summarize_body(const afz_response *r, afz_buf *out)
 
 static void log_event(const afz_event *e, afz_buf *out)
 {
-    afz_buf_printf(out, "        * %s", afz_event_kind_name(e->kind));
+    /* Injected faults stand out: they are what excuses or explains. */
+    int fault = e->kind == AFZ_EV_FAULT || e->kind == AFZ_EV_FAULT_CONFIG;
+    afz_buf_printf(out, "        %c %s", fault ? '!' : '*', afz_event_kind_name(e->kind));
     if (e->kind == AFZ_EV_SLEEP)
         afz_buf_printf(out, " %lld ms", (long long)e->value);
     if (e->url)
@@ -399,6 +401,20 @@ static void log_jws(const afz_exchange *x, afz_buf *out)
 
 afz_rc afz_history_print_log(const afz_history *h, int verbose, afz_buf *out)
 {
+    return afz_history_print_log_marked(h, verbose, NULL, 0, out);
+}
+
+static int is_marked(const size_t *marks, size_t n, size_t i)
+{
+    for (size_t k = 0; k < n; k++)
+        if (marks[k] == i)
+            return 1;
+    return 0;
+}
+
+afz_rc afz_history_print_log_marked(const afz_history *h, int verbose, const size_t *marks,
+                                    size_t n_marks, afz_buf *out)
+{
     for (size_t i = 0; i <= h->n_ex; i++) {
         for (size_t k = 0; k < h->n_ev; k++)
             if (h->ev[k].exchange == i && !is_server_event(h->ev[k].kind) &&
@@ -407,7 +423,8 @@ afz_rc afz_history_print_log(const afz_history *h, int verbose, afz_buf *out)
         if (i == h->n_ex)
             break;
         const afz_exchange *x = &h->ex[i];
-        afz_buf_printf(out, "#%-4zu t=%8.3fs %-4s %-30s %-13s -> ", x->index + 1,
+        afz_buf_printf(out, "%s#%-4zu t=%8.3fs %-4s %-30s %-13s -> ",
+                       is_marked(marks, n_marks, i) ? "=> " : "", x->index + 1,
                        (double)x->mono_ms / 1000.0, x->req.method,
                        x->req.url ? afz_url_path(x->req.url) : "", afz_resource_name(x->resource));
         if (!x->delivered) {

@@ -112,5 +112,10 @@ afz_rc afz_history_to_json(const afz_history *h, afz_buf *out);
  * response) with the events between them indented. |verbose| adds
  * the client's log lines, decoded JWS requests and response bodies. */
 afz_rc afz_history_print_log(const afz_history *h, int verbose, afz_buf *out);
+/* afz_history_print_log_marked is afz_history_print_log with the exchanges
+ * whose indexes are in |marks| (|n_marks| of them) flagged with "=>", the
+ * way a verdict report points at the offending request. */
+afz_rc afz_history_print_log_marked(const afz_history *h, int verbose, const size_t *marks,
+                                    size_t n_marks, afz_buf *out);
 
 #endif

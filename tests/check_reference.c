@@ -420,7 +420,8 @@ static const struct {
     afz_retry_after_kind source;
 } wait_cases[] = {
     {{"3", NULL}, AFZ_OK, 3000, AFZ_RA_SECONDS},
-    {{"0", NULL}, AFZ_OK, 0, AFZ_RA_SECONDS},
+    /* A zero or past Retry-After is floored by the back-off step. */
+    {{"0", NULL}, AFZ_OK, 1000, AFZ_RA_SECONDS},
     {{" 120 ", NULL}, AFZ_OK, 120000, AFZ_RA_SECONDS},
     {{"3600", NULL}, AFZ_OK, 3600000, AFZ_RA_SECONDS},
     {{"3601", NULL}, AFZ_ELIMIT, 3601000, AFZ_RA_SECONDS},
@@ -429,7 +430,7 @@ static const struct {
     {{"Thu, 01 Jan 2026 00:00:10 GMT", NULL}, AFZ_OK, 10000, AFZ_RA_DATE},
     {{"Thursday, 01-Jan-26 00:01:00 GMT", NULL}, AFZ_OK, 60000, AFZ_RA_DATE},
     {{"Thu Jan  1 00:00:05 2026", NULL}, AFZ_OK, 5000, AFZ_RA_DATE},
-    {{"Wed, 31 Dec 2025 23:00:00 GMT", NULL}, AFZ_OK, 0, AFZ_RA_DATE},
+    {{"Wed, 31 Dec 2025 23:00:00 GMT", NULL}, AFZ_OK, 1000, AFZ_RA_DATE},
     {{"Fri, 01 Jan 2100 00:00:00 GMT", NULL}, AFZ_ELIMIT, 2335219200000, AFZ_RA_DATE},
     /* invalid or ambiguous: back-off (attempt 0, rnd 0: 1000 ms) */
     {{NULL, NULL}, AFZ_OK, 1000, AFZ_RA_INVALID},

@@ -1,6 +1,6 @@
-/* afz_ref_wait.c - how long the reference client waits: Retry-After when
- * the server gave exactly one valid value, capped exponential back-off
- * with jitter otherwise. Pure: time and randomness are arguments. See
+/* afz_ref_wait.c - how long the reference client waits: the larger of
+ * Retry-After (when the server gave exactly one valid value) and capped
+ * exponential back-off with jitter. Pure: time and randomness are arguments. See
  * afz_ref_internal.h. */
 #include "afz_ref_internal.h"
 
@@ -43,8 +43,13 @@ afz_rc afz_ref_wait_decide(const afz_reference_config *c, const afz_headers *h, 
             }
         }
     }
-    if (out->source == AFZ_RA_INVALID)
-        out->ms = afz_ref_backoff_ms(c, attempt, rnd);
+    /* Retry-After is a lower bound: waiting longer is always allowed. The
+     * back-off step floors it, so "Retry-After: 0" (or a date already past)
+     * on a resource that stays processing cannot spend every poll at one
+     * instant (Certes #336 settled on a minimum for the same reason). */
+    int64_t backoff = afz_ref_backoff_ms(c, attempt, rnd);
+    if (out->source == AFZ_RA_INVALID || out->ms < backoff)
+        out->ms = backoff;
     if (out->ms > c->max_wait_ms)
         return AFZ_ELIMIT;
     return AFZ_OK;
