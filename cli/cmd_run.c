@@ -11,10 +11,13 @@
 #include "afz_cli.h"
 #include "afz_clients.h"
 #include "afz_prng.h"
+#include "afz_property.h"
+#include "afz_report.h"
 #include "afz_run.h"
 #include "afz_scenario.h"
 
 #define MAX_DOMAINS 16
+#define MAX_ALLOW 32
 
 static void run_usage(FILE *f)
 {
@@ -33,9 +36,11 @@ static void run_usage(FILE *f)
           "  --finalize-polls N   async: order polls before \"valid\" (default 1)\n"
           "  --authz-polls N      authorization polls after the challenge before \"valid\"\n"
           "  --retry-after S      Retry-After seconds on processing orders and pending authzs\n"
-          "  --json               print the history as JSON instead of the log\n"
-          "  -v, --verbose        show decoded JWS payloads and response bodies\n"
-          "exit status: 0 certificate obtained, 1 client failed, 2 usage error\n",
+          "  --allow ID           waive property ID (repeatable); still reported, as waived\n"
+          "  --json               print the verdicts and the history as JSON\n"
+          "  -v, --verbose        show client log lines, decoded JWS payloads and bodies\n"
+          "Every property ('acmefuzz list properties') is checked over the run.\n"
+          "exit status: 0 every property holds, 1 a property is violated, 2 usage or input error\n",
           f);
 }
 
@@ -65,6 +70,7 @@ int afz_cmd_run(int argc, char **argv)
         {"retry-after", required_argument, NULL, 'R'},
         {"account-key-alg", required_argument, NULL, 'k'},
         {"json", no_argument, NULL, 'j'},
+        {"allow", required_argument, NULL, 'W'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -75,6 +81,8 @@ int afz_cmd_run(int argc, char **argv)
     const char *domains[MAX_DOMAINS];
     size_t n_domains = 0;
     int json = 0, verbose = 0;
+    const char *allow[MAX_ALLOW];
+    size_t n_allow = 0;
     afz_jws_alg alg = AFZ_ALG_ES256;
     afz_run_config cfg;
     afz_run_config_default(&cfg);
@@ -141,6 +149,13 @@ int afz_cmd_run(int argc, char **argv)
         case 'j':
             json = 1;
             break;
+        case 'W':
+            if (n_allow == MAX_ALLOW) {
+                fprintf(stderr, "acmefuzz run: at most %d --allow\n", MAX_ALLOW);
+                return 2;
+            }
+            allow[n_allow++] = optarg;
+            break;
         case 'v':
             verbose = 1;
             break;
@@ -154,6 +169,12 @@ int afz_cmd_run(int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "acmefuzz run: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    const char *bad_allow = afz_report_unknown_allow(allow, n_allow);
+    if (bad_allow) {
+        fprintf(stderr, "acmefuzz run: --allow '%s' names no property (try 'acmefuzz list properties')\n",
+                bad_allow);
         return 2;
     }
     const afz_client *client = afz_client_find(client_name);
@@ -187,6 +208,13 @@ int afz_cmd_run(int argc, char **argv)
         cfg.n_identifiers = n_domains;
     }
 
+    afz_buf replay;
+    afz_buf_init(&replay, 4096);
+    afz_buf_puts(&replay, "acmefuzz run");
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--json") != 0)
+            afz_buf_printf(&replay, " %s", argv[i]);
+
     afz_detrand_install();
     int exit_code = 2;
     afz_world world;
@@ -203,9 +231,12 @@ int afz_cmd_run(int argc, char **argv)
         fprintf(stderr, "acmefuzz run: %s\n", afz_rc_str(rc));
         goto done_world;
     }
-    if (json) {
-        rc = afz_history_to_json(&res.history, &out);
-    } else {
+    afz_report report;
+    afz_report_options ropt = {.allow = allow, .n_allow = n_allow, .limits = NULL};
+    rc = afz_report_evaluate(&res, &cfg, &ropt, &report);
+    if (rc == AFZ_OK && json) {
+        rc = afz_report_json(&report, &res, &cfg, client->name, replay.data, &out);
+    } else if (rc == AFZ_OK) {
         afz_buf_printf(&out, "acmefuzz run: client %s, seed %" PRIu64 ", %s finalize\n",
                        client->name, cfg.seed, cfg.server.async_finalize ? "asynchronous" : "synchronous");
         if (scenario) {
@@ -223,29 +254,19 @@ int afz_cmd_run(int argc, char **argv)
             afz_buf_cleanup(&plan_text);
         }
         afz_buf_putc(&out, '\n');
-        rc = afz_history_print_log(&res.history, verbose, &out);
-        if (res.client_rc == AFZ_OK) {
-            size_t certs = 0;
-            for (const char *p = res.cert_pem; (p = strstr(p, "-----BEGIN CERTIFICATE-----")); p++)
-                certs++;
-            afz_buf_printf(&out, "\noutcome: certificate obtained (%zu certificate%s in chain), "
-                           "%zu requests, %.3f s virtual\n",
-                           certs, certs == 1 ? "" : "s", res.n_requests, (double)res.virtual_ms / 1000.0);
-        } else {
-            afz_buf_printf(&out, "\noutcome: FAILED: %s (%zu requests, %.3f s virtual)\n", res.reason,
-                           res.n_requests, (double)res.virtual_ms / 1000.0);
-        }
+        rc = afz_report_text(&report, &res, verbose, replay.data, &out);
     }
     if (rc != AFZ_OK) {
         fprintf(stderr, "acmefuzz run: %s\n", afz_rc_str(rc));
         goto done_world;
     }
     fwrite(out.data, 1, out.len, stdout);
-    exit_code = res.client_rc == AFZ_OK ? 0 : 1;
+    exit_code = report.violations ? 1 : 0;
 done_world:
     afz_world_cleanup(&world);
 done:
     afz_buf_cleanup(&out);
+    afz_buf_cleanup(&replay);
     afz_run_result_cleanup(&res);
     return exit_code;
 }
@@ -279,6 +300,15 @@ int afz_cmd_list(int argc, char **argv)
         }
         return 0;
     }
-    fprintf(stderr, "acmefuzz list: unknown list '%s' (known: clients, faults)\n", what);
+    if (strcmp(what, "properties") == 0) {
+        size_t n = 0;
+        const afz_property *p = afz_properties(&n);
+        printf("%-22s %-6s %-34s %s\n", "PROPERTY", "LEVEL", "SOURCE", "RATIONALE");
+        for (size_t i = 0; i < n; i++)
+            printf("%-22s %-6s %-34s %s\n", p[i].id, afz_level_name(p[i].level), p[i].rfc,
+                   p[i].rationale);
+        return 0;
+    }
+    fprintf(stderr, "acmefuzz list: unknown list '%s' (known: clients, faults, properties)\n", what);
     return 2;
 }

@@ -3,8 +3,26 @@
 
 #include <string.h>
 
+#include "afz_zoo.h"
+
+/* The reference client first, then the zoo (clients/zoo/afz_zoo.h). */
 static const afz_client *const builtin[] = {
     &afz_client_reference,
+    &afz_zoo_refinalizer_2023,
+    &afz_zoo_post_as_get_braces,
+    &afz_zoo_processing_fails,
+    &afz_zoo_ignores_retry_after,
+    &afz_zoo_httpdate_as_zero,
+    &afz_zoo_retry_after_int32,
+    &afz_zoo_sleeps_forever,
+    &afz_zoo_no_badnonce_retry,
+    &afz_zoo_stale_nonce_retry,
+    &afz_zoo_cert_from_location,
+    &afz_zoo_polls_invalid,
+    &afz_zoo_authz_no_backoff,
+    &afz_zoo_challenge_repost,
+    &afz_zoo_scheduler_no_resume,
+    &afz_zoo_crash_missing_status,
 };
 
 size_t afz_clients_count(void)

@@ -1,5 +1,6 @@
 /* afz_clients.h - the registry of built-in clients (the reference client
- * and, later, the zoo), looked up by name by the CLI, tests and targets.
+ * and the zoo, clients/zoo/afz_zoo.h), looked up by name by the CLI,
+ * tests and targets.
  * Every entry is a static const afz_client; nothing here allocates. */
 #ifndef AFZ_CLIENTS_H
 #define AFZ_CLIENTS_H

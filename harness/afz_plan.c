@@ -85,34 +85,36 @@ void afz_plan_decode(const uint8_t *data, size_t n, afz_plan *p)
 
 afz_rc afz_plan_encode(const afz_plan *p, afz_buf *out)
 {
-    unsigned alg = 0;
+    /* Everything is checked before anything is written: a header field the
+     * binary form cannot carry would otherwise be replaced silently and
+     * decode(encode(p)) would differ from p. */
+    unsigned alg = 4;
     for (unsigned i = 0; i < 4; i++)
         if (algs[i] == p->account_alg)
             alg = i;
-    unsigned ids = p->n_identifiers >= 1 && p->n_identifiers <= 4 ? p->n_identifiers : 1;
-    unsigned att = p->attempts >= 1 && p->attempts <= 16 ? p->attempts : 1;
-    uint8_t h = (uint8_t)((ids - 1) | (alg << 2) | ((att - 1) << 4));
-    afz_rc rc = afz_buf_putc(out, (char)h);
-    size_t n = p->n_rules < AFZ_PLAN_MAX_RULES ? p->n_rules : AFZ_PLAN_MAX_RULES;
-    for (size_t i = 0; i < n && rc == AFZ_OK; i++) {
+    if (alg == 4 || p->n_identifiers < 1 || p->n_identifiers > AFZ_PLAN_MAX_IDENTIFIERS ||
+        p->attempts < 1 || p->attempts > AFZ_PLAN_MAX_ATTEMPTS || p->n_rules > AFZ_PLAN_MAX_RULES)
+        return AFZ_EINVAL;
+    uint8_t bytes[1 + AFZ_PLAN_MAX_RULES * AFZ_PLAN_RULE_BYTES];
+    bytes[0] = (uint8_t)((p->n_identifiers - 1) | (alg << 2) | ((p->attempts - 1) << 4));
+    for (size_t i = 0; i < p->n_rules; i++) {
         afz_rule r = p->rules[i];
         if (afz_rule_canonicalize(&r) != 0)
             return AFZ_EINVAL;
-        uint8_t b[AFZ_PLAN_RULE_BYTES];
+        uint8_t *b = bytes + 1 + i * AFZ_PLAN_RULE_BYTES;
         b[0] = (uint8_t)r.kind;
         b[1] = r.occ == AFZ_OCC_EVERY ? 0 : r.occ == AFZ_OCC_NTH ? (uint8_t)r.k : (uint8_t)(127 + r.k);
         b[2] = (uint8_t)r.fault;
         for (size_t a = 0; a < AFZ_FAULT_MAX_ARGS; a++)
             b[3 + a] = (uint8_t)r.args[a];
-        rc = afz_buf_append(out, b, sizeof(b));
     }
-    return rc;
+    return afz_buf_append(out, bytes, 1 + p->n_rules * AFZ_PLAN_RULE_BYTES);
 }
 
 int afz_plan_equal(const afz_plan *a, const afz_plan *b)
 {
     if (a->n_identifiers != b->n_identifiers || a->account_alg != b->account_alg ||
-        a->attempts != b->attempts || a->n_rules != b->n_rules)
+        a->attempts != b->attempts || a->n_rules != b->n_rules || a->n_rules > AFZ_PLAN_MAX_RULES)
         return 0;
     for (size_t i = 0; i < a->n_rules; i++) {
         const afz_rule *x = &a->rules[i], *y = &b->rules[i];

@@ -68,13 +68,18 @@ typedef struct afz_plan {
 void afz_plan_init(afz_plan *p);
 /* afz_plan_decode reads any |n| bytes into a canonical plan. */
 void afz_plan_decode(const uint8_t *data, size_t n, afz_plan *p);
-/* afz_plan_encode appends the binary form of |p| (canonicalized first). */
+/* afz_plan_encode appends the binary form of |p| (canonicalized first).
+ * AFZ_EINVAL, with nothing appended, when a rule is out of range (see
+ * afz_rule_canonicalize) or a header field cannot be encoded (identifiers
+ * outside 1..4, attempts outside 1..16, another algorithm, more than
+ * AFZ_PLAN_MAX_RULES rules). */
 afz_rc afz_plan_encode(const afz_plan *p, afz_buf *out);
 /* afz_plan_canonicalize brings a rule into canonical form (see above);
  * it returns -1 if the rule is out of range (unknown fault, k out of
  * range, argument beyond its domain) and leaves it alone then. */
 int afz_rule_canonicalize(afz_rule *r);
-/* afz_plan_equal compares two plans field by field. */
+/* afz_plan_equal compares two plans field by field (0 for a plan with
+ * more than AFZ_PLAN_MAX_RULES rules). */
 int afz_plan_equal(const afz_plan *a, const afz_plan *b);
 
 /* afz_rule_class is the class of one rule: its fault's class, except that

@@ -196,14 +196,20 @@ afz_rc srv_cert_op(afz_server *s, const afz_request *req, const srv_route *rt,
     size_t id_len = rt->id_len;
     unsigned alt = 0;
     if (rt->op == SRV_OP_CERT_ALT) {
-        /* "<cert id>-<n>": the n-th alternate chain. */
-        if (id_len < 3 || rt->id[id_len - 2] != '-' || rt->id[id_len - 1] < '1' ||
-            rt->id[id_len - 1] > '9') {
+        /* "<cert id>-<n>": the n-th alternate chain, n = 1..99. */
+        const char *dash = memchr(rt->id, '-', id_len);
+        size_t digits = dash ? id_len - (size_t)(dash - rt->id) - 1 : 0;
+        for (size_t i = 0; i < digits && digits <= 2; i++) {
+            char d = dash[1 + i];
+            alt = d >= '0' && d <= '9' ? alt * 10 + (unsigned)(d - '0') : 0;
+            if (!alt && d != '0')
+                break;
+        }
+        if (!dash || dash == rt->id || digits == 0 || digits > 2 || alt == 0) {
             rc = srv_not_found(resp, "Certificate not found");
             goto out;
         }
-        alt = (unsigned)(rt->id[id_len - 1] - '0');
-        id_len -= 2;
+        id_len -= digits + 1;
     }
     srv_order *o = order_by_cert(s, rt->id, id_len);
     if (!o || alt > s->cfg.alternate_chains) {

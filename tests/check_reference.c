@@ -3,6 +3,7 @@
  * back-off and Retry-After decisions), its flow against scripted server
  * answers (exact requests, nonces, payloads and waits), and a few
  * in-process runs against the server model. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "afz_ref_internal.h"
 #include "afz_reference.h"
 #include "afz_run.h"
+#include "afz_scenario.h"
 
 /* ---- fixtures: keys and certificates ----------------------------------- */
 
@@ -488,6 +490,50 @@ START_TEST(test_reference_wait_decision_quirks)
 }
 END_TEST
 
+START_TEST(test_reference_wait_decision_zoo_quirks)
+{
+    afz_reference_config c = default_cfg();
+    afz_headers date, huge, zero;
+    memset(&date, 0, sizeof(date));
+    memset(&huge, 0, sizeof(huge));
+    memset(&zero, 0, sizeof(zero));
+    afz_headers_add(&date, "Retry-After", "Thu, 01 Jan 2026 00:00:10 GMT");
+    afz_headers_add(&huge, "Retry-After", "2147483648");
+    afz_headers_add(&zero, "Retry-After", "0");
+    afz_ref_wait_plan w;
+    /* the reference: a date 10 s ahead waits 10 s; 2^31 s is refused; 0
+     * is floored by the back-off step */
+    ck_assert_int_eq(afz_ref_wait_decide(&c, &date, NOW, 0, 0, &w), AFZ_OK);
+    ck_assert_int_eq(w.ms, 10000);
+    ck_assert_int_eq(afz_ref_wait_decide(&c, &huge, NOW, 0, 0, &w), AFZ_ELIMIT);
+    ck_assert_int_eq(afz_ref_wait_decide(&c, &zero, NOW, 1, 0, &w), AFZ_OK);
+    ck_assert_int_eq(w.ms, 2000);
+    /* HTTPDATE_AS_ZERO: the date reads as 0, so only the floor is left */
+    c.quirks = AFZ_REF_QUIRK_HTTPDATE_AS_ZERO;
+    ck_assert_int_eq(afz_ref_wait_decide(&c, &date, NOW, 0, 0, &w), AFZ_OK);
+    ck_assert_int_eq(w.ms, 1000);
+    ck_assert_int_eq(w.source, AFZ_RA_DATE);
+    /* RETRY_AFTER_INT32: 2^31 wraps negative: no wait at all; 2^32 + 5
+     * wraps to 5 s; small values are unchanged */
+    c.quirks = AFZ_REF_QUIRK_RETRY_AFTER_INT32;
+    ck_assert_int_eq(afz_ref_wait_decide(&c, &huge, NOW, 3, 0, &w), AFZ_OK);
+    ck_assert_int_eq(w.ms, 0);
+    afz_headers_set(&huge, "Retry-After", " 4294967301 ");
+    ck_assert_int_eq(afz_ref_wait_decide(&c, &huge, NOW, 0, 0, &w), AFZ_OK);
+    ck_assert_int_eq(w.ms, 5000);
+    ck_assert_int_eq(afz_ref_wait_decide(&c, &date, NOW, 0, 0, &w), AFZ_OK);
+    ck_assert_int_eq(w.ms, 10000);
+    /* NO_WAIT_LIMIT: any wait is taken */
+    c.quirks = AFZ_REF_QUIRK_NO_WAIT_LIMIT;
+    afz_headers_set(&huge, "Retry-After", "2147483648");
+    ck_assert_int_eq(afz_ref_wait_decide(&c, &huge, NOW, 0, 0, &w), AFZ_OK);
+    ck_assert_int_eq(w.ms, INT64_C(2147483648) * 1000);
+    afz_headers_cleanup(&date);
+    afz_headers_cleanup(&huge);
+    afz_headers_cleanup(&zero);
+}
+END_TEST
+
 /* ---- the flow against scripted answers ---------------------------------- */
 
 #define MAX_EXCHANGES 80
@@ -626,6 +672,54 @@ static void fake_cleanup(fake *f)
 static const char *script_challenge_dir;
 static step (*script_answer)(fake *f, const afz_request *req);
 
+/* A one-key state store for the scripted runs (afz_env.state_get/put),
+ * handed to the client only while store.on is set. puts[] records
+ * every value written ("" for a delete), in order. */
+#define STORE_PUTS 8
+static struct {
+    int on;
+    char key[256];
+    char value[1024];
+    int has;
+    char puts[STORE_PUTS][1024];
+    size_t n_puts;
+} store;
+
+static void store_reset(int on, const char *value)
+{
+    memset(&store, 0, sizeof(store));
+    store.on = on;
+    if (value) {
+        snprintf(store.key, sizeof(store.key), "order:example.com");
+        snprintf(store.value, sizeof(store.value), "%s", value);
+        store.has = 1;
+    }
+}
+
+static const char *store_get(void *ctx, const char *key)
+{
+    (void)ctx;
+    return store.has && strcmp(store.key, key) == 0 ? store.value : NULL;
+}
+
+static afz_rc store_put(void *ctx, const char *key, const char *value)
+{
+    (void)ctx;
+    ck_assert_uint_lt(strlen(key), sizeof(store.key));
+    if (store.n_puts < STORE_PUTS)
+        snprintf(store.puts[store.n_puts++], sizeof(store.puts[0]), "%s", value ? value : "");
+    if (!value) {
+        if (store.has && strcmp(store.key, key) == 0)
+            store.has = 0;
+        return AFZ_OK;
+    }
+    ck_assert_msg(!store.has || strcmp(store.key, key) == 0, "second key %s", key);
+    snprintf(store.key, sizeof(store.key), "%s", key);
+    snprintf(store.value, sizeof(store.value), "%s", value);
+    store.has = 1;
+    return AFZ_OK;
+}
+
 /* run_script runs the reference client (|cfg| may be NULL) over |steps|
  * for |ids|, leaving the exchanges in |f| and the outcome in |out|. */
 static afz_rc run_script(fake *f, const step *steps, size_t n, const afz_reference_config *cfg,
@@ -647,6 +741,8 @@ static afz_rc run_script(fake *f, const step *steps, size_t n, const afz_referen
         .now = fake_now,
         .random = fake_random,
         .log = fake_log,
+        .state_get = store.on ? store_get : NULL,
+        .state_put = store.on ? store_put : NULL,
     };
     afz_obtain_params p = {
         .struct_size = sizeof(p),
@@ -1493,6 +1589,365 @@ START_TEST(test_reference_rejects_bad_params)
 }
 END_TEST
 
+/* ---- state: resuming the saved order (campaign mode) -------------------- */
+
+START_TEST(test_reference_state_text_round_trips)
+{
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    ck_assert_int_eq(afz_ref_state_encode(ORDER_URL, 0, &b), AFZ_OK);
+    ck_assert_str_eq(afz_buf_cstr(&b), "url=" ORDER_URL "\n");
+    afz_buf_reset(&b);
+    ck_assert_int_eq(afz_ref_state_encode(ORDER_URL, 1, &b), AFZ_OK);
+    ck_assert_str_eq(afz_buf_cstr(&b), "url=" ORDER_URL "\nfinalized=1\n");
+    char *url = NULL;
+    int fin = 0;
+    ck_assert_int_eq(afz_ref_state_decode(afz_buf_cstr(&b), &url, &fin), AFZ_OK);
+    ck_assert_str_eq(url, ORDER_URL);
+    ck_assert_int_eq(fin, 1);
+    free(url);
+    /* unknown lines are ignored, the order does not matter */
+    ck_assert_int_eq(afz_ref_state_decode("x=1\nfinalized=1\nurl=" ORDER_URL, &url, &fin), AFZ_OK);
+    ck_assert_str_eq(url, ORDER_URL);
+    ck_assert_int_eq(fin, 1);
+    free(url);
+    static const char *const bad[] = {"", "finalized=1\n", "url=\n", "url=/order/1\n",
+                                      "url=https://ca.test/a b\n", "URL=" ORDER_URL "\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(afz_ref_state_decode(bad[i], &url, &fin) == AFZ_EPARSE, "%s", bad[i]);
+        ck_assert_ptr_null(url);
+        ck_assert_int_eq(fin, 0);
+    }
+    afz_buf_cleanup(&b);
+}
+END_TEST
+
+START_TEST(test_reference_state_key_is_the_name_set)
+{
+    afz_buf a, b;
+    afz_buf_init(&a, 0);
+    afz_buf_init(&b, 0);
+    const char *const one[] = {"www.Example.com", "example.com", "EXAMPLE.com"};
+    const char *const two[] = {"example.com", "www.example.com"};
+    ck_assert_int_eq(afz_ref_state_key_build(one, 3, &a), AFZ_OK);
+    ck_assert_int_eq(afz_ref_state_key_build(two, 2, &b), AFZ_OK);
+    ck_assert_str_eq(afz_buf_cstr(&a), "order:example.com,www.example.com");
+    ck_assert_str_eq(afz_buf_cstr(&a), afz_buf_cstr(&b));
+    /* 100 long names: hashed, far under the store's 4 KiB */
+    static char names[100][64];
+    const char *many[100];
+    for (int i = 0; i < 100; i++) {
+        snprintf(names[i], sizeof(names[i]), "host-%03d.a-rather-long-subdomain.example.com", i);
+        many[i] = names[i];
+    }
+    afz_buf_reset(&a);
+    ck_assert_int_eq(afz_ref_state_key_build(many, 100, &a), AFZ_OK);
+    ck_assert_uint_eq(a.len, strlen("order:sha256:") + 64);
+    ck_assert_int_eq(strncmp(afz_buf_cstr(&a), "order:sha256:", 13), 0);
+    afz_buf_cleanup(&a);
+    afz_buf_cleanup(&b);
+}
+END_TEST
+
+static void state_teardown(void)
+{
+    store_reset(0, NULL);
+}
+
+/* directory, nonce, account: what every obtain starts with */
+#define RESUME_PROLOGUE                                                                            \
+    {200, "Content-Type: application/json", DIR_BODY, 0, 1}, {200, NULL, NULL, 0, 0},              \
+    {                                                                                              \
+        201, "Location: https://ca.test/acct/1", "{\"status\":\"valid\"}", 0, 0                    \
+    }
+#define SAVED_FINALIZED "url=" ORDER_URL "\nfinalized=1\n"
+#define SAVED_PENDING "url=" ORDER_URL "\n"
+
+START_TEST(test_reference_state_saved_then_forgotten)
+{
+    /* saved right after newOrder, marked at the accepted finalize,
+     * deleted once the certificate is in hand */
+    store_reset(1, NULL);
+    step steps[] = {
+        PROLOGUE,
+        AUTHZ_DONE,
+        {200, NULL, ORDER("ready", ""), 0, 0},
+        {200, "Retry-After: 3", ORDER("processing", ""), 0, 0},
+        {200, NULL, ORDER("valid", CERT_FIELD), 0, 0},
+        {200, NULL, leaf_pem, 0, 0},
+    };
+    fake f;
+    afz_obtain_result out;
+    afz_rc rc = run_script(&f, steps, sizeof(steps) / sizeof(steps[0]), NULL, IDS_ONE, 1, &out);
+    ck_assert_msg(rc == AFZ_OK, "%s", out.reason);
+    ck_assert_uint_eq(store.n_puts, 3);
+    ck_assert_str_eq(store.puts[0], SAVED_PENDING);
+    ck_assert_str_eq(store.puts[1], SAVED_FINALIZED);
+    ck_assert_str_eq(store.puts[2], "");
+    ck_assert_str_eq(store.key, "order:example.com");
+    ck_assert_int_eq(store.has, 0);
+    free(out.cert_pem);
+    fake_cleanup(&f);
+}
+END_TEST
+
+START_TEST(test_reference_state_kept_after_failure)
+{
+    /* a broken download fails the obtain; the order stays saved */
+    store_reset(1, NULL);
+    step steps[] = {
+        PROLOGUE,
+        AUTHZ_DONE,
+        {200, NULL, ORDER("ready", ""), 0, 0},
+        {200, NULL, ORDER("valid", CERT_FIELD), 0, 0},
+        {200, NULL, "junk", 0, 0},
+    };
+    fake f;
+    afz_obtain_result out;
+    afz_rc rc = run_script(&f, steps, sizeof(steps) / sizeof(steps[0]), NULL, IDS_ONE, 1, &out);
+    ck_assert_int_eq(rc, AFZ_EPROTO);
+    ck_assert_int_eq(store.has, 1);
+    ck_assert_str_eq(store.value, SAVED_FINALIZED);
+    fake_cleanup(&f);
+}
+END_TEST
+
+/* What a resumed obtain sends after the prologue, per saved status. */
+START_TEST(test_reference_state_resumes_valid_order)
+{
+    store_reset(1, SAVED_FINALIZED);
+    step steps[] = {
+        RESUME_PROLOGUE,
+        {200, NULL, ORDER("valid", CERT_FIELD), 0, 0},
+        {200, NULL, leaf_pem, 0, 0},
+    };
+    fake f;
+    afz_obtain_result out;
+    afz_rc rc = run_script(&f, steps, sizeof(steps) / sizeof(steps[0]), NULL, IDS_ONE, 1, &out);
+    ck_assert_msg(rc == AFZ_OK, "%s", out.reason);
+    ck_assert_uint_eq(f.n_req, 5);
+    assert_payload(&f, 3, ORDER_URL, "");
+    assert_payload(&f, 4, CERT_URL, "");
+    ck_assert_uint_eq(count_posts(&f, "https://ca.test/new-order"), 0);
+    ck_assert_int_eq(store.has, 0);
+    free(out.cert_pem);
+    fake_cleanup(&f);
+}
+END_TEST
+
+START_TEST(test_reference_state_resumes_processing_order)
+{
+    store_reset(1, SAVED_FINALIZED);
+    step steps[] = {
+        RESUME_PROLOGUE,
+        {200, "Retry-After: 2", ORDER("processing", ""), 0, 0},
+        {200, NULL, ORDER("valid", CERT_FIELD), 0, 0},
+        {200, NULL, leaf_pem, 0, 0},
+    };
+    fake f;
+    afz_obtain_result out;
+    afz_rc rc = run_script(&f, steps, sizeof(steps) / sizeof(steps[0]), NULL, IDS_ONE, 1, &out);
+    ck_assert_msg(rc == AFZ_OK, "%s", out.reason);
+    ck_assert_uint_eq(f.n_req, 6);
+    assert_payload(&f, 4, ORDER_URL, "");
+    ck_assert_uint_eq(f.n_sleeps, 1);
+    ck_assert_int_eq(f.sleeps[0], 2000);
+    ck_assert_uint_eq(count_posts(&f, FIN_URL), 0);
+    free(out.cert_pem);
+    fake_cleanup(&f);
+}
+END_TEST
+
+START_TEST(test_reference_state_resumes_ready_order)
+{
+    /* _i == 0: no finalize accepted before: finalize now.
+     * _i == 1: one was accepted: a "ready" is a stale read; poll. */
+    store_reset(1, _i ? SAVED_FINALIZED : SAVED_PENDING);
+    step finalize_now[] = {
+        RESUME_PROLOGUE,
+        {200, NULL, ORDER("ready", ""), 0, 0},
+        {200, NULL, ORDER("valid", CERT_FIELD), 0, 0},
+        {200, NULL, leaf_pem, 0, 0},
+    };
+    fake f;
+    afz_obtain_result out;
+    afz_rc rc = run_script(&f, finalize_now, 6, NULL, IDS_ONE, 1, &out);
+    ck_assert_msg(rc == AFZ_OK, "%s", out.reason);
+    ck_assert_uint_eq(count_posts(&f, FIN_URL), _i ? 0 : 1);
+    if (_i)
+        assert_payload(&f, 4, ORDER_URL, "");
+    else
+        assert_request(&f, 4, "POST", FIN_URL);
+    free(out.cert_pem);
+    fake_cleanup(&f);
+}
+END_TEST
+
+START_TEST(test_reference_state_resumes_pending_order)
+{
+    store_reset(1, SAVED_PENDING);
+    step steps[] = {
+        RESUME_PROLOGUE,
+        {200, NULL, ORDER("pending", ""), 0, 0},
+        AUTHZ_DONE,
+        {200, NULL, ORDER("ready", ""), 0, 0},
+        {200, NULL, ORDER("valid", CERT_FIELD), 0, 0},
+        {200, NULL, leaf_pem, 0, 0},
+    };
+    fake f;
+    afz_obtain_result out;
+    afz_rc rc = run_script(&f, steps, sizeof(steps) / sizeof(steps[0]), NULL, IDS_ONE, 1, &out);
+    ck_assert_msg(rc == AFZ_OK, "%s", out.reason);
+    assert_payload(&f, 4, AUTHZ_URL, "");
+    assert_payload(&f, 5, "https://ca.test/chall/http", "{}");
+    ck_assert_uint_eq(count_posts(&f, "https://ca.test/new-order"), 0);
+    ck_assert_uint_eq(count_posts(&f, FIN_URL), 1);
+    free(out.cert_pem);
+    fake_cleanup(&f);
+}
+END_TEST
+
+static const struct {
+    const char *saved;
+    step answer; /* to the POST-as-GET of the saved order */
+} forgotten[] = {
+    {SAVED_FINALIZED, {200, NULL, ORDER("invalid", ""), 0, 0}},
+    {SAVED_FINALIZED, {404, NULL, PROBLEM("malformed", "No order for ID 1"), 0, 0}},
+    {SAVED_PENDING, {403, NULL, PROBLEM("unauthorized", "Account does not own this order"), 0, 0}},
+    {SAVED_FINALIZED, {200, NULL, "{\"status\":\"bogus\"}", 0, 0}},
+    {SAVED_FINALIZED,
+     {200, NULL, "{\"status\":\"valid\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"other.org\"}]}",
+      0, 0}},
+};
+
+START_TEST(test_reference_state_forgets_dead_order)
+{
+    /* invalid, gone, not ours, unreadable, or another order: order anew */
+    store_reset(1, forgotten[_i].saved);
+    step steps[] = {
+        RESUME_PROLOGUE,
+        forgotten[_i].answer,
+        {201, "Location: https://ca.test/order/2", ORDER("ready", ""), 0, 0},
+        {200, NULL, ORDER("valid", CERT_FIELD), 0, 0},
+        {200, NULL, leaf_pem, 0, 0},
+    };
+    fake f;
+    afz_obtain_result out;
+    afz_rc rc = run_script(&f, steps, sizeof(steps) / sizeof(steps[0]), NULL, IDS_ONE, 1, &out);
+    ck_assert_msg(rc == AFZ_OK, "case %d: %s", _i, out.reason);
+    assert_payload(&f, 3, ORDER_URL, "");
+    assert_request(&f, 4, "POST", "https://ca.test/new-order");
+    ck_assert_str_eq(out.reason, "");
+    /* forgotten, then the new order saved, marked, and forgotten again */
+    ck_assert_uint_eq(store.n_puts, 4);
+    ck_assert_str_eq(store.puts[0], "");
+    ck_assert_str_eq(store.puts[1], "url=https://ca.test/order/2\n");
+    ck_assert_int_eq(store.has, 0);
+    free(out.cert_pem);
+    fake_cleanup(&f);
+}
+END_TEST
+
+START_TEST(test_reference_state_kept_when_server_cannot_answer)
+{
+    /* 503 until the retries run out, or no answer at all: the saved order
+     * may still be good, so fail this attempt without a new order */
+    store_reset(1, SAVED_FINALIZED);
+    step busy = {503, "Retry-After: 1", PROBLEM("serverInternal", "busy"), 0, 0};
+    step lost = {0, NULL, NULL, 1, 0};
+    step nonce = {200, NULL, NULL, 0, 0}; /* a lost answer took the nonce along */
+    step unavailable[] = {RESUME_PROLOGUE, busy, busy, busy, busy};
+    step no_answer[] = {RESUME_PROLOGUE, lost, nonce, lost, nonce, lost, nonce, lost};
+    const step *steps = _i ? no_answer : unavailable;
+    size_t n = _i ? sizeof(no_answer) / sizeof(step) : sizeof(unavailable) / sizeof(step);
+    fake f;
+    afz_obtain_result out;
+    afz_rc rc = run_script(&f, steps, n, NULL, IDS_ONE, 1, &out);
+    ck_assert_int_eq(rc, (_i ? AFZ_ETRANSPORT : AFZ_EPROTO));
+    ck_assert_uint_eq(f.n_req, n);
+    ck_assert_uint_eq(count_posts(&f, "https://ca.test/new-order"), 0);
+    ck_assert_int_eq(store.has, 1);
+    ck_assert_str_eq(store.value, SAVED_FINALIZED);
+    fake_cleanup(&f);
+}
+END_TEST
+
+START_TEST(test_reference_state_unreadable_value_is_forgotten)
+{
+    store_reset(1, "garbage");
+    step steps[] = {
+        RESUME_PROLOGUE,
+        {201, "Location: " ORDER_URL, ORDER("ready", ""), 0, 0},
+        {200, NULL, ORDER("valid", CERT_FIELD), 0, 0},
+        {200, NULL, leaf_pem, 0, 0},
+    };
+    fake f;
+    afz_obtain_result out;
+    afz_rc rc = run_script(&f, steps, sizeof(steps) / sizeof(steps[0]), NULL, IDS_ONE, 1, &out);
+    ck_assert_msg(rc == AFZ_OK, "%s", out.reason);
+    assert_request(&f, 3, "POST", "https://ca.test/new-order");
+    ck_assert_str_eq(store.puts[0], "");
+    free(out.cert_pem);
+    fake_cleanup(&f);
+}
+END_TEST
+
+START_TEST(test_reference_state_ignored_by_quirk_and_old_envs)
+{
+    /* AFZ_REF_QUIRK_IGNORE_STATE, and an env too small to have a store:
+     * neither read nor written */
+    step steps[] = {
+        RESUME_PROLOGUE,
+        {201, "Location: " ORDER_URL, ORDER("valid", CERT_FIELD), 0, 0},
+        {200, NULL, leaf_pem, 0, 0},
+    };
+    afz_reference_config quirk = {.quirks = AFZ_REF_QUIRK_IGNORE_STATE};
+    store_reset(1, SAVED_FINALIZED);
+    fake f;
+    afz_obtain_result out;
+    afz_rc rc = run_script(&f, steps, sizeof(steps) / sizeof(steps[0]), &quirk, IDS_ONE, 1, &out);
+    ck_assert_msg(rc == AFZ_OK, "%s", out.reason);
+    assert_request(&f, 3, "POST", "https://ca.test/new-order");
+    ck_assert_uint_eq(store.n_puts, 0);
+    ck_assert_int_eq(store.has, 1);
+    free(out.cert_pem);
+    fake_cleanup(&f);
+
+    /* an afz_env of ABI 1 before the store: struct_size ends at log */
+    store_reset(1, SAVED_FINALIZED);
+    memset(&f, 0, sizeof(f));
+    f.steps = steps;
+    f.n_steps = sizeof(steps) / sizeof(steps[0]);
+    f.now = NOW;
+    afz_env env = {
+        .abi_version = AFZ_CLIENT_ABI_VERSION,
+        .struct_size = (uint32_t)(offsetof(afz_env, log) + sizeof(env.log)),
+        .ctx = &f,
+        .http = fake_http,
+        .sleep = fake_sleep,
+        .now = fake_now,
+        .random = fake_random,
+        .log = fake_log,
+        .state_get = store_get, /* beyond struct_size: must not be read */
+        .state_put = store_put,
+    };
+    afz_obtain_params p = {
+        .struct_size = sizeof(p),
+        .directory_url = "https://ca.test/dir",
+        .identifiers = IDS_ONE,
+        .n_identifiers = 1,
+        .account_key = other_key,
+        .cert_key = cert_key,
+    };
+    rc = afz_client_reference.obtain(&afz_client_reference, &env, &p, &out);
+    ck_assert_msg(rc == AFZ_OK, "%s", out.reason);
+    assert_request(&f, 3, "POST", "https://ca.test/new-order");
+    ck_assert_uint_eq(store.n_puts, 0);
+    free(out.cert_pem);
+    fake_cleanup(&f);
+}
+END_TEST
+
 /* ---- in-process runs against the server model --------------------------- */
 
 static afz_world world;
@@ -1571,6 +2026,91 @@ START_TEST(test_reference_quirk_clients_terminate)
 }
 END_TEST
 
+static size_t count_events(const afz_history *h, afz_event_kind k)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h->n_ev; i++)
+        n += h->ev[i].kind == k;
+    return n;
+}
+
+/* run_campaign runs the reference client on scenario text |scn|. */
+static void run_campaign(const char *scn, afz_run_result *res)
+{
+    static afz_plan plan; /* the run config borrows it */
+    afz_scn_error err;
+    memset(&err, 0, sizeof(err));
+    ck_assert_msg(afz_scenario_parse(scn, strlen(scn), &plan, &err) == AFZ_OK, "%u:%u: %s",
+                  err.line, err.col, err.msg);
+    afz_run_config cfg;
+    afz_run_config_default(&cfg);
+    afz_run_config_apply_plan(&cfg, &plan);
+    afz_run_result_init(res);
+    ck_assert_int_eq(afz_run(&world, &afz_client_reference, &cfg, res), AFZ_OK);
+    ck_assert_int_eq(res->aborted, 0);
+    ck_assert_int_eq(res->budget_exhausted, 0);
+}
+
+START_TEST(test_reference_campaign_resumes_after_broken_download)
+{
+    /* The certificate was issued, but its first download is junk: the
+     * attempt fails. A scheduler's retry must fetch the same order's
+     * certificate, not order (and issue) again. */
+    afz_run_result res;
+    run_campaign("attempts 3\n"
+                 "certificate @1 -> invalid_pem(chain=junk)\n",
+                 &res);
+    ck_assert_msg(res.client_rc == AFZ_OK, "%s", res.reason);
+    ck_assert_ptr_nonnull(res.cert_pem);
+    ck_assert_uint_eq(res.attempts, 2);
+    ck_assert_uint_eq(count_events(&res.history, AFZ_EV_CERT_ISSUED), 1);
+    ck_assert_uint_eq(count_events(&res.history, AFZ_EV_ORDER_CREATED), 1);
+    ck_assert_uint_eq(count_events(&res.history, AFZ_EV_FINALIZE_ACCEPTED), 1);
+    ck_assert_uint_eq(count_events(&res.history, AFZ_EV_CERT_DOWNLOADED), 2);
+    afz_run_result_cleanup(&res);
+}
+END_TEST
+
+static const struct {
+    const char *scn;
+    size_t orders; /* ORDER_CREATED events expected */
+} campaigns[] = {
+    /* the first attempt gives up on a processing order (a wait over an
+     * hour); the next polls the same order to "valid" */
+    {"attempts 2\n"
+     "finalize * -> async_finalize(polls=2, delay=0s, retry_after=none)\n"
+     "order @2 -> retry_after_bad(value=day)\n",
+     1},
+    /* finalize refused (403 userActionRequired): the saved order is
+     * still "ready" and is finalized on the next attempt */
+    {"attempts 2\n"
+     "finalize @1 -> user_action_required()\n",
+     1},
+    /* ... but when it has expired by then, it is forgotten and a new
+     * order made */
+    {"attempts 2\n"
+     "newOrder * -> order_expires(after=30s)\n"
+     "finalize @1 -> user_action_required()\n",
+     2},
+    /* lost finalize answer, then the scheduler: one issuance */
+    {"attempts 3\n"
+     "finalize @1 -> drop_connection()\n"
+     "order * -> retry_after_bad(value=day)\n",
+     1},
+};
+
+START_TEST(test_reference_campaign_resumes)
+{
+    afz_run_result res;
+    run_campaign(campaigns[_i].scn, &res);
+    ck_assert_msg(res.client_rc == AFZ_OK, "case %d: %s", _i, res.reason);
+    ck_assert_uint_eq(count_events(&res.history, AFZ_EV_CERT_ISSUED), 1);
+    ck_assert_uint_eq(count_events(&res.history, AFZ_EV_FINALIZE_ACCEPTED), 1);
+    ck_assert_uint_eq(count_events(&res.history, AFZ_EV_ORDER_CREATED), campaigns[_i].orders);
+    afz_run_result_cleanup(&res);
+}
+END_TEST
+
 Suite *reference_suite(void)
 {
     Suite *s = suite_create("reference");
@@ -1587,6 +2127,9 @@ Suite *reference_suite(void)
     tcase_add_loop_test(pure, test_reference_wait_decision, 0,
                         (int)(sizeof(wait_cases) / sizeof(wait_cases[0])));
     tcase_add_test(pure, test_reference_wait_decision_quirks);
+    tcase_add_test(pure, test_reference_wait_decision_zoo_quirks);
+    tcase_add_test(pure, test_reference_state_text_round_trips);
+    tcase_add_test(pure, test_reference_state_key_is_the_name_set);
     suite_add_tcase(s, pure);
 
     TCase *pem = tcase_create("pem");
@@ -1621,11 +2164,30 @@ Suite *reference_suite(void)
     tcase_add_loop_test(flow, test_reference_survives_random_answers, 0, 400);
     suite_add_tcase(s, flow);
 
+    TCase *state = tcase_create("state");
+    tcase_add_unchecked_fixture(state, keys_setup, keys_teardown);
+    tcase_add_checked_fixture(state, NULL, state_teardown);
+    tcase_add_test(state, test_reference_state_saved_then_forgotten);
+    tcase_add_test(state, test_reference_state_kept_after_failure);
+    tcase_add_test(state, test_reference_state_resumes_valid_order);
+    tcase_add_test(state, test_reference_state_resumes_processing_order);
+    tcase_add_loop_test(state, test_reference_state_resumes_ready_order, 0, 2);
+    tcase_add_test(state, test_reference_state_resumes_pending_order);
+    tcase_add_loop_test(state, test_reference_state_forgets_dead_order, 0,
+                        (int)(sizeof(forgotten) / sizeof(forgotten[0])));
+    tcase_add_loop_test(state, test_reference_state_kept_when_server_cannot_answer, 0, 2);
+    tcase_add_test(state, test_reference_state_unreadable_value_is_forgotten);
+    tcase_add_test(state, test_reference_state_ignored_by_quirk_and_old_envs);
+    suite_add_tcase(s, state);
+
     TCase *run = tcase_create("run");
     tcase_add_unchecked_fixture(run, world_setup, world_teardown);
     tcase_set_timeout(run, 60);
     tcase_add_loop_test(run, test_reference_runs_against_server_model, 0, 4);
-    tcase_add_loop_test(run, test_reference_quirk_clients_terminate, 0, 16);
+    tcase_add_loop_test(run, test_reference_quirk_clients_terminate, 0, (int)AFZ_REF_QUIRK_COUNT);
+    tcase_add_test(run, test_reference_campaign_resumes_after_broken_download);
+    tcase_add_loop_test(run, test_reference_campaign_resumes, 0,
+                        (int)(sizeof(campaigns) / sizeof(campaigns[0])));
     suite_add_tcase(s, run);
     return s;
 }

@@ -235,6 +235,18 @@ static afz_rc set_view(afz_ref *r, ref_order_run *o, const char *what, const afz
 {
     afz_ref_order next;
     char why[200];
+    if (afz_ref_quirk_on(r, AFZ_REF_QUIRK_TRUST_STATUS_FIELD)) {
+        /* The bug, as deliberate as the zoo needs it: the status is used
+         * before anyone checks that it is there and is a string. A
+         * missing or mistyped "status" makes afz_json_str return NULL. */
+        cJSON *j = NULL;
+        if (resp->body && afz_json_parse_object(resp->body, resp->body_len, &j) == AFZ_OK) {
+            const char *st = afz_json_str(j, "status");
+            int valid = strcmp(st, "valid") == 0;
+            afz_ref_log(r, "%s: %s", what, valid ? "valid" : "not valid yet");
+        }
+        cJSON_Delete(j);
+    }
     afz_rc rc = afz_ref_order_parse(resp->body, resp->body_len, r->p->identifiers,
                                     r->p->n_identifiers, &next, why, sizeof(why));
     afz_headers h;
@@ -467,6 +479,7 @@ static afz_rc do_finalize(afz_ref *r, ref_order_run *o)
         goto out;
 
     o->finalize_accepted = 1;
+    afz_ref_state_save(r, o->url, 1);
     /* the finalize response's Retry-After governs polling the order */
     afz_ref_note_retry_after(r, o->url, &resp.headers);
     if (afz_ref_quirk_on(r, AFZ_REF_QUIRK_CERT_URL_FROM_LOCATION)) {
@@ -513,15 +526,71 @@ static afz_rc do_authorizations(afz_ref *r, ref_order_run *o)
     return AFZ_OK;
 }
 
-/* order_flow runs one order from newOrder to the downloaded certificate.
- * Every step acts on the status of the latest view of the order (RFC 8555
- * 7.1.6, 7.4: "clients SHOULD check the status field of an order to
- * determine whether they need to take any action"). */
-static afz_rc order_flow(afz_ref *r)
+/* resume_order picks up the order saved by an earlier obtain for the same
+ * identifiers (campaign mode), fetching it with POST-as-GET. *resumed = 1
+ * when it is pending, ready, processing or valid: |o| then holds it and
+ * order_flow carries on from its status. An invalid, unreadable or
+ * unknown order (a 4xx answer) is forgotten (*resumed = 0, AFZ_OK: order
+ * anew). When the server could not be asked (no answer, 5xx, 429, a
+ * limit, the budget) the error is returned and the saved order kept: a
+ * new order now could mean a second certificate. */
+static afz_rc resume_order(afz_ref *r, ref_order_run *o, int *resumed)
+{
+    *resumed = 0;
+    char *url = NULL;
+    int finalized = 0;
+    afz_rc rc = afz_ref_state_load(r, &url, &finalized);
+    if (rc != AFZ_OK)
+        return afz_ref_fail(r, rc, "out of memory");
+    if (!url)
+        return AFZ_OK;
+    afz_ref_log(r, "resuming saved order %s%s", url,
+                finalized ? " (a finalize was accepted before)" : "");
+    o->url = url;
+    o->finalize_accepted = finalized;
+    afz_response resp;
+    afz_response_init(&resp);
+    char what[AFZ_REF_URL_MAX + 64];
+    snprintf(what, sizeof(what), "saved order %s", url);
+    rc = afz_ref_fetch(r, "saved order", url, NULL, &resp);
+    int answered_4xx = rc == AFZ_EPROTO && resp.status >= 400 && resp.status < 500 &&
+                       resp.status != 429;
+    if (rc == AFZ_OK) {
+        rc = set_view(r, o, what, &resp);
+        answered_4xx = rc == AFZ_EPROTO; /* a 2xx that is not an order */
+    }
+    afz_response_cleanup(&resp);
+    if (rc == AFZ_OK && o->ord.status != AFZ_REF_ST_INVALID) {
+        *resumed = 1;
+        return AFZ_OK;
+    }
+    if (rc != AFZ_OK && !answered_4xx)
+        return rc;
+    afz_ref_log(r, "saved order %s is %s; ordering anew", url,
+                rc == AFZ_OK ? "invalid" : "gone or unreadable");
+    afz_ref_state_forget(r);
+    order_run_cleanup(o);
+    r->out->reason[0] = '\0';
+    return AFZ_OK;
+}
+
+/* order_flow runs one order from newOrder (or, when |may_resume|, from the
+ * saved order) to the downloaded certificate. Every step acts on the
+ * status of the latest view of the order (RFC 8555 7.1.6, 7.4: "clients
+ * SHOULD check the status field of an order to determine whether they
+ * need to take any action"). */
+static afz_rc order_flow(afz_ref *r, int may_resume)
 {
     ref_order_run o;
     memset(&o, 0, sizeof(o));
-    afz_rc rc = do_new_order(r, &o);
+    int resumed = 0;
+    afz_rc rc = may_resume ? resume_order(r, &o, &resumed) : AFZ_OK;
+    if (rc == AFZ_OK && !resumed) {
+        rc = do_new_order(r, &o);
+        /* saved at once: from here on a retry must find this order */
+        if (rc == AFZ_OK)
+            afz_ref_state_save(r, o.url, 0);
+    }
     while (rc == AFZ_OK && !o.done) {
         switch (o.ord.status) {
         case AFZ_REF_ST_VALID:
@@ -555,6 +624,12 @@ static afz_rc order_flow(afz_ref *r)
                 rc = poll_order(r, &o, 1);
             break;
         case AFZ_REF_ST_PROCESSING:
+            if (afz_ref_quirk_on(r, AFZ_REF_QUIRK_PROCESSING_IS_FAILURE)) {
+                afz_ref_state_forget(r);
+                rc = afz_ref_fail(r, AFZ_EPROTO, "order %s is processing: issuance failed",
+                                  o.url);
+                break;
+            }
             if (afz_ref_quirk_on(r, AFZ_REF_QUIRK_REFINALIZE_ON_PROCESSING) && o.finalize_posts > 0)
                 rc = do_finalize(r, &o);
             else
@@ -565,6 +640,8 @@ static afz_rc order_flow(afz_ref *r)
                 rc = poll_order(r, &o, 1);
                 break;
             }
+            /* final (RFC 8555 7.1.6): nothing to resume */
+            afz_ref_state_forget(r);
             rc = afz_ref_fail(r, AFZ_EPROTO, "order %s is invalid: %s", o.url,
                               o.ord.error[0] ? o.ord.error : "(no error given)");
             break;
@@ -574,6 +651,8 @@ static afz_rc order_flow(afz_ref *r)
             break;
         }
     }
+    if (rc == AFZ_OK)
+        afz_ref_state_forget(r);
     order_run_cleanup(&o);
     return rc;
 }
@@ -622,7 +701,9 @@ afz_rc afz_reference_obtain(const afz_client *self, const afz_env *env, const af
         rc = do_account(&r);
     unsigned orders = afz_ref_quirk_on(&r, AFZ_REF_QUIRK_REORDER_ON_FAILURE) ? REF_QUIRK_ORDERS : 1;
     for (unsigned i = 0; rc == AFZ_OK && i < orders; i++) {
-        rc = order_flow(&r);
+        /* only the first order of an obtain resumes: a quirky start-over
+         * (REORDER_ON_FAILURE) means a new order */
+        rc = order_flow(&r, i == 0);
         if (rc == AFZ_OK || rc == AFZ_EBUDGET || rc == AFZ_ENOMEM || r.stopped)
             break;
         if (i + 1 < orders) {

@@ -88,6 +88,52 @@ static afz_rc post_challenge(afz_ref *r, const char *url, afz_response *resp)
     return afz_ref_send(r, &q, resp);
 }
 
+/* repost_until_valid is AFZ_REF_QUIRK_REPOST_CHALLENGE: after the
+ * challenge was answered, "poll" by POSTing {} to the challenge again and
+ * reading the challenge's status from the answer, instead of a
+ * POST-as-GET of the authorization (RFC 8555 7.5.1). Each such POST is a
+ * new request for validation (8.2), not a read of its outcome. */
+static afz_rc repost_until_valid(afz_ref *r, const char *what, const char *ident,
+                                 const char *chal_url, afz_headers *hdrs)
+{
+    afz_response resp;
+    afz_response_init(&resp);
+    afz_rc rc = AFZ_OK;
+    for (unsigned polls = 0;; polls++) {
+        if (afz_ref_poll_limit_hit(r, polls)) {
+            rc = afz_ref_fail(r, AFZ_EFAIL, "authorization for %s still pending after %u polls",
+                              ident, polls);
+            break;
+        }
+        rc = afz_ref_wait(r, what, hdrs, polls);
+        if (rc == AFZ_OK)
+            rc = post_challenge(r, chal_url, &resp);
+        if (rc != AFZ_OK)
+            break;
+        afz_headers_cleanup(hdrs);
+        if (afz_headers_copy(hdrs, &resp.headers) != AFZ_OK) {
+            rc = afz_ref_fail(r, AFZ_ENOMEM, "out of memory");
+            break;
+        }
+        afz_ref_status st;
+        char err[200];
+        if (afz_ref_challenge_parse(resp.body, resp.body_len, &st, err, sizeof(err)) != AFZ_OK) {
+            rc = afz_ref_fail(r, AFZ_EPROTO, "challenge %s: unreadable answer", chal_url);
+            break;
+        }
+        afz_ref_log(r, "challenge %s for %s status %s", chal_url, ident, afz_ref_status_name(st));
+        if (st == AFZ_REF_ST_VALID)
+            break;
+        if (st == AFZ_REF_ST_INVALID) {
+            rc = afz_ref_fail(r, AFZ_EPROTO, "challenge for %s is invalid: %s", ident,
+                              err[0] ? err : "(no error given)");
+            break;
+        }
+    }
+    afz_response_cleanup(&resp);
+    return rc;
+}
+
 afz_rc afz_ref_authz_run(afz_ref *r, const char *url)
 {
     afz_response resp;
@@ -191,6 +237,10 @@ afz_rc afz_ref_authz_run(afz_ref *r, const char *url)
                             break;
                         }
                         wait_first = cst != AFZ_REF_ST_VALID;
+                    }
+                    if (wait_first && afz_ref_quirk_on(r, AFZ_REF_QUIRK_REPOST_CHALLENGE)) {
+                        rc = repost_until_valid(r, what, a.identifier, c->url, &hdrs);
+                        break;
                     }
                 }
             }

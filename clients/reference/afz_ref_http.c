@@ -27,6 +27,7 @@ void afz_ref_cleanup(afz_ref *r)
     free(r->new_account_url);
     free(r->new_order_url);
     free(r->kid);
+    free(r->state_key);
     for (size_t i = 0; i < AFZ_REF_NB_SLOTS; i++)
         free(r->nb[i].url);
     memset(r, 0, sizeof(*r));
@@ -128,7 +129,8 @@ void afz_ref_note_retry_after(afz_ref *r, const char *url, const afz_headers *h)
     int64_t now = r->env->now(r->env->ctx);
     afz_retry_after_kind kind;
     int64_t delay;
-    if (afz_retry_after_parse(afz_headers_get(h, "Retry-After"), now, &kind, &delay) != AFZ_OK)
+    if (afz_ref_retry_after_read(&r->cfg, afz_headers_get(h, "Retry-After"), now, &kind,
+                                 &delay) != AFZ_OK)
         return;
     /* delay <= INT64_MAX / 2, so this only saturates for an absurd now */
     int64_t until = now > INT64_MAX - delay ? INT64_MAX : now + delay;
@@ -162,7 +164,7 @@ static afz_rc nb_wait(afz_ref *r, const char *url)
     if (slot->until_ms <= now)
         return AFZ_OK;
     int64_t ms = slot->until_ms - now;
-    if (ms > r->cfg.max_wait_ms)
+    if (ms > r->cfg.max_wait_ms && !afz_ref_quirk_on(r, AFZ_REF_QUIRK_NO_WAIT_LIMIT))
         return afz_ref_fail(r, AFZ_EFAIL, "server asked to wait %lld s before %s (limit %lld s)",
                             (long long)(ms / 1000), url, (long long)(r->cfg.max_wait_ms / 1000));
     afz_ref_log(r, "waiting %lld ms before %s (Retry-After)", (long long)ms, url);
@@ -351,6 +353,10 @@ afz_rc afz_ref_send(afz_ref *r, const afz_ref_req *q, afz_response *resp)
         if (q->sign && afz_ref_problem_is(&pr, "badNonce")) {
             /* RFC 8555 6.5: retry with the nonce from the error response
              * (http_once cached it; without one, take_nonce asks newNonce). */
+            if (r->cfg.quirks & AFZ_REF_QUIRK_NO_BAD_NONCE_RETRY) {
+                rc = afz_ref_fail_problem(r, q->what, resp);
+                goto out;
+            }
             if (n_nonce >= r->cfg.max_bad_nonce_retries) {
                 rc = afz_ref_fail(r, AFZ_EPROTO, "%s: badNonce %u times in a row: %s", q->what,
                                   n_nonce + 1, pr.detail);

@@ -9,6 +9,7 @@
  *   afz_ref_authz.c    authorizations and challenges (RFC 8555 7.5)
  *   afz_ref_http.c     the session: request counting, nonces, signing,
  *                      retries, waits, logging, failure reasons
+ *   afz_ref_state.c    the saved order in the environment's state store
  *   afz_client_reference.c  the RFC 8555 flow and the client table */
 #ifndef AFZ_REF_INTERNAL_H
 #define AFZ_REF_INTERNAL_H
@@ -179,13 +180,26 @@ typedef struct afz_ref_wait {
  * AFZ_REF_QUIRK_NO_BACKOFF. Never negative, never overflows. */
 int64_t afz_ref_backoff_ms(const afz_reference_config *c, unsigned attempt, uint64_t rnd);
 
+/* afz_ref_retry_after_read reads one Retry-After value as the configured
+ * client does: afz_retry_after_parse against |now_wall_ms|, bent by
+ * AFZ_REF_QUIRK_HTTPDATE_AS_ZERO (a date reads as 0) and
+ * AFZ_REF_QUIRK_RETRY_AFTER_INT32 (delay-seconds wrap in 32 bits; a
+ * negative result reads as 0). AFZ_OK with *kind and *delay_ms (>= 0), or
+ * AFZ_EPARSE. */
+afz_rc afz_ref_retry_after_read(const afz_reference_config *c, const char *value,
+                                int64_t now_wall_ms, afz_retry_after_kind *kind,
+                                int64_t *delay_ms);
+
 /* afz_ref_wait_decide decides how long to wait before the next request
  * after a response with headers |h| (NULL: none). Exactly one valid
- * Retry-After (RFC 9110 10.2.3, read with afz_retry_after_parse against
- * |now_wall_ms|) is honoured to the millisecond; no header, several, or an
- * invalid value mean back-off (afz_ref_backoff_ms with |attempt|, |rnd|),
- * as does AFZ_REF_QUIRK_IGNORE_RETRY_AFTER. Returns AFZ_OK; AFZ_ELIMIT
- * when the wait exceeds max_wait_ms (out->ms says how long was asked);
+ * Retry-After (RFC 9110 10.2.3, read with afz_ref_retry_after_read
+ * against |now_wall_ms|) is a lower bound, floored by the back-off step
+ * (afz_ref_backoff_ms with |attempt|, |rnd|); no header, several, or an
+ * invalid value mean back-off alone, as does
+ * AFZ_REF_QUIRK_IGNORE_RETRY_AFTER. Under AFZ_REF_QUIRK_RETRY_AFTER_INT32
+ * a delay-seconds read as 0 means no wait at all. Returns AFZ_OK; AFZ_ELIMIT
+ * when the wait exceeds max_wait_ms (out->ms says how long was asked;
+ * never under AFZ_REF_QUIRK_NO_WAIT_LIMIT);
  * AFZ_EPARSE for an HTTP-date under AFZ_REF_QUIRK_HTTPDATE_FATAL. */
 afz_rc afz_ref_wait_decide(const afz_reference_config *c, const afz_headers *h, int64_t now_wall_ms,
                            unsigned attempt, uint64_t rnd, afz_ref_wait_plan *out);
@@ -215,7 +229,8 @@ typedef struct afz_ref {
     unsigned n_requests; /* HTTP requests sent so far */
     int stopped;         /* the run's budget is spent: send nothing more */
     afz_ref_not_before nb[AFZ_REF_NB_SLOTS];
-    size_t nb_next; /* next slot to overwrite when all are used */
+    size_t nb_next;  /* next slot to overwrite when all are used */
+    char *state_key; /* the saved order's key, built on first use; owned */
 } afz_ref;
 
 /* afz_ref_quirk_on: 1 when the session's config has quirk |q|. */
@@ -284,6 +299,35 @@ afz_rc afz_ref_send(afz_ref *r, const afz_ref_req *q, afz_response *resp);
  * 6.3) through afz_ref_send. */
 afz_rc afz_ref_fetch(afz_ref *r, const char *what, const char *url, const char *accept,
                      afz_response *resp);
+
+/* ---- the saved order (afz_ref_state.c) ------------------------------ */
+
+/* afz_ref_state_encode writes a saved order as text: "url=<order URL>\n"
+ * then "finalized=1\n" when a finalize was accepted. */
+afz_rc afz_ref_state_encode(const char *order_url, int finalized, afz_buf *out);
+/* afz_ref_state_decode reads that text back: AFZ_OK with *order_url
+ * (malloc'd) and *finalized; AFZ_EPARSE when there is no valid url line
+ * (unknown lines are ignored); AFZ_ENOMEM. */
+afz_rc afz_ref_state_decode(const char *value, char **order_url, int *finalized);
+/* afz_ref_state_key_build writes the key of |ids|: "order:" and the
+ * identifiers lower-cased, sorted and joined by ',', or "order:sha256:"
+ * and the hex SHA-256 of that list when it is longer than 1024 bytes. */
+afz_rc afz_ref_state_key_build(const char *const *ids, size_t n_ids, afz_buf *out);
+
+/* afz_ref_state_on: 1 when the environment has a state store (its
+ * struct_size covers state_get and state_put and both are set) and the
+ * config does not have AFZ_REF_QUIRK_IGNORE_STATE. */
+int afz_ref_state_on(const afz_ref *r);
+/* afz_ref_state_load reads the saved order for this obtain's identifiers:
+ * AFZ_OK with *order_url (malloc'd, or NULL when nothing usable is saved;
+ * an unreadable value is deleted) and *finalized. AFZ_ENOMEM. */
+afz_rc afz_ref_state_load(afz_ref *r, char **order_url, int *finalized);
+/* afz_ref_state_save saves |order_url| (and whether a finalize was
+ * accepted); afz_ref_state_forget deletes it. Both are best effort: a
+ * store that refuses is logged, and the issuance goes on. No-ops when
+ * afz_ref_state_on is 0. */
+void afz_ref_state_save(afz_ref *r, const char *order_url, int finalized);
+void afz_ref_state_forget(afz_ref *r);
 
 /* afz_ref_authz_run brings one authorization to "valid" (RFC 8555 7.5):
  * POST-as-GET it; when pending, answer the preferred challenge with {}

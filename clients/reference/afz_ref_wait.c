@@ -20,12 +20,47 @@ int64_t afz_ref_backoff_ms(const afz_reference_config *c, unsigned attempt, uint
     return step + jitter;
 }
 
+/* int32_seconds reads all-digit |v| (|n| bytes) the way a client that
+ * keeps seconds in a 32-bit int does: each digit is accumulated modulo
+ * 2^32 and the result read as signed, so 2147483648 becomes -2147483648.
+ * Computed in unsigned arithmetic, so the wrap itself is well defined. */
+static int64_t int32_seconds(const char *v, size_t n)
+{
+    uint32_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc = acc * 10u + (uint32_t)(v[i] - '0');
+    return acc > (uint32_t)INT32_MAX ? (int64_t)acc - INT64_C(4294967296) : (int64_t)acc;
+}
+
+afz_rc afz_ref_retry_after_read(const afz_reference_config *c, const char *value,
+                                int64_t now_wall_ms, afz_retry_after_kind *kind,
+                                int64_t *delay_ms)
+{
+    afz_rc rc = afz_retry_after_parse(value, now_wall_ms, kind, delay_ms);
+    if (rc != AFZ_OK)
+        return rc;
+    if (*kind == AFZ_RA_DATE && (c->quirks & AFZ_REF_QUIRK_HTTPDATE_AS_ZERO))
+        *delay_ms = 0; /* atoi("Wed, 21 Oct 2015 ...") == 0 */
+    if (*kind == AFZ_RA_SECONDS && (c->quirks & AFZ_REF_QUIRK_RETRY_AFTER_INT32)) {
+        /* afz_retry_after_parse accepted 1*DIGIT with optional blanks */
+        while (*value == ' ' || *value == '\t')
+            value++;
+        size_t n = 0;
+        while (value[n] >= '0' && value[n] <= '9')
+            n++;
+        int64_t s = int32_seconds(value, n);
+        *delay_ms = s > 0 ? s * 1000 : 0; /* "if (secs > 0) sleep(secs)" */
+    }
+    return AFZ_OK;
+}
+
 afz_rc afz_ref_wait_decide(const afz_reference_config *c, const afz_headers *h, int64_t now_wall_ms,
                            unsigned attempt, uint64_t rnd, afz_ref_wait_plan *out)
 {
     out->ms = 0;
     out->source = AFZ_RA_INVALID;
     out->header_seen = 0;
+    int at_once = 0; /* AFZ_REF_QUIRK_RETRY_AFTER_INT32 read a wait <= 0 */
     if (h && !(c->quirks & AFZ_REF_QUIRK_IGNORE_RETRY_AFTER)) {
         size_t count = afz_headers_count(h, "Retry-After");
         out->header_seen = count > 0;
@@ -34,12 +69,16 @@ afz_rc afz_ref_wait_decide(const afz_reference_config *c, const afz_headers *h, 
         if (count == 1) {
             afz_retry_after_kind kind;
             int64_t delay;
-            if (afz_retry_after_parse(afz_headers_get(h, "Retry-After"), now_wall_ms, &kind,
-                                      &delay) == AFZ_OK) {
+            if (afz_ref_retry_after_read(c, afz_headers_get(h, "Retry-After"), now_wall_ms,
+                                         &kind, &delay) == AFZ_OK) {
                 if (kind == AFZ_RA_DATE && (c->quirks & AFZ_REF_QUIRK_HTTPDATE_FATAL))
                     return AFZ_EPARSE;
                 out->ms = delay;
                 out->source = kind;
+                /* the 32-bit client's "if (secs > 0) sleep(secs);": a
+                 * wrapped (or zero) wait asks again at once */
+                at_once = kind == AFZ_RA_SECONDS && delay == 0 &&
+                          (c->quirks & AFZ_REF_QUIRK_RETRY_AFTER_INT32);
             }
         }
     }
@@ -48,9 +87,9 @@ afz_rc afz_ref_wait_decide(const afz_reference_config *c, const afz_headers *h, 
      * on a resource that stays processing cannot spend every poll at one
      * instant (Certes #336 settled on a minimum for the same reason). */
     int64_t backoff = afz_ref_backoff_ms(c, attempt, rnd);
-    if (out->source == AFZ_RA_INVALID || out->ms < backoff)
+    if (!at_once && (out->source == AFZ_RA_INVALID || out->ms < backoff))
         out->ms = backoff;
-    if (out->ms > c->max_wait_ms)
+    if (out->ms > c->max_wait_ms && !(c->quirks & AFZ_REF_QUIRK_NO_WAIT_LIMIT))
         return AFZ_ELIMIT;
     return AFZ_OK;
 }

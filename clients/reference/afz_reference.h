@@ -15,7 +15,20 @@
  * the reference client with one behaviour changed: an afz_client whose
  * .obtain is afz_reference_obtain and whose .config is a config with one
  * AFZ_REF_QUIRK_* bit set. Everything else stays spec-faithful, so the
- * property that catches the zoo client is the one the quirk breaks. */
+ * property that catches the zoo client is the one the quirk breaks.
+ *
+ * State (campaign mode). When the environment has a state store
+ * (afz_env.state_get/state_put), the client keeps its current order under
+ * the key "order:<sorted lower-cased identifiers joined by ','>" (or
+ * "order:sha256:<hex>" when that is too long), as a client's state
+ * directory does: saved right after newOrder, marked once a finalize is
+ * accepted, deleted after the certificate is downloaded or the order is
+ * seen invalid. The next obtain for the same identifiers first fetches
+ * the saved order and carries on from its status (valid: download;
+ * processing: poll; ready: finalize unless a finalize was accepted
+ * before; pending: authorizations); an invalid, unreadable or unknown
+ * (4xx) order is forgotten and a new one made. So a scheduler retrying
+ * after, say, a lost certificate download does not issue twice. */
 #ifndef AFZ_REFERENCE_H
 #define AFZ_REFERENCE_H
 
@@ -73,11 +86,41 @@ typedef enum afz_ref_quirk {
     /* After any failure past newOrder, start over with a new order, up to
      * 5 orders (vercel-acme 2023-07) [no-duplicate-issuance /
      * bounded-new-orders]. */
-    AFZ_REF_QUIRK_REORDER_ON_FAILURE = 1u << 15
+    AFZ_REF_QUIRK_REORDER_ON_FAILURE = 1u << 15,
+    /* An order seen "processing" is a failed issuance: forget the saved
+     * order and fail, so the next scheduled attempt orders again
+     * (Certes #235, stonemax/acme2 #13) [no-orphan-issuance]. */
+    AFZ_REF_QUIRK_PROCESSING_IS_FAILURE = 1u << 16,
+    /* Read an HTTP-date Retry-After as 0 seconds, the way atoi() reads
+     * "Wed, 21 Oct ..." (acme.sh #4543, #7201) [respects-retry-after]. */
+    AFZ_REF_QUIRK_HTTPDATE_AS_ZERO = 1u << 17,
+    /* Accumulate delay-seconds in a 32-bit signed int: values of 2^31 and
+     * more wrap, and a negative wait means "no wait"
+     * [respects-retry-after]. */
+    AFZ_REF_QUIRK_RETRY_AFTER_INT32 = 1u << 18,
+    /* Trust any Retry-After: no max_wait_ms limit, sleep as long as the
+     * server says [terminates]. */
+    AFZ_REF_QUIRK_NO_WAIT_LIMIT = 1u << 19,
+    /* Treat badNonce as a fatal error instead of retrying (certes #238,
+     * simp_le #138) [succeeds-under-legal]. */
+    AFZ_REF_QUIRK_NO_BAD_NONCE_RETRY = 1u << 20,
+    /* After answering a challenge, "poll" by re-POSTing {} to the
+     * challenge instead of POST-as-GET of the authorization
+     * [succeeds-under-legal]. */
+    AFZ_REF_QUIRK_REPOST_CHALLENGE = 1u << 21,
+    /* Never read or write the state store: a scheduler's retry orders
+     * again although the last order was finalized (cert-manager #3990)
+     * [no-duplicate-issuance]. */
+    AFZ_REF_QUIRK_IGNORE_STATE = 1u << 22,
+    /* Compare the order's "status" string without checking that it is a
+     * string: a missing or mistyped status dereferences NULL [crash]. */
+    AFZ_REF_QUIRK_TRUST_STATUS_FIELD = 1u << 23
 } afz_ref_quirk;
 
-/* AFZ_REF_QUIRKS_ALL masks every bit defined above. */
-#define AFZ_REF_QUIRKS_ALL ((uint32_t)0xffffu)
+/* AFZ_REF_QUIRK_COUNT is how many quirk bits are defined;
+ * AFZ_REF_QUIRKS_ALL masks all of them. */
+#define AFZ_REF_QUIRK_COUNT 24u
+#define AFZ_REF_QUIRKS_ALL ((uint32_t)0xffffffu)
 
 typedef struct afz_reference_config {
     uint32_t struct_size;              /* sizeof(afz_reference_config) */

@@ -1,0 +1,257 @@
+/* afz_property.c - the property table, names, default limits and the
+ * helpers every checker uses. The checkers live in afz_prop_*.c. */
+#include "afz_property.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "afz_prop_internal.h"
+#include "afz_run.h"
+
+const char *afz_level_name(afz_level l)
+{
+    switch (l) {
+    case AFZ_LEVEL_MUST: return "MUST";
+    case AFZ_LEVEL_SHOULD: return "SHOULD";
+    case AFZ_LEVEL_HARM: return "HARM";
+    }
+    return "?";
+}
+
+const char *afz_verdict_name(afz_verdict v)
+{
+    switch (v) {
+    case AFZ_VERDICT_PASS: return "pass";
+    case AFZ_VERDICT_VIOLATION: return "violation";
+    case AFZ_VERDICT_INCONCLUSIVE: return "inconclusive";
+    }
+    return "?";
+}
+
+/* The defaults, with why each is what it is. */
+static const afz_prop_limits default_limits = {
+    /* RFC 8555 7.5.1 leaves the polling interval to Retry-After; without
+     * one, once a second is the least a client should wait: it is what
+     * certbot polls at and a third of the 3 s Boulder asks for on
+     * "processing" orders (orderRetryAfter), and Let's Encrypt's
+     * integration guide asks clients to back off between polls. */
+    .min_poll_interval_ms = 1000,
+    /* At one poll a second, 50 polls cover Boulder's validation and
+     * issuance times with room to spare; a client still polling after that
+     * is looping (Let's Encrypt counts such traffic against its overall
+     * request limit). */
+    .max_polls_per_resource = 50,
+    /* One newOrder per obtain, plus one fresh order after the first went
+     * "invalid" or expired (RFC 8555 7.1.6: both are final, so a new order
+     * is the only way on). More is the loop behind the 2023-07 incident,
+     * which ran clients into the Duplicate Certificate limit (5 per week
+     * per exact set of names, Let's Encrypt rate limits). */
+    .max_new_orders_per_attempt = 2,
+    /* The run budgets of afz_run_config_default. */
+    .max_requests = 300,
+    .max_virtual_ms = INT64_C(24) * 3600 * 1000,
+    /* In-process time is exact; server mode sets about a second for
+     * clock granularity (DESIGN.md, "Real time versus virtual time"). */
+    .retry_after_tolerance_ms = 0,
+    /* A client that cannot use a Retry-After must not hot-loop: any
+     * fallback of at least a second passes (RFC 8555 6.6 asks for
+     * back-off; RFC 9110 10.2.3 gives a malformed value no meaning). */
+    .malformed_retry_after_floor_ms = 1000,
+    /* Polling intervals in RFC 8555 are seconds (Boulder: 3 s); a value
+     * beyond an hour is absurd for a poll and a client may treat it as it
+     * would a malformed one (fail, or fall back), as the reference client
+     * does. It is then judged by the malformed floor. */
+    .retry_after_cap_ms = INT64_C(3600) * 1000,
+};
+
+void afz_prop_limits_default(afz_prop_limits *l)
+{
+    *l = default_limits;
+}
+
+const afz_prop_limits *afz_prop_limits_of(const afz_prop_input *in)
+{
+    return in->limits ? in->limits : &default_limits;
+}
+
+void afz_prop_input_from_run(afz_prop_input *in, const struct afz_run_result *r,
+                             const struct afz_run_config *cfg, const struct afz_trace *trace,
+                             const afz_prop_limits *limits)
+{
+    memset(in, 0, sizeof(*in));
+    in->history = &r->history;
+    in->trace = trace;
+    in->plan = cfg->plan;
+    in->plan_class = cfg->plan ? afz_plan_class(cfg->plan) : AFZ_CLASS_LEGAL;
+    in->identifiers = cfg->identifiers;
+    in->n_identifiers = cfg->n_identifiers;
+    in->client_succeeded = r->client_rc == AFZ_OK;
+    in->budget_exhausted = r->budget_exhausted;
+    in->aborted = r->aborted;
+    in->attempts = r->attempts;
+    in->limits = limits;
+}
+
+/* ---- results ---- */
+
+static void fill(afz_prop_result *out, afz_verdict v, size_t ex, const char *fmt, va_list ap)
+{
+    out->verdict = v;
+    out->exchange = ex;
+    vsnprintf(out->message, sizeof(out->message), fmt, ap);
+    /* One line, whatever bytes a client or server put in it. */
+    for (char *p = out->message; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
+void afz_prop_pass(afz_prop_result *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fill(out, AFZ_VERDICT_PASS, SIZE_MAX, fmt, ap);
+    va_end(ap);
+}
+
+void afz_prop_violation(afz_prop_result *out, size_t exchange, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fill(out, AFZ_VERDICT_VIOLATION, exchange, fmt, ap);
+    va_end(ap);
+}
+
+void afz_prop_inconclusive(afz_prop_result *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fill(out, AFZ_VERDICT_INCONCLUSIVE, SIZE_MAX, fmt, ap);
+    va_end(ap);
+}
+
+const afz_trace *afz_prop_need_trace(const afz_prop_input *in, afz_prop_result *out)
+{
+    if (in->trace)
+        return in->trace;
+    afz_prop_inconclusive(out, "no trace of the history was built");
+    return NULL;
+}
+
+const char *afz_prop_path(const char *url)
+{
+    if (!url)
+        return "(none)";
+    const char *p = afz_url_path(url);
+    return *p ? p : url;
+}
+
+const char *afz_prop_secs(int64_t ms, char *buf, size_t n)
+{
+    if (ms == INT64_MAX)
+        snprintf(buf, n, "never");
+    else
+        snprintf(buf, n, "%s%" PRId64 ".%03ds", ms < 0 ? "-" : "",
+                 (ms < 0 ? -(ms / 1000) : ms / 1000), (int)(ms < 0 ? -(ms % 1000) : ms % 1000));
+    return buf;
+}
+
+/* ---- keyed slots ---- */
+
+afz_prop_slot *afz_prop_slot_find(const afz_prop_slots *s, const char *key)
+{
+    if (!key)
+        return NULL;
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i].key, key) == 0)
+            return &s->v[i];
+    return NULL;
+}
+
+afz_prop_slot *afz_prop_slot_get(afz_prop_slots *s, const char *key)
+{
+    if (!key)
+        key = "";
+    afz_prop_slot *found = afz_prop_slot_find(s, key);
+    if (found)
+        return found;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        afz_prop_slot *v = realloc(s->v, cap * sizeof(*v));
+        if (!v)
+            return NULL;
+        s->v = v;
+        s->cap = cap;
+    }
+    afz_prop_slot *slot = &s->v[s->n++];
+    memset(slot, 0, sizeof(*slot));
+    slot->key = key;
+    slot->seen_at = slot->a = slot->b = SIZE_MAX;
+    return slot;
+}
+
+void afz_prop_slots_cleanup(afz_prop_slots *s)
+{
+    free(s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+/* ---- the table ---- */
+
+static const afz_property table[] = {
+    {"no-refinalize", "RFC 8555 7.4", AFZ_LEVEL_MUST,
+     "finalize only an order last seen \"ready\", and at most once accepted",
+     afz_prop_check_no_refinalize},
+    {"no-duplicate-issuance", "Let's Encrypt Duplicate Certificate limit", AFZ_LEVEL_HARM,
+     "at most one certificate per identifier set per run", afz_prop_check_no_duplicate_issuance},
+    {"no-orphan-issuance", "Let's Encrypt 2023-07-13 incident", AFZ_LEVEL_HARM,
+     "every issued certificate is downloaded before the client orders the same names again",
+     afz_prop_check_no_orphan_issuance},
+    {"bounded-new-orders", "Let's Encrypt 2023-07-13 incident", AFZ_LEVEL_HARM,
+     "newOrder per identifier set stays within a small bound per obtain call",
+     afz_prop_check_bounded_new_orders},
+    {"respects-retry-after", "RFC 8555 6.6, 7.4, 8.2; RFC 9110 10.2.3", AFZ_LEVEL_SHOULD,
+     "no request to a URL before the instant its Retry-After named",
+     afz_prop_check_respects_retry_after},
+    {"poll-backoff", "RFC 8555 7.5.1", AFZ_LEVEL_SHOULD,
+     "polls of pending/processing orders and authorizations are spaced and bounded",
+     afz_prop_check_poll_backoff},
+    {"post-as-get-empty", "RFC 8555 6.3", AFZ_LEVEL_MUST,
+     "POST-as-GET of orders, authorizations and certificates carries the empty payload",
+     afz_prop_check_post_as_get_empty},
+    {"nonce-discipline", "RFC 8555 6.5", AFZ_LEVEL_MUST,
+     "nonces come from the server, are used once, and a badNonce retry uses the fresh one",
+     afz_prop_check_nonce_discipline},
+    {"jws-headers", "RFC 8555 6.2, 6.4", AFZ_LEVEL_MUST,
+     "every POST is a flattened JWS with the right url, alg, jwk/kid and Content-Type",
+     afz_prop_check_jws_headers},
+    {"cert-url-from-order", "RFC 8555 7.4.2", AFZ_LEVEL_MUST,
+     "certificates are fetched only from URLs the server gave for them",
+     afz_prop_check_cert_url_from_order},
+    {"final-states-final", "RFC 8555 7.1.6", AFZ_LEVEL_MUST,
+     "nothing asked of an invalid order or dead authorization; no finalize after \"valid\"",
+     afz_prop_check_final_states_final},
+    {"terminates", "acmefuzz run budget", AFZ_LEVEL_HARM,
+     "the run ends within its request and virtual-time budget", afz_prop_check_terminates},
+    {"succeeds-under-legal", "RFC 8555", AFZ_LEVEL_MUST,
+     "with only legal faults the client ends with a certificate for its identifiers",
+     afz_prop_check_succeeds_under_legal},
+};
+
+const afz_property *afz_properties(size_t *n)
+{
+    *n = sizeof(table) / sizeof(table[0]);
+    return table;
+}
+
+const afz_property *afz_property_find(const char *id)
+{
+    if (!id)
+        return NULL;
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (strcmp(table[i].id, id) == 0)
+            return &table[i];
+    return NULL;
+}

@@ -1,0 +1,168 @@
+/* afz_report.c - see afz_report.h. */
+#include "afz_report.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "afz_json.h"
+#include "afz_scenario.h"
+#include "afz_trace.h"
+
+static int allowed(const afz_report_options *opt, const char *id)
+{
+    for (size_t i = 0; opt && i < opt->n_allow; i++)
+        if (strcmp(opt->allow[i], id) == 0)
+            return 1;
+    return 0;
+}
+
+const char *afz_report_unknown_allow(const char *const *allow, size_t n_allow)
+{
+    for (size_t i = 0; i < n_allow; i++)
+        if (!afz_property_find(allow[i]))
+            return allow[i];
+    return NULL;
+}
+
+afz_rc afz_report_evaluate(const afz_run_result *run, const afz_run_config *cfg,
+                           const afz_report_options *opt, afz_report *out)
+{
+    memset(out, 0, sizeof(*out));
+    afz_prop_limits limits;
+    afz_prop_limits_default(&limits);
+    afz_trace trace;
+    afz_rc rc = afz_trace_build(&run->history, &trace);
+    if (rc != AFZ_OK)
+        return rc;
+    afz_prop_input in;
+    afz_prop_input_from_run(&in, run, cfg, &trace, opt && opt->limits ? opt->limits : &limits);
+    size_t n = 0;
+    const afz_property *props = afz_properties(&n);
+    for (size_t i = 0; i < n && out->n < AFZ_REPORT_MAX; i++) {
+        afz_report_entry *e = &out->entries[out->n++];
+        e->prop = &props[i];
+        e->result.exchange = SIZE_MAX;
+        props[i].check(&in, &e->result);
+        if (e->result.verdict == AFZ_VERDICT_VIOLATION) {
+            e->waived = allowed(opt, props[i].id);
+            if (e->waived)
+                out->waived++;
+            else
+                out->violations++;
+        } else if (e->result.verdict == AFZ_VERDICT_INCONCLUSIVE) {
+            out->inconclusive++;
+        }
+    }
+    afz_trace_cleanup(&trace);
+    return AFZ_OK;
+}
+
+afz_rc afz_report_text(const afz_report *r, const afz_run_result *run, int verbose,
+                       const char *replay, afz_buf *out)
+{
+    size_t marks[AFZ_REPORT_MAX], n_marks = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const afz_report_entry *e = &r->entries[i];
+        if (e->result.verdict != AFZ_VERDICT_VIOLATION)
+            continue;
+        afz_buf_printf(out, "%s %s (%s, %s): %s", e->waived ? "WAIVED" : "VIOLATION", e->prop->id,
+                       afz_level_name(e->prop->level), e->prop->rfc, e->result.message);
+        if (e->result.exchange != SIZE_MAX) {
+            afz_buf_printf(out, " [exchange #%zu]", e->result.exchange + 1);
+            marks[n_marks++] = e->result.exchange;
+        }
+        afz_buf_putc(out, '\n');
+    }
+    if (r->violations + r->waived)
+        afz_buf_putc(out, '\n');
+    afz_rc rc = afz_history_print_log_marked(&run->history, verbose, marks, n_marks, out);
+    if (rc != AFZ_OK)
+        return rc;
+    if (run->client_rc == AFZ_OK)
+        afz_buf_printf(out, "\noutcome: certificate obtained, %zu requests, %.3f s virtual",
+                       run->n_requests, (double)run->virtual_ms / 1000.0);
+    else
+        afz_buf_printf(out, "\noutcome: client failed: %s (%zu requests, %.3f s virtual)",
+                       run->reason, run->n_requests, (double)run->virtual_ms / 1000.0);
+    if (run->attempts > 1)
+        afz_buf_printf(out, ", %u attempts", run->attempts);
+    afz_buf_printf(out, "\nproperties: %zu hold, %zu violated, %zu waived, %zu inconclusive\n",
+                   r->n - r->violations - r->waived - r->inconclusive, r->violations, r->waived,
+                   r->inconclusive);
+    for (size_t i = 0; i < r->n; i++) {
+        const afz_report_entry *e = &r->entries[i];
+        if (e->result.verdict == AFZ_VERDICT_INCONCLUSIVE)
+            afz_buf_printf(out, "  inconclusive %s: %s\n", e->prop->id, e->result.message);
+    }
+    if (replay && (r->violations || r->waived))
+        afz_buf_printf(out, "replay: %s\n", replay);
+    return AFZ_OK;
+}
+
+afz_rc afz_report_json(const afz_report *r, const afz_run_result *run, const afz_run_config *cfg,
+                       const char *client_name, const char *replay, afz_buf *out)
+{
+    afz_rc rc = AFZ_ENOMEM;
+    afz_buf tmp;
+    afz_buf_init(&tmp, 0);
+    cJSON *hist = NULL;
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        goto out;
+    cJSON_AddStringToObject(root, "client", client_name ? client_name : "");
+    if (cfg->plan && afz_scenario_print(cfg->plan, &tmp) == AFZ_OK) {
+        cJSON_AddStringToObject(root, "plan", afz_buf_cstr(&tmp));
+        cJSON_AddStringToObject(root, "plan_class",
+                                afz_fault_class_name(afz_plan_class(cfg->plan)));
+    }
+    cJSON *o = cJSON_AddObjectToObject(root, "outcome");
+    if (!o)
+        goto out;
+    cJSON_AddBoolToObject(o, "certificate", run->client_rc == AFZ_OK);
+    cJSON_AddStringToObject(o, "reason", run->client_rc == AFZ_OK ? "" : run->reason);
+    cJSON_AddNumberToObject(o, "requests", (double)run->n_requests);
+    cJSON_AddNumberToObject(o, "virtual_ms", (double)run->virtual_ms);
+    cJSON_AddNumberToObject(o, "attempts", run->attempts);
+    cJSON_AddBoolToObject(o, "budget_exhausted", run->budget_exhausted);
+    cJSON *vs = cJSON_AddArrayToObject(root, "verdicts");
+    if (!vs)
+        goto out;
+    for (size_t i = 0; i < r->n; i++) {
+        const afz_report_entry *e = &r->entries[i];
+        cJSON *v = cJSON_CreateObject();
+        if (!v)
+            goto out;
+        cJSON_AddItemToArray(vs, v);
+        cJSON_AddStringToObject(v, "property", e->prop->id);
+        cJSON_AddStringToObject(v, "level", afz_level_name(e->prop->level));
+        cJSON_AddStringToObject(v, "rfc", e->prop->rfc);
+        cJSON_AddStringToObject(v, "verdict", afz_verdict_name(e->result.verdict));
+        cJSON_AddBoolToObject(v, "waived", e->waived);
+        if (e->result.exchange != SIZE_MAX)
+            cJSON_AddNumberToObject(v, "exchange", (double)e->result.exchange + 1);
+        else
+            cJSON_AddNullToObject(v, "exchange");
+        cJSON_AddStringToObject(v, "message", e->result.message);
+    }
+    cJSON_AddNumberToObject(root, "violations", (double)r->violations);
+    if (replay)
+        cJSON_AddStringToObject(root, "replay", replay);
+    afz_buf_reset(&tmp);
+    if ((rc = afz_history_to_json(&run->history, &tmp)) != AFZ_OK)
+        goto out;
+    rc = afz_json_parse(tmp.data, tmp.len, &hist);
+    if (rc != AFZ_OK)
+        goto out;
+    cJSON_AddItemToObject(root, "history", hist);
+    hist = NULL;
+    char *s = cJSON_Print(root);
+    rc = s ? afz_buf_puts(out, s) : AFZ_ENOMEM;
+    if (rc == AFZ_OK)
+        rc = afz_buf_putc(out, '\n');
+    cJSON_free(s);
+out:
+    cJSON_Delete(hist);
+    cJSON_Delete(root);
+    afz_buf_cleanup(&tmp);
+    return rc;
+}

@@ -1,0 +1,635 @@
+/* check_plan.c - fault plans: the total binary decoder, its inverse, the
+ * locality of byte changes, reachability of every fault and argument, the
+ * class of rules and plans, and the plan seed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "afz_buf.h"
+#include "afz_fault.h"
+#include "afz_plan.h"
+#include "afz_prng.h"
+
+static const afz_jws_alg header_algs[4] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256,
+                                           AFZ_ALG_EDDSA};
+
+/* Asserts that |r| is in range and canonical (canonicalizing it again
+ * changes nothing). */
+static void assert_rule_canonical(const afz_rule *r)
+{
+    const afz_fault_def *d = afz_fault_get(r->fault);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_int_ge((int)r->kind, 0);
+    ck_assert_int_lt((int)r->kind, AFZ_RES__COUNT);
+    if (d->resource != AFZ_RES_UNKNOWN)
+        ck_assert_int_eq(r->kind, d->resource);
+    switch (r->occ) {
+    case AFZ_OCC_EVERY: ck_assert_uint_eq(r->k, 0); break;
+    case AFZ_OCC_NTH:
+        ck_assert_uint_ge(r->k, 1);
+        ck_assert_uint_le(r->k, 127);
+        break;
+    case AFZ_OCC_FROM:
+        ck_assert_uint_ge(r->k, 1);
+        ck_assert_uint_le(r->k, 128);
+        break;
+    default: ck_abort_msg("occurrence mode %d", (int)r->occ);
+    }
+    if (d->mech == AFZ_MECH_CONFIG)
+        ck_assert_int_eq(r->occ, AFZ_OCC_EVERY);
+    for (size_t a = 0; a < AFZ_FAULT_MAX_ARGS; a++) {
+        ck_assert_uint_lt(r->args[a], afz_arg_domain(d->args[a].type));
+        if (a >= d->n_args)
+            ck_assert_uint_eq(r->args[a], 0);
+    }
+    afz_rule c = *r;
+    ck_assert_int_eq(afz_rule_canonicalize(&c), 0);
+    ck_assert_int_eq(memcmp(&c, r, sizeof(c)), 0);
+}
+
+static void assert_plan_canonical(const afz_plan *p, size_t input_len)
+{
+    ck_assert_uint_ge(p->n_identifiers, 1);
+    ck_assert_uint_le(p->n_identifiers, AFZ_PLAN_MAX_IDENTIFIERS);
+    ck_assert_uint_ge(p->attempts, 1);
+    ck_assert_uint_le(p->attempts, AFZ_PLAN_MAX_ATTEMPTS);
+    int alg_ok = 0;
+    for (size_t i = 0; i < 4; i++)
+        alg_ok |= p->account_alg == header_algs[i];
+    ck_assert(alg_ok);
+    /* one rule per 6 bytes after the header, a partial one counting */
+    size_t want = input_len <= 1 ? 0 : (input_len - 1 + AFZ_PLAN_RULE_BYTES - 1) / AFZ_PLAN_RULE_BYTES;
+    if (want > AFZ_PLAN_MAX_RULES)
+        want = AFZ_PLAN_MAX_RULES;
+    ck_assert_uint_eq(p->n_rules, want);
+    for (size_t i = 0; i < p->n_rules; i++)
+        assert_rule_canonical(&p->rules[i]);
+}
+
+static void decode_bytes(const uint8_t *b, size_t n, afz_plan *p)
+{
+    /* Decode from a heap copy of exactly n bytes so ASan sees overreads. */
+    uint8_t *copy = malloc(n ? n : 1);
+    ck_assert_ptr_nonnull(copy);
+    if (n)
+        memcpy(copy, b, n);
+    afz_plan_decode(n ? copy : NULL, n, p);
+    free(copy);
+}
+
+static void encode_ok(const afz_plan *p, afz_buf *out)
+{
+    afz_buf_init(out, 0);
+    ck_assert_int_eq(afz_plan_encode(p, out), AFZ_OK);
+    ck_assert_uint_eq(out->len, 1 + p->n_rules * AFZ_PLAN_RULE_BYTES);
+}
+
+START_TEST(test_plan_decoding_is_total_and_round_trips)
+{
+    /* 10 x 10,000 inputs of 0..200 pseudo-random bytes */
+    afz_prng g;
+    afz_prng_seed(&g, UINT64_C(0x706c616e) + (uint64_t)_i);
+    uint8_t in[200];
+    for (int iter = 0; iter < 10000; iter++) {
+        size_t n = (size_t)afz_prng_below(&g, 201);
+        afz_prng_bytes(&g, in, n);
+        afz_plan p, q;
+        decode_bytes(in, n, &p);
+        assert_plan_canonical(&p, n);
+        (void)afz_plan_class(&p);
+        afz_buf b;
+        encode_ok(&p, &b);
+        decode_bytes((const uint8_t *)b.data, b.len, &q);
+        ck_assert_msg(afz_plan_equal(&p, &q), "iteration %d: decode(encode(p)) != p", iter);
+        /* the encoding is canonical: encoding again gives the same bytes */
+        afz_buf c;
+        encode_ok(&q, &c);
+        ck_assert_uint_eq(b.len, c.len);
+        ck_assert_int_eq(memcmp(b.data, c.data, b.len), 0);
+        afz_buf_cleanup(&b);
+        afz_buf_cleanup(&c);
+    }
+}
+END_TEST
+
+START_TEST(test_plan_empty_input_is_the_empty_plan)
+{
+    afz_plan p, init, q;
+    afz_plan_init(&init);
+    ck_assert_uint_eq(init.n_identifiers, 1);
+    ck_assert_int_eq(init.account_alg, AFZ_ALG_ES256);
+    ck_assert_uint_eq(init.attempts, 1);
+    ck_assert_uint_eq(init.n_rules, 0);
+    afz_plan_decode(NULL, 0, &p);
+    ck_assert(afz_plan_equal(&p, &init));
+    afz_plan_decode((const uint8_t *)"", 0, &p);
+    ck_assert(afz_plan_equal(&p, &init));
+    /* its encoding is one zero header byte, which decodes back to it */
+    afz_buf b;
+    encode_ok(&p, &b);
+    ck_assert_uint_eq(b.len, 1);
+    ck_assert_int_eq(b.data[0], 0);
+    afz_plan_decode((const uint8_t *)b.data, b.len, &q);
+    ck_assert(afz_plan_equal(&q, &init));
+    afz_buf_cleanup(&b);
+    ck_assert_int_eq(afz_plan_class(&p), AFZ_CLASS_LEGAL);
+}
+END_TEST
+
+START_TEST(test_plan_header_bits_set_identifiers_alg_attempts)
+{
+    uint8_t h = (uint8_t)_i;
+    afz_plan p;
+    decode_bytes(&h, 1, &p);
+    ck_assert_uint_eq(p.n_identifiers, 1u + (h & 3u));
+    ck_assert_int_eq(p.account_alg, header_algs[(h >> 2) & 3u]);
+    ck_assert_uint_eq(p.attempts, 1u + (h >> 4));
+    ck_assert_uint_eq(p.n_rules, 0);
+    afz_buf b;
+    encode_ok(&p, &b);
+    ck_assert_uint_eq((uint8_t)b.data[0], h);
+    afz_buf_cleanup(&b);
+}
+END_TEST
+
+START_TEST(test_plan_partial_trailing_rule_reads_as_zero_padded)
+{
+    /* _i: how many bytes of the second rule are present (1..5) */
+    size_t part = (size_t)_i;
+    afz_prng g;
+    afz_prng_seed(&g, 99 + part);
+    for (int iter = 0; iter < 500; iter++) {
+        uint8_t in[1 + 2 * AFZ_PLAN_RULE_BYTES];
+        afz_prng_bytes(&g, in, sizeof(in));
+        size_t n = 1 + AFZ_PLAN_RULE_BYTES + part;
+        uint8_t padded[sizeof(in)];
+        memcpy(padded, in, n);
+        memset(padded + n, 0, sizeof(padded) - n);
+        afz_plan a, b;
+        decode_bytes(in, n, &a);
+        decode_bytes(padded, sizeof(padded), &b);
+        ck_assert_uint_eq(a.n_rules, 2);
+        ck_assert(afz_plan_equal(&a, &b));
+    }
+}
+END_TEST
+
+START_TEST(test_plan_bytes_after_sixteen_rules_are_ignored)
+{
+    afz_prng g;
+    afz_prng_seed(&g, 1616);
+    enum { FULL = 1 + AFZ_PLAN_MAX_RULES * AFZ_PLAN_RULE_BYTES };
+    for (int iter = 0; iter < 200; iter++) {
+        uint8_t in[FULL + 64];
+        afz_prng_bytes(&g, in, sizeof(in));
+        size_t extra = 1 + (size_t)afz_prng_below(&g, 64);
+        afz_plan a, b;
+        decode_bytes(in, FULL, &a);
+        decode_bytes(in, FULL + extra, &b);
+        ck_assert_uint_eq(a.n_rules, AFZ_PLAN_MAX_RULES);
+        ck_assert(afz_plan_equal(&a, &b));
+    }
+}
+END_TEST
+
+/* Flipping byte |_i| (0..5) of one rule changes that rule only, and only
+ * the field that byte encodes. */
+START_TEST(test_plan_small_byte_changes_make_small_plan_changes)
+{
+    size_t off = (size_t)_i;
+    afz_prng g;
+    afz_prng_seed(&g, 7000 + off);
+    uint8_t in[1 + 4 * AFZ_PLAN_RULE_BYTES];
+    for (int iter = 0; iter < 2000; iter++) {
+        afz_prng_bytes(&g, in, sizeof(in));
+        size_t ri = (size_t)afz_prng_below(&g, 4);
+        size_t pos = 1 + ri * AFZ_PLAN_RULE_BYTES + off;
+        uint8_t mutated[sizeof(in)];
+        memcpy(mutated, in, sizeof(in));
+        mutated[pos] = (uint8_t)(mutated[pos] ^ (1u << afz_prng_below(&g, 8)));
+        afz_plan a, b;
+        decode_bytes(in, sizeof(in), &a);
+        decode_bytes(mutated, sizeof(mutated), &b);
+        ck_assert_uint_eq(a.n_identifiers, b.n_identifiers);
+        ck_assert_int_eq(a.account_alg, b.account_alg);
+        ck_assert_uint_eq(a.attempts, b.attempts);
+        ck_assert_uint_eq(a.n_rules, b.n_rules);
+        for (size_t i = 0; i < a.n_rules; i++) {
+            const afz_rule *x = &a.rules[i], *y = &b.rules[i];
+            if (i != ri) {
+                ck_assert_int_eq(memcmp(x, y, sizeof(*x)), 0);
+                continue;
+            }
+            if (off != 2)
+                ck_assert_int_eq(x->fault, y->fault); /* same fault */
+            if (off != 0 && off != 2)
+                ck_assert_int_eq(x->kind, y->kind);
+            if (off != 1 && off != 2) {
+                ck_assert_int_eq(x->occ, y->occ);
+                ck_assert_uint_eq(x->k, y->k);
+            }
+            for (size_t k = 0; k < AFZ_FAULT_MAX_ARGS; k++)
+                if (off != 2 && off != 3 + k)
+                    ck_assert_uint_eq(x->args[k], y->args[k]);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_plan_every_fault_and_argument_is_reachable)
+{
+    int seen_fault[AFZ_FAULT__COUNT] = {0};
+    for (unsigned fb = 0; fb < 256; fb++) {
+        uint8_t in[7] = {0, 0, 0, (uint8_t)fb, 0, 0, 0};
+        afz_plan p;
+        decode_bytes(in, sizeof(in), &p);
+        ck_assert_uint_eq(p.n_rules, 1);
+        seen_fault[p.rules[0].fault] = 1;
+    }
+    for (int f = 0; f < AFZ_FAULT__COUNT; f++) {
+        const afz_fault_def *d = afz_fault_get((afz_fault_id)f);
+        ck_assert_msg(seen_fault[f], "fault %s is unreachable", d->name);
+        /* the fault's own byte is its catalog position */
+        uint8_t in[7] = {0, 0, 0, (uint8_t)f, 0, 0, 0};
+        afz_plan p;
+        decode_bytes(in, sizeof(in), &p);
+        ck_assert_int_eq(p.rules[0].fault, f);
+        for (size_t a = 0; a < d->n_args; a++) {
+            unsigned dom = afz_arg_domain(d->args[a].type);
+            ck_assert_uint_le(dom, 256);
+            int seen[256] = {0};
+            for (unsigned vb = 0; vb < 256; vb++) {
+                in[4 + a] = (uint8_t)vb;
+                decode_bytes(in, sizeof(in), &p);
+                ck_assert_int_eq(p.rules[0].fault, f);
+                seen[p.rules[0].args[a]] = 1;
+            }
+            in[4 + a] = 0;
+            for (unsigned v = 0; v < dom; v++)
+                ck_assert_msg(seen[v], "%s.%s = %u is unreachable", d->name, d->args[a].name, v);
+        }
+    }
+    /* every kind (for an "any" fault) and every occurrence */
+    int seen_kind[AFZ_RES__COUNT] = {0}, seen_nth[128] = {0}, seen_from[129] = {0}, every = 0;
+    for (unsigned b = 0; b < 256; b++) {
+        uint8_t in[7] = {0, (uint8_t)b, (uint8_t)b, AFZ_FAULT_RETRY_AFTER, 0, 0, 0};
+        afz_plan p;
+        decode_bytes(in, sizeof(in), &p);
+        const afz_rule *r = &p.rules[0];
+        seen_kind[r->kind] = 1;
+        if (r->occ == AFZ_OCC_EVERY)
+            every = 1;
+        else if (r->occ == AFZ_OCC_NTH)
+            seen_nth[r->k] = 1;
+        else
+            seen_from[r->k] = 1;
+    }
+    for (int k = 0; k < AFZ_RES__COUNT; k++)
+        ck_assert_msg(seen_kind[k], "kind %d unreachable", k);
+    ck_assert(every);
+    for (unsigned k = 1; k <= 127; k++)
+        ck_assert(seen_nth[k]);
+    for (unsigned k = 1; k <= 128; k++)
+        ck_assert(seen_from[k]);
+}
+END_TEST
+
+/* Rules afz_plan_encode must refuse. */
+static afz_rule bad_rule(int which)
+{
+    afz_rule r;
+    memset(&r, 0, sizeof(r));
+    r.kind = AFZ_RES_ORDER;
+    r.fault = AFZ_FAULT_UNKNOWN_FIELDS;
+    r.occ = AFZ_OCC_NTH;
+    r.k = 1;
+    switch (which) {
+    case 0: r.fault = AFZ_FAULT__COUNT; break;
+    case 1: r.fault = (afz_fault_id)-1; break;
+    case 2: r.kind = AFZ_RES__COUNT; break;
+    case 3: r.kind = (afz_resource)-1; break;
+    case 4: r.k = 0; break;
+    case 5: r.k = 128; break;
+    case 6: r.occ = AFZ_OCC_FROM; r.k = 0; break;
+    case 7: r.occ = AFZ_OCC_FROM; r.k = 129; break;
+    case 8: r.occ = (afz_occ_mode)3; break;
+    case 9: r.args[0] = 1; break; /* unknown_fields has no argument */
+    case 10: r.fault = AFZ_FAULT_ASYNC_FINALIZE; r.args[0] = 16; break;
+    case 11: r.fault = AFZ_FAULT_ASYNC_FINALIZE; r.args[1] = 8; break;
+    case 12: r.fault = AFZ_FAULT_ASYNC_FINALIZE; r.args[2] = 9; break;
+    case 13: r.fault = AFZ_FAULT_WRONG_TYPE; r.args[1] = AFZ_JTYPE__COUNT; break;
+    case 14: r.fault = AFZ_FAULT_TRUNCATE_BODY; r.args[0] = 100; break;
+    case 15: r.fault = AFZ_FAULT_RETRY_AFTER; r.args[2] = 1; break;
+    default: ck_abort();
+    }
+    return r;
+}
+
+#define N_BAD_RULES 16
+
+START_TEST(test_plan_encode_rejects_out_of_range_rules)
+{
+    afz_plan p;
+    afz_plan_init(&p);
+    p.n_rules = 2;
+    p.rules[0] = bad_rule(4);
+    p.rules[0].k = 3; /* a good rule first */
+    p.rules[1] = bad_rule(_i);
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    ck_assert_int_eq(afz_buf_puts(&b, "keep"), AFZ_OK);
+    ck_assert_int_eq(afz_plan_encode(&p, &b), AFZ_EINVAL);
+    /* nothing half-written */
+    ck_assert_uint_eq(b.len, 4);
+    ck_assert_str_eq(afz_buf_cstr(&b), "keep");
+    afz_rule r = bad_rule(_i), copy = r;
+    ck_assert_int_eq(afz_rule_canonicalize(&r), -1);
+    ck_assert_int_eq(memcmp(&r, &copy, sizeof(r)), 0);
+    afz_buf_cleanup(&b);
+}
+END_TEST
+
+START_TEST(test_plan_encode_rejects_out_of_range_headers)
+{
+    afz_plan p;
+    afz_plan_init(&p);
+    switch (_i) {
+    case 0: p.n_identifiers = 0; break;
+    case 1: p.n_identifiers = 5; break;
+    case 2: p.attempts = 0; break;
+    case 3: p.attempts = 17; break;
+    case 4: p.account_alg = AFZ_ALG_NONE; break;
+    case 5: p.n_rules = AFZ_PLAN_MAX_RULES + 1; break;
+    default: ck_abort();
+    }
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    ck_assert_int_eq(afz_plan_encode(&p, &b), AFZ_EINVAL);
+    ck_assert_uint_eq(b.len, 0);
+    afz_buf_cleanup(&b);
+}
+END_TEST
+
+START_TEST(test_plan_canonicalize_moves_rules_to_their_natural_form)
+{
+    afz_rule r;
+    memset(&r, 0, sizeof(r));
+    /* a natural-resource fault goes to its resource, whatever was asked */
+    r.kind = AFZ_RES_DIRECTORY;
+    r.fault = AFZ_FAULT_STALE_STATUS;
+    r.occ = AFZ_OCC_FROM;
+    r.k = 4;
+    ck_assert_int_eq(afz_rule_canonicalize(&r), 0);
+    ck_assert_int_eq(r.kind, AFZ_RES_ORDER);
+    ck_assert_int_eq(r.occ, AFZ_OCC_FROM);
+    ck_assert_uint_eq(r.k, 4);
+    /* a CONFIG fault applies to every occurrence */
+    r.fault = AFZ_FAULT_ASYNC_FINALIZE;
+    r.occ = AFZ_OCC_NTH;
+    r.k = 9;
+    ck_assert_int_eq(afz_rule_canonicalize(&r), 0);
+    ck_assert_int_eq(r.kind, AFZ_RES_FINALIZE);
+    ck_assert_int_eq(r.occ, AFZ_OCC_EVERY);
+    ck_assert_uint_eq(r.k, 0);
+    /* an "any" fault keeps its kind; "every" clears k */
+    r.fault = AFZ_FAULT_SHUFFLE;
+    r.kind = AFZ_RES_CHALLENGE;
+    r.occ = AFZ_OCC_EVERY;
+    r.k = 77;
+    ck_assert_int_eq(afz_rule_canonicalize(&r), 0);
+    ck_assert_int_eq(r.kind, AFZ_RES_CHALLENGE);
+    ck_assert_uint_eq(r.k, 0);
+}
+END_TEST
+
+/* ---- classes ---- */
+
+static afz_rule rule(afz_fault_id f, afz_resource kind, afz_occ_mode occ, unsigned k, unsigned a0)
+{
+    afz_rule r;
+    memset(&r, 0, sizeof(r));
+    r.fault = f;
+    r.kind = kind;
+    r.occ = occ;
+    r.k = k;
+    r.args[0] = a0;
+    ck_assert_int_eq(afz_rule_canonicalize(&r), 0);
+    return r;
+}
+
+static const struct {
+    afz_fault_id fault;
+    afz_resource kind;
+    afz_occ_mode occ;
+    unsigned k;
+    unsigned a0;
+    afz_fault_class want;
+} rule_classes[] = {
+    /* legal denials are legal only on one occurrence */
+    {AFZ_FAULT_BAD_NONCE, AFZ_RES_NEW_ORDER, AFZ_OCC_NTH, 1, 0, AFZ_CLASS_LEGAL},
+    {AFZ_FAULT_BAD_NONCE, AFZ_RES_NEW_ORDER, AFZ_OCC_NTH, 127, 0, AFZ_CLASS_LEGAL},
+    {AFZ_FAULT_BAD_NONCE, AFZ_RES_NEW_ORDER, AFZ_OCC_EVERY, 0, 0, AFZ_CLASS_DEGRADED},
+    {AFZ_FAULT_BAD_NONCE, AFZ_RES_UNKNOWN, AFZ_OCC_FROM, 1, 0, AFZ_CLASS_DEGRADED},
+    {AFZ_FAULT_BAD_NONCE, AFZ_RES_ORDER, AFZ_OCC_FROM, 5, 0, AFZ_CLASS_DEGRADED},
+    {AFZ_FAULT_RATE_LIMITED, AFZ_RES_ORDER, AFZ_OCC_NTH, 2, 5, AFZ_CLASS_LEGAL},
+    {AFZ_FAULT_RATE_LIMITED, AFZ_RES_ORDER, AFZ_OCC_EVERY, 0, 5, AFZ_CLASS_DEGRADED},
+    {AFZ_FAULT_UNAVAILABLE, AFZ_RES_CERT, AFZ_OCC_NTH, 1, 7, AFZ_CLASS_LEGAL},
+    {AFZ_FAULT_UNAVAILABLE, AFZ_RES_CERT, AFZ_OCC_FROM, 2, 7, AFZ_CLASS_DEGRADED},
+    /* a refusal without Retry-After is the bare, degraded form */
+    {AFZ_FAULT_RATE_LIMITED, AFZ_RES_ORDER, AFZ_OCC_NTH, 1, 0, AFZ_CLASS_DEGRADED},
+    {AFZ_FAULT_UNAVAILABLE, AFZ_RES_ORDER, AFZ_OCC_NTH, 1, 0, AFZ_CLASS_DEGRADED},
+    /* stale_status denies too */
+    {AFZ_FAULT_STALE_STATUS, AFZ_RES_ORDER, AFZ_OCC_NTH, 3, 0, AFZ_CLASS_LEGAL},
+    {AFZ_FAULT_STALE_STATUS, AFZ_RES_ORDER, AFZ_OCC_EVERY, 0, 1, AFZ_CLASS_DEGRADED},
+    {AFZ_FAULT_STALE_STATUS, AFZ_RES_ORDER, AFZ_OCC_FROM, 2, 0, AFZ_CLASS_DEGRADED},
+    /* legal AFTER faults that do not deny stay legal everywhere */
+    {AFZ_FAULT_RETRY_AFTER, AFZ_RES_UNKNOWN, AFZ_OCC_EVERY, 0, 0, AFZ_CLASS_LEGAL},
+    {AFZ_FAULT_SHUFFLE, AFZ_RES_ORDER, AFZ_OCC_FROM, 1, 0, AFZ_CLASS_LEGAL},
+    {AFZ_FAULT_ASYNC_FINALIZE, AFZ_RES_FINALIZE, AFZ_OCC_EVERY, 0, 15, AFZ_CLASS_LEGAL},
+    /* degraded and malformed faults keep their class */
+    {AFZ_FAULT_SERVER_INTERNAL, AFZ_RES_ORDER, AFZ_OCC_NTH, 1, 0, AFZ_CLASS_DEGRADED},
+    {AFZ_FAULT_RATE_LIMITED_BARE, AFZ_RES_ORDER, AFZ_OCC_NTH, 1, 0, AFZ_CLASS_DEGRADED},
+    {AFZ_FAULT_INVALID_JSON, AFZ_RES_ORDER, AFZ_OCC_NTH, 1, 0, AFZ_CLASS_MALFORMED},
+    {AFZ_FAULT_INVALID_JSON, AFZ_RES_ORDER, AFZ_OCC_EVERY, 0, 0, AFZ_CLASS_MALFORMED},
+};
+
+START_TEST(test_plan_rule_class_accounts_for_denials)
+{
+    afz_rule r = rule(rule_classes[_i].fault, rule_classes[_i].kind, rule_classes[_i].occ,
+                      rule_classes[_i].k, rule_classes[_i].a0);
+    ck_assert_int_eq(afz_rule_class(&r), rule_classes[_i].want);
+    afz_plan p;
+    afz_plan_init(&p);
+    p.n_rules = 1;
+    p.rules[0] = r;
+    ck_assert_int_eq(afz_plan_class(&p), rule_classes[_i].want);
+}
+END_TEST
+
+START_TEST(test_plan_class_is_the_worst_rule)
+{
+    afz_plan p;
+    afz_plan_init(&p);
+    ck_assert_int_eq(afz_plan_class(&p), AFZ_CLASS_LEGAL);
+    p.rules[p.n_rules++] = rule(AFZ_FAULT_ASYNC_FINALIZE, AFZ_RES_FINALIZE, AFZ_OCC_EVERY, 0, 3);
+    ck_assert_int_eq(afz_plan_class(&p), AFZ_CLASS_LEGAL);
+    p.rules[p.n_rules++] = rule(AFZ_FAULT_INVALID_JSON, AFZ_RES_ORDER, AFZ_OCC_NTH, 4, 1);
+    ck_assert_int_eq(afz_plan_class(&p), AFZ_CLASS_MALFORMED);
+    p.rules[p.n_rules++] = rule(AFZ_FAULT_SERVER_INTERNAL, AFZ_RES_ORDER, AFZ_OCC_NTH, 1, 0);
+    ck_assert_int_eq(afz_plan_class(&p), AFZ_CLASS_MALFORMED);
+    /* order does not matter */
+    afz_rule t = p.rules[0];
+    p.rules[0] = p.rules[1];
+    p.rules[1] = t;
+    ck_assert_int_eq(afz_plan_class(&p), AFZ_CLASS_MALFORMED);
+    p.n_rules = 0;
+    p.rules[p.n_rules++] = rule(AFZ_FAULT_SHUFFLE, AFZ_RES_ORDER, AFZ_OCC_EVERY, 0, 0);
+    p.rules[p.n_rules++] = rule(AFZ_FAULT_ORDER_EXPIRES, AFZ_RES_NEW_ORDER, AFZ_OCC_EVERY, 0, 1);
+    ck_assert_int_eq(afz_plan_class(&p), AFZ_CLASS_DEGRADED);
+}
+END_TEST
+
+START_TEST(test_plan_more_than_two_legal_denials_are_degraded)
+{
+    afz_plan p;
+    afz_plan_init(&p);
+    p.rules[p.n_rules++] = rule(AFZ_FAULT_BAD_NONCE, AFZ_RES_NEW_ORDER, AFZ_OCC_NTH, 1, 0);
+    ck_assert_int_eq(afz_plan_class(&p), AFZ_CLASS_LEGAL);
+    p.rules[p.n_rules++] = rule(AFZ_FAULT_RATE_LIMITED, AFZ_RES_ORDER, AFZ_OCC_NTH, 1, 4);
+    ck_assert_int_eq(afz_plan_class(&p), AFZ_CLASS_LEGAL);
+    /* non-denying legal rules do not count */
+    p.rules[p.n_rules++] = rule(AFZ_FAULT_SHUFFLE, AFZ_RES_ORDER, AFZ_OCC_EVERY, 0, 0);
+    p.rules[p.n_rules++] = rule(AFZ_FAULT_RETRY_AFTER, AFZ_RES_ORDER, AFZ_OCC_NTH, 1, 3);
+    ck_assert_int_eq(afz_plan_class(&p), AFZ_CLASS_LEGAL);
+    p.rules[p.n_rules++] = rule(AFZ_FAULT_STALE_STATUS, AFZ_RES_ORDER, AFZ_OCC_NTH, 2, 0);
+    ck_assert_int_eq(afz_plan_class(&p), AFZ_CLASS_DEGRADED);
+    /* a fourth does not make it worse than degraded */
+    p.rules[p.n_rules++] = rule(AFZ_FAULT_UNAVAILABLE, AFZ_RES_CERT, AFZ_OCC_NTH, 1, 1);
+    ck_assert_int_eq(afz_plan_class(&p), AFZ_CLASS_DEGRADED);
+    /* while a malformed rule still wins */
+    p.rules[p.n_rules++] = rule(AFZ_FAULT_EMPTY_BODY, AFZ_RES_CERT, AFZ_OCC_NTH, 1, 0);
+    ck_assert_int_eq(afz_plan_class(&p), AFZ_CLASS_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_plan_every_fault_has_its_catalog_class_alone)
+{
+    /* a single non-denying occurrence of each fault has its catalog class
+     * (with a Retry-After where the fault takes one) */
+    for (int f = 0; f < AFZ_FAULT__COUNT; f++) {
+        const afz_fault_def *d = afz_fault_get((afz_fault_id)f);
+        ck_assert_ptr_nonnull(d);
+        ck_assert_int_eq(d->id, f);
+        ck_assert_ptr_eq(afz_fault_find(d->name), d);
+        unsigned a0 = d->args[0].type == AFZ_ARG_RA ? 1 : 0;
+        afz_rule r = rule(d->id, AFZ_RES_ORDER, AFZ_OCC_NTH, 1, a0);
+        ck_assert_msg(afz_rule_class(&r) == d->cls, "%s", d->name);
+    }
+    ck_assert_ptr_null(afz_fault_get(AFZ_FAULT__COUNT));
+    ck_assert_ptr_null(afz_fault_find("no_such_fault"));
+}
+END_TEST
+
+/* ---- seed ---- */
+
+START_TEST(test_plan_seed_depends_on_the_plan_only)
+{
+    afz_prng g;
+    afz_prng_seed(&g, 4242);
+    uint8_t in[64];
+    uint64_t seeds[512];
+    afz_plan plans[512];
+    size_t n = 0;
+    for (int iter = 0; iter < 512; iter++) {
+        size_t len = (size_t)afz_prng_below(&g, sizeof(in) + 1);
+        afz_prng_bytes(&g, in, len);
+        afz_plan p, q;
+        decode_bytes(in, len, &p);
+        /* equal plans (here: the same plan re-decoded from its encoding,
+         * and one built with different trailing junk) share a seed */
+        afz_buf b;
+        encode_ok(&p, &b);
+        afz_buf_puts(&b, len > 97 ? "junk after sixteen rules" : "");
+        decode_bytes((const uint8_t *)b.data, b.len, &q);
+        afz_buf_cleanup(&b);
+        ck_assert(afz_plan_equal(&p, &q));
+        ck_assert_uint_eq(afz_plan_seed(&p), afz_plan_seed(&q));
+        ck_assert_uint_eq(afz_plan_seed(&p), afz_plan_seed(&p));
+        int dup = 0;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = afz_plan_equal(&plans[i], &p);
+        if (dup)
+            continue;
+        plans[n] = p;
+        seeds[n++] = afz_plan_seed(&p);
+    }
+    /* different plans, different seeds */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            ck_assert_msg(seeds[i] != seeds[j], "plans %zu and %zu share a seed", i, j);
+    /* one-field changes move the seed */
+    afz_plan a, b;
+    afz_plan_init(&a);
+    b = a;
+    b.attempts = 2;
+    ck_assert_uint_ne(afz_plan_seed(&a), afz_plan_seed(&b));
+    b = a;
+    b.account_alg = AFZ_ALG_EDDSA;
+    ck_assert_uint_ne(afz_plan_seed(&a), afz_plan_seed(&b));
+    a.rules[a.n_rules++] = rule(AFZ_FAULT_TIMEOUT, AFZ_RES_ORDER, AFZ_OCC_NTH, 1, 3);
+    b = a;
+    b.rules[0].args[0] = 4;
+    ck_assert_uint_ne(afz_plan_seed(&a), afz_plan_seed(&b));
+    /* a known value, so the seed stays stable across processes/releases */
+    afz_plan e;
+    afz_plan_init(&e);
+    ck_assert_uint_eq(afz_plan_seed(&e), (UINT64_C(0xcbf29ce484222325) ^ 0) * UINT64_C(0x100000001b3));
+}
+END_TEST
+
+START_TEST(test_plan_identifiers_are_fixed)
+{
+    const char *const *ids = afz_plan_identifiers();
+    ck_assert_str_eq(ids[0], "example.com");
+    for (unsigned i = 0; i < AFZ_PLAN_MAX_IDENTIFIERS; i++) {
+        ck_assert_str_eq(afz_plan_identifier(i), ids[i]);
+        for (unsigned j = 0; j < i; j++)
+            ck_assert_str_ne(ids[i], ids[j]);
+    }
+}
+END_TEST
+
+Suite *plan_suite(void)
+{
+    Suite *s = suite_create("plan");
+    TCase *tc = tcase_create("binary");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_plan_decoding_is_total_and_round_trips, 0, 10);
+    tcase_add_test(tc, test_plan_empty_input_is_the_empty_plan);
+    tcase_add_loop_test(tc, test_plan_header_bits_set_identifiers_alg_attempts, 0, 256);
+    tcase_add_loop_test(tc, test_plan_partial_trailing_rule_reads_as_zero_padded, 1,
+                        AFZ_PLAN_RULE_BYTES);
+    tcase_add_test(tc, test_plan_bytes_after_sixteen_rules_are_ignored);
+    tcase_add_loop_test(tc, test_plan_small_byte_changes_make_small_plan_changes, 0,
+                        AFZ_PLAN_RULE_BYTES);
+    tcase_add_test(tc, test_plan_every_fault_and_argument_is_reachable);
+    tcase_add_loop_test(tc, test_plan_encode_rejects_out_of_range_rules, 0, N_BAD_RULES);
+    tcase_add_loop_test(tc, test_plan_encode_rejects_out_of_range_headers, 0, 6);
+    tcase_add_test(tc, test_plan_canonicalize_moves_rules_to_their_natural_form);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("class");
+    tcase_add_loop_test(tc, test_plan_rule_class_accounts_for_denials, 0,
+                        (int)(sizeof(rule_classes) / sizeof(rule_classes[0])));
+    tcase_add_test(tc, test_plan_class_is_the_worst_rule);
+    tcase_add_test(tc, test_plan_more_than_two_legal_denials_are_degraded);
+    tcase_add_test(tc, test_plan_every_fault_has_its_catalog_class_alone);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("seed");
+    tcase_add_test(tc, test_plan_seed_depends_on_the_plan_only);
+    tcase_add_test(tc, test_plan_identifiers_are_fixed);
+    suite_add_tcase(s, tc);
+    return s;
+}
