@@ -33,9 +33,10 @@ test-asan:
 	      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	      ctest --output-on-failure -j $(JOBS)
 
+# make fuzz: clang + libFuzzer + ASan/UBSan, every target for its share of
+# FUZZ_SECONDS (default 60), FUZZ_JOBS for -fork, then a findings table.
 fuzz: deps
-	@echo "make fuzz: the libFuzzer targets arrive with the fuzzing issue (#6)."
-	@echo "Until then, 'make test' runs the in-process harness under ASan/UBSan."
+	@bash scripts/fuzz.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

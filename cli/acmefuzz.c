@@ -14,6 +14,10 @@ static void usage(FILE *f)
           "  list    list built-in clients or the fault catalog (list clients|faults)\n"
           "  encode  convert a text scenario (.scn) to the binary plan form\n"
           "  decode  print any plan file as canonical text\n"
+          "  replay  replay a fuzz input or crash file: plan, exchange log, verdicts\n"
+          "  sweep   run a client under many random plans, checking every property\n"
+          "  serve   serve the ACME server model over HTTPS on loopback (Pebble drop-in)\n"
+          "  suite   run a real client binary against every scenario of a directory\n"
           "  help    show this text\n"
           "\n"
           "'acmefuzz COMMAND --help' describes each command.\n",
@@ -37,6 +41,14 @@ int main(int argc, char **argv)
         return afz_cmd_encode(argc - 1, argv + 1);
     if (strcmp(cmd, "decode") == 0)
         return afz_cmd_decode(argc - 1, argv + 1);
+    if (strcmp(cmd, "sweep") == 0)
+        return afz_cmd_sweep(argc - 1, argv + 1);
+    if (strcmp(cmd, "replay") == 0)
+        return afz_cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return afz_cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "suite") == 0)
+        return afz_cmd_suite(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;

@@ -10,5 +10,9 @@ int afz_cmd_client(int argc, char **argv);
 int afz_cmd_list(int argc, char **argv);
 int afz_cmd_encode(int argc, char **argv);
 int afz_cmd_decode(int argc, char **argv);
+int afz_cmd_sweep(int argc, char **argv);
+int afz_cmd_replay(int argc, char **argv);
+int afz_cmd_serve(int argc, char **argv);
+int afz_cmd_suite(int argc, char **argv);
 
 #endif

@@ -300,6 +300,44 @@ int afz_cmd_list(int argc, char **argv)
         }
         return 0;
     }
+    if (strcmp(what, "dict") == 0) {
+        /* A libFuzzer dictionary of the scenario language and ACME tokens,
+         * generated from the catalog so it never drifts from it. */
+        static const char *const acme[] = {
+            "pending", "ready", "processing", "valid", "invalid", "expired", "deactivated",
+            "revoked", "status", "certificate", "finalize", "authorizations", "identifiers",
+            "challenges", "token", "url", "type", "value", "dns", "http-01", "dns-01",
+            "tls-alpn-01", "urn:ietf:params:acme:error:", "badNonce", "rateLimited",
+            "orderNotReady", "badCSR", "malformed", "serverInternal", "unauthorized",
+            "Retry-After", "Replay-Nonce", "Location", "Link", "Content-Type",
+            "application/jose+json", "application/problem+json",
+            "application/pem-certificate-chain", "GMT", "-----BEGIN CERTIFICATE-----",
+            "identifiers ", "account-key ", "attempts ", " -> ", " * ", " @", "(", ")", "=",
+            ", ", "any", "ES256", "ES384", "RS256", "EdDSA",
+        };
+        size_t k = 0;
+        for (size_t i = 0; i < sizeof(acme) / sizeof(acme[0]); i++)
+            printf("acme%zu=\"%s\"\n", k++, acme[i]);
+        for (int r = 1; r < AFZ_RES__COUNT; r++)
+            printf("res%d=\"%s\"\n", r, afz_resource_name((afz_resource)r));
+        for (size_t i = 0; i < AFZ_FAULT__COUNT; i++) {
+            const afz_fault_def *d = afz_fault_get((afz_fault_id)i);
+            printf("fault%zu=\"%s\"\n", i, d->name);
+            for (size_t a = 0; a < d->n_args; a++) {
+                printf("arg%zu_%zu=\"%s=\"\n", i, a, d->args[a].name);
+                if (i > 0 && afz_fault_get((afz_fault_id)(i - 1))->n_args > a &&
+                    afz_fault_get((afz_fault_id)(i - 1))->args[a].type == d->args[a].type)
+                    continue;
+                char scratch[16];
+                for (unsigned v = 0; v < afz_arg_domain(d->args[a].type); v++) {
+                    const char *tok = afz_arg_value_name(d->args[a].type, v, scratch);
+                    if (tok && *tok && !strchr(tok, '"') && !strchr(tok, '\\'))
+                        printf("val%zu_%zu_%u=\"%s\"\n", i, a, v, tok);
+                }
+            }
+        }
+        return 0;
+    }
     if (strcmp(what, "properties") == 0) {
         size_t n = 0;
         const afz_property *p = afz_properties(&n);
@@ -309,6 +347,7 @@ int afz_cmd_list(int argc, char **argv)
                    p[i].rationale);
         return 0;
     }
-    fprintf(stderr, "acmefuzz list: unknown list '%s' (known: clients, faults, properties)\n", what);
+    fprintf(stderr, "acmefuzz list: unknown list '%s' (known: clients, faults, properties, dict)\n",
+            what);
     return 2;
 }

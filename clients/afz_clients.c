@@ -23,6 +23,7 @@ static const afz_client *const builtin[] = {
     &afz_zoo_challenge_repost,
     &afz_zoo_scheduler_no_resume,
     &afz_zoo_crash_missing_status,
+    &afz_zoo_reorder_loop,
 };
 
 size_t afz_clients_count(void)

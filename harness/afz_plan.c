@@ -58,7 +58,7 @@ void afz_plan_decode(const uint8_t *data, size_t n, afz_plan *p)
     uint8_t h = afz_cursor_u8_or(&c, 0);
     p->n_identifiers = 1u + (h & 3u);
     p->account_alg = algs[(h >> 2) & 3u];
-    p->attempts = 1u + (h >> 4);
+    p->attempts = 1u + ((h >> 4) & 3u);
     while (c.left > 0 && p->n_rules < AFZ_PLAN_MAX_RULES) {
         afz_rule *r = &p->rules[p->n_rules++];
         uint8_t kind = afz_cursor_u8_or(&c, 0);

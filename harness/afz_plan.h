@@ -11,7 +11,8 @@
  *   byte 0        header
  *                   bits 0-1  identifiers - 1       (1..4 names)
  *                   bits 2-3  account key algorithm (ES256, ES384, RS256, EdDSA)
- *                   bits 4-7  campaign attempts - 1 (1..16 obtain calls)
+ *                   bits 4-5  campaign attempts - 1 (1..4 obtain calls)
+ *                   bits 6-7  ignored (reserved; encode writes 0)
  *   bytes 1..     rules, 6 bytes each, at most AFZ_PLAN_MAX_RULES:
  *                   +0 kind        byte % AFZ_RES__COUNT   (0 = any)
  *                   +1 occurrence  0 = every, 1..127 = only the k-th,
@@ -40,7 +41,7 @@
 #define AFZ_PLAN_MAX_RULES 16
 #define AFZ_PLAN_RULE_BYTES 6
 #define AFZ_PLAN_MAX_IDENTIFIERS 4
-#define AFZ_PLAN_MAX_ATTEMPTS 16
+#define AFZ_PLAN_MAX_ATTEMPTS 4
 
 typedef enum afz_occ_mode {
     AFZ_OCC_EVERY = 0, /* every response of the kind */
@@ -59,7 +60,7 @@ typedef struct afz_rule {
 typedef struct afz_plan {
     unsigned n_identifiers;   /* 1..4: example.com, www.example.com, ... */
     afz_jws_alg account_alg;  /* ES256, ES384, RS256 or EdDSA */
-    unsigned attempts;        /* 1..16 obtain calls (campaign mode) */
+    unsigned attempts;        /* 1..4 obtain calls (campaign mode) */
     size_t n_rules;
     afz_rule rules[AFZ_PLAN_MAX_RULES];
 } afz_plan;
@@ -71,7 +72,7 @@ void afz_plan_decode(const uint8_t *data, size_t n, afz_plan *p);
 /* afz_plan_encode appends the binary form of |p| (canonicalized first).
  * AFZ_EINVAL, with nothing appended, when a rule is out of range (see
  * afz_rule_canonicalize) or a header field cannot be encoded (identifiers
- * outside 1..4, attempts outside 1..16, another algorithm, more than
+ * outside 1..4, attempts outside 1..4, another algorithm, more than
  * AFZ_PLAN_MAX_RULES rules). */
 afz_rc afz_plan_encode(const afz_plan *p, afz_buf *out);
 /* afz_plan_canonicalize brings a rule into canonical form (see above);

@@ -5,7 +5,7 @@
  *
  *   statement  = "identifiers" SP n          ; 1..4 names (default 1)
  *              / "account-key" SP alg        ; ES256 | ES384 | RS256 | EdDSA
- *              / "attempts" SP n             ; 1..16 obtain calls (default 1)
+ *              / "attempts" SP n             ; 1..4 obtain calls (default 1)
  *              / rule
  *   rule       = kind SP occurrence SP "->" SP fault
  *   kind       = "any" / a resource name: directory nonce account newOrder

@@ -38,7 +38,7 @@ typedef struct afz_prop_slot {
     const char *status;    /* last status seen, NULL if unknown */
     size_t seen_at;        /* exchange that showed |status|, SIZE_MAX if none */
     size_t a, b;           /* exchange indices, meaning per checker; SIZE_MAX if none */
-    uint64_t mark;         /* per checker */
+    uint64_t mark, mark2;  /* per checker */
     unsigned count;        /* per checker */
 } afz_prop_slot;
 

@@ -45,7 +45,7 @@ void afz_prop_check_post_as_get_empty(const afz_prop_input *in, afz_prop_result 
                        "#%zu POST to %s %s carries a %zu-byte payload \"%.40s\" instead of \"\" "
                        "(%zu such request(s))",
                        first + 1, afz_resource_name(e->kind), afz_prop_path(e->url),
-                       e->jws.payload_len, (const char *)e->jws.payload, bad);
+                       e->jws.payload_len, e->jws.payload ? (const char *)e->jws.payload : "", bad);
 }
 
 /* ---- nonce-discipline ----------------------------------------------------

@@ -13,6 +13,17 @@
 
 #include "afz_prop_internal.h"
 
+/* a - b, saturated: virtual times come from histories, which may be
+ * hostile in server mode. */
+static int64_t diff_ms(int64_t a, int64_t b)
+{
+    if (b < 0 && a > INT64_MAX + b)
+        return INT64_MAX;
+    if (b > 0 && a < INT64_MIN + b)
+        return INT64_MIN;
+    return a - b;
+}
+
 static int status_is(const char *s, const char *want)
 {
     return s && strcmp(s, want) == 0;
@@ -39,8 +50,8 @@ static int is_2xx(const afz_trace_ex *e)
  * interval" while validation is in progress.
  *
  * So a Retry-After binds where those texts give it a meaning: on an error
- * or redirect (status >= 300) and on a 2xx showing a resource "pending" or
- * "processing". After such a response with exactly one well-formed value,
+ * or redirect (status >= 300), on a 2xx showing a resource "processing",
+ * and on an authorization or challenge still "pending". After such a response with exactly one well-formed value,
  * no request to the same URL before the instant (less the tolerance); a
  * finalize answer's Retry-After also governs the order it belongs to
  * (7.4, above). A malformed value (invalid, or two headers), or one
@@ -50,7 +61,13 @@ static int is_2xx(const afz_trace_ex *e)
 
 static int retry_after_binds(const afz_trace_ex *e)
 {
-    return e->status >= 300 || in_progress(e->obj_status);
+    if (e->status >= 300 || status_is(e->obj_status, "processing"))
+        return 1;
+    /* A "pending" order waits for the client (7.4: "Check the
+     * "authorizations" array"); a pending authorization or challenge waits
+     * for the server's validation (7.5.1). */
+    return status_is(e->obj_status, "pending") &&
+           (e->kind == AFZ_RES_AUTHZ || e->kind == AFZ_RES_CHALLENGE);
 }
 
 typedef struct ra_finding {
@@ -71,10 +88,10 @@ static void judge_target(const afz_trace *t, size_t i, const char *target,
     int64_t at = t->ex[j].x->mono_ms;
     int well = e->ra_kind != AFZ_RA_INVALID && e->ra_delay_ms <= lim->retry_after_cap_ms;
     if (well) {
-        int64_t deadline = e->ra_instant_ms - lim->retry_after_tolerance_ms;
+        int64_t deadline = diff_ms(e->ra_instant_ms, lim->retry_after_tolerance_ms);
         if (at < deadline)
             *best = (ra_finding){.j = j, .i = i, .malformed = 0, .instant = e->ra_instant_ms};
-    } else if (at - e->x->mono_ms < lim->malformed_retry_after_floor_ms) {
+    } else if (diff_ms(at, e->x->mono_ms) < lim->malformed_retry_after_floor_ms) {
         *best = (ra_finding){.j = j, .i = i, .malformed = 1, .instant = 0};
     }
 }
@@ -119,32 +136,38 @@ void afz_prop_check_respects_retry_after(const afz_prop_input *in, afz_prop_resu
                            "#%zu %s %s only %" PRId64 " ms after #%zu sent %zu disagreeing "
                            "Retry-After headers; at least %" PRId64 " ms expected",
                            best.j + 1, r->x->req.method, afz_prop_path(r->url),
-                           r->x->mono_ms - e->x->mono_ms, best.i + 1, e->n_retry_after,
+                           diff_ms(r->x->mono_ms, e->x->mono_ms), best.i + 1, e->n_retry_after,
                            lim->malformed_retry_after_floor_ms);
     else
         afz_prop_violation(out, best.j,
                            "#%zu %s %s only %" PRId64 " ms after #%zu sent the unusable "
                            "Retry-After \"%.40s\"; at least %" PRId64 " ms expected",
                            best.j + 1, r->x->req.method, afz_prop_path(r->url),
-                           r->x->mono_ms - e->x->mono_ms, best.i + 1, e->retry_after,
+                           diff_ms(r->x->mono_ms, e->x->mono_ms), best.i + 1, e->retry_after,
                            lim->malformed_retry_after_floor_ms);
 }
 
 /* ---- poll-backoff --------------------------------------------------------
  * RFC 8555 7.5.1: "the client will need to poll the authorization resource
- * to see when it is finalized" and, for orders, 7.4 ("processing": send a
- * POST-as-GET request after the Retry-After). Polling is a request to an
- * order or authorization URL whose last response (or, for an order, its
- * finalize answer) showed "pending" or "processing" with nothing done since
- * that could change it (no challenge response, finalize or newOrder in
- * between) - and, for an authorization, only once a challenge of it was
- * started before that response (before, "pending" just means "waiting
- * for the client"). Without a Retry-After on the previous answer, polls of
- * one URL are spaced at least min_poll_interval_ms (counted from the last
- * request to that URL that was answered, a badNonce answer aside: its
- * retry is due at once); with one, respects-retry-after judges the
- * spacing. A URL is polled at most max_polls_per_resource times per
- * obtain call (a campaign's later attempt may resume the same order). */
+ * to see when it is finalized"; 7.4, for an order "processing": "Send a
+ * POST-as-GET request after the time given in the Retry-After header field
+ * of the response, if any."
+ *
+ * A poll is a request to an order or authorization URL whose last answer
+ * (for an order, also its finalize answer) showed "pending" or
+ * "processing", with nothing done since that could change it: no challenge
+ * response, finalize or newOrder in between; for a "pending" order no look
+ * at an authorization or challenge either (7.4: "pending": "Check the
+ * "authorizations" array for entries that are still pending."). An
+ * authorization's "pending" counts only once one of its challenges was
+ * started before that answer; before, it waits for the client.
+ *
+ * Without a Retry-After on the previous answer, polls of one URL are at
+ * least min_poll_interval_ms apart, counted from the last request to that
+ * URL that was answered (a badNonce answer aside: its retry is due at
+ * once); with one, respects-retry-after judges the spacing. A URL is
+ * polled at most max_polls_per_resource times per obtain call (a
+ * campaign's later attempt may resume the same order). */
 
 /* A client request that can move an order or authorization along. */
 static int is_progress(const afz_trace_ex *e)
@@ -180,8 +203,9 @@ void afz_prop_check_poll_backoff(const afz_prop_input *in, afz_prop_result *out)
             s->mark = ev->seq;
     }
     /* urls: slot->a last observation, ->b last answered request, ->status
-     * what a showed, ->mark progress count at a, ->count polls */
-    uint64_t progress = 0;
+     * what a showed, ->mark progress count at a, ->mark2 authorization
+     * work count at a, ->count polls */
+    uint64_t progress = 0, authz_work = 0;
     size_t n_polls = 0, ev = 0;
     for (size_t j = 0; j < t->n_ex; j++) {
         const afz_trace_ex *e = &t->ex[j];
@@ -192,6 +216,8 @@ void afz_prop_check_poll_backoff(const afz_prop_input *in, afz_prop_result *out)
                     urls.v[k].count = 0;
         if (is_progress(e))
             progress++;
+        if (e->kind == AFZ_RES_AUTHZ || e->kind == AFZ_RES_CHALLENGE)
+            authz_work++;
         if (e->kind == AFZ_RES_FINALIZE) {
             if (is_2xx(e) && e->obj_status && e->order_url) {
                 afz_prop_slot *s = afz_prop_slot_get(&urls, e->order_url);
@@ -200,6 +226,7 @@ void afz_prop_check_poll_backoff(const afz_prop_input *in, afz_prop_result *out)
                 s->a = s->b = j;
                 s->status = e->obj_status;
                 s->mark = progress;
+                s->mark2 = authz_work;
             }
             continue;
         }
@@ -208,6 +235,8 @@ void afz_prop_check_poll_backoff(const afz_prop_input *in, afz_prop_result *out)
         afz_prop_slot *s = afz_prop_slot_find(&urls, e->url);
         int poll = s && s->a != SIZE_MAX && in_progress(s->status) && s->mark == progress &&
                    e->payload != AFZ_PAYLOAD_DEACTIVATE;
+        if (poll && e->kind == AFZ_RES_ORDER && status_is(s->status, "pending"))
+            poll = s->mark2 == authz_work;
         if (poll && e->kind == AFZ_RES_AUTHZ) {
             const afz_prop_slot *st = afz_prop_slot_find(&started, e->url);
             poll = st && st->mark < t->ex[s->a].x->seq;
@@ -224,12 +253,12 @@ void afz_prop_check_poll_backoff(const afz_prop_input *in, afz_prop_result *out)
             }
             const afz_trace_ex *prev = s->b != SIZE_MAX ? &t->ex[s->b] : NULL;
             if (prev && prev->n_retry_after == 0 &&
-                e->x->mono_ms - prev->x->mono_ms < lim->min_poll_interval_ms) {
+                diff_ms(e->x->mono_ms, prev->x->mono_ms) < lim->min_poll_interval_ms) {
                 afz_prop_violation(out, j,
                                    "#%zu polls %s (\"%.20s\") %" PRId64 " ms after #%zu, "
                                    "which had no Retry-After; at least %" PRId64 " ms expected",
                                    j + 1, afz_prop_path(e->url), s->status,
-                                   e->x->mono_ms - prev->x->mono_ms, s->b + 1,
+                                   diff_ms(e->x->mono_ms, prev->x->mono_ms), s->b + 1,
                                    lim->min_poll_interval_ms);
                 goto done;
             }
@@ -242,6 +271,7 @@ void afz_prop_check_poll_backoff(const afz_prop_input *in, afz_prop_result *out)
             s->a = j;
             s->status = e->obj_status;
             s->mark = progress;
+            s->mark2 = authz_work;
         }
     }
     afz_prop_pass(out, "%zu poll(s), spaced and bounded", n_polls);

@@ -98,6 +98,9 @@ void afz_prop_input_from_run(afz_prop_input *in, const struct afz_run_result *r,
 /* ---- results ---- */
 
 static void fill(afz_prop_result *out, afz_verdict v, size_t ex, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void fill(afz_prop_result *out, afz_verdict v, size_t ex, const char *fmt, va_list ap)
 {
     out->verdict = v;
     out->exchange = ex;

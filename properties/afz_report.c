@@ -166,3 +166,41 @@ out:
     afz_buf_cleanup(&tmp);
     return rc;
 }
+
+afz_rc afz_report_evaluate_input(const afz_prop_input *input, const afz_report_options *opt,
+                                 afz_report *out)
+{
+    memset(out, 0, sizeof(*out));
+    afz_prop_input in = *input;
+    afz_trace trace;
+    int own_trace = 0;
+    if (!in.trace) {
+        afz_rc rc = afz_trace_build(in.history, &trace);
+        if (rc != AFZ_OK)
+            return rc;
+        in.trace = &trace;
+        own_trace = 1;
+    }
+    if (opt && opt->limits)
+        in.limits = opt->limits;
+    size_t n = 0;
+    const afz_property *props = afz_properties(&n);
+    for (size_t i = 0; i < n && out->n < AFZ_REPORT_MAX; i++) {
+        afz_report_entry *e = &out->entries[out->n++];
+        e->prop = &props[i];
+        e->result.exchange = SIZE_MAX;
+        props[i].check(&in, &e->result);
+        if (e->result.verdict == AFZ_VERDICT_VIOLATION) {
+            e->waived = allowed(opt, props[i].id);
+            if (e->waived)
+                out->waived++;
+            else
+                out->violations++;
+        } else if (e->result.verdict == AFZ_VERDICT_INCONCLUSIVE) {
+            out->inconclusive++;
+        }
+    }
+    if (own_trace)
+        afz_trace_cleanup(&trace);
+    return AFZ_OK;
+}

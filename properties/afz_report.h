@@ -59,4 +59,12 @@ afz_rc afz_report_text(const afz_report *r, const afz_run_result *run, int verbo
 afz_rc afz_report_json(const afz_report *r, const afz_run_result *run, const afz_run_config *cfg,
                        const char *client_name, const char *replay, afz_buf *out);
 
+/* afz_report_evaluate_input runs every property over a history that no
+ * in-process run produced (server mode, suites): |in| names the history,
+ * plan, identifiers and outcome. When in->trace is NULL the trace is built
+ * here (and freed before returning); opt->limits, when set, replaces
+ * in->limits. Returns AFZ_ENOMEM if the trace could not be built. */
+afz_rc afz_report_evaluate_input(const afz_prop_input *in, const afz_report_options *opt,
+                                 afz_report *out);
+
 #endif

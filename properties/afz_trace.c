@@ -425,7 +425,8 @@ static afz_rc parse_response(afz_trace *t, size_t i, afz_trace_ex *e)
             e->ra_kind = kind;
             e->ra_delay_ms = delay;
             int64_t mono = e->x->mono_ms;
-            e->ra_instant_ms = delay > INT64_MAX - mono ? INT64_MAX : mono + delay;
+            /* delay >= 0; only a positive mono can overflow */
+            e->ra_instant_ms = mono > 0 && delay > INT64_MAX - mono ? INT64_MAX : mono + delay;
         }
     }
 

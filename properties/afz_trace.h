@@ -92,8 +92,9 @@ typedef struct afz_trace_ex {
     const char *kid;            /* protected "kid" string, or NULL */
     int has_kid, has_jwk;       /* members present (any type) */
     afz_trace_payload payload;
-    char *new_order_ids;        /* newOrder: sorted, lower-cased, comma-joined DNS names
-                                   of the payload ("" if unreadable); owned */
+    char *new_order_ids;        /* newOrder with a JWS: the payload's identifier values,
+                                   lower-cased, de-duplicated, sorted, comma-joined
+                                   ("" if it names none); NULL otherwise; owned */
     int is_new_account;         /* a request to the directory's newAccount URL */
 
     /* ---- response (all NULL / 0 unless delivered) ---- */

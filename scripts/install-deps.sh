@@ -8,6 +8,10 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
             libssl-dev libcjson-dev libcurl4-openssl-dev check openssl)
 test_pkgs=(pebble curl ca-certificates)
+# Server mode (acmefuzz serve / suite): libevent's evhttp + bufferevent_openssl;
+# its integration tests run real clients (tests/integration/serve_*.sh, suite_*.sh).
+build_pkgs+=(libevent-dev)
+test_pkgs+=(lego certbot)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in

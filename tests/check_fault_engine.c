@@ -164,27 +164,22 @@ static unsigned sweep_base(afz_arg_type t)
 }
 
 typedef struct sweep {
-    afz_rule done[4096];
+    afz_plan done[2048];
     size_t n_done;
-    size_t runs, failures;
+    size_t runs, fired, failures;
     afz_buf report;
     afz_run_result r;
 } sweep;
 
-static int sweep_seen(sweep *s, const afz_rule *r)
+/* 1 when an equal plan ran already (canonical forms collapse: a CONFIG
+ * fault at @1 is the same plan as at *). */
+static int sweep_seen(sweep *s, const afz_plan *p)
 {
-    afz_plan a, b;
-    afz_plan_init(&a);
-    afz_plan_init(&b);
-    a.n_rules = b.n_rules = 1;
-    a.rules[0] = *r;
-    for (size_t i = 0; i < s->n_done; i++) {
-        b.rules[0] = s->done[i];
-        if (afz_plan_equal(&a, &b))
+    for (size_t i = 0; i < s->n_done; i++)
+        if (afz_plan_equal(&s->done[i], p))
             return 1;
-    }
     if (s->n_done < sizeof(s->done) / sizeof(s->done[0]))
-        s->done[s->n_done++] = *r;
+        s->done[s->n_done++] = *p;
     return 0;
 }
 
@@ -195,7 +190,11 @@ static void sweep_fail(sweep *s, const afz_plan *p, const char *fmt, ...)
 {
     afz_buf text;
     afz_buf_init(&text, 0);
-    afz_rule_format(&p->rules[0], &text);
+    for (size_t i = 0; i < p->n_rules; i++) {
+        if (i)
+            afz_buf_puts(&text, " + ");
+        afz_rule_format(&p->rules[i], &text);
+    }
     char what[512];
     va_list ap;
     va_start(ap, fmt);
@@ -208,25 +207,42 @@ static void sweep_fail(sweep *s, const afz_plan *p, const char *fmt, ...)
     afz_buf_cleanup(&text);
 }
 
-static void sweep_one(sweep *s, const afz_rule *rule)
+/* Runs the plan of |rule| (and, when |async|, a companion rule that makes
+ * finalize asynchronous, so that faults on order objects meet the order
+ * in "processing" and "valid") and checks the outcome against its class. */
+static void sweep_one(sweep *s, const afz_rule *rule, int async)
 {
-    afz_rule r = *rule;
-    ck_assert_int_eq(afz_rule_canonicalize(&r), 0);
-    if (sweep_seen(s, &r))
-        return;
     afz_plan p;
     afz_plan_init(&p);
-    /* Alternate one and two identifiers: two make arrays worth shuffling
-     * and a second authorization for @2. */
-    p.n_identifiers = 1 + (unsigned)(s->runs % 2);
-    p.n_rules = 1;
-    p.rules[0] = r;
+    p.rules[p.n_rules++] = *rule;
+    ck_assert_int_eq(afz_rule_canonicalize(&p.rules[0]), 0);
+    if (async) {
+        afz_rule *c = &p.rules[p.n_rules++];
+        memset(c, 0, sizeof(*c));
+        c->kind = AFZ_RES_FINALIZE;
+        c->fault = AFZ_FAULT_ASYNC_FINALIZE;
+        c->args[0] = 1; /* polls=1 */
+        c->args[2] = 2; /* retry_after=1 */
+        ck_assert_int_eq(afz_rule_canonicalize(c), 0);
+    }
+    /* One or two identifiers, fixed per plan: two make arrays worth
+     * shuffling and a second authorization for @2. */
+    p.n_identifiers = 1 + (unsigned)(afz_plan_seed(&p) & 1);
+    if (sweep_seen(s, &p))
+        return;
     afz_run_config cfg;
     afz_run_config_default(&cfg);
     afz_run_config_apply_plan(&cfg, &p);
     ck_assert_int_eq(afz_run(&world, &afz_client_reference, &cfg, &s->r), AFZ_OK);
     s->runs++;
     const afz_run_result *o = &s->r;
+    for (size_t i = 0; i < o->history.n_ev; i++) {
+        const afz_event *ev = &o->history.ev[i];
+        if ((ev->kind == AFZ_EV_FAULT || ev->kind == AFZ_EV_FAULT_CONFIG) && ev->value == 1) {
+            s->fired++;
+            break;
+        }
+    }
     afz_fault_class cls = afz_plan_class(&p);
     int cert = o->client_rc == AFZ_OK && o->cert_pem &&
                leaf_names_all(o->cert_pem, o->cert_pem_len, afz_plan_identifiers(), p.n_identifiers);
@@ -252,30 +268,36 @@ START_TEST(test_fault_engine_every_fault_with_reference)
     afz_buf_init(&s->report, 0);
     afz_run_result_init(&s->r);
 
+    /* Faults on order objects are also run with asynchronous finalize: a
+     * synchronous one hands the certificate URL over in the finalize
+     * response, and the order is never seen "processing" or "valid". */
+    int both = d->resource == AFZ_RES_ORDER;
     size_t n_kinds = d->resource == AFZ_RES_UNKNOWN ? sizeof(sweep_kinds) / sizeof(sweep_kinds[0])
                                                     : 1;
-    for (size_t ki = 0; ki < n_kinds; ki++) {
-        for (size_t oi = 0; oi < sizeof(sweep_occs) / sizeof(sweep_occs[0]); oi++) {
-            afz_rule r;
-            memset(&r, 0, sizeof(r));
-            r.kind = d->resource == AFZ_RES_UNKNOWN ? sweep_kinds[ki] : d->resource;
-            r.occ = sweep_occs[oi].occ;
-            r.k = sweep_occs[oi].k;
-            r.fault = d->id;
-            for (size_t a = 0; a < d->n_args; a++)
-                r.args[a] = sweep_base(d->args[a].type);
-            sweep_one(s, &r);
-            /* Each argument over its values, the others representative
-             * (at @1 and *; @2 keeps the representative values). */
-            if (sweep_occs[oi].k == 2)
-                continue;
-            for (size_t a = 0; a < d->n_args; a++) {
-                unsigned vals[128];
-                size_t nv = sweep_values(d->args[a].type, vals);
-                for (size_t v = 0; v < nv; v++) {
-                    afz_rule x = r;
-                    x.args[a] = vals[v];
-                    sweep_one(s, &x);
+    for (int async = 0; async <= both; async++) {
+        for (size_t ki = 0; ki < n_kinds; ki++) {
+            for (size_t oi = 0; oi < sizeof(sweep_occs) / sizeof(sweep_occs[0]); oi++) {
+                afz_rule r;
+                memset(&r, 0, sizeof(r));
+                r.kind = d->resource == AFZ_RES_UNKNOWN ? sweep_kinds[ki] : d->resource;
+                r.occ = sweep_occs[oi].occ;
+                r.k = sweep_occs[oi].k;
+                r.fault = d->id;
+                for (size_t a = 0; a < d->n_args; a++)
+                    r.args[a] = sweep_base(d->args[a].type);
+                sweep_one(s, &r, async);
+                /* Each argument over its values, the others representative
+                 * (at @1 and *; @2 keeps the representative values). */
+                if (sweep_occs[oi].k == 2)
+                    continue;
+                for (size_t a = 0; a < d->n_args; a++) {
+                    unsigned vals[128];
+                    size_t nv = sweep_values(d->args[a].type, vals);
+                    for (size_t v = 0; v < nv; v++) {
+                        afz_rule x = r;
+                        x.args[a] = vals[v];
+                        sweep_one(s, &x, async);
+                    }
                 }
             }
         }
@@ -283,8 +305,8 @@ START_TEST(test_fault_engine_every_fault_with_reference)
     if (s->failures)
         fprintf(stderr, "%s: %zu of %zu runs broke their class:\n%s", d->name, s->failures,
                 s->runs, afz_buf_cstr(&s->report));
-    size_t failures = s->failures, runs = s->runs;
-    char first[400];
+    size_t failures = s->failures, runs = s->runs, fired = s->fired;
+    char first[600];
     snprintf(first, sizeof(first), "%s", afz_buf_cstr(&s->report));
     afz_run_result_cleanup(&s->r);
     afz_buf_cleanup(&s->report);
@@ -292,6 +314,9 @@ START_TEST(test_fault_engine_every_fault_with_reference)
     ck_assert_msg(failures == 0, "%s: %zu of %zu runs broke their class; first:\n%s", d->name,
                   failures, runs, first);
     ck_assert_uint_gt(runs, 0);
+    /* the fault was injected at least once: no fault is inert against a
+     * real client */
+    ck_assert_msg(fired > 0, "%s never fired in %zu runs", d->name, runs);
 }
 END_TEST
 
@@ -1065,8 +1090,7 @@ START_TEST(test_fault_engine_order_expires_after_its_lifetime)
     char *url = NULL;
     fe_account(&t);
     cJSON *o = fe_order(&t, IDS_ONE, &url);
-    int64_t exp;
-    ck_assert_ptr_nonnull(afz_json_str(o, "expires"));
+    ck_assert_str_eq(afz_json_str(o, "expires"), "2026-01-01T00:00:30Z");
     afz_clock_advance(&t.clock, 29 * 1000);
     afz_response r;
     cJSON *x = fe_fetch(&t, url, &r);
@@ -1078,7 +1102,6 @@ START_TEST(test_fault_engine_order_expires_after_its_lifetime)
     afz_response_cleanup(&r);
     ck_assert_str_eq(afz_json_str(x, "status"), "invalid");
     cJSON_Delete(x);
-    (void)exp;
     cJSON_Delete(o);
     free(url);
     fe_free(&t);
@@ -1632,6 +1655,116 @@ START_TEST(test_fault_engine_json_faults_edit_order_objects)
 }
 END_TEST
 
+/* ---- occurrences and composition ---- */
+
+/* A fixed request sequence: which of its requests a rule hits. The
+ * sequence is GET directory, HEAD nonce, GET directory, GET directory,
+ * HEAD nonce, GET directory; |hits| marks them with 1. */
+static const struct {
+    const char *rule;
+    int hits[6];
+} occurrence_cases[] = {
+    {"directory * -> retry_after(value=1)", {1, 0, 1, 1, 0, 1}},
+    {"directory @1 -> retry_after(value=1)", {1, 0, 0, 0, 0, 0}},
+    {"directory @2 -> retry_after(value=1)", {0, 0, 1, 0, 0, 0}},
+    {"directory @4 -> retry_after(value=1)", {0, 0, 0, 0, 0, 1}},
+    {"directory @5 -> retry_after(value=1)", {0, 0, 0, 0, 0, 0}},
+    {"directory @3+ -> retry_after(value=1)", {0, 0, 0, 1, 0, 1}},
+    {"directory @1+ -> retry_after(value=1)", {1, 0, 1, 1, 0, 1}},
+    {"nonce @2 -> retry_after(value=1)", {0, 0, 0, 0, 1, 0}},
+    {"any @2 -> retry_after(value=1)", {0, 1, 0, 0, 0, 0}},
+    {"any @4 -> retry_after(value=1)", {0, 0, 0, 1, 0, 0}},
+    {"any @5+ -> retry_after(value=1)", {0, 0, 0, 0, 1, 1}},
+    {"any * -> retry_after(value=1)", {1, 1, 1, 1, 1, 1}},
+    {"order * -> retry_after(value=1)", {0, 0, 0, 0, 0, 0}},
+};
+
+START_TEST(test_fault_engine_occurrences_select_the_right_requests)
+{
+    static const struct {
+        const char *method, *path;
+    } seq[6] = {{"GET", "/directory"}, {"HEAD", "/new-nonce"}, {"GET", "/directory"},
+                {"GET", "/directory"}, {"HEAD", "/new-nonce"}, {"GET", "/directory"}};
+    fe t;
+    fe_start(&t, occurrence_cases[_i].rule);
+    size_t want = 0;
+    for (size_t i = 0; i < 6; i++) {
+        afz_response r;
+        fe_plain(&t, seq[i].method, U(seq[i].path), &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_msg((afz_headers_get(&r.headers, "Retry-After") != NULL) ==
+                          occurrence_cases[_i].hits[i],
+                      "%s: request %zu", occurrence_cases[_i].rule, i + 1);
+        afz_response_cleanup(&r);
+        want += (size_t)occurrence_cases[_i].hits[i];
+    }
+    ck_assert_uint_eq(fe_faults(&t), want);
+    fe_free(&t);
+}
+END_TEST
+
+START_TEST(test_fault_engine_answered_requests_still_count)
+{
+    /* the badNonce answer is newOrder #1, so the retry is newOrder #2 */
+    fe t;
+    fe_start(&t, "newOrder @1 -> bad_nonce()\nnewOrder @2 -> unknown_fields()\n");
+    fe_account(&t);
+    afz_response r;
+    fe_new_order(&t, IDS_ONE, &r);
+    ck_assert_int_eq(r.status, 400);
+    afz_response_cleanup(&r);
+    fe_new_order(&t, IDS_ONE, &r);
+    ck_assert_int_eq(r.status, 201);
+    ck_assert(body_has(&r, "unknownField"));
+    afz_response_cleanup(&r);
+    ck_assert_uint_eq(fe_faults(&t), 2);
+    fe_free(&t);
+}
+END_TEST
+
+START_TEST(test_fault_engine_rules_compose_in_order)
+{
+    afz_response r;
+    fe t;
+    /* two AFTER edits of one response both apply */
+    fe_start(&t, "directory @1 -> unknown_fields()\ndirectory @1 -> retry_after(value=2)\n");
+    fe_plain(&t, "GET", U("/directory"), &r);
+    ck_assert(body_has(&r, "unknownField"));
+    ck_assert_str_eq(afz_headers_get(&r.headers, "Retry-After"), "2");
+    afz_response_cleanup(&r);
+    ck_assert_uint_eq(fe_faults(&t), 2);
+    fe_free(&t);
+    /* a lost response takes no further edits */
+    fe_start(&t, "directory @1 -> drop_connection()\ndirectory @1 -> retry_after(value=2)\n");
+    fe_plain(&t, "GET", U("/directory"), &r);
+    ck_assert_int_eq(r.status, 0);
+    afz_response_cleanup(&r);
+    ck_assert_uint_eq(fe_faults(&t), 1);
+    fe_free(&t);
+    /* the first BEFORE rule answers; AFTER rules do not see injected answers */
+    fe_start(&t, "newOrder @1 -> server_internal()\nnewOrder @1 -> rate_limited(retry_after=30)\n"
+                 "newOrder @1 -> retry_after(value=1)\n");
+    fe_account(&t);
+    fe_new_order(&t, IDS_ONE, &r);
+    ck_assert_int_eq(r.status, 500);
+    ck_assert_ptr_null(afz_headers_get(&r.headers, "Retry-After"));
+    afz_response_cleanup(&r);
+    ck_assert_uint_eq(fe_faults(&t), 1);
+    ck_assert_int_eq(t.hist.ev[t.hist.n_ev - 1].value, 1);
+    fe_free(&t);
+    /* a BEFORE rule that does not apply (bad_nonce on a GET) lets the next
+     * one answer */
+    fe_start(&t, "directory @1 -> bad_nonce()\ndirectory @1 -> unavailable(retry_after=3)\n");
+    fe_plain(&t, "GET", U("/directory"), &r);
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_str_eq(afz_headers_get(&r.headers, "Retry-After"), "3");
+    afz_response_cleanup(&r);
+    ck_assert_uint_eq(fe_faults(&t), 1);
+    ck_assert_int_eq(t.hist.ev[t.hist.n_ev - 1].value, 2);
+    fe_free(&t);
+}
+END_TEST
+
 /* ---- events ---- */
 
 START_TEST(test_fault_engine_fault_events_name_their_rule)
@@ -1715,16 +1848,40 @@ START_TEST(test_fault_engine_configure_folds_config_rules_only)
     afz_fault_configure(&q, &d);
     ck_assert_int_eq(d.async_finalize, 0);
     /* a plan without CONFIG rules leaves the defaults */
-    afz_plan e = plan_of("order @1 -> stale_status(status=ready)\nany * -> shuffle()\n");
+    afz_plan e = plan_of("order @1 -> stale_status(status=ready)\nany * -> shuffle()\n"
+                         "any @3 -> bad_nonce()\n");
     afz_server_config_default(&c);
     afz_fault_configure(&e, &c);
-    ck_assert_int_eq(memcmp(&c, &d, 0), 0);
     afz_server_config_default(&d);
     ck_assert_int_eq(c.async_finalize, d.async_finalize);
+    ck_assert_uint_eq(c.finalize_polls, d.finalize_polls);
+    ck_assert_int_eq(c.finalize_delay_ms, d.finalize_delay_ms);
     ck_assert_int_eq(c.order_retry_after_s, d.order_retry_after_s);
+    ck_assert_uint_eq(c.authz_pending_polls, d.authz_pending_polls);
+    ck_assert_int_eq(c.validation_delay_ms, d.validation_delay_ms);
     ck_assert_int_eq(c.authz_retry_after_s, d.authz_retry_after_s);
     ck_assert_int_eq(c.order_lifetime_s, d.order_lifetime_s);
     ck_assert_uint_eq(c.alternate_chains, d.alternate_chains);
+    ck_assert_int_eq(c.order_reuse, d.order_reuse);
+    ck_assert_int_eq(c.authz_prevalidated, d.authz_prevalidated);
+    ck_assert_int_eq(c.order_ready_at_creation, d.order_ready_at_creation);
+    ck_assert_int_eq(c.finalize_fails, d.finalize_fails);
+    ck_assert_int_eq(c.validation_fails, d.validation_fails);
+    /* the failure and forever knobs */
+    afz_plan f = plan_of("finalize * -> processing_forever(retry_after=none)\n"
+                         "authorization * -> authz_pending_forever(retry_after=date+30s)\n"
+                         "finalize * -> order_invalid()\n"
+                         "authorization * -> authz_invalid()\n");
+    afz_server_config_default(&c);
+    afz_fault_configure(&f, &c);
+    ck_assert_int_eq(c.async_finalize, 1);
+    ck_assert_uint_eq(c.finalize_polls, UINT32_MAX);
+    ck_assert_int_lt(c.order_retry_after_s, 0);
+    ck_assert_uint_eq(c.authz_pending_polls, UINT32_MAX);
+    ck_assert_int_eq(c.authz_retry_after_s, 30);
+    ck_assert_int_eq(c.authz_retry_after_date, 1);
+    ck_assert_int_eq(c.finalize_fails, 1);
+    ck_assert_int_eq(c.validation_fails, 1);
 }
 END_TEST
 
@@ -1756,15 +1913,11 @@ END_TEST
 Suite *fault_engine_suite(void)
 {
     Suite *s = suite_create("fault_engine");
-    TCase *tc = tcase_create("sweep");
+    /* One TCase, so the world (CA and keys) is made once per process. */
+    TCase *tc = tcase_create("engine");
     tcase_add_unchecked_fixture(tc, world_setup, world_teardown);
     tcase_set_timeout(tc, 120);
-    if (!getenv("FE_SKIP_SWEEP")) tcase_add_loop_test(tc, test_fault_engine_every_fault_with_reference, 0, AFZ_FAULT__COUNT);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("mechanisms");
-    tcase_add_unchecked_fixture(tc, world_setup, world_teardown);
-    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_fault_engine_every_fault_with_reference, 0, AFZ_FAULT__COUNT);
     tcase_add_test(tc, test_fault_engine_bad_nonce_is_answered_before_the_model);
     tcase_add_test(tc, test_fault_engine_bad_nonce_spares_requests_without_a_nonce);
     tcase_add_loop_test(tc, test_fault_engine_before_faults_answer_in_place_of_the_model, 0,
@@ -1800,6 +1953,10 @@ Suite *fault_engine_suite(void)
     tcase_add_loop_test(tc, test_fault_engine_after_faults_edit_the_response, 0,
                         (int)(sizeof(directory_cases) / sizeof(directory_cases[0])));
     tcase_add_loop_test(tc, test_fault_engine_json_faults_edit_order_objects, 0, 6);
+    tcase_add_loop_test(tc, test_fault_engine_occurrences_select_the_right_requests, 0,
+                        (int)(sizeof(occurrence_cases) / sizeof(occurrence_cases[0])));
+    tcase_add_test(tc, test_fault_engine_answered_requests_still_count);
+    tcase_add_test(tc, test_fault_engine_rules_compose_in_order);
     tcase_add_test(tc, test_fault_engine_fault_events_name_their_rule);
     tcase_add_test(tc, test_fault_engine_configure_folds_config_rules_only);
     tcase_add_test(tc, test_fault_engine_same_plan_same_history);

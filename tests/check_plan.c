@@ -14,57 +14,72 @@
 static const afz_jws_alg header_algs[4] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256,
                                            AFZ_ALG_EDDSA};
 
-/* Asserts that |r| is in range and canonical (canonicalizing it again
- * changes nothing). */
-static void assert_rule_canonical(const afz_rule *r)
+/* Check's passing assertions each write a checkpoint, which is slow in
+ * loops of 100,000: the hot checks compute a verdict and assert once. */
+
+/* Why |r| is out of range or not canonical, NULL when it is fine
+ * (canonicalizing it again must change nothing). */
+static const char *rule_problem(const afz_rule *r)
 {
     const afz_fault_def *d = afz_fault_get(r->fault);
-    ck_assert_ptr_nonnull(d);
-    ck_assert_int_ge((int)r->kind, 0);
-    ck_assert_int_lt((int)r->kind, AFZ_RES__COUNT);
-    if (d->resource != AFZ_RES_UNKNOWN)
-        ck_assert_int_eq(r->kind, d->resource);
+    if (!d)
+        return "unknown fault";
+    if ((int)r->kind < 0 || r->kind >= AFZ_RES__COUNT)
+        return "kind out of range";
+    if (d->resource != AFZ_RES_UNKNOWN && r->kind != d->resource)
+        return "fault not on its natural resource";
     switch (r->occ) {
-    case AFZ_OCC_EVERY: ck_assert_uint_eq(r->k, 0); break;
+    case AFZ_OCC_EVERY:
+        if (r->k != 0)
+            return "every with k != 0";
+        break;
     case AFZ_OCC_NTH:
-        ck_assert_uint_ge(r->k, 1);
-        ck_assert_uint_le(r->k, 127);
+        if (r->k < 1 || r->k > 127)
+            return "@k out of 1..127";
         break;
     case AFZ_OCC_FROM:
-        ck_assert_uint_ge(r->k, 1);
-        ck_assert_uint_le(r->k, 128);
+        if (r->k < 1 || r->k > 128)
+            return "@k+ out of 1..128";
         break;
-    default: ck_abort_msg("occurrence mode %d", (int)r->occ);
+    default: return "occurrence mode out of range";
     }
-    if (d->mech == AFZ_MECH_CONFIG)
-        ck_assert_int_eq(r->occ, AFZ_OCC_EVERY);
+    if (d->mech == AFZ_MECH_CONFIG && r->occ != AFZ_OCC_EVERY)
+        return "CONFIG fault not on every occurrence";
     for (size_t a = 0; a < AFZ_FAULT_MAX_ARGS; a++) {
-        ck_assert_uint_lt(r->args[a], afz_arg_domain(d->args[a].type));
-        if (a >= d->n_args)
-            ck_assert_uint_eq(r->args[a], 0);
+        if (r->args[a] >= afz_arg_domain(d->args[a].type))
+            return "argument beyond its domain";
+        if (a >= d->n_args && r->args[a] != 0)
+            return "unused argument not 0";
     }
     afz_rule c = *r;
-    ck_assert_int_eq(afz_rule_canonicalize(&c), 0);
-    ck_assert_int_eq(memcmp(&c, r, sizeof(c)), 0);
+    if (afz_rule_canonicalize(&c) != 0 || memcmp(&c, r, sizeof(c)) != 0)
+        return "canonicalize changes it";
+    return NULL;
 }
 
-static void assert_plan_canonical(const afz_plan *p, size_t input_len)
+static const char *plan_problem(const afz_plan *p, size_t input_len)
 {
-    ck_assert_uint_ge(p->n_identifiers, 1);
-    ck_assert_uint_le(p->n_identifiers, AFZ_PLAN_MAX_IDENTIFIERS);
-    ck_assert_uint_ge(p->attempts, 1);
-    ck_assert_uint_le(p->attempts, AFZ_PLAN_MAX_ATTEMPTS);
+    if (p->n_identifiers < 1 || p->n_identifiers > AFZ_PLAN_MAX_IDENTIFIERS)
+        return "identifiers out of range";
+    if (p->attempts < 1 || p->attempts > AFZ_PLAN_MAX_ATTEMPTS)
+        return "attempts out of range";
     int alg_ok = 0;
     for (size_t i = 0; i < 4; i++)
         alg_ok |= p->account_alg == header_algs[i];
-    ck_assert(alg_ok);
+    if (!alg_ok)
+        return "account algorithm out of range";
     /* one rule per 6 bytes after the header, a partial one counting */
     size_t want = input_len <= 1 ? 0 : (input_len - 1 + AFZ_PLAN_RULE_BYTES - 1) / AFZ_PLAN_RULE_BYTES;
     if (want > AFZ_PLAN_MAX_RULES)
         want = AFZ_PLAN_MAX_RULES;
-    ck_assert_uint_eq(p->n_rules, want);
-    for (size_t i = 0; i < p->n_rules; i++)
-        assert_rule_canonical(&p->rules[i]);
+    if (p->n_rules != want)
+        return "wrong number of rules";
+    for (size_t i = 0; i < p->n_rules; i++) {
+        const char *why = rule_problem(&p->rules[i]);
+        if (why)
+            return why;
+    }
+    return NULL;
 }
 
 static void decode_bytes(const uint8_t *b, size_t n, afz_plan *p)
@@ -91,25 +106,34 @@ START_TEST(test_plan_decoding_is_total_and_round_trips)
     afz_prng g;
     afz_prng_seed(&g, UINT64_C(0x706c616e) + (uint64_t)_i);
     uint8_t in[200];
+    afz_buf b, c;
+    afz_buf_init(&b, 0);
+    afz_buf_init(&c, 0);
     for (int iter = 0; iter < 10000; iter++) {
         size_t n = (size_t)afz_prng_below(&g, 201);
         afz_prng_bytes(&g, in, n);
         afz_plan p, q;
         decode_bytes(in, n, &p);
-        assert_plan_canonical(&p, n);
-        (void)afz_plan_class(&p);
-        afz_buf b;
-        encode_ok(&p, &b);
+        const char *why = plan_problem(&p, n);
+        if (why)
+            ck_abort_msg("iteration %d (%zu bytes): %s", iter, n, why);
+        afz_fault_class cls = afz_plan_class(&p);
+        afz_buf_reset(&b);
+        afz_buf_reset(&c);
+        if (afz_plan_encode(&p, &b) != AFZ_OK || b.len != 1 + p.n_rules * AFZ_PLAN_RULE_BYTES)
+            ck_abort_msg("iteration %d: encode failed", iter);
         decode_bytes((const uint8_t *)b.data, b.len, &q);
-        ck_assert_msg(afz_plan_equal(&p, &q), "iteration %d: decode(encode(p)) != p", iter);
+        if (!afz_plan_equal(&p, &q))
+            ck_abort_msg("iteration %d: decode(encode(p)) != p", iter);
         /* the encoding is canonical: encoding again gives the same bytes */
-        afz_buf c;
-        encode_ok(&q, &c);
-        ck_assert_uint_eq(b.len, c.len);
-        ck_assert_int_eq(memcmp(b.data, c.data, b.len), 0);
-        afz_buf_cleanup(&b);
-        afz_buf_cleanup(&c);
+        if (afz_plan_encode(&q, &c) != AFZ_OK || b.len != c.len ||
+            memcmp(b.data, c.data, b.len) != 0)
+            ck_abort_msg("iteration %d: encode(decode(encode(p))) != encode(p)", iter);
+        if (afz_plan_class(&q) != cls || afz_plan_seed(&q) != afz_plan_seed(&p))
+            ck_abort_msg("iteration %d: equal plans differ in class or seed", iter);
     }
+    afz_buf_cleanup(&b);
+    afz_buf_cleanup(&c);
 }
 END_TEST
 
@@ -139,17 +163,40 @@ END_TEST
 
 START_TEST(test_plan_header_bits_set_identifiers_alg_attempts)
 {
-    uint8_t h = (uint8_t)_i;
-    afz_plan p;
-    decode_bytes(&h, 1, &p);
-    ck_assert_uint_eq(p.n_identifiers, 1u + (h & 3u));
-    ck_assert_int_eq(p.account_alg, header_algs[(h >> 2) & 3u]);
-    ck_assert_uint_eq(p.attempts, 1u + (h >> 4));
-    ck_assert_uint_eq(p.n_rules, 0);
     afz_buf b;
-    encode_ok(&p, &b);
-    ck_assert_uint_eq((uint8_t)b.data[0], h);
+    afz_buf_init(&b, 0);
+    for (unsigned v = 0; v < 256; v++) {
+        uint8_t h = (uint8_t)v;
+        afz_plan p;
+        decode_bytes(&h, 1, &p);
+        if (p.n_identifiers != 1u + (h & 3u) || p.account_alg != header_algs[(h >> 2) & 3u] ||
+            p.attempts != 1u + ((h >> 4) & 3u) || p.n_rules != 0)
+            ck_abort_msg("header 0x%02x decodes wrong", v);
+        /* bits 6-7 are reserved: ignored, and written as 0 */
+        afz_plan q;
+        uint8_t low = (uint8_t)(h & 0x3f);
+        decode_bytes(&low, 1, &q);
+        if (!afz_plan_equal(&p, &q))
+            ck_abort_msg("header 0x%02x: the reserved bits matter", v);
+        afz_buf_reset(&b);
+        if (afz_plan_encode(&p, &b) != AFZ_OK || b.len != 1 || (uint8_t)b.data[0] != low)
+            ck_abort_msg("header 0x%02x does not encode back", v);
+    }
     afz_buf_cleanup(&b);
+    /* the documented examples */
+    afz_plan p;
+    decode_bytes((const uint8_t *)"\x00", 1, &p);
+    ck_assert_uint_eq(p.n_identifiers, 1);
+    ck_assert_int_eq(p.account_alg, AFZ_ALG_ES256);
+    ck_assert_uint_eq(p.attempts, 1);
+    decode_bytes((const uint8_t *)"\xff", 1, &p);
+    ck_assert_uint_eq(p.n_identifiers, 4);
+    ck_assert_int_eq(p.account_alg, AFZ_ALG_EDDSA);
+    ck_assert_uint_eq(p.attempts, AFZ_PLAN_MAX_ATTEMPTS);
+    decode_bytes((const uint8_t *)"\x29", 1, &p); /* 0010 10 01 */
+    ck_assert_uint_eq(p.n_identifiers, 2);
+    ck_assert_int_eq(p.account_alg, AFZ_ALG_RS256);
+    ck_assert_uint_eq(p.attempts, 3);
 }
 END_TEST
 
@@ -193,14 +240,34 @@ START_TEST(test_plan_bytes_after_sixteen_rules_are_ignored)
 }
 END_TEST
 
-/* Flipping byte |_i| (0..5) of one rule changes that rule only, and only
- * the field that byte encodes. */
+/* Why |y| differs from |x| in more than the field(s) byte |off| of a rule
+ * encodes; NULL when the change stayed local. */
+static const char *change_problem(const afz_rule *x, const afz_rule *y, size_t off)
+{
+    if (off == 2)
+        return NULL; /* a new fault may take a new kind, occurrence and args */
+    if (x->fault != y->fault)
+        return "the fault changed";
+    if (off != 0 && x->kind != y->kind)
+        return "the kind changed";
+    if (off != 1 && (x->occ != y->occ || x->k != y->k))
+        return "the occurrence changed";
+    for (size_t k = 0; k < AFZ_FAULT_MAX_ARGS; k++)
+        if (off != 3 + k && x->args[k] != y->args[k])
+            return "another argument changed";
+    return NULL;
+}
+
+/* Flipping one bit of byte |_i| (0..5) of one rule changes that rule
+ * only, and only the field that byte encodes: an argument byte changes
+ * only that argument. */
 START_TEST(test_plan_small_byte_changes_make_small_plan_changes)
 {
     size_t off = (size_t)_i;
     afz_prng g;
     afz_prng_seed(&g, 7000 + off);
     uint8_t in[1 + 4 * AFZ_PLAN_RULE_BYTES];
+    size_t changed = 0;
     for (int iter = 0; iter < 2000; iter++) {
         afz_prng_bytes(&g, in, sizeof(in));
         size_t ri = (size_t)afz_prng_below(&g, 4);
@@ -211,29 +278,24 @@ START_TEST(test_plan_small_byte_changes_make_small_plan_changes)
         afz_plan a, b;
         decode_bytes(in, sizeof(in), &a);
         decode_bytes(mutated, sizeof(mutated), &b);
-        ck_assert_uint_eq(a.n_identifiers, b.n_identifiers);
-        ck_assert_int_eq(a.account_alg, b.account_alg);
-        ck_assert_uint_eq(a.attempts, b.attempts);
-        ck_assert_uint_eq(a.n_rules, b.n_rules);
+        if (a.n_identifiers != b.n_identifiers || a.account_alg != b.account_alg ||
+            a.attempts != b.attempts || a.n_rules != b.n_rules)
+            ck_abort_msg("iteration %d: the header changed", iter);
         for (size_t i = 0; i < a.n_rules; i++) {
             const afz_rule *x = &a.rules[i], *y = &b.rules[i];
             if (i != ri) {
-                ck_assert_int_eq(memcmp(x, y, sizeof(*x)), 0);
+                if (memcmp(x, y, sizeof(*x)) != 0)
+                    ck_abort_msg("iteration %d: rule %zu changed, not rule %zu", iter, i, ri);
                 continue;
             }
-            if (off != 2)
-                ck_assert_int_eq(x->fault, y->fault); /* same fault */
-            if (off != 0 && off != 2)
-                ck_assert_int_eq(x->kind, y->kind);
-            if (off != 1 && off != 2) {
-                ck_assert_int_eq(x->occ, y->occ);
-                ck_assert_uint_eq(x->k, y->k);
-            }
-            for (size_t k = 0; k < AFZ_FAULT_MAX_ARGS; k++)
-                if (off != 2 && off != 3 + k)
-                    ck_assert_uint_eq(x->args[k], y->args[k]);
+            changed += memcmp(x, y, sizeof(*x)) != 0;
+            const char *why = change_problem(x, y, off);
+            if (why)
+                ck_abort_msg("iteration %d, byte %zu of rule %zu: %s", iter, off, ri, why);
         }
     }
+    /* and the flips did change something now and then */
+    ck_assert_uint_gt(changed, 0);
 }
 END_TEST
 
@@ -262,12 +324,12 @@ START_TEST(test_plan_every_fault_and_argument_is_reachable)
             for (unsigned vb = 0; vb < 256; vb++) {
                 in[4 + a] = (uint8_t)vb;
                 decode_bytes(in, sizeof(in), &p);
-                ck_assert_int_eq(p.rules[0].fault, f);
                 seen[p.rules[0].args[a]] = 1;
             }
             in[4 + a] = 0;
             for (unsigned v = 0; v < dom; v++)
-                ck_assert_msg(seen[v], "%s.%s = %u is unreachable", d->name, d->args[a].name, v);
+                if (!seen[v])
+                    ck_abort_msg("%s.%s = %u is unreachable", d->name, d->args[a].name, v);
         }
     }
     /* every kind (for an "any" fault) and every occurrence */
@@ -289,9 +351,11 @@ START_TEST(test_plan_every_fault_and_argument_is_reachable)
         ck_assert_msg(seen_kind[k], "kind %d unreachable", k);
     ck_assert(every);
     for (unsigned k = 1; k <= 127; k++)
-        ck_assert(seen_nth[k]);
+        if (!seen_nth[k])
+            ck_abort_msg("@%u unreachable", k);
     for (unsigned k = 1; k <= 128; k++)
-        ck_assert(seen_from[k]);
+        if (!seen_from[k])
+            ck_abort_msg("@%u+ unreachable", k);
 }
 END_TEST
 
@@ -358,7 +422,7 @@ START_TEST(test_plan_encode_rejects_out_of_range_headers)
     case 0: p.n_identifiers = 0; break;
     case 1: p.n_identifiers = 5; break;
     case 2: p.attempts = 0; break;
-    case 3: p.attempts = 17; break;
+    case 3: p.attempts = AFZ_PLAN_MAX_ATTEMPTS + 1; break;
     case 4: p.account_alg = AFZ_ALG_NONE; break;
     case 5: p.n_rules = AFZ_PLAN_MAX_RULES + 1; break;
     default: ck_abort();
@@ -400,6 +464,78 @@ START_TEST(test_plan_canonicalize_moves_rules_to_their_natural_form)
     ck_assert_int_eq(afz_rule_canonicalize(&r), 0);
     ck_assert_int_eq(r.kind, AFZ_RES_CHALLENGE);
     ck_assert_uint_eq(r.k, 0);
+}
+END_TEST
+
+/* The binary form names faults and argument values by number, and corpora
+ * keep those bytes: the catalog may grow at the end, never reorder. */
+static const char *const stable_faults[] = {
+    "async_finalize", "authz_pending", "authz_reuse", "order_ready", "sync_finalize",
+    "bad_nonce", "retry_after", "rate_limited", "unavailable", "unknown_fields",
+    "unknown_challenge", "directory_extras", "alternate_chains", "stale_status", "shuffle",
+    "order_reuse", "rate_limited_bare", "server_internal", "order_not_ready", "order_invalid",
+    "authz_invalid", "order_expires", "drop_connection", "truncate_body", "timeout",
+    "processing_forever", "authz_pending_forever", "bad_nonce_bare", "user_action_required",
+    "unknown_error", "html_error", "valid_without_certificate", "certificate_late", "drop_field",
+    "wrong_type", "bogus_status", "invalid_json", "empty_body", "content_type",
+    "retry_after_bad", "retry_after_twice", "no_replay_nonce", "bad_replay_nonce", "invalid_pem",
+    "chain_reversed", "no_location",
+};
+
+static const struct {
+    afz_arg_type type;
+    const char *values; /* every value's token, in order, '|'-separated */
+} stable_values[] = {
+    {AFZ_ARG_SECONDS, "0s|1s|2s|3s|5s|10s|30s|60s"},
+    {AFZ_ARG_RA, "none|0|1|2|3|30|date+1s|date+5s|date+30s"},
+    {AFZ_ARG_RA_BAD, "day|2^31|2^63|2^64|digits30|negative|decimal|plus|words|empty|past_date|"
+                     "iso8601|bad_zone|far_date"},
+    {AFZ_ARG_FIELD, "status|certificate|finalize|authorizations|identifiers|expires|challenges|"
+                    "url|token|identifier|error|newNonce|newAccount|newOrder|type|value"},
+    {AFZ_ARG_JTYPE, "null|number|bool|object|array|string|huge_string"},
+    {AFZ_ARG_STATUS, "s0|s1|s2|s3|s4|s5|s6|s7"},
+    {AFZ_ARG_STALE, "ready|pending"},
+    {AFZ_ARG_JUNK, "truncated|html|array|string|null|trailing|nested|bad_escape"},
+    {AFZ_ARG_PEM, "junk|private_key|der|empty_chain|truncated|bad_base64"},
+    {AFZ_ARG_CTYPE, "none|html|plain|json_for_pem|pem_for_json|garbage"},
+};
+
+START_TEST(test_plan_fault_and_value_numbers_are_stable)
+{
+    size_t n = sizeof(stable_faults) / sizeof(stable_faults[0]);
+    ck_assert_int_ge(AFZ_FAULT__COUNT, (int)n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_str_eq(afz_fault_get((afz_fault_id)i)->name, stable_faults[i]);
+    for (size_t t = 0; t < sizeof(stable_values) / sizeof(stable_values[0]); t++) {
+        const char *v = stable_values[t].values;
+        unsigned i = 0;
+        for (; *v; i++) {
+            size_t len = strcspn(v, "|");
+            char scratch[16];
+            const char *name = afz_arg_value_name(stable_values[t].type, i, scratch);
+            ck_assert_ptr_nonnull(name);
+            ck_assert_msg(strlen(name) == len && memcmp(name, v, len) == 0,
+                          "value %u of type %d is '%s', want '%.*s'", i,
+                          (int)stable_values[t].type, name, (int)len, v);
+            unsigned back = 99;
+            ck_assert_int_eq(afz_arg_value_parse(stable_values[t].type, name, &back), 0);
+            ck_assert_uint_eq(back, i);
+            v += len + (v[len] == '|');
+        }
+        ck_assert_uint_ge(afz_arg_domain(stable_values[t].type), i);
+    }
+    /* the numeric types */
+    ck_assert_uint_eq(afz_arg_domain(AFZ_ARG_COUNT), 16);
+    ck_assert_uint_eq(afz_arg_domain(AFZ_ARG_PERCENT), 100);
+    ck_assert_uint_eq(afz_arg_domain(AFZ_ARG_NONE), 1);
+    char scratch[16];
+    ck_assert_str_eq(afz_arg_value_name(AFZ_ARG_COUNT, 15, scratch), "15");
+    ck_assert_ptr_null(afz_arg_value_name(AFZ_ARG_COUNT, 16, scratch));
+    ck_assert_str_eq(afz_arg_value_name(AFZ_ARG_PERCENT, 99, scratch), "99");
+    unsigned v = 0;
+    ck_assert_int_eq(afz_arg_value_parse(AFZ_ARG_PERCENT, "100", &v), -1);
+    ck_assert_int_eq(afz_arg_value_parse(AFZ_ARG_SECONDS, "4s", &v), -1);
+    ck_assert_int_eq(afz_arg_value_parse(AFZ_ARG_RA, "", &v), -1);
 }
 END_TEST
 
@@ -538,24 +674,24 @@ START_TEST(test_plan_seed_depends_on_the_plan_only)
     afz_prng g;
     afz_prng_seed(&g, 4242);
     uint8_t in[64];
-    uint64_t seeds[512];
-    afz_plan plans[512];
+    static uint64_t seeds[512];
+    static afz_plan plans[512];
     size_t n = 0;
+    afz_buf enc;
+    afz_buf_init(&enc, 0);
     for (int iter = 0; iter < 512; iter++) {
         size_t len = (size_t)afz_prng_below(&g, sizeof(in) + 1);
         afz_prng_bytes(&g, in, len);
         afz_plan p, q;
         decode_bytes(in, len, &p);
-        /* equal plans (here: the same plan re-decoded from its encoding,
-         * and one built with different trailing junk) share a seed */
-        afz_buf b;
-        encode_ok(&p, &b);
-        afz_buf_puts(&b, len > 97 ? "junk after sixteen rules" : "");
-        decode_bytes((const uint8_t *)b.data, b.len, &q);
-        afz_buf_cleanup(&b);
-        ck_assert(afz_plan_equal(&p, &q));
-        ck_assert_uint_eq(afz_plan_seed(&p), afz_plan_seed(&q));
-        ck_assert_uint_eq(afz_plan_seed(&p), afz_plan_seed(&p));
+        /* an equal plan (re-decoded from its encoding) has the same seed */
+        afz_buf_reset(&enc);
+        if (afz_plan_encode(&p, &enc) != AFZ_OK)
+            ck_abort_msg("iteration %d: encode failed", iter);
+        decode_bytes((const uint8_t *)enc.data, enc.len, &q);
+        if (!afz_plan_equal(&p, &q) || afz_plan_seed(&p) != afz_plan_seed(&q) ||
+            afz_plan_seed(&p) != afz_plan_seed(&p))
+            ck_abort_msg("iteration %d: equal plans, different seeds", iter);
         int dup = 0;
         for (size_t i = 0; i < n && !dup; i++)
             dup = afz_plan_equal(&plans[i], &p);
@@ -564,10 +700,13 @@ START_TEST(test_plan_seed_depends_on_the_plan_only)
         plans[n] = p;
         seeds[n++] = afz_plan_seed(&p);
     }
+    afz_buf_cleanup(&enc);
+    ck_assert_uint_gt(n, 400);
     /* different plans, different seeds */
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
-            ck_assert_msg(seeds[i] != seeds[j], "plans %zu and %zu share a seed", i, j);
+            if (seeds[i] == seeds[j])
+                ck_abort_msg("plans %zu and %zu share a seed", i, j);
     /* one-field changes move the seed */
     afz_plan a, b;
     afz_plan_init(&a);
@@ -607,7 +746,7 @@ Suite *plan_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_plan_decoding_is_total_and_round_trips, 0, 10);
     tcase_add_test(tc, test_plan_empty_input_is_the_empty_plan);
-    tcase_add_loop_test(tc, test_plan_header_bits_set_identifiers_alg_attempts, 0, 256);
+    tcase_add_test(tc, test_plan_header_bits_set_identifiers_alg_attempts);
     tcase_add_loop_test(tc, test_plan_partial_trailing_rule_reads_as_zero_padded, 1,
                         AFZ_PLAN_RULE_BYTES);
     tcase_add_test(tc, test_plan_bytes_after_sixteen_rules_are_ignored);
@@ -617,6 +756,7 @@ Suite *plan_suite(void)
     tcase_add_loop_test(tc, test_plan_encode_rejects_out_of_range_rules, 0, N_BAD_RULES);
     tcase_add_loop_test(tc, test_plan_encode_rejects_out_of_range_headers, 0, 6);
     tcase_add_test(tc, test_plan_canonicalize_moves_rules_to_their_natural_form);
+    tcase_add_test(tc, test_plan_fault_and_value_numbers_are_stable);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("class");

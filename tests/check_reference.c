@@ -685,6 +685,10 @@ static struct {
     size_t n_puts;
 } store;
 
+/* saved-order values (afz_ref_state_encode) for ORDER_URL */
+#define SAVED_FINALIZED "url=https://ca.test/order/1\nfinalized=1\n"
+#define SAVED_PENDING "url=https://ca.test/order/1\n"
+
 static void store_reset(int on, const char *value)
 {
     memset(&store, 0, sizeof(store));
@@ -1554,9 +1558,16 @@ START_TEST(test_reference_survives_random_answers)
     afz_reference_config cfg = {.max_requests = 50, .max_polls = 6};
     fake f;
     afz_obtain_result out;
+    /* every other run has a state store, half of those with an order
+     * saved: resuming must survive the same chaos */
+    store_reset(_i % 2, _i % 4 == 1 ? SAVED_FINALIZED : NULL);
     script_answer = chaos_answer;
     afz_rc rc = run_script(&f, budget, 60, &cfg, IDS_ONE, 1, &out);
     script_answer = NULL;
+    int stored = store.has;
+    store_reset(0, NULL);
+    if (rc == AFZ_OK)
+        ck_assert_int_eq(stored, 0); /* success forgets the order */
     ck_assert_uint_le(f.n_req, 50);
     ck_assert_uint_eq(f.calls_after_budget, 0);
     ck_assert_uint_le(count_posts(&f, FIN_URL), 3);
@@ -1660,8 +1671,6 @@ static void state_teardown(void)
     {                                                                                              \
         201, "Location: https://ca.test/acct/1", "{\"status\":\"valid\"}", 0, 0                    \
     }
-#define SAVED_FINALIZED "url=" ORDER_URL "\nfinalized=1\n"
-#define SAVED_PENDING "url=" ORDER_URL "\n"
 
 START_TEST(test_reference_state_saved_then_forgotten)
 {

@@ -257,6 +257,11 @@ static afz_rc set_view(afz_ref *r, ref_order_run *o, const char *what, const afz
         !(o->finalize_url = afz_strdup(next.finalize)))
         rc = AFZ_ENOMEM;
     if (rc != AFZ_OK) {
+        /* A readable "invalid" is final even when the rest of the body is
+         * broken: forget the saved order so no later attempt asks for it
+         * again (RFC 8555 7.1.6; found by the random-plan sweep). */
+        if (next.status == AFZ_REF_ST_INVALID)
+            afz_ref_state_forget(r);
         afz_ref_order_cleanup(&next);
         afz_headers_cleanup(&h);
         return afz_ref_fail(r, rc, "%s: %s", what, rc == AFZ_ENOMEM ? "out of memory" : why);

@@ -29,5 +29,6 @@ extern const afz_client afz_zoo_authz_no_backoff; /* zoo-authz-no-backoff */
 extern const afz_client afz_zoo_challenge_repost; /* zoo-challenge-repost */
 extern const afz_client afz_zoo_scheduler_no_resume; /* zoo-scheduler-no-resume */
 extern const afz_client afz_zoo_crash_missing_status; /* zoo-crash-missing-status */
+extern const afz_client afz_zoo_reorder_loop; /* zoo-reorder-loop */
 
 #endif

@@ -1,0 +1,389 @@
+/* cmd_serve.c - `acmefuzz serve`: the ACME server model over HTTPS on
+ * loopback, in real time, with an optional fault plan; a drop-in for
+ * Pebble's command line, config file and environment where they make
+ * sense (see serve_usage). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "afz_cli.h"
+#include "afz_json.h"
+#include "afz_scenario.h"
+#include "afz_serve.h"
+
+#define MAX_BLOCKED 64
+
+static void serve_usage(FILE *f)
+{
+    fputs(
+        "usage: acmefuzz serve [--listen 127.0.0.1:PORT] [--management 127.0.0.1:PORT]\n"
+        "                      [--scenario FILE] [--async] [--finalize-polls N] [--authz-polls N]\n"
+        "                      [--retry-after S] [--ca-bundle-out FILE] [--seed N] [-v]\n"
+        "                      [--max-connections N] [--timeout S]\n"
+        "                      [-config FILE] [-dnsserver ADDR] [-strict]\n"
+        "\n"
+        "Serves the ACME server model over HTTPS on 127.0.0.1 in real time until SIGINT or\n"
+        "SIGTERM. Directory: https://127.0.0.1:PORT/directory (also /dir, as Pebble).\n"
+        "  --listen ADDR        ACME listener (default 127.0.0.1:14000; port 0 picks one)\n"
+        "  --management ADDR    management listener (Pebble's /roots/0, /intermediates/0,\n"
+        "                       /root-keys/0, /intermediate-keys/0, /cert-status-by-serial/HEX;\n"
+        "                       acmefuzz's GET /history, GET /verdict, POST /reset)\n"
+        "  --scenario FILE      fault plan (.scn text or binary) applied to every run\n"
+        "  --async              finalize answers \"processing\"; the order turns valid later\n"
+        "  --finalize-polls N   async: order polls before \"valid\" (default 1)\n"
+        "  --authz-polls N      authorization polls after the challenge before \"valid\"\n"
+        "  --retry-after S      Retry-After seconds on processing orders and pending authzs\n"
+        "  --ca-bundle-out FILE write the CA bundle (TLS root + issuing root) clients trust\n"
+        "  --seed N             seed of the model's PRNG (default: random per run)\n"
+        "  --max-connections N  concurrent connections (default 256)\n"
+        "  --timeout S          per-connection read/write/idle timeout (default 20)\n"
+        "  -v, --verbose        one line per exchange on stderr\n"
+        "Pebble compatibility:\n"
+        "  -config FILE         Pebble JSON: pebble.listenAddress, managementListenAddress,\n"
+        "                       certificate, privateKey (TLS for both listeners),\n"
+        "                       externalAccountBindingRequired, domainBlocklist,\n"
+        "                       retryAfter.authz/order, certificateValidityPeriod; httpPort,\n"
+        "                       tlsPort and ocspResponderURL are accepted and unused (the model\n"
+        "                       validates challenges itself; there is no OCSP responder).\n"
+        "                       Hosts other than 127.0.0.1 are served on 127.0.0.1.\n"
+        "  -dnsserver, -strict  accepted and ignored\n"
+        "  PEBBLE_WFE_NONCEREJECT=P  P percent of POSTs get badNonce (default 0, not Pebble's 5)\n"
+        "  PEBBLE_AUTHZREUSE=P       P > 0 reuses valid authorizations (always, not by chance)\n"
+        "  PEBBLE_VA_ALWAYS_VALID, PEBBLE_VA_NOSLEEP, PEBBLE_VA_SLEEPTIME  accepted: challenges\n"
+        "                       are always valid at once unless the scenario says otherwise\n"
+        "  PEBBLE_CHAIN_LENGTH       only 2 (root, one intermediate) is served; others warn\n"
+        "exit status: 0 stopped by a signal, 2 usage error or the server could not start\n",
+        f);
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    if (!s || !*s || *s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* parse_listen reads "HOST:PORT" (HOST may be empty, "0.0.0.0",
+ * "localhost" or "127.0.0.1"; the server binds 127.0.0.1 whatever it
+ * says). *moved is set when HOST named more than loopback. */
+static int parse_listen(const char *s, uint16_t *port, int *moved)
+{
+    const char *colon = s ? strrchr(s, ':') : NULL;
+    uint64_t v;
+    if (!colon || parse_u64(colon + 1, 65535, &v))
+        return -1;
+    size_t hl = (size_t)(colon - s);
+    int loopback = hl == 0 ? 0 : (hl == 9 && strncmp(s, "127.0.0.1", 9) == 0) ||
+                                     (hl == 9 && strncmp(s, "localhost", 9) == 0);
+    *moved = !loopback;
+    *port = (uint16_t)v;
+    return 0;
+}
+
+typedef struct pebble_holder {
+    cJSON *json;                          /* keeps strings alive */
+    const char *blocked[MAX_BLOCKED + 1]; /* NULL-terminated */
+} pebble_holder;
+
+static char *slurp(const char *path, size_t max, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    afz_buf b;
+    afz_buf_init(&b, max);
+    char chunk[4096];
+    size_t k;
+    int ok = 1;
+    while (ok && (k = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        ok = afz_buf_append(&b, chunk, k) == AFZ_OK;
+    ok = ok && !ferror(f);
+    fclose(f);
+    char *out = ok ? afz_buf_take(&b, n) : NULL;
+    afz_buf_cleanup(&b);
+    return out;
+}
+
+static int num_member(const cJSON *o, const char *key, int64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e12)
+        return 0;
+    *out = (int64_t)v->valuedouble;
+    return 1;
+}
+
+/* load_pebble_config applies Pebble's JSON config file to |cfg|. */
+static int load_pebble_config(const char *path, afz_serve_config *cfg, pebble_holder *ph)
+{
+    size_t n = 0;
+    char *text = slurp(path, 1 << 20, &n);
+    if (!text) {
+        fprintf(stderr, "acmefuzz serve: cannot read %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = -1;
+    if (afz_json_parse_object(text, n, &ph->json) != AFZ_OK) {
+        fprintf(stderr, "acmefuzz serve: %s is not a JSON object\n", path);
+        goto out;
+    }
+    const cJSON *p = afz_json_object(ph->json, "pebble");
+    if (!p) {
+        fprintf(stderr, "acmefuzz serve: %s has no \"pebble\" object\n", path);
+        goto out;
+    }
+    int moved = 0;
+    const char *s;
+    if ((s = afz_json_str(p, "listenAddress"))) {
+        if (parse_listen(s, &cfg->port, &moved)) {
+            fprintf(stderr, "acmefuzz serve: %s: bad listenAddress '%s'\n", path, s);
+            goto out;
+        }
+        if (moved)
+            fprintf(stderr, "acmefuzz serve: listenAddress %s: serving on 127.0.0.1 only\n", s);
+    }
+    if ((s = afz_json_str(p, "managementListenAddress"))) {
+        if (parse_listen(s, &cfg->management_port, &moved)) {
+            fprintf(stderr, "acmefuzz serve: %s: bad managementListenAddress '%s'\n", path, s);
+            goto out;
+        }
+        cfg->management = 1;
+    }
+    cfg->tls_cert_file = afz_json_str(p, "certificate");
+    cfg->tls_key_file = afz_json_str(p, "privateKey");
+    if (cfg->tls_cert_file && !*cfg->tls_cert_file)
+        cfg->tls_cert_file = NULL;
+    int b;
+    if (afz_json_bool(p, "externalAccountBindingRequired", &b) == 0)
+        cfg->server.external_account_required = b;
+    const cJSON *bl = afz_json_array(p, "domainBlocklist");
+    size_t nb = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, bl)
+    {
+        if (cJSON_IsString(it) && nb < MAX_BLOCKED)
+            ph->blocked[nb++] = it->valuestring;
+    }
+    ph->blocked[nb] = NULL;
+    if (nb)
+        cfg->server.blocked_names = ph->blocked;
+    const cJSON *ra = afz_json_object(p, "retryAfter");
+    int64_t v;
+    if (ra && num_member(ra, "authz", &v))
+        cfg->server.authz_retry_after_s = v;
+    if (ra && num_member(ra, "order", &v))
+        cfg->server.order_retry_after_s = v;
+    if (num_member(p, "certificateValidityPeriod", &v) && v > 0)
+        cfg->server.cert_validity_s = v;
+    rc = 0;
+out:
+    free(text);
+    return rc;
+}
+
+/* apply_pebble_env reads Pebble's environment knobs (see serve_usage). */
+static int apply_pebble_env(afz_serve_config *cfg)
+{
+    uint64_t v;
+    const char *e = getenv("PEBBLE_WFE_NONCEREJECT");
+    if (e && *e) {
+        if (parse_u64(e, 100, &v)) {
+            fprintf(stderr, "acmefuzz serve: PEBBLE_WFE_NONCEREJECT wants 0..100, got '%s'\n", e);
+            return -1;
+        }
+        cfg->nonce_reject_percent = (unsigned)v;
+    }
+    e = getenv("PEBBLE_AUTHZREUSE");
+    if (e && *e) {
+        if (parse_u64(e, 100, &v)) {
+            fprintf(stderr, "acmefuzz serve: PEBBLE_AUTHZREUSE wants 0..100, got '%s'\n", e);
+            return -1;
+        }
+        cfg->server.authz_reuse = v > 0;
+    }
+    e = getenv("PEBBLE_CHAIN_LENGTH");
+    if (e && *e && strcmp(e, "2") != 0)
+        fprintf(stderr, "acmefuzz serve: PEBBLE_CHAIN_LENGTH=%s ignored: acmefuzz serves a root "
+                        "and one intermediate\n",
+                e);
+    return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    afz_serve_stop(arg);
+}
+
+int afz_cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"management", required_argument, NULL, 'm'},
+        {"scenario", required_argument, NULL, 'S'},
+        {"async", no_argument, NULL, 'a'},
+        {"finalize-polls", required_argument, NULL, 'F'},
+        {"authz-polls", required_argument, NULL, 'A'},
+        {"retry-after", required_argument, NULL, 'R'},
+        {"ca-bundle-out", required_argument, NULL, 'B'},
+        {"seed", required_argument, NULL, 's'},
+        {"max-connections", required_argument, NULL, 'C'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"config", required_argument, NULL, 'c'},
+        {"dnsserver", required_argument, NULL, 'D'},
+        {"strict", no_argument, NULL, 'X'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    afz_serve_config cfg;
+    afz_serve_config_default(&cfg);
+    cfg.port = 14000;
+    cfg.server.finalize_polls = 1;
+    const char *scenario = NULL, *bundle_out = NULL, *config = NULL;
+    int moved = 0, c, exit_code = 2;
+    uint64_t v;
+    pebble_holder ph;
+    memset(&ph, 0, sizeof(ph));
+    /* Pebble spells its flags with one dash (-config); getopt_long_only
+     * takes both spellings. */
+    optind = 1;
+    while ((c = getopt_long_only(argc, argv, "v", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (parse_listen(optarg, &cfg.port, &moved)) {
+                fprintf(stderr, "acmefuzz serve: --listen wants HOST:PORT, got '%s'\n", optarg);
+                goto done;
+            }
+            break;
+        case 'm':
+            if (parse_listen(optarg, &cfg.management_port, &moved)) {
+                fprintf(stderr, "acmefuzz serve: --management wants HOST:PORT, got '%s'\n", optarg);
+                goto done;
+            }
+            cfg.management = 1;
+            break;
+        case 'S': scenario = optarg; break;
+        case 'a': cfg.server.async_finalize = 1; break;
+        case 'F':
+        case 'A':
+            if (parse_u64(optarg, 1000, &v)) {
+                fprintf(stderr, "acmefuzz serve: --%s wants 0..1000, got '%s'\n",
+                        c == 'F' ? "finalize-polls" : "authz-polls", optarg);
+                goto done;
+            }
+            if (c == 'F')
+                cfg.server.finalize_polls = (uint32_t)v;
+            else
+                cfg.server.authz_pending_polls = (uint32_t)v;
+            break;
+        case 'R':
+            if (parse_u64(optarg, 86400, &v)) {
+                fprintf(stderr, "acmefuzz serve: --retry-after wants 0..86400, got '%s'\n", optarg);
+                goto done;
+            }
+            cfg.server.order_retry_after_s = cfg.server.authz_retry_after_s = (int64_t)v;
+            break;
+        case 'B': bundle_out = optarg; break;
+        case 's':
+            if (parse_u64(optarg, UINT64_MAX, &v) || v == 0) {
+                fprintf(stderr, "acmefuzz serve: --seed wants a positive integer\n");
+                goto done;
+            }
+            cfg.seed = v;
+            break;
+        case 'C':
+            if (parse_u64(optarg, 100000, &v) || v == 0) {
+                fprintf(stderr, "acmefuzz serve: --max-connections wants 1..100000\n");
+                goto done;
+            }
+            cfg.max_connections = (unsigned)v;
+            break;
+        case 'T':
+            if (parse_u64(optarg, 3600, &v) || v == 0) {
+                fprintf(stderr, "acmefuzz serve: --timeout wants 1..3600 seconds\n");
+                goto done;
+            }
+            cfg.timeout_s = (int)v;
+            break;
+        case 'c': config = optarg; break;
+        case 'D':
+        case 'X': break; /* Pebble's; nothing here resolves names */
+        case 'v': cfg.verbose = 1; break;
+        case 'h': serve_usage(stdout); exit_code = 0; goto done;
+        default: serve_usage(stderr); goto done;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "acmefuzz serve: unexpected argument '%s'\n", argv[optind]);
+        goto done;
+    }
+    if (moved)
+        fprintf(stderr, "acmefuzz serve: serving on 127.0.0.1 only\n");
+    if (config && load_pebble_config(config, &cfg, &ph))
+        goto done;
+    if (apply_pebble_env(&cfg))
+        goto done;
+    afz_plan plan;
+    if (scenario) {
+        afz_scn_error err;
+        if (afz_plan_load(scenario, &plan, &err) != AFZ_OK) {
+            if (err.line)
+                fprintf(stderr, "%s:%u:%u: %s\n", scenario, err.line, err.col, err.msg);
+            else
+                fprintf(stderr, "acmefuzz serve: %s: %s\n", scenario, err.msg);
+            goto done;
+        }
+        cfg.plan = &plan;
+    }
+    char err[256];
+    afz_serve *s = NULL;
+    if (afz_serve_open(&cfg, &s, err, sizeof(err)) != AFZ_OK) {
+        fprintf(stderr, "acmefuzz serve: %s\n", err);
+        goto done;
+    }
+    if (bundle_out && afz_serve_write_ca_bundle(s, bundle_out) != AFZ_OK) {
+        fprintf(stderr, "acmefuzz serve: cannot write %s: %s\n", bundle_out, strerror(errno));
+        afz_serve_free(s);
+        goto done;
+    }
+    struct event *sig_int = evsignal_new(afz_serve_base(s), SIGINT, on_signal, s);
+    struct event *sig_term = evsignal_new(afz_serve_base(s), SIGTERM, on_signal, s);
+    if (!sig_int || !sig_term || event_add(sig_int, NULL) || event_add(sig_term, NULL)) {
+        fprintf(stderr, "acmefuzz serve: cannot install signal handlers\n");
+    } else {
+        printf("Listening on: 127.0.0.1:%u\n", (unsigned)afz_serve_port(s));
+        printf("ACME directory available at: %s\n", afz_serve_directory_url(s));
+        if (afz_serve_management_port(s))
+            printf("Management API: https://127.0.0.1:%u\n",
+                   (unsigned)afz_serve_management_port(s));
+        if (bundle_out)
+            printf("CA bundle: %s\n", bundle_out);
+        if (scenario)
+            printf("Scenario: %s\n", scenario);
+        fflush(stdout);
+        exit_code = afz_serve_run(s) == AFZ_OK ? 0 : 2;
+        printf("acmefuzz serve: stopped after %zu exchanges\n", afz_serve_history(s)->n_ex);
+    }
+    if (sig_int)
+        event_free(sig_int);
+    if (sig_term)
+        event_free(sig_term);
+    afz_serve_free(s);
+done:
+    cJSON_Delete(ph.json);
+    return exit_code;
+}

@@ -1,0 +1,168 @@
+/* cmd_sweep.c - `acmefuzz sweep`: run a client under many random fault
+ * plans and check every property each time. It is the zero-false-positive
+ * check for the reference client (every violation there is a bug in the
+ * client or in a property), and `acmefuzz replay` reproduces any finding. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "afz_check.h"
+#include "afz_cli.h"
+#include "afz_clients.h"
+#include "afz_prng.h"
+#include "afz_scenario.h"
+
+#define SWEEP_MAX_LEN 1 + 6 * 8
+
+static void sweep_usage(FILE *f)
+{
+    fputs("usage: acmefuzz sweep [--client NAME] [--count N] [--seed S] [--save DIR] [-q]\n"
+          "\n"
+          "Runs the client under N random fault plans (half of them legal-only) and checks\n"
+          "every property each time. Prints each violation with its plan; with --save, writes\n"
+          "the failing input to DIR/sweep-<seed>-<i>.bin for 'acmefuzz replay'.\n"
+          "exit status: 0 no violation, 1 a violation, 2 usage error\n",
+          f);
+}
+
+/* Random plan bytes; |legal_only| maps every fault byte onto a legal fault
+ * so the plan exercises succeeds-under-legal. */
+static size_t make_input(afz_prng *p, int legal_only, uint8_t *buf)
+{
+    static uint8_t legal[AFZ_FAULT__COUNT];
+    static size_t n_legal;
+    if (!n_legal)
+        for (size_t i = 0; i < AFZ_FAULT__COUNT; i++)
+            if (afz_fault_get((afz_fault_id)i)->cls == AFZ_CLASS_LEGAL)
+                legal[n_legal++] = (uint8_t)i;
+    size_t rules = (size_t)afz_prng_below(p, 9);
+    size_t n = 1 + rules * AFZ_PLAN_RULE_BYTES;
+    afz_prng_bytes(p, buf, n);
+    for (size_t r = 0; legal_only && r < rules; r++)
+        buf[1 + r * AFZ_PLAN_RULE_BYTES + 2] = legal[buf[1 + r * AFZ_PLAN_RULE_BYTES + 2] % n_legal];
+    return n;
+}
+
+int afz_cmd_sweep(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"client", required_argument, NULL, 'c'}, {"count", required_argument, NULL, 'n'},
+        {"seed", required_argument, NULL, 's'},   {"save", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *client_name = "reference", *save = NULL;
+    unsigned long long count = 1000, seed = 1;
+    int quiet = 0, c;
+    char *end;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': client_name = optarg; break;
+        case 'o': save = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'n':
+        case 's':
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || !*optarg || *optarg == '-') {
+                fprintf(stderr, "acmefuzz sweep: --%s wants a non-negative integer, got '%s'\n",
+                        c == 'n' ? "count" : "seed", optarg);
+                return 2;
+            }
+            *(c == 'n' ? &count : &seed) = v;
+            break;
+        case 'h': sweep_usage(stdout); return 0;
+        default: sweep_usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "acmefuzz sweep: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    const afz_client *client = afz_client_find(client_name);
+    if (!client) {
+        fprintf(stderr, "acmefuzz sweep: no client named '%s'\n", client_name);
+        return 2;
+    }
+    afz_detrand_install();
+    afz_world world;
+    if (afz_world_init(&world) != AFZ_OK) {
+        fprintf(stderr, "acmefuzz sweep: could not create the CA and keys\n");
+        return 2;
+    }
+    afz_check chk;
+    afz_check_init(&chk);
+    afz_prng prng;
+    afz_prng_seed(&prng, seed);
+    unsigned long long by_class[3] = {0, 0, 0}, failed = 0, certs = 0;
+    int exit_code = 0;
+    for (unsigned long long i = 0; i < count; i++) {
+        uint8_t buf[SWEEP_MAX_LEN];
+        size_t n = make_input(&prng, (int)(i % 2 == 0), buf);
+        if (afz_check_input(&chk, &world, client, buf, n) != AFZ_OK) {
+            fprintf(stderr, "acmefuzz sweep: run %llu could not be carried out\n", i);
+            exit_code = 2;
+            break;
+        }
+        by_class[afz_plan_class(&chk.plan)]++;
+        certs += chk.run.client_rc == AFZ_OK;
+        const afz_report_entry *v = afz_check_first_violation(&chk);
+        if (v) {
+            failed++;
+            exit_code = 1;
+            afz_buf b;
+            afz_buf_init(&b, 0);
+            afz_scenario_print(&chk.plan, &b);
+            printf("VIOLATION %s on plan %llu (%s):\n%s  %s\n", v->prop->id, i,
+                   afz_fault_class_name(afz_plan_class(&chk.plan)), afz_buf_cstr(&b),
+                   v->result.message);
+            afz_buf_cleanup(&b);
+            if (save) {
+                char path[4096];
+                snprintf(path, sizeof(path), "%s/sweep-%llu-%llu.bin", save, seed, i);
+                FILE *f = fopen(path, "wb");
+                if (f && fwrite(buf, 1, n, f) == n)
+                    printf("  saved: acmefuzz replay --client %s %s\n", client->name, path);
+                if (f)
+                    fclose(f);
+            }
+        }
+        if (!quiet && (i + 1) % 1000 == 0)
+            fprintf(stderr, "acmefuzz sweep: %llu/%llu plans, %llu violations\n", i + 1, count,
+                    failed);
+    }
+    printf("acmefuzz sweep: client %s, seed %llu: %llu plans (legal %llu, degraded %llu, "
+           "malformed %llu), %llu certificates\n",
+           client->name, seed, count, by_class[0], by_class[1], by_class[2], certs);
+    printf("%llu passed, %llu failed\n", count - failed, failed);
+    afz_check_cleanup(&chk);
+    afz_world_cleanup(&world);
+    return exit_code;
+}
+
+int afz_cmd_replay(int argc, char **argv)
+{
+    /* replay FILE [run options] is run --scenario FILE [run options]. */
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || argv[1][0] == '-') {
+        fprintf(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
+                "usage: acmefuzz replay FILE [--client NAME] [-v] [--json]\n"
+                "Replays a fuzz input or crash file (binary plan; text if it ends in .scn):\n"
+                "prints the decoded plan, the numbered exchange log and every verdict.\n");
+        return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+    }
+    char **args = calloc((size_t)argc + 2, sizeof(*args));
+    if (!args)
+        return 2;
+    args[0] = "run";
+    args[1] = "--scenario";
+    args[2] = argv[1];
+    for (int i = 2; i < argc; i++)
+        args[i + 1] = argv[i];
+    int rc = afz_cmd_run(argc + 1, args);
+    free(args);
+    return rc;
+}

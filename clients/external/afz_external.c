@@ -1,0 +1,62 @@
+/* afz_external.c - the adapter table; see afz_external.h and README.md. */
+#include "afz_external.h"
+
+#include <string.h>
+
+static const afz_external_client adapters[] = {
+    {
+        .name = "lego",
+        .program = "lego",
+        .package = "lego (4.9.1)",
+        /* --http.webroot: lego writes the token file and does not listen;
+         * the server validates on its own. */
+        .command = "LEGO_CA_CERTIFICATES={ca_bundle} lego --server {directory} --accept-tos "
+                   "--email acmefuzz@example.com --path {workdir}/lego --domains {domain} "
+                   "--http --http.webroot {workdir}/webroot run",
+        .trust = "LEGO_CA_CERTIFICATES=<bundle> (Go's pool gets the bundle's certificates)",
+        .needs_root = 0,
+    },
+    {
+        .name = "certbot",
+        .program = "certbot",
+        .package = "certbot (2.1.0)",
+        .command = "REQUESTS_CA_BUNDLE={ca_bundle} certbot certonly --non-interactive "
+                   "--agree-tos --register-unsafely-without-email --server {directory} "
+                   "--config-dir {workdir}/config --work-dir {workdir}/work "
+                   "--logs-dir {workdir}/logs --webroot -w {workdir}/webroot -d {domain} -v",
+        .trust = "REQUESTS_CA_BUNDLE=<bundle> (python-requests replaces its trust store)",
+        .needs_root = 0,
+    },
+    {
+        .name = "uacme",
+        .program = "uacme",
+        .package = "uacme (1.7.4)",
+        /* uacme has no trust option and its GnuTLS libcurl reads only the
+         * compiled-in /etc/ssl/certs/ca-certificates.crt: a private mount
+         * namespace puts the bundle there for this command alone. */
+        .command = "unshare -m sh -c 'mount --bind {ca_bundle} /etc/ssl/certs/ca-certificates.crt"
+                   " && uacme -v -a {directory} -c {workdir}/uacme -y new"
+                   " && uacme -v -a {directory} -c {workdir}/uacme -h /bin/true issue {domain}'",
+        .trust = "bind-mounts <bundle> over /etc/ssl/certs/ca-certificates.crt in a private "
+                 "mount namespace (root)",
+        .needs_root = 1,
+    },
+};
+
+size_t afz_external_count(void)
+{
+    return sizeof(adapters) / sizeof(adapters[0]);
+}
+
+const afz_external_client *afz_external_get(size_t i)
+{
+    return i < afz_external_count() ? &adapters[i] : NULL;
+}
+
+const afz_external_client *afz_external_find(const char *name)
+{
+    for (size_t i = 0; name && i < afz_external_count(); i++)
+        if (strcmp(adapters[i].name, name) == 0)
+            return &adapters[i];
+    return NULL;
+}

@@ -1,0 +1,620 @@
+/* afz_serve.c - see afz_serve.h. Listeners, the event loop, the ACME
+ * request path (evhttp request -> afz_request -> model -> evhttp reply)
+ * and the per-run state. */
+#include "afz_serve.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <netinet/in.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/rand.h>
+
+#include "afz_json.h"
+#include "afz_serve_internal.h"
+/* Only to chain the nonce-rejection hook in front of the fault engine's
+ * request hook (afz_server.h has a setter, no getter). */
+#include "afz_server_internal.h"
+
+void afz_serve_config_default(afz_serve_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    afz_server_config_default(&c->server);
+    c->max_body = 256 * 1024;
+    c->max_headers = 16 * 1024;
+    c->max_connections = 256;
+    c->timeout_s = 20;
+    c->max_exchanges = 20000;
+}
+
+void afz_serve_prop_limits(afz_prop_limits *l)
+{
+    afz_prop_limits_default(l);
+    l->retry_after_tolerance_ms = 1000;
+    l->min_poll_interval_ms = 400;
+}
+
+/* ---- real time ---- */
+
+static int64_t real_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t real_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void afz_serve_sync_clock(afz_serve *s)
+{
+    int64_t now = real_mono_ms() - s->start_real_ms;
+    int64_t cur = afz_clock_mono_ms(&s->clock);
+    if (now > cur)
+        afz_clock_advance(&s->clock, now - cur);
+}
+
+int64_t afz_serve_now_ms(afz_serve *s)
+{
+    afz_serve_sync_clock(s);
+    return afz_clock_mono_ms(&s->clock);
+}
+
+/* ---- connection accounting ----
+ * evhttp in libevent 2.1 has no connection cap. Every connection gets its
+ * SSL object from bev_cb, so the SSL objects alive are the connections
+ * alive: an ex_data slot whose free callback fires in SSL_free counts
+ * them down. */
+
+static int conn_index = -1;
+
+static void conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                      void *argp)
+{
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    afz_serve *s = ptr;
+    if (s && s->connections)
+        s->connections--;
+}
+
+static struct bufferevent *bev_cb(struct event_base *base, void *arg)
+{
+    afz_serve *s = arg;
+    /* Over the cap, the connection gets a context without a certificate:
+     * the handshake fails at once and evhttp closes it. */
+    SSL_CTX *ctx = s->connections >= s->cfg.max_connections ? s->tls.refuse : s->tls.ctx;
+    SSL *ssl = SSL_new(ctx);
+    if (!ssl)
+        return NULL;
+    if (SSL_set_ex_data(ssl, conn_index, s) == 1)
+        s->connections++;
+    return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                          BEV_OPT_CLOSE_ON_FREE);
+}
+
+/* ---- replies ---- */
+
+const char *afz_serve_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return status < 400 ? "OK" : "Error";
+    }
+}
+
+void afz_serve_reply(struct evhttp_request *req, int status, const char *ctype, const void *body,
+                     size_t n)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (ctype)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    if (b && n)
+        evbuffer_add(b, body, n);
+    evhttp_send_reply(req, status, afz_serve_reason(status), b);
+    evbuffer_free(b);
+}
+
+/* Headers evhttp writes itself; a model (or fault) value would clash. */
+static int hop_by_hop(const char *name)
+{
+    return strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Transfer-Encoding") == 0 ||
+           strcasecmp(name, "Connection") == 0 || strcasecmp(name, "Date") == 0;
+}
+
+static void send_model_reply(struct evhttp_request *req, const afz_response *resp)
+{
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    for (size_t i = 0; i < resp->headers.n; i++) {
+        const afz_header *h = &resp->headers.v[i];
+        if (!hop_by_hop(h->name))
+            evhttp_add_header(oh, h->name, h->value); /* refuses CR/LF: skipped */
+    }
+    struct evbuffer *b = evbuffer_new();
+    if (b && resp->body_len)
+        evbuffer_add(b, resp->body, resp->body_len);
+    evhttp_send_reply(req, resp->status, afz_serve_reason(resp->status), b);
+    evbuffer_free(b);
+}
+
+/* drop_connection: the model (a fault) lost the response. Shutting the
+ * socket down first means the client sees the connection end with no
+ * byte of an answer; the reply that follows fails to write, and evhttp
+ * frees the connection on its ordinary error path. */
+static void drop_connection(struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+    evhttp_send_reply(req, 500, "Dropped", NULL);
+}
+
+/* ---- the ACME path ---- */
+
+static const char *method_name(enum evhttp_cmd_type t)
+{
+    switch (t) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_TRACE: return "TRACE";
+    case EVHTTP_REQ_CONNECT: return "CONNECT";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    }
+    return "GET";
+}
+
+/* request_path returns the origin-form path (+query) of a request target,
+ * or NULL when it has none (e.g. "*"). Absolute-form targets
+ * ("https://host/path") are reduced to their path. */
+static const char *request_path(const char *uri)
+{
+    if (!uri)
+        return NULL;
+    if (uri[0] == '/')
+        return uri;
+    const char *p = strstr(uri, "://");
+    if (!p)
+        return NULL;
+    p = strchr(p + 3, '/');
+    return p ? p : "/";
+}
+
+static afz_rc build_request(afz_serve *s, struct evhttp_request *ereq, afz_request *req)
+{
+    const char *path = request_path(evhttp_request_get_uri(ereq));
+    if (!path)
+        return AFZ_EPARSE;
+    /* Pebble's directory path, so a client set up for Pebble works. */
+    if (strcmp(path, "/dir") == 0 || strncmp(path, "/dir?", 5) == 0)
+        path = "/directory";
+    afz_buf url;
+    afz_buf_init(&url, 0);
+    afz_rc rc = afz_buf_printf(&url, "%s%s", s->base_url, path);
+    if (rc == AFZ_OK)
+        rc = afz_request_init(req, method_name(evhttp_request_get_command(ereq)),
+                              afz_buf_cstr(&url));
+    afz_buf_cleanup(&url);
+    if (rc != AFZ_OK)
+        return rc;
+    struct evkeyval *kv;
+    TAILQ_FOREACH(kv, evhttp_request_get_input_headers(ereq), next)
+    {
+        if ((rc = afz_headers_add(&req->headers, kv->key, kv->value)) != AFZ_OK)
+            goto fail;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(ereq);
+    size_t n = evbuffer_get_length(in);
+    if (n) {
+        const unsigned char *p = evbuffer_pullup(in, -1);
+        if (!p) {
+            rc = AFZ_ENOMEM;
+            goto fail;
+        }
+        if ((rc = afz_request_set_body(req, p, n)) != AFZ_OK)
+            goto fail;
+    }
+    return AFZ_OK;
+fail:
+    afz_request_cleanup(req);
+    return rc;
+}
+
+/* PEBBLE_WFE_NONCEREJECT: a share of POSTs answered badNonce with a fresh
+ * nonce before the model sees them (the model's nonce stays unused, as
+ * when Pebble rejects a good nonce). Recorded as an injected fault. */
+static int reject_hook(void *ctx, afz_resource kind, const afz_request *req, afz_response *resp)
+{
+    afz_serve *s = ctx;
+    int acme_post = strcmp(req->method, "POST") == 0 && kind != AFZ_RES_UNKNOWN &&
+                    kind != AFZ_RES_DIRECTORY && kind != AFZ_RES_NONCE;
+    if (acme_post && s->cfg.nonce_reject_percent &&
+        afz_prng_below(&s->reject_prng, 100) < s->cfg.nonce_reject_percent) {
+        static const char body[] =
+            "{\"type\":\"urn:ietf:params:acme:error:badNonce\","
+            "\"detail\":\"JWS has an invalid anti-replay nonce (rejected at random: "
+            "PEBBLE_WFE_NONCEREJECT)\",\"status\":400}";
+        resp->status = 400;
+        afz_buf nonce;
+        afz_buf_init(&nonce, 256);
+        if (afz_headers_add(&resp->headers, "Content-Type", "application/problem+json") != AFZ_OK ||
+            afz_server_fresh_nonce(s->server, &nonce) != AFZ_OK ||
+            afz_headers_add(&resp->headers, "Replay-Nonce", afz_buf_cstr(&nonce)) != AFZ_OK ||
+            afz_response_set_body(resp, body, sizeof(body) - 1) != AFZ_OK)
+            resp->status = 500;
+        afz_buf_cleanup(&nonce);
+        char detail[96];
+        snprintf(detail, sizeof(detail), "bad_nonce (PEBBLE_WFE_NONCEREJECT=%u%%)",
+                 s->cfg.nonce_reject_percent);
+        afz_history_add_event(&s->history, AFZ_EV_FAULT, afz_clock_mono_ms(&s->clock),
+                              req->url, NULL, NULL, NULL, detail, 0);
+        return 1;
+    }
+    return s->inner_hook ? s->inner_hook(s->inner_ctx, kind, req, resp) : 0;
+}
+
+static void log_exchange(afz_serve *s, const afz_request *req, const afz_response *resp,
+                         afz_resource kind, int64_t mono)
+{
+    fprintf(stderr, "acmefuzz serve: #%zu %" PRId64 ".%03d %s %s -> %d (%s)\n",
+            s->history.n_ex + s->dropped, mono / 1000, (int)(mono % 1000), req->method,
+            afz_url_path(req->url), resp->status, afz_resource_name(kind));
+}
+
+static void acme_cb(struct evhttp_request *ereq, void *arg)
+{
+    afz_serve *s = arg;
+    afz_request req;
+    afz_response resp;
+    afz_response_init(&resp);
+    afz_rc rc = build_request(s, ereq, &req);
+    if (rc != AFZ_OK) {
+        static const char msg[] = "acmefuzz: unusable request target\n";
+        afz_serve_reply(ereq, rc == AFZ_EPARSE ? 400 : 500, "text/plain", msg, sizeof(msg) - 1);
+        return;
+    }
+    afz_serve_sync_clock(s);
+    int64_t mono = afz_clock_mono_ms(&s->clock), wall = afz_clock_wall_ms(&s->clock);
+    afz_resource kind = AFZ_RES_UNKNOWN;
+    rc = afz_server_handle(s->server, &req, &resp, &kind);
+    if (rc != AFZ_OK) {
+        static const char msg[] = "acmefuzz: out of memory\n";
+        afz_serve_reply(ereq, 500, "text/plain", msg, sizeof(msg) - 1);
+        goto out;
+    }
+    int delivered = resp.status != 0;
+    if (s->history.n_ex < s->cfg.max_exchanges)
+        afz_history_add_exchange(&s->history, &req, delivered ? &resp : NULL, kind, mono, wall);
+    else
+        s->dropped++;
+    if (s->cfg.verbose)
+        log_exchange(s, &req, &resp, kind, mono);
+    if (delivered)
+        send_model_reply(ereq, &resp);
+    else
+        drop_connection(ereq);
+out:
+    afz_request_cleanup(&req);
+    afz_response_cleanup(&resp);
+}
+
+/* ---- runs ---- */
+
+afz_rc afz_serve_reset(afz_serve *s, const afz_plan *plan)
+{
+    afz_server_free(s->server);
+    s->server = NULL;
+    afz_history_reset(&s->history);
+    s->plan = plan;
+    s->server_cfg = s->cfg.server;
+    s->server_cfg.base_url = s->base_url;
+    if (plan)
+        afz_fault_configure(plan, &s->server_cfg);
+    afz_clock_init(&s->clock, real_wall_ms());
+    s->start_real_ms = real_mono_ms();
+    uint64_t seed = s->cfg.seed + s->runs;
+    if (!s->cfg.seed && RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1)
+        seed = (uint64_t)real_wall_ms() ^ (uint64_t)real_mono_ms() << 20;
+    afz_prng_seed(&s->prng, seed);
+    afz_prng_seed(&s->reject_prng, seed ^ UINT64_C(0x6e6f6e6365726a74));
+    s->server = afz_server_new(&s->server_cfg, s->ca, &s->clock, &s->prng, &s->history);
+    if (!s->server)
+        return AFZ_ENOMEM;
+    s->inner_hook = NULL;
+    s->inner_ctx = NULL;
+    if (plan) {
+        afz_fault_engine_init(&s->engine, plan, s->server, &s->clock, &s->history);
+        s->inner_hook = s->server->req_hook;
+        s->inner_ctx = s->server->req_hook_ctx;
+    }
+    if (s->cfg.nonce_reject_percent)
+        afz_server_set_request_hook(s->server, reject_hook, s);
+    s->dropped = 0;
+    s->runs++;
+    return AFZ_OK;
+}
+
+/* ---- listeners ---- */
+
+static struct evhttp *listen_on(afz_serve *s, uint16_t port, void (*cb)(struct evhttp_request *,
+                                                                       void *),
+                                uint16_t *bound, char *err, size_t errlen)
+{
+    struct evhttp *h = evhttp_new(s->base);
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    evhttp_set_max_body_size(h, (ev_ssize_t)s->cfg.max_body);
+    evhttp_set_max_headers_size(h, (ev_ssize_t)s->cfg.max_headers);
+    evhttp_set_timeout(h, s->cfg.timeout_s > 0 ? s->cfg.timeout_s : 20);
+    evhttp_set_default_content_type(h, NULL);
+    evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                      EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                                      EVHTTP_REQ_PATCH);
+    evhttp_set_bevcb(h, bev_cb, s);
+    evhttp_set_gencb(h, cb, s);
+    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(h, "127.0.0.1", port);
+    if (!bs) {
+        snprintf(err, errlen, "cannot listen on 127.0.0.1:%u", (unsigned)port);
+        evhttp_free(h);
+        return NULL;
+    }
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sa, &len) != 0) {
+        snprintf(err, errlen, "cannot read the bound port");
+        evhttp_free(h);
+        return NULL;
+    }
+    *bound = ntohs(sa.sin_port);
+    return h;
+}
+
+afz_rc afz_serve_open(const afz_serve_config *cfg, afz_serve **out, char *err, size_t errlen)
+{
+    char scratch[8];
+    if (!errlen) {
+        err = scratch;
+        errlen = sizeof(scratch);
+    }
+    err[0] = '\0';
+    *out = NULL;
+    /* A peer that closes early must not kill the process with SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    if (conn_index < 0)
+        conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_gone);
+    if (conn_index < 0) {
+        snprintf(err, errlen, "OpenSSL has no ex_data slot");
+        return AFZ_ECRYPTO;
+    }
+    afz_serve *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return AFZ_ENOMEM;
+    }
+    s->cfg = *cfg;
+    afz_history_init(&s->history);
+    afz_rc rc = AFZ_ENOMEM;
+    int64_t now_s = real_wall_ms() / 1000;
+    if ((rc = afz_serve_tls_init(&s->tls, cfg->tls_cert_file, cfg->tls_key_file, now_s, err,
+                                 errlen)) != AFZ_OK)
+        goto fail;
+    rc = AFZ_ECRYPTO;
+    s->ca = afz_ca_new("acmefuzz", now_s);
+    if (!s->ca) {
+        snprintf(err, errlen, "cannot create the issuing CA");
+        goto fail;
+    }
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    rc = afz_buf_puts(&b, s->tls.trust_pem);
+    if (rc == AFZ_OK && b.len && b.data[b.len - 1] != '\n')
+        rc = afz_buf_putc(&b, '\n');
+    if (rc == AFZ_OK)
+        rc = afz_buf_puts(&b, afz_ca_root_pem(s->ca));
+    s->bundle = rc == AFZ_OK ? afz_buf_take(&b, NULL) : NULL;
+    afz_buf_cleanup(&b);
+    if (!s->bundle) {
+        snprintf(err, errlen, "out of memory");
+        rc = AFZ_ENOMEM;
+        goto fail;
+    }
+    rc = AFZ_EIO;
+    s->base = event_base_new();
+    if (!s->base) {
+        snprintf(err, errlen, "cannot create the event loop");
+        goto fail;
+    }
+    if (!(s->http = listen_on(s, cfg->port, acme_cb, &s->port, err, errlen)))
+        goto fail;
+    if (cfg->management &&
+        !(s->mgmt = listen_on(s, cfg->management_port, afz_serve_mgmt_cb, &s->mgmt_port, err,
+                              errlen)))
+        goto fail;
+    snprintf(s->base_url, sizeof(s->base_url), "https://127.0.0.1:%u", (unsigned)s->port);
+    snprintf(s->dir_url, sizeof(s->dir_url), "%s/directory", s->base_url);
+    if ((rc = afz_serve_reset(s, cfg->plan)) != AFZ_OK) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    *out = s;
+    return AFZ_OK;
+fail:
+    afz_serve_free(s);
+    return rc;
+}
+
+void afz_serve_free(afz_serve *s)
+{
+    if (!s)
+        return;
+    /* Connections first (their SSL objects count down s->connections),
+     * then the loop, whose teardown runs any deferred finalizers. */
+    if (s->http)
+        evhttp_free(s->http);
+    if (s->mgmt)
+        evhttp_free(s->mgmt);
+    if (s->base)
+        event_base_free(s->base);
+    afz_server_free(s->server);
+    afz_history_cleanup(&s->history);
+    afz_ca_free(s->ca);
+    afz_serve_tls_cleanup(&s->tls);
+    free(s->bundle);
+    free(s);
+}
+
+/* ---- accessors ---- */
+
+uint16_t afz_serve_port(const afz_serve *s)
+{
+    return s->port;
+}
+
+uint16_t afz_serve_management_port(const afz_serve *s)
+{
+    return s->mgmt ? s->mgmt_port : 0;
+}
+
+const char *afz_serve_directory_url(const afz_serve *s)
+{
+    return s->dir_url;
+}
+
+const char *afz_serve_ca_bundle_pem(const afz_serve *s)
+{
+    return s->bundle;
+}
+
+const afz_ca *afz_serve_ca(const afz_serve *s)
+{
+    return s->ca;
+}
+
+afz_rc afz_serve_write_ca_bundle(const afz_serve *s, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return AFZ_EIO;
+    size_t n = strlen(s->bundle);
+    int ok = fwrite(s->bundle, 1, n, f) == n;
+    ok = fclose(f) == 0 && ok;
+    if (ok)
+        chmod(path, 0644);
+    return ok ? AFZ_OK : AFZ_EIO;
+}
+
+const afz_history *afz_serve_history(const afz_serve *s)
+{
+    return &s->history;
+}
+
+afz_history *afz_serve_history_mut(afz_serve *s)
+{
+    return &s->history;
+}
+
+size_t afz_serve_dropped(const afz_serve *s)
+{
+    return s->dropped;
+}
+
+const afz_plan *afz_serve_plan(const afz_serve *s)
+{
+    return s->plan;
+}
+
+struct event_base *afz_serve_base(afz_serve *s)
+{
+    return s->base;
+}
+
+afz_rc afz_serve_run(afz_serve *s)
+{
+    return event_base_dispatch(s->base) < 0 ? AFZ_EIO : AFZ_OK;
+}
+
+void afz_serve_stop(afz_serve *s)
+{
+    event_base_loopbreak(s->base);
+}
+
+/* ---- verdict JSON ---- */
+
+cJSON *afz_serve_verdict_tree(const afz_report *r)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *vs = root ? cJSON_AddArrayToObject(root, "verdicts") : NULL;
+    if (!vs)
+        goto fail;
+    cJSON_AddNumberToObject(root, "violations", (double)r->violations);
+    cJSON_AddNumberToObject(root, "waived", (double)r->waived);
+    cJSON_AddNumberToObject(root, "inconclusive", (double)r->inconclusive);
+    cJSON_AddNumberToObject(root, "hold",
+                            (double)(r->n - r->violations - r->waived - r->inconclusive));
+    for (size_t i = 0; i < r->n; i++) {
+        const afz_report_entry *e = &r->entries[i];
+        cJSON *v = cJSON_CreateObject();
+        if (!v)
+            goto fail;
+        cJSON_AddItemToArray(vs, v);
+        if (!cJSON_AddStringToObject(v, "property", e->prop->id) ||
+            !cJSON_AddStringToObject(v, "level", afz_level_name(e->prop->level)) ||
+            !cJSON_AddStringToObject(v, "rfc", e->prop->rfc) ||
+            !cJSON_AddStringToObject(v, "verdict", afz_verdict_name(e->result.verdict)) ||
+            !cJSON_AddBoolToObject(v, "waived", e->waived) ||
+            !(e->result.exchange != SIZE_MAX
+                  ? cJSON_AddNumberToObject(v, "exchange", (double)e->result.exchange + 1)
+                  : cJSON_AddNullToObject(v, "exchange")) ||
+            !cJSON_AddStringToObject(v, "message", e->result.message))
+            goto fail;
+    }
+    return root;
+fail:
+    cJSON_Delete(root);
+    return NULL;
+}

@@ -1,0 +1,152 @@
+/* afz_serve.h - the HTTPS server mode: the ACME server model behind a real
+ * TLS listener on loopback, in real time.
+ *
+ * An afz_serve owns one event loop (libevent), one or two HTTPS listeners
+ * on 127.0.0.1 (the ACME listener and, optionally, a management listener
+ * with Pebble's API) and, per run, one afz_server with its history, its
+ * clock and, when a fault plan is given, an afz_fault_engine. HTTP is
+ * parsed by libevent's evhttp over bufferevent_openssl; nothing here parses
+ * HTTP by hand.
+ *
+ * Time. The run's afz_clock follows CLOCK_MONOTONIC: before each request
+ * its mono_ms is set to the real milliseconds since the run started (never
+ * backwards: a fault that advanced it keeps its lead) and its epoch is the
+ * real wall clock at the start of the run. Delays, Retry-After and
+ * certificate validity are therefore real.
+ *
+ * TLS. Unless a certificate and key are given (Pebble's `certificate` and
+ * `privateKey`), afz_serve_open makes a throw-away TLS root (ECDSA P-256)
+ * and a server certificate for DNS:localhost and IP:127.0.0.1 signed by it.
+ * The CA bundle (afz_serve_ca_bundle_pem) holds that TLS root and the
+ * issuing root of the harness CA: a client that trusts it reaches the
+ * server and can verify the certificates it obtains.
+ *
+ * URLs. The directory is https://127.0.0.1:PORT/directory; /dir (Pebble's
+ * path) is an alias, so a client configured for Pebble needs no change.
+ *
+ * Hardening. Request bodies above max_body get 413 (evhttp), headers above
+ * max_headers 400, idle or slow connections are closed after timeout_s,
+ * connections beyond max_connections are refused in the TLS handshake, and
+ * the history keeps at most max_exchanges exchanges (later ones are served
+ * but not recorded; afz_serve_dropped counts them).
+ *
+ * Management listener (HTTPS, same certificate), all GET unless noted:
+ *   /roots/0, /intermediates/0        PEM (the issuing hierarchy)
+ *   /root-keys/0, /intermediate-keys/0 PEM private keys (PKCS#8)
+ *   /cert-status-by-serial/<hex>      JSON {"Status","Serial","Certificate",...}
+ *   /history                          the run's history as JSON
+ *   /verdict[?outcome=success|failure] every property over the history so
+ *                                     far, as JSON (afz_serve_verdict_tree)
+ *   POST /reset                       a fresh run: new server state and history
+ * Pebble answers /roots/N for alternate roots; acmefuzz has one root, so
+ * N > 0 is 404. */
+#ifndef AFZ_SERVE_H
+#define AFZ_SERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "afz_buf.h"
+#include "afz_history.h"
+#include "afz_plan.h"
+#include "afz_property.h"
+#include "afz_report.h"
+#include "afz_server.h"
+
+struct event_base;
+
+typedef struct afz_serve_config {
+    uint16_t port;                /* ACME listener on 127.0.0.1; 0: the kernel picks */
+    int management;               /* 1: open the management listener */
+    uint16_t management_port;     /* 0: the kernel picks */
+    const char *tls_cert_file;    /* PEM chain for both listeners; NULL: generate */
+    const char *tls_key_file;     /* its private key (with tls_cert_file) */
+    afz_server_config server;     /* model knobs; base_url is set by afz_serve */
+    const afz_plan *plan;         /* fault plan for every run, or NULL (borrowed) */
+    unsigned nonce_reject_percent;/* 0..100: POSTs answered badNonce (Pebble's
+                                     PEBBLE_WFE_NONCEREJECT) before the model sees them */
+    uint64_t seed;                /* server PRNG; 0: from the OS per run */
+    size_t max_body;              /* request body cap (256 KiB) */
+    size_t max_headers;           /* request line + headers cap (16 KiB) */
+    unsigned max_connections;     /* concurrent connections (256) */
+    int timeout_s;                /* read/write/idle timeout per connection (20) */
+    size_t max_exchanges;         /* history cap (20000) */
+    int verbose;                  /* 1: one line per exchange on stderr */
+} afz_serve_config;
+
+/* afz_serve_config_default fills |c|: ports 0, no management, generated
+ * TLS, the model's defaults (afz_server_config_default), no plan, no nonce
+ * rejection, the caps above. */
+void afz_serve_config_default(afz_serve_config *c);
+
+typedef struct afz_serve afz_serve;
+
+/* afz_serve_open binds the listeners, makes the TLS credentials and the
+ * harness CA, and starts the first run. |cfg| is copied (its strings and
+ * plan are borrowed and must outlive the server). On failure it returns
+ * AFZ_EIO (bind, files), AFZ_ECRYPTO or AFZ_ENOMEM, writes a one-line
+ * reason into |err| (|errlen| bytes, may be 0) and sets *out to NULL. */
+afz_rc afz_serve_open(const afz_serve_config *cfg, afz_serve **out, char *err, size_t errlen);
+/* afz_serve_free closes everything (open connections included); NULL ok. */
+void afz_serve_free(afz_serve *s);
+
+/* Ports actually bound (after port 0 was resolved); 0 when no management. */
+uint16_t afz_serve_port(const afz_serve *s);
+uint16_t afz_serve_management_port(const afz_serve *s);
+/* afz_serve_directory_url returns "https://127.0.0.1:PORT/directory"
+ * (borrowed until afz_serve_free). */
+const char *afz_serve_directory_url(const afz_serve *s);
+/* afz_serve_ca_bundle_pem returns the PEM bundle a client must trust: the
+ * TLS root (or, with a given certificate, that file's chain) then the
+ * issuing root. Borrowed until afz_serve_free. */
+const char *afz_serve_ca_bundle_pem(const afz_serve *s);
+/* afz_serve_write_ca_bundle writes that bundle to |path| (mode 0644). */
+afz_rc afz_serve_write_ca_bundle(const afz_serve *s, const char *path);
+/* afz_serve_ca returns the harness CA (borrowed). */
+const afz_ca *afz_serve_ca(const afz_serve *s);
+
+/* afz_serve_reset ends the current run and starts a fresh one: new server
+ * state (no accounts, orders or nonces), an empty history, a clock at 0,
+ * the fault plan |plan| (borrowed; NULL: none; it replaces cfg.plan). The
+ * listeners and open connections stay. */
+afz_rc afz_serve_reset(afz_serve *s, const afz_plan *plan);
+
+/* afz_serve_history returns the current run's history (borrowed until the
+ * next request, reset or free). */
+const afz_history *afz_serve_history(const afz_serve *s);
+/* afz_serve_history_mut is the same, for adding client-side events
+ * (client done, attempt start) from a suite runner. */
+afz_history *afz_serve_history_mut(afz_serve *s);
+/* afz_serve_now_ms returns the run's clock now (real ms since the reset). */
+int64_t afz_serve_now_ms(afz_serve *s);
+/* afz_serve_dropped returns how many exchanges the history cap left out. */
+size_t afz_serve_dropped(const afz_serve *s);
+/* afz_serve_plan returns the current run's plan, or NULL. */
+const afz_plan *afz_serve_plan(const afz_serve *s);
+
+/* afz_serve_base returns the event loop, for the caller's own events
+ * (signals, child-process timers). */
+struct event_base *afz_serve_base(afz_serve *s);
+/* afz_serve_run runs the event loop until afz_serve_stop. Returns AFZ_OK,
+ * or AFZ_EIO when the loop failed. */
+afz_rc afz_serve_run(afz_serve *s);
+/* afz_serve_stop makes afz_serve_run return after the current callback. */
+void afz_serve_stop(afz_serve *s);
+
+/* afz_serve_prop_limits fills |l| with the property limits for real time:
+ * the defaults with retry_after_tolerance_ms 1000 (clock granularity and
+ * a client's whole-second rounding, DESIGN.md "Real time versus virtual
+ * time") and min_poll_interval_ms 400 (a real client's poll loop is timed
+ * by its own clock; 400 ms still catches a hot loop). */
+void afz_serve_prop_limits(afz_prop_limits *l);
+
+/* afz_serve_verdict_tree returns, as a new cJSON object (the caller
+ * deletes it), every property evaluated over |r| (from
+ * afz_report_evaluate_input): "violations", "waived", "inconclusive",
+ * "hold" and "verdicts", one entry per property (property, level, rfc,
+ * verdict, waived, exchange 1-based or null, message). NULL on ENOMEM. */
+cJSON *afz_serve_verdict_tree(const afz_report *r);
+
+#endif

@@ -1,0 +1,82 @@
+/* afz_serve_internal.h - what the afz_serve*.c files share. Not installed,
+ * not for other modules.
+ *
+ *   afz_serve.c       listeners, event loop, ACME request path, runs
+ *   afz_serve_tls.c   TLS credentials (generated or from files), SSL_CTX
+ *   afz_serve_mgmt.c  the management listener (Pebble's API + acmefuzz's)
+ */
+#ifndef AFZ_SERVE_INTERNAL_H
+#define AFZ_SERVE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "afz_ca.h"
+#include "afz_clock.h"
+#include "afz_fault_engine.h"
+#include "afz_history.h"
+#include "afz_prng.h"
+#include "afz_serve.h"
+#include "afz_server.h"
+
+struct evhttp;
+struct evhttp_request;
+
+/* TLS credentials for both listeners. */
+typedef struct afz_serve_tls {
+    SSL_CTX *ctx;     /* serves: the server certificate and key */
+    SSL_CTX *refuse;  /* has no certificate: every handshake fails (over the cap) */
+    char *trust_pem;  /* what a client must trust for TLS (owned) */
+} afz_serve_tls;
+
+/* afz_serve_tls_init loads |cert_file| and |key_file| or, when |cert_file|
+ * is NULL, makes a throw-away root and a server certificate for
+ * DNS:localhost, IP:127.0.0.1 valid from |now_s| - 1 h for 30 days. On
+ * failure it writes a reason into |err| and returns AFZ_EIO or
+ * AFZ_ECRYPTO; afz_serve_tls_cleanup is safe either way. */
+afz_rc afz_serve_tls_init(afz_serve_tls *t, const char *cert_file, const char *key_file,
+                          int64_t now_s, char *err, size_t errlen);
+void afz_serve_tls_cleanup(afz_serve_tls *t);
+
+struct afz_serve {
+    afz_serve_config cfg;
+    struct event_base *base;
+    struct evhttp *http;         /* ACME listener */
+    struct evhttp *mgmt;         /* management listener, or NULL */
+    afz_serve_tls tls;
+    afz_ca *ca;
+    char *bundle;                /* CA bundle PEM (owned) */
+    uint16_t port, mgmt_port;
+    char base_url[64];
+    char dir_url[80];
+    unsigned connections;        /* live TLS connections (both listeners) */
+
+    /* the current run */
+    const afz_plan *plan;
+    afz_server_config server_cfg;/* cfg.server with base_url and the plan's CONFIG faults */
+    afz_server *server;
+    afz_history history;
+    afz_clock clock;
+    int64_t start_real_ms;       /* CLOCK_MONOTONIC at the reset */
+    afz_prng prng;               /* the model's */
+    afz_prng reject_prng;        /* PEBBLE_WFE_NONCEREJECT draws */
+    afz_fault_engine engine;
+    afz_server_request_hook inner_hook; /* the fault engine's, chained */
+    void *inner_ctx;
+    size_t dropped;              /* exchanges past the history cap */
+    uint64_t runs;               /* resets so far */
+};
+
+/* afz_serve_sync_clock moves the run's clock up to real time. */
+void afz_serve_sync_clock(afz_serve *s);
+/* afz_serve_mgmt_cb serves one management request (evhttp callback). */
+void afz_serve_mgmt_cb(struct evhttp_request *req, void *arg);
+/* afz_serve_reply sends |status| with |ctype| and |n| bytes of |body|. */
+void afz_serve_reply(struct evhttp_request *req, int status, const char *ctype,
+                     const void *body, size_t n);
+/* afz_serve_reason returns the reason phrase for |status|. */
+const char *afz_serve_reason(int status);
+
+#endif

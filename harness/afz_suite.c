@@ -1,0 +1,479 @@
+/* afz_suite.c - see afz_suite.h: templates, the client process under the
+ * server's event loop, and the verdict per scenario. */
+#include "afz_suite.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+
+#include <event2/event.h>
+
+#include "afz_scenario.h"
+
+extern char **environ;
+
+/* The end of the client's output kept for reports. */
+#define CLIENT_TAIL_MAX 4096
+/* Grace between SIGTERM and SIGKILL of a client past its timeout. */
+#define KILL_GRACE_MS 2000
+/* How often the loop looks at the child. */
+#define POLL_MS 20
+
+/* ---- templates ---- */
+
+static int safe_value(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("._-/:@+=,", c)))
+            return 0;
+    }
+    return 1;
+}
+
+afz_rc afz_suite_expand(const char *tmpl, const afz_suite_vars *v, afz_buf *out, char *err,
+                        size_t errlen)
+{
+    const struct {
+        const char *name;
+        const char *value;
+    } vars[] = {
+        {"directory", v->directory}, {"domain", v->domain},   {"domains", v->domains},
+        {"ca_bundle", v->ca_bundle}, {"workdir", v->workdir}, {"http_port", v->http_port},
+    };
+    for (const char *p = tmpl; *p;) {
+        if (p[0] == '{' && p[1] == '{') {
+            if (afz_buf_putc(out, '{') != AFZ_OK)
+                return AFZ_ENOMEM;
+            p += 2;
+            continue;
+        }
+        if (*p != '{') {
+            if (afz_buf_putc(out, *p++) != AFZ_OK)
+                return AFZ_ENOMEM;
+            continue;
+        }
+        const char *close = strchr(p, '}');
+        if (!close) {
+            snprintf(err, errlen, "unterminated placeholder at '%.20s'", p);
+            return AFZ_EINVAL;
+        }
+        size_t n = (size_t)(close - p - 1);
+        const char *value = NULL;
+        int known = 0;
+        for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]) && !known; i++)
+            if (strlen(vars[i].name) == n && strncmp(vars[i].name, p + 1, n) == 0) {
+                known = 1;
+                value = vars[i].value;
+            }
+        if (!known) {
+            snprintf(err, errlen, "unknown placeholder {%.*s}", (int)(n > 40 ? 40 : n), p + 1);
+            return AFZ_EINVAL;
+        }
+        if (!value)
+            value = "";
+        if (!safe_value(value)) {
+            snprintf(err, errlen, "the value of {%.*s} has characters unsafe for a shell: '%.60s'",
+                     (int)n, p + 1, value);
+            return AFZ_EINVAL;
+        }
+        if (afz_buf_puts(out, value) != AFZ_OK)
+            return AFZ_ENOMEM;
+        p = close + 1;
+    }
+    return AFZ_OK;
+}
+
+/* ---- results ---- */
+
+void afz_suite_result_cleanup(afz_suite_result *r)
+{
+    free(r->plan_text);
+    free(r->log);
+    free(r->history_json);
+    free(r->client_tail);
+    memset(r, 0, sizeof(*r));
+}
+
+int afz_suite_passed(const afz_suite_result *r)
+{
+    return r->loaded && r->report.violations == 0;
+}
+
+/* ---- the child process ---- */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct child {
+    pid_t pid;
+    int64_t deadline_ms;
+    int64_t term_sent_ms;   /* 0 until SIGTERM went out */
+    int done;
+    int status;             /* waitpid status */
+    int timed_out;
+    afz_serve *srv;
+    struct event *tick;
+} child;
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    child *c = arg;
+    /* Look without reaping first, so the group can be cleaned up while
+     * its id still belongs to us. */
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    if (waitid(P_PID, (id_t)c->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid) {
+        kill(-c->pid, SIGKILL); /* leftovers of the group */
+        if (waitpid(c->pid, &c->status, 0) == c->pid)
+            c->done = 1;
+        afz_serve_stop(c->srv);
+        return;
+    }
+    int64_t t = now_ms();
+    if (t >= c->deadline_ms && !c->term_sent_ms) {
+        c->timed_out = 1;
+        c->term_sent_ms = t;
+        kill(-c->pid, SIGTERM);
+    } else if (c->term_sent_ms && t >= c->term_sent_ms + KILL_GRACE_MS) {
+        kill(-c->pid, SIGKILL);
+    }
+    struct timeval tv = {0, POLL_MS * 1000};
+    event_add(c->tick, &tv);
+}
+
+static int env_skip(const char *kv)
+{
+    static const char *const names[] = {
+        "LEGO_CA_CERTIFICATES", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR",
+        "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY",
+        "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "HOME",
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        size_t n = strlen(names[i]);
+        if (strncmp(kv, names[i], n) == 0 && kv[n] == '=')
+            return 1;
+    }
+    return strncmp(kv, "AFZ_", 4) == 0;
+}
+
+/* build_env copies the environment less trust, proxy and HOME variables,
+ * then sets them (and AFZ_*) for this run. Strings live in |store|. */
+static char **build_env(const afz_suite_vars *v, const char *home, afz_buf *store)
+{
+    size_t n = 0;
+    for (char **e = environ; e && *e; e++)
+        n++;
+    const char *const trust[] = {"LEGO_CA_CERTIFICATES", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE",
+                                 "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"};
+    size_t extra = sizeof(trust) / sizeof(trust[0]) + 8;
+    char **envp = calloc(n + extra + 1, sizeof(*envp));
+    if (!envp)
+        return NULL;
+    /* Offsets first: the store may move while it grows. */
+    size_t offs[64], k = 0;
+    for (size_t i = 0; i < sizeof(trust) / sizeof(trust[0]); i++) {
+        offs[k++] = store->len;
+        afz_buf_printf(store, "%s=%s", trust[i], v->ca_bundle);
+        afz_buf_putc(store, '\0');
+    }
+    const struct {
+        const char *name, *value;
+    } afz[] = {
+        {"HOME", home},
+        {"AFZ_DIRECTORY", v->directory},
+        {"AFZ_DOMAIN", v->domain},
+        {"AFZ_DOMAINS", v->domains},
+        {"AFZ_CA_BUNDLE", v->ca_bundle},
+        {"AFZ_WORKDIR", v->workdir},
+        {"AFZ_HTTP_PORT", v->http_port},
+    };
+    for (size_t i = 0; i < sizeof(afz) / sizeof(afz[0]); i++) {
+        offs[k++] = store->len;
+        afz_buf_printf(store, "%s=%s", afz[i].name, afz[i].value ? afz[i].value : "");
+        afz_buf_putc(store, '\0');
+    }
+    size_t m = 0;
+    for (char **e = environ; e && *e; e++)
+        if (!env_skip(*e))
+            envp[m++] = *e;
+    for (size_t i = 0; i < k; i++)
+        envp[m++] = store->data + offs[i];
+    envp[m] = NULL;
+    return envp;
+}
+
+static uint16_t free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(sa);
+    uint16_t port = 0;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+/* run_client runs |cmd| once under the server's loop. */
+static afz_rc run_client(afz_serve *srv, const char *cmd, char **envp, const char *workdir,
+                         const char *log_path, int timeout_s, child *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->srv = srv;
+    int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (logfd < 0)
+        return AFZ_EIO;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(logfd);
+        return AFZ_EIO;
+    }
+    if (pid == 0) {
+        /* The child: its own process group, so a timeout kills all of it. */
+        setpgid(0, 0);
+        int nullfd = open("/dev/null", O_RDONLY);
+        if (nullfd >= 0)
+            dup2(nullfd, 0);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        signal(SIGPIPE, SIG_DFL);
+        if (chdir(workdir) != 0)
+            _exit(126);
+        char *const argv[] = {"sh", "-c", (char *)cmd, NULL};
+        execve("/bin/sh", argv, envp);
+        _exit(127);
+    }
+    setpgid(pid, pid); /* either side may win the race; both say the same */
+    close(logfd);
+    c->pid = pid;
+    c->deadline_ms = now_ms() + (int64_t)timeout_s * 1000;
+    c->tick = event_new(afz_serve_base(srv), -1, 0, tick_cb, c);
+    if (!c->tick) {
+        kill(-pid, SIGKILL);
+        waitpid(pid, &c->status, 0);
+        c->done = 1;
+        return AFZ_ENOMEM;
+    }
+    struct timeval tv = {0, POLL_MS * 1000};
+    event_add(c->tick, &tv);
+    afz_rc rc = afz_serve_run(srv);
+    event_free(c->tick);
+    c->tick = NULL;
+    if (!c->done) {
+        kill(-pid, SIGKILL);
+        waitpid(pid, &c->status, 0);
+        c->done = 1;
+    }
+    return rc;
+}
+
+static char *read_tail(const char *path, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return afz_strdup("");
+    long size = 0;
+    if (fseek(f, 0, SEEK_END) == 0)
+        size = ftell(f);
+    long from = size > (long)max ? size - (long)max : 0;
+    fseek(f, from, SEEK_SET);
+    char *buf = calloc(1, max + 1);
+    size_t n = buf ? fread(buf, 1, max, f) : 0;
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        /* NULs would cut the text short in reports */
+        for (size_t i = 0; i < n; i++)
+            if (buf[i] == '\0')
+                buf[i] = '?';
+    }
+    return buf;
+}
+
+static void base_name(const char *path, char *out, size_t n)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t len = strlen(b);
+    const char *dot = strrchr(b, '.');
+    if (dot && dot != b)
+        len = (size_t)(dot - b);
+    snprintf(out, n, "%.*s", (int)len, b);
+}
+
+afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char *path,
+                         afz_suite_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->path, sizeof(out->path), "%s", path);
+    base_name(path, out->name, sizeof(out->name));
+    afz_scn_error perr;
+    if (afz_plan_load(path, &out->plan, &perr) != AFZ_OK) {
+        if (perr.line)
+            snprintf(out->error, sizeof(out->error), "%s:%u:%u: %s", path, perr.line, perr.col,
+                     perr.msg);
+        else
+            snprintf(out->error, sizeof(out->error), "%s: %s", path, perr.msg);
+        return AFZ_EPARSE;
+    }
+    out->loaded = 1;
+    out->cls = afz_plan_class(&out->plan);
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    afz_scenario_print(&out->plan, &b);
+    out->plan_text = afz_buf_take(&b, NULL);
+
+    afz_rc rc = AFZ_EIO;
+    afz_buf cmd, store, names, tmp;
+    afz_buf_init(&cmd, 0);
+    afz_buf_init(&store, 0);
+    afz_buf_init(&names, 0);
+    afz_buf_init(&tmp, 0);
+    char **envp = NULL;
+    char home[600], webroot[600], log_path[600], port[8];
+    snprintf(out->workdir, sizeof(out->workdir), "%s/%s", cfg->workroot, out->name);
+    snprintf(home, sizeof(home), "%s/home", out->workdir);
+    snprintf(webroot, sizeof(webroot), "%s/webroot", out->workdir);
+    snprintf(log_path, sizeof(log_path), "%s/client.log", out->workdir);
+    if ((mkdir(out->workdir, 0700) != 0 && errno != EEXIST) || (mkdir(home, 0700) && errno != EEXIST) ||
+        (mkdir(webroot, 0755) != 0 && errno != EEXIST)) {
+        snprintf(out->error, sizeof(out->error), "cannot create %.200s: %s", out->workdir,
+                 strerror(errno));
+        goto done;
+    }
+    const char *const *ids = afz_plan_identifiers();
+    for (unsigned i = 0; i < out->plan.n_identifiers; i++)
+        afz_buf_printf(&names, "%s%s", i ? "," : "", ids[i]);
+    snprintf(port, sizeof(port), "%u", (unsigned)free_port());
+    afz_suite_vars v = {
+        .directory = afz_serve_directory_url(srv),
+        .domain = ids[0],
+        .domains = afz_buf_cstr(&names),
+        .ca_bundle = cfg->ca_bundle,
+        .workdir = out->workdir,
+        .http_port = port,
+    };
+    if ((rc = afz_suite_expand(cfg->command, &v, &cmd, out->error, sizeof(out->error))) !=
+        AFZ_OK)
+        goto done;
+    if (!(envp = build_env(&v, home, &store))) {
+        rc = AFZ_ENOMEM;
+        goto done;
+    }
+    if ((rc = afz_serve_reset(srv, &out->plan)) != AFZ_OK)
+        goto done;
+    afz_history *h = afz_serve_history_mut(srv);
+    unsigned attempts = out->plan.attempts ? out->plan.attempts : 1;
+    int64_t started = now_ms();
+    child c;
+    memset(&c, 0, sizeof(c));
+    for (unsigned a = 1; a <= attempts; a++) {
+        if (attempts > 1)
+            afz_history_add_event(h, AFZ_EV_ATTEMPT_START, afz_serve_now_ms(srv), NULL, NULL,
+                                  NULL, NULL, NULL, a);
+        FILE *lf = fopen(log_path, "a");
+        if (lf) {
+            fprintf(lf, "%s=== acmefuzz suite: attempt %u: %s\n", a > 1 ? "\n" : "", a,
+                    afz_buf_cstr(&cmd));
+            fclose(lf);
+        }
+        out->attempts = a;
+        if ((rc = run_client(srv, afz_buf_cstr(&cmd), envp, out->workdir, log_path,
+                             cfg->timeout_s, &c)) != AFZ_OK) {
+            snprintf(out->error, sizeof(out->error), "cannot run the client: %s",
+                     afz_rc_str(rc));
+            goto done;
+        }
+        out->timed_out = c.timed_out;
+        out->exit_code = WIFEXITED(c.status) ? WEXITSTATUS(c.status) : -1;
+        out->term_signal = WIFSIGNALED(c.status) ? WTERMSIG(c.status) : 0;
+        afz_buf_reset(&tmp);
+        if (c.timed_out)
+            afz_buf_printf(&tmp, "timed out after %d s", cfg->timeout_s);
+        else if (out->term_signal)
+            afz_buf_printf(&tmp, "killed by signal %d", out->term_signal);
+        else
+            afz_buf_printf(&tmp, "exit status %d", out->exit_code);
+        if (c.timed_out)
+            afz_history_add_event(h, AFZ_EV_BUDGET_EXHAUSTED, afz_serve_now_ms(srv), NULL, NULL,
+                                  NULL, NULL, "time", 0);
+        afz_history_add_event(h, AFZ_EV_CLIENT_DONE, afz_serve_now_ms(srv), NULL, NULL, NULL,
+                              NULL, afz_buf_cstr(&tmp), out->exit_code == 0 && !c.timed_out);
+        if ((out->exit_code == 0 && !c.timed_out) || c.timed_out)
+            break;
+    }
+    out->seconds = (double)(now_ms() - started) / 1000.0;
+    out->requests = h->n_ex;
+    out->client_tail = read_tail(log_path, CLIENT_TAIL_MAX);
+
+    afz_prop_limits lim;
+    afz_serve_prop_limits(&lim);
+    lim.max_virtual_ms = ((int64_t)cfg->timeout_s * out->attempts + 5) * 1000;
+    afz_prop_input in;
+    memset(&in, 0, sizeof(in));
+    in.history = h;
+    in.plan = &out->plan;
+    in.plan_class = out->cls;
+    in.identifiers = ids;
+    in.n_identifiers = out->plan.n_identifiers;
+    in.client_succeeded = out->exit_code == 0 && !out->timed_out;
+    in.budget_exhausted = out->timed_out;
+    in.attempts = out->attempts;
+    afz_report_options opt = {.allow = cfg->allow, .n_allow = cfg->n_allow, .limits = &lim};
+    if ((rc = afz_report_evaluate_input(&in, &opt, &out->report)) != AFZ_OK)
+        goto done;
+    size_t marks[AFZ_REPORT_MAX], n_marks = 0;
+    for (size_t i = 0; i < out->report.n; i++)
+        if (out->report.entries[i].result.verdict == AFZ_VERDICT_VIOLATION &&
+            out->report.entries[i].result.exchange != SIZE_MAX)
+            marks[n_marks++] = out->report.entries[i].result.exchange;
+    afz_buf_reset(&tmp);
+    if ((rc = afz_history_print_log_marked(h, 1, marks, n_marks, &tmp)) != AFZ_OK)
+        goto done;
+    out->log = afz_buf_take(&tmp, NULL);
+    if ((rc = afz_history_to_json(h, &tmp)) != AFZ_OK)
+        goto done;
+    out->history_json = afz_buf_take(&tmp, NULL);
+    /* The exchange log beside the client's own output. */
+    char xlog[600];
+    snprintf(xlog, sizeof(xlog), "%s/exchanges.log", out->workdir);
+    FILE *xf = fopen(xlog, "w");
+    if (xf) {
+        fputs(out->log ? out->log : "", xf);
+        fclose(xf);
+    }
+    rc = AFZ_OK;
+done:
+    free(envp);
+    afz_buf_cleanup(&cmd);
+    afz_buf_cleanup(&store);
+    afz_buf_cleanup(&names);
+    afz_buf_cleanup(&tmp);
+    return rc;
+}

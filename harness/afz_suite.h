@@ -1,0 +1,110 @@
+/* afz_suite.h - client-CI suites: a real client binary against the HTTPS
+ * server mode, once per scenario, judged by every property.
+ *
+ * For each scenario (a .scn or binary plan file) the runner resets the
+ * server (fresh state, empty history, the scenario's plan), makes a work
+ * directory, runs the client command (a template, see afz_suite_expand)
+ * under /bin/sh in its own process group with a per-run timeout, and then
+ * evaluates every property over the history the server recorded. The
+ * event loop serves the client while the runner waits for it: one
+ * process, no threads.
+ *
+ * Outcome. The client succeeded when its command exited 0. A command that
+ * outlives the timeout is sent SIGTERM, then SIGKILL two seconds later (the
+ * whole process group), and the run counts as a spent time budget (the
+ * `terminates` property). A plan with "attempts N" reruns a failed command
+ * up to N times in the same work directory (a campaign), as a scheduler
+ * would.
+ *
+ * Real time. Properties are judged with afz_serve_prop_limits (a second of
+ * Retry-After tolerance, 400 ms least poll spacing) and a time budget of
+ * the timeout per attempt. */
+#ifndef AFZ_SUITE_H
+#define AFZ_SUITE_H
+
+#include <stddef.h>
+
+#include "afz_buf.h"
+#include "afz_plan.h"
+#include "afz_report.h"
+#include "afz_serve.h"
+
+/* Placeholders of a command template. */
+typedef struct afz_suite_vars {
+    const char *directory;   /* {directory}: the ACME directory URL */
+    const char *domain;      /* {domain}: the first identifier */
+    const char *domains;     /* {domains}: every identifier, comma-separated */
+    const char *ca_bundle;   /* {ca_bundle}: the CA bundle file */
+    const char *workdir;     /* {workdir}: this run's work directory */
+    const char *http_port;   /* {http_port}: a free loopback port for http-01 */
+} afz_suite_vars;
+
+/* afz_suite_expand appends |tmpl| with every {name} replaced by its value
+ * from |v|. Values are inserted as they are, so each must consist of
+ * shell-safe bytes only (letters, digits, and . _ - / : @ + = ,); "{{"
+ * stands for "{". Returns AFZ_EINVAL (naming the culprit in |err|) for an
+ * unknown placeholder, an unterminated one or an unsafe value. */
+afz_rc afz_suite_expand(const char *tmpl, const afz_suite_vars *v, afz_buf *out, char *err,
+                        size_t errlen);
+
+typedef struct afz_suite_config {
+    const char *client;           /* name in reports (adapter name or "custom") */
+    const char *command;          /* template */
+    const char *workroot;         /* parent of the per-scenario work directories */
+    const char *ca_bundle;        /* file the server's CA bundle was written to */
+    int timeout_s;                /* per attempt */
+    const char *const *allow;     /* waived property ids */
+    size_t n_allow;
+    int verbose;                  /* echo the client's output */
+} afz_suite_config;
+
+typedef struct afz_suite_result {
+    char name[128];               /* scenario file name without extension */
+    char path[512];
+    int loaded;                   /* 0: the scenario could not be read (see error) */
+    char error[256];
+    afz_plan plan;
+    afz_fault_class cls;
+    char *plan_text;              /* canonical text (owned) */
+    char workdir[512];
+    int exit_code;                /* last attempt: exit status, or -1 when signalled */
+    int term_signal;              /* the signal that ended it, or 0 */
+    int timed_out;
+    unsigned attempts;
+    double seconds;               /* wall time of all attempts */
+    size_t requests;              /* exchanges recorded */
+    afz_report report;
+    char *log;                    /* the exchange log, offending exchanges marked (owned) */
+    char *history_json;           /* the history as JSON (owned) */
+    char *client_tail;            /* the end of the client's output (owned) */
+} afz_suite_result;
+
+void afz_suite_result_cleanup(afz_suite_result *r);
+
+/* afz_suite_passed returns 1 when the scenario loaded and no property is
+ * violated (waived violations aside). */
+int afz_suite_passed(const afz_suite_result *r);
+
+/* afz_suite_run_one runs the scenario at |path| against |srv| (whose
+ * event loop must not be running). |out| is filled whatever happens
+ * (cleanup it). Returns AFZ_OK when the client ran (whatever it did),
+ * AFZ_EPARSE when the scenario did not load (out->error says why), AFZ_EIO
+ * when the work directory or the process could not be made. */
+afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char *path,
+                         afz_suite_result *out);
+
+/* Reports over finished results (|n| of them), appended to |out|.
+ * afz_suite_junit: JUnit XML, one <testsuite> per scenario and one
+ * <testcase> per property (violations as <failure>, waived and
+ * inconclusive verdicts as <skipped>, an unloadable scenario as <error>).
+ * afz_suite_tap: TAP version 13, one test point per scenario with the
+ * violations as diagnostics. afz_suite_json: one object with every
+ * scenario, its outcome, verdicts and history. */
+afz_rc afz_suite_junit(const afz_suite_config *cfg, const afz_suite_result *r, size_t n,
+                       afz_buf *out);
+afz_rc afz_suite_tap(const afz_suite_config *cfg, const afz_suite_result *r, size_t n,
+                     afz_buf *out);
+afz_rc afz_suite_json(const afz_suite_config *cfg, const afz_suite_result *r, size_t n,
+                      afz_buf *out);
+
+#endif

@@ -1,0 +1,93 @@
+/* afz_fuzz.c - see afz_fuzz.h. */
+#include "afz_fuzz.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "afz_check.h"
+#include "afz_clients.h"
+#include "afz_prng.h"
+#include "afz_scenario.h"
+
+/* Per-process state: made on the first input, kept for the process's life
+ * (libFuzzer never returns), released at exit so LeakSanitizer stays quiet
+ * in the standalone driver. */
+static struct {
+    int ready;
+    const afz_client *client;
+    afz_world world;
+    afz_check check;
+    unsigned long violations;
+    int no_abort;
+} fz;
+
+static void fuzz_release(void)
+{
+    if (!fz.ready)
+        return;
+    afz_check_cleanup(&fz.check);
+    afz_world_cleanup(&fz.world);
+    fz.ready = 0;
+}
+
+static void fuzz_setup(const char *client_name)
+{
+    fz.client = afz_client_find(client_name);
+    if (!fz.client) {
+        fprintf(stderr, "acmefuzz: no built-in client named '%s'\n", client_name);
+        exit(2);
+    }
+    afz_detrand_install();
+    if (afz_world_init(&fz.world) != AFZ_OK) {
+        fprintf(stderr, "acmefuzz: could not create the CA and keys\n");
+        exit(2);
+    }
+    afz_check_init(&fz.check);
+    const char *na = getenv("AFZ_FUZZ_NO_ABORT");
+    fz.no_abort = na && *na && strcmp(na, "0") != 0;
+    fz.ready = 1;
+    atexit(fuzz_release);
+}
+
+int afz_fuzz_client_one(const char *client_name, const uint8_t *data, size_t size)
+{
+    if (!fz.ready)
+        fuzz_setup(client_name);
+    afz_rc rc = afz_check_input(&fz.check, &fz.world, fz.client, data, size);
+    if (rc != AFZ_OK) {
+        fprintf(stderr, "acmefuzz: the run could not be carried out: %s\n", afz_rc_str(rc));
+        abort();
+    }
+    const afz_report_entry *v = afz_check_first_violation(&fz.check);
+    if (!v)
+        return 0;
+    /* A zoo client's own bug is the headline when it is among the
+     * violations; the others follow from it. */
+    for (size_t i = 0; fz.client->expected_property && i < fz.check.report.n; i++) {
+        const afz_report_entry *e = &fz.check.report.entries[i];
+        if (e->result.verdict == AFZ_VERDICT_VIOLATION &&
+            strcmp(e->prop->id, fz.client->expected_property) == 0)
+            v = e;
+    }
+    fz.violations++;
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    afz_buf_printf(&b, "==acmefuzz== VIOLATION %s (%s, %s) by client %s: %s\n", v->prop->id,
+                   afz_level_name(v->prop->level), v->prop->rfc, fz.client->name,
+                   v->result.message);
+    afz_buf_puts(&b, "==acmefuzz== plan:\n");
+    afz_scenario_print(&fz.check.plan, &b);
+    afz_buf_printf(&b, "==acmefuzz== replay: acmefuzz replay INPUT --client %s\n",
+                   fz.client->name);
+    fputs(afz_buf_cstr(&b), stderr);
+    afz_buf_cleanup(&b);
+    if (!fz.no_abort)
+        abort();
+    return 0;
+}
+
+unsigned long afz_fuzz_violations(void)
+{
+    return fz.violations;
+}

@@ -1,0 +1,25 @@
+/* afz_fuzz.h - what every client fuzz target does, in the library so the
+ * targets stay a few lines: per-process set-up (deterministic OpenSSL RNG,
+ * the CA and keys), then per input: decode, run, check every property, and
+ * on a violation print the verdict and abort() so the fuzzer keeps the
+ * input.
+ *
+ * Environment knobs for the standalone driver and tests:
+ *   AFZ_FUZZ_NO_ABORT=1  report violations on stderr but do not abort
+ *                        (afz_fuzz_violations counts them). */
+#ifndef AFZ_FUZZ_H
+#define AFZ_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* afz_fuzz_client_one checks one input against the built-in client
+ * |client_name| (set up on first use; an unknown name exits with a
+ * message). Returns 0; aborts on a violation unless AFZ_FUZZ_NO_ABORT. */
+int afz_fuzz_client_one(const char *client_name, const uint8_t *data, size_t size);
+
+/* afz_fuzz_violations returns how many inputs violated a property so far
+ * in this process (meaningful with AFZ_FUZZ_NO_ABORT). */
+unsigned long afz_fuzz_violations(void);
+
+#endif
