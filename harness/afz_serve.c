@@ -44,7 +44,7 @@ void afz_serve_config_default(afz_serve_config *c)
 void afz_serve_prop_limits(afz_prop_limits *l)
 {
     afz_prop_limits_default(l);
-    l->retry_after_tolerance_ms = 1000;
+    l->retry_after_tolerance_ms = 250;
     l->min_poll_interval_ms = 400;
 }
 

@@ -136,10 +136,13 @@ afz_rc afz_serve_run(afz_serve *s);
 void afz_serve_stop(afz_serve *s);
 
 /* afz_serve_prop_limits fills |l| with the property limits for real time:
- * the defaults with retry_after_tolerance_ms 1000 (clock granularity and
- * a client's whole-second rounding, DESIGN.md "Real time versus virtual
- * time") and min_poll_interval_ms 400 (a real client's poll loop is timed
- * by its own clock; 400 ms still catches a hot loop). */
+ * the defaults with retry_after_tolerance_ms 250 (DESIGN.md "Real time
+ * versus virtual time": each request is timed when it arrives, so a client
+ * that waits the full Retry-After after the answer is never early; the
+ * allowance covers timer slop and stays well under the 1 s Retry-After of
+ * the suite scenarios, so ignoring one is still caught) and
+ * min_poll_interval_ms 400 (a real client's poll loop is timed by its own
+ * clock; 400 ms still catches a hot loop). */
 void afz_serve_prop_limits(afz_prop_limits *l);
 
 /* afz_serve_verdict_tree returns, as a new cJSON object (the caller

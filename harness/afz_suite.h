@@ -16,7 +16,7 @@
  * up to N times in the same work directory (a campaign), as a scheduler
  * would.
  *
- * Real time. Properties are judged with afz_serve_prop_limits (a second of
+ * Real time. Properties are judged with afz_serve_prop_limits (250 ms of
  * Retry-After tolerance, 400 ms least poll spacing) and a time budget of
  * the timeout per attempt. */
 #ifndef AFZ_SUITE_H

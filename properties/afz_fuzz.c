@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "afz_check.h"
+#include "afz_client_lib.h"
 #include "afz_clients.h"
 #include "afz_prng.h"
 #include "afz_scenario.h"
@@ -31,13 +32,8 @@ static void fuzz_release(void)
     fz.ready = 0;
 }
 
-static void fuzz_setup(const char *client_name)
+static void fuzz_setup(void)
 {
-    fz.client = afz_client_find(client_name);
-    if (!fz.client) {
-        fprintf(stderr, "acmefuzz: no built-in client named '%s'\n", client_name);
-        exit(2);
-    }
     afz_detrand_install();
     if (afz_world_init(&fz.world) != AFZ_OK) {
         fprintf(stderr, "acmefuzz: could not create the CA and keys\n");
@@ -50,10 +46,23 @@ static void fuzz_setup(const char *client_name)
     atexit(fuzz_release);
 }
 
+static int fuzz_one(const uint8_t *data, size_t size);
+
 int afz_fuzz_client_one(const char *client_name, const uint8_t *data, size_t size)
 {
-    if (!fz.ready)
-        fuzz_setup(client_name);
+    if (!fz.ready) {
+        fz.client = afz_client_find(client_name);
+        if (!fz.client) {
+            fprintf(stderr, "acmefuzz: no built-in client named '%s'\n", client_name);
+            exit(2);
+        }
+        fuzz_setup();
+    }
+    return fuzz_one(data, size);
+}
+
+static int fuzz_one(const uint8_t *data, size_t size)
+{
     afz_rc rc = afz_check_input(&fz.check, &fz.world, fz.client, data, size);
     if (rc != AFZ_OK) {
         fprintf(stderr, "acmefuzz: the run could not be carried out: %s\n", afz_rc_str(rc));
@@ -78,8 +87,11 @@ int afz_fuzz_client_one(const char *client_name, const uint8_t *data, size_t siz
                    v->result.message);
     afz_buf_puts(&b, "==acmefuzz== plan:\n");
     afz_scenario_print(&fz.check.plan, &b);
-    afz_buf_printf(&b, "==acmefuzz== replay: acmefuzz replay INPUT --client %s\n",
-                   fz.client->name);
+    if (afz_client_find(fz.client->name) == fz.client)
+        afz_buf_printf(&b, "==acmefuzz== replay: acmefuzz replay INPUT --client %s\n",
+                       fz.client->name);
+    else /* an out-of-tree client (afz_fuzz_one): run reads binary plans too */
+        afz_buf_puts(&b, "==acmefuzz== replay: acmefuzz run --client-lib CLIENT.so --scenario INPUT\n");
     fputs(afz_buf_cstr(&b), stderr);
     afz_buf_cleanup(&b);
     if (!fz.no_abort)
@@ -90,4 +102,18 @@ int afz_fuzz_client_one(const char *client_name, const uint8_t *data, size_t siz
 unsigned long afz_fuzz_violations(void)
 {
     return fz.violations;
+}
+
+int afz_fuzz_one(const afz_client *client, const uint8_t *data, size_t size)
+{
+    if (!fz.ready) {
+        char why[256];
+        if (afz_client_validate(client, why, sizeof(why)) != AFZ_OK) {
+            fprintf(stderr, "acmefuzz: cannot fuzz this client: %s\n", why);
+            exit(2);
+        }
+        fz.client = client;
+        fuzz_setup();
+    }
+    return fuzz_one(data, size);
 }

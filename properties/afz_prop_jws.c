@@ -101,15 +101,16 @@ void afz_prop_check_nonce_discipline(const afz_prop_input *in, afz_prop_result *
                          "error response provided (\"%.40s\")",
                          i + 1, retry_of + 1, e->nonce ? e->nonce : "(none)", retry_nonce);
             else if (!e->nonce)
-                snprintf(msg, sizeof(msg), "#%zu POST to %s has no \"nonce\" in its protected "
-                         "header", i + 1, afz_prop_path(e->url));
+                snprintf(msg, sizeof(msg),
+                         "#%zu POST to %s has no \"nonce\" in its protected header", i + 1,
+                         afz_prop_path(e->url));
             else if (s && s->b != SIZE_MAX)
                 snprintf(msg, sizeof(msg), "#%zu reuses nonce \"%.40s\" already used by #%zu",
                          i + 1, e->nonce, s->b + 1);
             else if (!s && seen_invalid_nonce(t, e->nonce, i))
                 snprintf(msg, sizeof(msg),
-                         "#%zu uses \"%.40s\", an invalid Replay-Nonce value it must ignore",
-                         i + 1, e->nonce);
+                         "#%zu uses \"%.40s\", an invalid Replay-Nonce value it must ignore", i + 1,
+                         e->nonce);
             else if (!s)
                 snprintf(msg, sizeof(msg),
                          "#%zu uses nonce \"%.40s\" that no earlier response provided", i + 1,
@@ -207,9 +208,10 @@ static int jws_fault(const afz_trace *t, size_t i, char *msg, size_t n)
     }
     int jwk_allowed = e->is_new_account || e->kind == AFZ_RES_REVOKE;
     if (e->has_jwk && !jwk_allowed) {
-        snprintf(msg, n, "#%zu POST to %s (%s) carries \"jwk\"; only newAccount and revokeCert "
-                 "may, others use \"kid\"", i + 1, afz_prop_path(e->url),
-                 afz_resource_name(e->kind));
+        snprintf(msg, n,
+                 "#%zu POST to %s (%s) carries \"jwk\"; only newAccount and revokeCert "
+                 "may, others use \"kid\"",
+                 i + 1, afz_prop_path(e->url), afz_resource_name(e->kind));
         return 1;
     }
     if (e->has_kid && e->is_new_account) {

@@ -172,11 +172,12 @@ void afz_prop_check_terminates(const afz_prop_input *in, afz_prop_result *out)
     }
     if (in->budget_exhausted || spent) {
         if (spent && attempt && attempt->value > 1) {
-            size_t own = spent->exchange >= attempt->exchange
-                             ? spent->exchange - attempt->exchange : 0;
+            size_t own =
+                spent->exchange >= attempt->exchange ? spent->exchange - attempt->exchange : 0;
             /* virtual time only grows; a history saying otherwise gets 0 */
             int64_t own_ms = spent->mono_ms >= attempt->mono_ms && attempt->mono_ms >= 0
-                                 ? spent->mono_ms - attempt->mono_ms : 0;
+                                 ? spent->mono_ms - attempt->mono_ms
+                                 : 0;
             if (own < lim->max_requests / 2 && own_ms < lim->max_virtual_ms / 2) {
                 afz_prop_inconclusive(out,
                                       "the campaign's shared %s budget ran out in attempt %lld, "

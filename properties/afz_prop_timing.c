@@ -51,12 +51,11 @@ static int is_2xx(const afz_trace_ex *e)
  *
  * So a Retry-After binds where those texts give it a meaning: on an error
  * or redirect (status >= 300), on a 2xx showing a resource "processing",
- * and on an authorization or challenge still "pending". After such a response with exactly one well-formed value,
- * no request to the same URL before the instant (less the tolerance); a
- * finalize answer's Retry-After also governs the order it belongs to
- * (7.4, above). A malformed value (invalid, or two headers), or one
- * beyond retry_after_cap_ms, gives no instant: the client may fall back
- * as it likes, but not hot-loop - nothing to that URL sooner than
+ * and on an authorization or challenge still "pending". After such a response with exactly one
+ * well-formed value, no request to the same URL before the instant (less the tolerance); a finalize
+ * answer's Retry-After also governs the order it belongs to (7.4, above). A malformed value
+ * (invalid, or two headers), or one beyond retry_after_cap_ms, gives no instant: the client may
+ * fall back as it likes, but not hot-loop - nothing to that URL sooner than
  * malformed_retry_after_floor_ms. A request exactly at the instant passes. */
 
 static int retry_after_binds(const afz_trace_ex *e)
@@ -71,7 +70,7 @@ static int retry_after_binds(const afz_trace_ex *e)
 }
 
 typedef struct ra_finding {
-    size_t j, i;    /* offending request, response that set the wait */
+    size_t j, i; /* offending request, response that set the wait */
     int malformed;
     int64_t instant;
 } ra_finding;
@@ -175,11 +174,15 @@ static int is_progress(const afz_trace_ex *e)
     if (!e->is_post)
         return 0;
     switch (e->kind) {
-    case AFZ_RES_CHALLENGE: return e->payload == AFZ_PAYLOAD_OTHER;
+    case AFZ_RES_CHALLENGE:
+        return e->payload == AFZ_PAYLOAD_OTHER;
     case AFZ_RES_FINALIZE:
-    case AFZ_RES_NEW_ORDER: return 1;
-    case AFZ_RES_AUTHZ: return e->payload == AFZ_PAYLOAD_DEACTIVATE;
-    default: return 0;
+    case AFZ_RES_NEW_ORDER:
+        return 1;
+    case AFZ_RES_AUTHZ:
+        return e->payload == AFZ_PAYLOAD_DEACTIVATE;
+    default:
+        return 0;
     }
 }
 

@@ -14,9 +14,12 @@
 const char *afz_level_name(afz_level l)
 {
     switch (l) {
-    case AFZ_LEVEL_MUST: return "MUST";
-    case AFZ_LEVEL_SHOULD: return "SHOULD";
-    case AFZ_LEVEL_HARM: return "HARM";
+    case AFZ_LEVEL_MUST:
+        return "MUST";
+    case AFZ_LEVEL_SHOULD:
+        return "SHOULD";
+    case AFZ_LEVEL_HARM:
+        return "HARM";
     }
     return "?";
 }
@@ -24,9 +27,12 @@ const char *afz_level_name(afz_level l)
 const char *afz_verdict_name(afz_verdict v)
 {
     switch (v) {
-    case AFZ_VERDICT_PASS: return "pass";
-    case AFZ_VERDICT_VIOLATION: return "violation";
-    case AFZ_VERDICT_INCONCLUSIVE: return "inconclusive";
+    case AFZ_VERDICT_PASS:
+        return "pass";
+    case AFZ_VERDICT_VIOLATION:
+        return "violation";
+    case AFZ_VERDICT_INCONCLUSIVE:
+        return "inconclusive";
     }
     return "?";
 }

@@ -82,8 +82,8 @@ static int accept_is_cert(const char *v)
             m--;
         for (size_t i = 0; i < sizeof(cert_types) / sizeof(cert_types[0]); i++)
             cert |= span_caseeq(v, m, cert_types[i]);
-        json |= span_caseeq(v, m, "application/json") ||
-                span_caseeq(v, m, "application/problem+json");
+        json |=
+            span_caseeq(v, m, "application/json") || span_caseeq(v, m, "application/problem+json");
         v += n;
         v += strcspn(v, ","); /* skip parameters */
     }
@@ -458,10 +458,17 @@ static afz_rc parse_response(afz_trace *t, size_t i, afz_trace_ex *e)
         if (e->location && strcmp(e->location, e->url) != 0)
             rc = add_account(t, e->location, i);
         break;
-    case AFZ_RES_NEW_ORDER: rc = add_order_map(t, e->finalize, e->location); break;
-    case AFZ_RES_ORDER: rc = add_order_map(t, e->finalize, e->url); break;
-    case AFZ_RES_FINALIZE: rc = add_order_map(t, e->url, e->location); break;
-    default: break;
+    case AFZ_RES_NEW_ORDER:
+        rc = add_order_map(t, e->finalize, e->location);
+        break;
+    case AFZ_RES_ORDER:
+        rc = add_order_map(t, e->finalize, e->url);
+        break;
+    case AFZ_RES_FINALIZE:
+        rc = add_order_map(t, e->url, e->location);
+        break;
+    default:
+        break;
     }
     return rc;
 }
@@ -502,13 +509,18 @@ static void link_exchanges(afz_trace *t)
                 e->is_new_account = !afz_trace_account_known(t, e->url, SIZE_MAX);
             break;
         }
-        case AFZ_RES_ORDER: e->order_url = e->url; break;
+        case AFZ_RES_ORDER:
+            e->order_url = e->url;
+            break;
         case AFZ_RES_NEW_ORDER:
             if (e->status >= 200 && e->status < 300)
                 e->order_url = e->location;
             break;
-        case AFZ_RES_FINALIZE: e->order_url = afz_trace_order_of_finalize(t, e->url); break;
-        default: break;
+        case AFZ_RES_FINALIZE:
+            e->order_url = afz_trace_order_of_finalize(t, e->url);
+            break;
+        default:
+            break;
         }
     }
 }

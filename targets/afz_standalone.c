@@ -17,7 +17,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_INPUT ((size_t)1 << 20)
+#define AFZ_STANDALONE_MAX_INPUT ((size_t)1 << 20)
 
 static int run_file(const char *path, unsigned long *files)
 {
@@ -26,8 +26,8 @@ static int run_file(const char *path, unsigned long *files)
         fprintf(stderr, "standalone: cannot open %s\n", path);
         return -1;
     }
-    uint8_t *buf = malloc(MAX_INPUT);
-    size_t n = buf ? fread(buf, 1, MAX_INPUT, f) : 0;
+    uint8_t *buf = malloc(AFZ_STANDALONE_MAX_INPUT);
+    size_t n = buf ? fread(buf, 1, AFZ_STANDALONE_MAX_INPUT, f) : 0;
     int err = !buf || ferror(f);
     fclose(f);
     if (err) {

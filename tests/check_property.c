@@ -25,10 +25,9 @@ static fx_resp problem(int status, const char *body)
 START_TEST(test_property_table_has_thirteen_stable_ids)
 {
     static const char *const ids[] = {
-        "no-refinalize",        "no-duplicate-issuance", "no-orphan-issuance",
-        "bounded-new-orders",   "respects-retry-after",  "poll-backoff",
-        "post-as-get-empty",    "nonce-discipline",      "jws-headers",
-        "cert-url-from-order",  "final-states-final",    "terminates",
+        "no-refinalize",        "no-duplicate-issuance", "no-orphan-issuance", "bounded-new-orders",
+        "respects-retry-after", "poll-backoff",          "post-as-get-empty",  "nonce-discipline",
+        "jws-headers",          "cert-url-from-order",   "final-states-final", "terminates",
         "succeeds-under-legal",
     };
     size_t n = 0;
@@ -233,9 +232,9 @@ START_TEST(test_property_no_refinalize_retry_after_refusals_passes)
     fx f;
     fx_init(&f);
     fx_to_ready(&f);
-    fx_post(&f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
-            (fx_resp){.status = 503, .body = FX_PROBLEM("serverInternal", 503),
-                      .retry_after = "1"});
+    fx_post(
+        &f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
+        (fx_resp){.status = 503, .body = FX_PROBLEM("serverInternal", 503), .retry_after = "1"});
     fx_sleep(&f, 1000);
     fx_post(&f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
             (fx_resp){.status = 429, .body = FX_PROBLEM("rateLimited", 429), .retry_after = "2"});
@@ -284,8 +283,8 @@ START_TEST(test_property_no_refinalize_unmapped_finalize_url)
     fx_init(&f);
     fx_to_ready(&f);
     const char *other = FX_BASE "/elsewhere/fin";
-    size_t bad = fx_post(&f, AFZ_RES_FINALIZE, other, FX_CSR,
-                         problem(404, FX_PROBLEM("malformed", 404)));
+    size_t bad =
+        fx_post(&f, AFZ_RES_FINALIZE, other, FX_CSR, problem(404, FX_PROBLEM("malformed", 404)));
     fx_assert_violation(&f, "no-refinalize", bad);
     fx_cleanup(&f);
 }
@@ -348,9 +347,9 @@ START_TEST(test_property_no_orphan_issuance_reorder_before_download_is_violation
     fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_VALID));
     /* the client gives up and orders the same names again */
     fx_event(&f, AFZ_EV_ORDER_CREATED, FX_BASE "/o/6", NULL, FX_IDS, NULL, NULL, 0);
-    size_t bad = fx_post(&f, AFZ_RES_NEW_ORDER, FX_NEW_ORDER, FX_NEW_ORDER_PAYLOAD,
-                         (fx_resp){.status = 201, .body = FX_ORDER_BODY("pending"),
-                                   .location = FX_BASE "/o/6"});
+    size_t bad = fx_post(
+        &f, AFZ_RES_NEW_ORDER, FX_NEW_ORDER, FX_NEW_ORDER_PAYLOAD,
+        (fx_resp){.status = 201, .body = FX_ORDER_BODY("pending"), .location = FX_BASE "/o/6"});
     fx_assert_violation(&f, "no-orphan-issuance", bad);
     fx_cleanup(&f);
 }
@@ -420,9 +419,9 @@ START_TEST(test_property_bounded_new_orders_refusals_do_not_count)
     fx_init(&f);
     fx_to_account(&f);
     new_order(&f, FX_NEW_ORDER_PAYLOAD, problem(400, FX_PROBLEM("badNonce", 400)));
-    new_order(&f, FX_NEW_ORDER_PAYLOAD,
-              (fx_resp){.status = 503, .body = FX_PROBLEM("serverInternal", 503),
-                        .retry_after = "0"});
+    new_order(
+        &f, FX_NEW_ORDER_PAYLOAD,
+        (fx_resp){.status = 503, .body = FX_PROBLEM("serverInternal", 503), .retry_after = "0"});
     new_order(&f, FX_NEW_ORDER_PAYLOAD, problem(429, FX_PROBLEM("rateLimited", 429)));
     new_order(&f, FX_NEW_ORDER_PAYLOAD, created());
     new_order(&f, FX_NEW_ORDER_PAYLOAD, created());
@@ -478,13 +477,15 @@ START_TEST(test_property_respects_retry_after_instant_boundary)
     fx_init(&f);
     fx_to_ready(&f);
     fx_post(&f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
-            (fx_resp){.status = 200, .body = FX_ORDER_BODY("processing"), .location = FX_ORDER,
+            (fx_resp){.status = 200,
+                      .body = FX_ORDER_BODY("processing"),
+                      .location = FX_ORDER,
                       .retry_after = "3"});
     if (ra_boundary[_i].wait)
         fx_sleep(&f, ra_boundary[_i].wait);
-    size_t poll = fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "",
-                          (fx_resp){.status = 200, .body = FX_ORDER_BODY("processing"),
-                                    .retry_after = "3"});
+    size_t poll =
+        fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "",
+                (fx_resp){.status = 200, .body = FX_ORDER_BODY("processing"), .retry_after = "3"});
     /* the order's own Retry-After binds its next poll the same way */
     fx_sleep(&f, 3000 - (ra_boundary[_i].violation ? 1 : 0));
     fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_VALID));
@@ -508,8 +509,10 @@ START_TEST(test_property_respects_retry_after_http_date)
         char date[AFZ_HTTPDATE_LEN];
         afz_httpdate_format(AFZ_CLOCK_DEFAULT_EPOCH_MS / 1000 + 8, date);
         fx_post(&f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
-                (fx_resp){.status = 200, .body = FX_ORDER_BODY("processing"),
-                          .location = FX_ORDER, .retry_after = date});
+                (fx_resp){.status = 200,
+                          .body = FX_ORDER_BODY("processing"),
+                          .location = FX_ORDER,
+                          .retry_after = date});
         fx_sleep(&f, 6500 - early);
         size_t poll = fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_VALID));
         ck_assert_int_eq(f.h.ex[poll].mono_ms, 8000 - early);
@@ -532,8 +535,10 @@ START_TEST(test_property_respects_retry_after_malformed_floor)
             fx_init(&f);
             fx_to_ready(&f);
             fx_post(&f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
-                    (fx_resp){.status = 200, .body = FX_ORDER_BODY("processing"),
-                              .location = FX_ORDER, .retry_after = bad_values[v]});
+                    (fx_resp){.status = 200,
+                              .body = FX_ORDER_BODY("processing"),
+                              .location = FX_ORDER,
+                              .retry_after = bad_values[v]});
             if (wait)
                 fx_sleep(&f, 1000);
             size_t poll = fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_VALID));
@@ -557,8 +562,10 @@ START_TEST(test_property_respects_retry_after_twice_or_absurd_is_floor)
             fx_init(&f);
             fx_to_ready(&f);
             fx_post(&f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
-                    (fx_resp){.status = 200, .body = FX_ORDER_BODY("processing"),
-                              .location = FX_ORDER, .retry_after = absurd ? "86400" : "1",
+                    (fx_resp){.status = 200,
+                              .body = FX_ORDER_BODY("processing"),
+                              .location = FX_ORDER,
+                              .retry_after = absurd ? "86400" : "1",
                               .retry_after2 = absurd ? NULL : "30"});
             fx_sleep(&f, wait ? 1000 : 500);
             size_t poll = fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_VALID));
@@ -579,8 +586,7 @@ START_TEST(test_property_respects_retry_after_binds_errors_not_finished_resource
     fx f;
     fx_init(&f);
     fx_get(&f, "GET", FX_DIRECTORY, AFZ_RES_DIRECTORY,
-           (fx_resp){.status = 200, .body = FX_DIRECTORY_BODY, .retry_after = "30",
-                     .no_nonce = 1});
+           (fx_resp){.status = 200, .body = FX_DIRECTORY_BODY, .retry_after = "30", .no_nonce = 1});
     fx_get(&f, "GET", FX_DIRECTORY, AFZ_RES_DIRECTORY,
            (fx_resp){.status = 200, .body = FX_DIRECTORY_BODY, .no_nonce = 1});
     fx_get(&f, "HEAD", FX_NEW_NONCE, AFZ_RES_NONCE, (fx_resp){.status = 200});
@@ -591,7 +597,9 @@ START_TEST(test_property_respects_retry_after_binds_errors_not_finished_resource
             (fx_resp){.status = 429, .body = FX_PROBLEM("rateLimited", 429), .retry_after = "5"});
     fx_sleep(&f, 5000);
     fx_post(&f, AFZ_RES_NEW_ORDER, FX_NEW_ORDER, FX_NEW_ORDER_PAYLOAD,
-            (fx_resp){.status = 201, .body = FX_ORDER_BODY("ready"), .location = FX_ORDER,
+            (fx_resp){.status = 201,
+                      .body = FX_ORDER_BODY("ready"),
+                      .location = FX_ORDER,
                       .retry_after = "30"});
     /* a "pending" order waits for the client, not the server (7.4) */
     fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "",
@@ -620,7 +628,9 @@ START_TEST(test_property_respects_retry_after_tolerance)
     fx_init(&f);
     fx_to_ready(&f);
     fx_post(&f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
-            (fx_resp){.status = 200, .body = FX_ORDER_BODY("processing"), .location = FX_ORDER,
+            (fx_resp){.status = 200,
+                      .body = FX_ORDER_BODY("processing"),
+                      .location = FX_ORDER,
                       .retry_after = "3"});
     fx_sleep(&f, 2001);
     size_t poll = fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_VALID));
@@ -646,9 +656,9 @@ static size_t authz_polls(fx *f, int n, int64_t gap, const char *ra)
     for (int i = 0; i < n; i++) {
         if (i > 0 && gap)
             fx_sleep(f, gap);
-        last = fx_post(f, AFZ_RES_AUTHZ, FX_AUTHZ, "",
-                       (fx_resp){.status = 200, .body = FX_AUTHZ_BODY("pending"),
-                                 .retry_after = ra});
+        last =
+            fx_post(f, AFZ_RES_AUTHZ, FX_AUTHZ, "",
+                    (fx_resp){.status = 200, .body = FX_AUTHZ_BODY("pending"), .retry_after = ra});
     }
     return last;
 }
@@ -733,9 +743,9 @@ START_TEST(test_property_poll_backoff_processing_order)
         fx f;
         fx_init(&f);
         fx_to_ready(&f);
-        fx_post(&f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
-                (fx_resp){.status = 200, .body = FX_ORDER_BODY("processing"),
-                          .location = FX_ORDER});
+        fx_post(
+            &f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
+            (fx_resp){.status = 200, .body = FX_ORDER_BODY("processing"), .location = FX_ORDER});
         if (wait)
             fx_sleep(&f, 1000);
         size_t poll = fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_VALID));
@@ -902,8 +912,10 @@ START_TEST(test_property_nonce_discipline_reused_or_invented_nonce_is_violation)
         if (k == 2) /* the server sends a value outside base64url */
             fx_get(&f, "HEAD", FX_NEW_NONCE, AFZ_RES_NONCE,
                    (fx_resp){.status = 200, .nonce = "not+base64/url="});
-        f.use_nonce = k == 0 ? "fxNonce0001" : k == 1 ? "inventedByClient"
-                    : k == 2 ? "not+base64/url=" : "";
+        f.use_nonce = k == 0   ? "fxNonce0001"
+                      : k == 1 ? "inventedByClient"
+                      : k == 2 ? "not+base64/url="
+                               : "";
         size_t bad = new_order(&f, FX_NEW_ORDER_PAYLOAD, created());
         fx_assert_violation(&f, "nonce-discipline", bad);
         afz_prop_result r = fx_check(&f, "nonce-discipline");
@@ -945,11 +957,21 @@ START_TEST(test_property_jws_headers_each_fault_is_violation)
     fx_to_ready(&f);
     char body[512];
     switch (_i) {
-    case JWS_CTYPE: f.use_ctype = "application/json"; break;
-    case JWS_URL: f.use_url = FX_BASE "/o/5?"; break;
-    case JWS_JWK_ON_ORDER: f.use_jwk = 1; break;
-    case JWS_KID_OTHER: f.use_kid = FX_BASE "/acct/78"; break;
-    case JWS_NOT_JWS: f.use_body = "{\"payload\":\"\"}"; break;
+    case JWS_CTYPE:
+        f.use_ctype = "application/json";
+        break;
+    case JWS_URL:
+        f.use_url = FX_BASE "/o/5?";
+        break;
+    case JWS_JWK_ON_ORDER:
+        f.use_jwk = 1;
+        break;
+    case JWS_KID_OTHER:
+        f.use_kid = FX_BASE "/acct/78";
+        break;
+    case JWS_NOT_JWS:
+        f.use_body = "{\"payload\":\"\"}";
+        break;
     case JWS_HS256:
         raw_jws("{\"alg\":\"HS256\",\"kid\":\"" FX_ACCOUNT "\",\"nonce\":\"fxNonce0009\","
                 "\"url\":\"" FX_ORDER "\"}",
@@ -988,9 +1010,9 @@ START_TEST(test_property_jws_headers_jwk_only_on_new_account_and_revoke)
     fx_get(&f, "GET", FX_DIRECTORY, AFZ_RES_DIRECTORY,
            (fx_resp){.status = 200, .body = FX_DIRECTORY_BODY, .no_nonce = 1});
     fx_get(&f, "HEAD", FX_NEW_NONCE, AFZ_RES_NONCE, (fx_resp){.status = 200});
-    size_t bad = fx_post(&f, AFZ_RES_ACCOUNT, FX_NEW_ACCOUNT, "{}",
-                         (fx_resp){.status = 201, .body = "{\"status\":\"valid\"}",
-                                   .location = FX_ACCOUNT});
+    size_t bad =
+        fx_post(&f, AFZ_RES_ACCOUNT, FX_NEW_ACCOUNT, "{}",
+                (fx_resp){.status = 201, .body = "{\"status\":\"valid\"}", .location = FX_ACCOUNT});
     fx_assert_violation(&f, "jws-headers", bad);
     fx_cleanup(&f);
 }
@@ -1036,7 +1058,8 @@ START_TEST(test_property_cert_url_from_order_links_are_given_urls)
     fx_post(&f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
             (fx_resp){.status = 200, .body = FX_ORDER_VALID, .location = FX_ORDER});
     fx_post(&f, AFZ_RES_CERT, FX_CERT, "",
-            (fx_resp){.status = 200, .body = FX_PEM,
+            (fx_resp){.status = 200,
+                      .body = FX_PEM,
                       .link = "<" FX_CERT_UP ">;rel=\"up\", <" FX_CERT_ALT ">; rel=alternate"});
     fx_post(&f, AFZ_RES_CERT, FX_CERT_ALT, "", fx_ok(FX_PEM));
     fx_post(&f, AFZ_RES_CERT, FX_CERT_UP, "", fx_ok(FX_PEM));
@@ -1190,8 +1213,8 @@ START_TEST(test_property_succeeds_under_legal_not_applicable_with_degraded_plan)
     afz_plan plan;
     afz_plan_init(&plan);
     plan.n_rules = 1;
-    plan.rules[0] = (afz_rule){.kind = AFZ_RES_FINALIZE, .occ = AFZ_OCC_EVERY,
-                               .fault = AFZ_FAULT_SERVER_INTERNAL};
+    plan.rules[0] = (afz_rule){
+        .kind = AFZ_RES_FINALIZE, .occ = AFZ_OCC_EVERY, .fault = AFZ_FAULT_SERVER_INTERNAL};
     f.in.plan = &plan;
     f.in.plan_class = afz_plan_class(&plan);
     ck_assert_int_eq(f.in.plan_class, AFZ_CLASS_DEGRADED);
@@ -1314,7 +1337,8 @@ Suite *property_suite(void)
     tcase_add_test(tc, test_property_no_refinalize_holds_async_flow);
     tcase_add_test(tc, test_property_no_refinalize_finalize_of_pending_order_is_violation);
     tcase_add_test(tc, test_property_no_refinalize_finalize_after_processing_is_violation);
-    tcase_add_test(tc, test_property_no_refinalize_stale_ready_after_accepted_finalize_is_violation);
+    tcase_add_test(tc,
+                   test_property_no_refinalize_stale_ready_after_accepted_finalize_is_violation);
     tcase_add_test(tc, test_property_no_refinalize_lost_response_then_ready_poll_passes);
     tcase_add_test(tc, test_property_no_refinalize_blind_retry_after_lost_response_is_violation);
     tcase_add_test(tc, test_property_no_refinalize_retry_after_bad_csr_passes);
@@ -1376,8 +1400,7 @@ Suite *property_suite(void)
                    test_property_nonce_discipline_bad_nonce_retried_with_stale_nonce_is_violation);
     tcase_add_test(tc, test_property_nonce_discipline_bad_nonce_retry_uses_the_error_nonce);
     tcase_add_test(tc, test_property_nonce_discipline_reused_or_invented_nonce_is_violation);
-    tcase_add_loop_test(tc, test_property_jws_headers_each_fault_is_violation, 0,
-                        NELEM(jws_why));
+    tcase_add_loop_test(tc, test_property_jws_headers_each_fault_is_violation, 0, NELEM(jws_why));
     tcase_add_test(tc, test_property_jws_headers_jwk_only_on_new_account_and_revoke);
     suite_add_tcase(s, tc);
 

@@ -102,7 +102,8 @@ START_TEST(test_trace_finalize_location_alone_ties_the_order)
     fx_init(&f);
     fx_to_account(&f);
     fx_post(&f, AFZ_RES_FINALIZE, FX_BASE "/f/1", FX_CSR,
-            (fx_resp){.status = 200, .body = "{\"status\":\"processing\"}",
+            (fx_resp){.status = 200,
+                      .body = "{\"status\":\"processing\"}",
                       .location = FX_BASE "/ord/1"});
     const afz_trace *t = traced(&f);
     ck_assert_str_eq(afz_trace_order_of_finalize(t, FX_BASE "/f/1"), FX_BASE "/ord/1");
@@ -219,13 +220,15 @@ START_TEST(test_trace_reads_certificate_links)
     fx_init(&f);
     fx_to_account(&f);
     fx_post(&f, AFZ_RES_CERT, FX_CERT, "",
-            (fx_resp){.status = 200, .body = FX_PEM,
+            (fx_resp){.status = 200,
+                      .body = FX_PEM,
                       .link = "<" FX_CERT_UP ">;rel=\"up\", <" FX_DIRECTORY ">;rel=\"index\", "
                               "<" FX_CERT_ALT ">; title=\"a, b\"; REL=\"alternate index\", "
                               "<" FX_BASE "/alt2>;rel=alternate"});
     /* links on other resources are not read */
     fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "",
-            (fx_resp){.status = 200, .body = FX_ORDER_VALID,
+            (fx_resp){.status = 200,
+                      .body = FX_ORDER_VALID,
                       .link = "<" FX_CERT_ALT ">;rel=\"alternate\""});
     /* junk stops the reader quietly */
     fx_post(&f, AFZ_RES_CERT, FX_CERT, "",
@@ -277,8 +280,7 @@ END_TEST
 
 START_TEST(test_trace_joins_identifiers_like_server_events)
 {
-    static const char *const names[] = {"WWW.example.com", "b.example", "example.com",
-                                        "B.example"};
+    static const char *const names[] = {"WWW.example.com", "b.example", "example.com", "B.example"};
     afz_buf b;
     afz_buf_init(&b, 0);
     ck_assert_int_eq(afz_trace_join_identifiers(names, 4, &b), AFZ_OK);

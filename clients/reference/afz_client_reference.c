@@ -218,6 +218,7 @@ typedef struct ref_order_run {
     unsigned polls;     /* order polls so far (bounded by max_polls) */
     unsigned wait_step; /* back-off step: waits since the status changed */
     int done;           /* the certificate is in r->out */
+    int seen_invalid;   /* a response showed the order "invalid" (even if unreadable) */
 } ref_order_run;
 
 static void order_run_cleanup(ref_order_run *o)
@@ -260,8 +261,10 @@ static afz_rc set_view(afz_ref *r, ref_order_run *o, const char *what, const afz
         /* A readable "invalid" is final even when the rest of the body is
          * broken: forget the saved order so no later attempt asks for it
          * again (RFC 8555 7.1.6; found by the random-plan sweep). */
-        if (next.status == AFZ_REF_ST_INVALID)
+        if (next.status == AFZ_REF_ST_INVALID) {
+            o->seen_invalid = 1;
             afz_ref_state_forget(r);
+        }
         afz_ref_order_cleanup(&next);
         afz_headers_cleanup(&h);
         return afz_ref_fail(r, rc, "%s: %s", what, rc == AFZ_ENOMEM ? "out of memory" : why);
@@ -562,7 +565,11 @@ static afz_rc resume_order(afz_ref *r, ref_order_run *o, int *resumed)
                        resp.status != 429;
     if (rc == AFZ_OK) {
         rc = set_view(r, o, what, &resp);
-        answered_4xx = rc == AFZ_EPROTO; /* a 2xx that is not an order */
+        /* A 2xx the client cannot read is no evidence that the order is
+         * gone: ordering anew could issue a second certificate for an
+         * order that is in fact valid. Keep it and fail, unless the body
+         * said "invalid", which is final. */
+        answered_4xx = (rc == AFZ_EPROTO && o->seen_invalid) || rc == AFZ_ENOTFOUND;
     }
     afz_response_cleanup(&resp);
     if (rc == AFZ_OK && o->ord.status != AFZ_REF_ST_INVALID) {
@@ -613,14 +620,18 @@ static afz_rc order_flow(afz_ref *r, int may_resume)
             break;
         case AFZ_REF_ST_PENDING:
             if (!o.authz_done) {
+                unsigned before = r->n_requests;
                 rc = do_authorizations(r, &o);
                 if (rc != AFZ_OK)
                     break;
+                /* Reading the order right after its authorizations is not a
+                 * poll (RFC 8555 7.4); with nothing read in between it is,
+                 * and waits like one. */
                 if (afz_ref_quirk_on(r, AFZ_REF_QUIRK_FINALIZE_WITHOUT_READY) &&
                     !o.finalize_accepted)
                     rc = do_finalize(r, &o);
                 else
-                    rc = poll_order(r, &o, 0);
+                    rc = poll_order(r, &o, r->n_requests == before);
                 break;
             }
             if (afz_ref_quirk_on(r, AFZ_REF_QUIRK_FINALIZE_WITHOUT_READY) && !o.finalize_accepted)

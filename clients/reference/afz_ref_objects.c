@@ -119,6 +119,17 @@ afz_rc afz_ref_order_parse(const void *body, size_t n, const char *const *ids, s
         /* RFC 8555 7.1.3: identifiers are immutable; a different set means
          * this is not the order asked for. */
         snprintf(why, why_len, "order identifiers differ from the ones requested");
+        /* Well-formed but other names: not the order asked for. Malformed
+         * identifiers prove nothing, so they stay a protocol error. */
+        int well_formed = cJSON_IsArray(idents) && cJSON_GetArraySize(idents) > 0;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, idents)
+        {
+            if (!afz_json_str(it, "value"))
+                well_formed = 0;
+        }
+        if (well_formed)
+            rc = AFZ_ENOTFOUND;
         goto out;
     }
 

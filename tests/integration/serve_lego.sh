@@ -2,10 +2,8 @@
 # serve_lego.sh BUILD_DIR SOURCE_DIR - `acmefuzz serve` against a real client.
 #
 # Starts `acmefuzz serve` on 127.0.0.1 (ports picked by the kernel) with a
-# management listener, runs Debian's lego against it twice (once plain,
-# once after POST /reset with the server started in asynchronous-finalize
-# mode is not possible in one process, so the second run is a fresh
-# issuance after a reset), and checks:
+# management listener, runs Debian's lego against it twice (the second
+# time after POST /reset, which must empty the history), and checks:
 #   - lego exits 0 and its certificate names the domain and verifies
 #     against the issuing root and intermediate from the management API
 #     (/roots/0, /intermediates/0);
