@@ -8,9 +8,10 @@
 #        $LIB_FUZZING_ENGINE         link flags of the engine (never assume libFuzzer)
 #        $SRC                        sources: $SRC/acmefuzz, and $SRC/cJSON if cloned
 #        $WORK                       intermediates
-#   out  $OUT/<target>               every target of build/fuzz, no extension
+#   out  $OUT/<target>               every target of build/fuzz (zoo: see below), no extension
 #        $OUT/<target>_seed_corpus.zip   corpus/fuzz/<target>/, files named by sha1
-#        $OUT/<target>.options       [libfuzzer] max_len (and dict where used)
+#        $OUT/<target>.options       [libfuzzer] max_len (and dict where used), or
+#                                    targets/<target>.options where the tree has one
 #        $OUT/<target>.dict          corpus/acme.dict, for the text targets
 #
 # Only $OUT ships to the runners, so the targets must not need shared
@@ -20,10 +21,18 @@
 # libevent entries the targets never use (--as-needed). Without $SRC/cJSON
 # the system's shared libcjson is used: fine locally, not on OSS-Fuzz.
 #
+# The zoo targets (fuzz_zoo_*) run deliberately buggy clients: each crashes
+# on its own seed corpus by design. On OSS-Fuzz that would file the same
+# known bugs forever, and ClusterFuzzLite would fail every pull request, so
+# they are left out of $OUT unless AFZ_OSSFUZZ_ZOO=1 (the local test sets it
+# to check that each still finds its bug). `make fuzz` fuzzes them all.
+#
 # The source tree is $AFZ_SOURCE_DIR if set, else the current directory when
 # it is acmefuzz (OSS-Fuzz runs this from WORKDIR $SRC/acmefuzz), else
 # $SRC/acmefuzz. tests/integration/ossfuzz_build.sh runs this script
 # locally in an OSS-Fuzz-like environment.
+
+set -euo pipefail # also when run as `bash build.sh`, which ignores the #! flags
 
 : "${CC:?}" "${CXX:?}" "${CFLAGS?}" "${CXXFLAGS?}" "${LIB_FUZZING_ENGINE:?}"
 : "${SRC:?}" "${WORK:?}" "${OUT:?}"
@@ -38,18 +47,29 @@ fi
 jobs=$(nproc 2>/dev/null || echo 2)
 
 # cJSON, instrumented like everything else and static, when its source is
-# there (the Dockerfiles clone it). Its pkg-config file then wins over the
-# system's, so CMake's pkg_check_modules(libcjson) finds the archive.
+# there (the Dockerfiles clone it). One file, so it is compiled directly
+# rather than through its own build system; a pkg-config file for it goes
+# first in PKG_CONFIG_PATH, so CMake's pkg_check_modules(libcjson) finds the
+# archive.
 if [[ -f $SRC/cJSON/cJSON.c ]]; then
   echo "== build.sh: cJSON from $SRC/cJSON (static)"
-  cmake -S "$SRC/cJSON" -B "$WORK/cjson-build" -DCMAKE_BUILD_TYPE=None \
-        -DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$CFLAGS" \
-        -DBUILD_SHARED_LIBS=OFF -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
-        -DENABLE_CJSON_TEST=OFF -DENABLE_CJSON_UTILS=OFF -DENABLE_CUSTOM_COMPILER_FLAGS=OFF \
-        -DCMAKE_INSTALL_PREFIX="$WORK/deps" -DCMAKE_INSTALL_LIBDIR=lib
-  cmake --build "$WORK/cjson-build" -j "$jobs"
-  cmake --install "$WORK/cjson-build"
-  export PKG_CONFIG_PATH="$WORK/deps/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+  deps=$WORK/deps
+  rm -rf "$deps"
+  mkdir -p "$deps/lib/pkgconfig" "$deps/include/cjson"
+  # shellcheck disable=SC2086 # CFLAGS is a list of flags
+  $CC $CFLAGS -fPIC -c "$SRC/cJSON/cJSON.c" -o "$WORK/cJSON.o"
+  ${AR:-ar} rcs "$deps/lib/libcjson.a" "$WORK/cJSON.o"
+  cp "$SRC/cJSON/cJSON.h" "$deps/include/cjson/"
+  version=$(sed -n 's/^#define CJSON_VERSION_[A-Z]* \([0-9]*\).*/\1/p' "$SRC/cJSON/cJSON.h" | paste -sd.)
+  cat > "$deps/lib/pkgconfig/libcjson.pc" <<PC
+prefix=$deps
+Name: libcjson
+Description: cJSON, built from source by acmefuzz's oss-fuzz/build.sh
+Version: ${version:-0}
+Cflags: -I\${prefix}/include -I\${prefix}/include/cjson
+Libs: -L\${prefix}/lib -lcjson -lm
+PC
+  export PKG_CONFIG_PATH="$deps/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 fi
 
 # acmefuzz: the flags exactly as given (build type None adds none), the
@@ -97,12 +117,24 @@ for bin in "$build"/fuzz/*; do
   [[ -f $bin && -x $bin ]] || continue
   t=$(basename "$bin")
   t=${t%%.*}
+  if [[ $t == fuzz_zoo_* && ${AFZ_OSSFUZZ_ZOO:-0} != 1 ]]; then
+    continue
+  fi
   cp "$bin" "$OUT/$t"
   n=$((n + 1))
   if [[ -d $root/corpus/fuzz/$t ]]; then
     seed_zip "$root/corpus/fuzz/$t" "$OUT/${t}_seed_corpus.zip"
   else
     echo "build.sh: warning: no seed corpus for $t (corpus/fuzz/$t)" >&2
+  fi
+  # A target may bring its own options (targets/<t>.options); a dict it
+  # names as <t>.dict is acme.dict.
+  if [[ -f $root/targets/$t.options ]]; then
+    cp "$root/targets/$t.options" "$OUT/$t.options"
+    if grep -Eq "^dict *= *$t[.]dict *$" "$OUT/$t.options"; then
+      cp "$root/corpus/acme.dict" "$OUT/$t.dict"
+    fi
+    continue
   fi
   # Inputs of the client targets and fuzz_plan are binary fault plans
   # (1 + 16 rules x 6 bytes; longer inputs only repeat); the other targets

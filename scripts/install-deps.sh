@@ -13,6 +13,12 @@ test_pkgs=(pebble curl ca-certificates)
 build_pkgs+=(libevent-dev)
 test_pkgs+=(lego certbot)
 
+# Packaging tests (tests/integration/ossfuzz_build.sh, install_example.sh):
+# clang++ links the libFuzzer targets as OSS-Fuzz does (Debian's clang
+# package ships it), readelf checks their shared-library needs, python3
+# zips and unzips seed corpora.
+test_pkgs+=(clang binutils python3)
+
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
   build|fuzz) ;;

@@ -148,6 +148,34 @@ START_TEST(test_property_no_refinalize_finalize_of_pending_order_is_violation)
 }
 END_TEST
 
+/* RFC 8555 7.4 lets a client finalize once it believes the requirements
+ * are met: lego and certbot finalize a "pending" order as soon as its
+ * authorizations show "valid". With one still pending it is a violation. */
+START_TEST(test_property_no_refinalize_pending_order_with_valid_authzs_passes)
+{
+    for (int authz_valid = 0; authz_valid <= 1; authz_valid++) {
+        fx f;
+        fx_init(&f);
+        fx_to_account(&f);
+        fx_post(&f, AFZ_RES_NEW_ORDER, FX_NEW_ORDER, FX_NEW_ORDER_PAYLOAD,
+                (fx_resp){.status = 201, .body = FX_ORDER_BODY("pending"), .location = FX_ORDER});
+        fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("pending")));
+        fx_post(&f, AFZ_RES_CHALLENGE, FX_CHALL, "{}", fx_ok(FX_CHALL_BODY("processing")));
+        fx_sleep(&f, 1000);
+        fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "",
+                fx_ok(authz_valid ? FX_AUTHZ_BODY("valid") : FX_AUTHZ_BODY("pending")));
+        size_t fin = fx_post(&f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
+                             (fx_resp){.status = 200, .body = FX_ORDER_BODY("processing"),
+                                       .location = FX_ORDER});
+        if (authz_valid)
+            fx_assert_pass(&f, "no-refinalize");
+        else
+            fx_assert_violation(&f, "no-refinalize", fin);
+        fx_cleanup(&f);
+    }
+}
+END_TEST
+
 /* The 2023-07 pattern: finalize answered "processing", the client
  * finalizes again instead of polling. */
 START_TEST(test_property_no_refinalize_finalize_after_processing_is_violation)
@@ -1336,6 +1364,7 @@ Suite *property_suite(void)
     tc = tcase_create("order");
     tcase_add_test(tc, test_property_no_refinalize_holds_async_flow);
     tcase_add_test(tc, test_property_no_refinalize_finalize_of_pending_order_is_violation);
+    tcase_add_test(tc, test_property_no_refinalize_pending_order_with_valid_authzs_passes);
     tcase_add_test(tc, test_property_no_refinalize_finalize_after_processing_is_violation);
     tcase_add_test(tc,
                    test_property_no_refinalize_stale_ready_after_accepted_finalize_is_violation);

@@ -29,7 +29,7 @@ n_scn=$(find "$SCN" -maxdepth 1 -name '*.scn' | wc -l)
 
 start=$(date +%s)
 "$ACMEFUZZ" suite --client certbot --scenarios "$SCN" --timeout 90 \
-    --allow no-refinalize --allow nonce-discipline \
+    --allow nonce-discipline \
     --junit "$WORK/certbot.xml" --workdir "$WORK/runs" >"$WORK/console.out" 2>&1
 rc=$?
 secs=$(($(date +%s) - start))
