@@ -38,7 +38,7 @@ n_scn=$(find "$SCN" -maxdepth 1 -name '*.scn' | wc -l)
 # ---- 1. the real client -----------------------------------------------------
 start=$(date +%s)
 "$ACMEFUZZ" suite --client lego --scenarios "$SCN" --timeout 60 \
-    --allow nonce-discipline --allow respects-retry-after \
+    --allow respects-retry-after \
     --junit "$WORK/lego.xml" --json "$WORK/lego.json" --tap --workdir "$WORK/runs" \
     >"$WORK/tap.out" 2>"$WORK/console.out"
 rc=$?
