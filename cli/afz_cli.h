@@ -5,6 +5,12 @@
 #ifndef AFZ_CLI_H
 #define AFZ_CLI_H
 
+#include <stdint.h>
+
+/* afz_cli_parse_u64 reads a whole decimal number no larger than |max|
+ * (no sign, no junk) into *out; returns 0, or -1 and leaves *out alone. */
+int afz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
 int afz_cmd_run(int argc, char **argv);
 int afz_cmd_client(int argc, char **argv);
 int afz_cmd_list(int argc, char **argv);

@@ -50,19 +50,6 @@ static void run_usage(FILE *f)
           f);
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    if (!s || !*s || *s == '-')
-        return -1;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int afz_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -119,7 +106,7 @@ int afz_cmd_run(int argc, char **argv)
             domains[n_domains++] = optarg;
             break;
         case 's':
-            if (parse_u64(optarg, UINT64_MAX, &v)) {
+            if (afz_cli_parse_u64(optarg, UINT64_MAX, &v)) {
                 fprintf(stderr, "acmefuzz run: --seed wants a non-negative integer, got '%s'\n", optarg);
                 return 2;
             }
@@ -130,21 +117,21 @@ int afz_cmd_run(int argc, char **argv)
             cfg.server.async_finalize = 1;
             break;
         case 'F':
-            if (parse_u64(optarg, 1000, &v)) {
+            if (afz_cli_parse_u64(optarg, 1000, &v)) {
                 fprintf(stderr, "acmefuzz run: --finalize-polls wants 0..1000, got '%s'\n", optarg);
                 return 2;
             }
             cfg.server.finalize_polls = (uint32_t)v;
             break;
         case 'A':
-            if (parse_u64(optarg, 1000, &v)) {
+            if (afz_cli_parse_u64(optarg, 1000, &v)) {
                 fprintf(stderr, "acmefuzz run: --authz-polls wants 0..1000, got '%s'\n", optarg);
                 return 2;
             }
             cfg.server.authz_pending_polls = (uint32_t)v;
             break;
         case 'R':
-            if (parse_u64(optarg, 86400, &v)) {
+            if (afz_cli_parse_u64(optarg, 86400, &v)) {
                 fprintf(stderr, "acmefuzz run: --retry-after wants 0..86400 seconds, got '%s'\n", optarg);
                 return 2;
             }

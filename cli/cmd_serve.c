@@ -62,19 +62,6 @@ static void serve_usage(FILE *f)
         f);
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    if (!s || !*s || *s == '-')
-        return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* parse_listen reads "HOST:PORT" (HOST may be empty, "0.0.0.0",
  * "localhost" or "127.0.0.1"; the server binds 127.0.0.1 whatever it
  * says). *moved is set when HOST named more than loopback. */
@@ -82,7 +69,7 @@ static int parse_listen(const char *s, uint16_t *port, int *moved)
 {
     const char *colon = s ? strrchr(s, ':') : NULL;
     uint64_t v;
-    if (!colon || parse_u64(colon + 1, 65535, &v))
+    if (!colon || afz_cli_parse_u64(colon + 1, 65535, &v))
         return -1;
     size_t hl = (size_t)(colon - s);
     int loopback = hl == 0 ? 0 : (hl == 9 && strncmp(s, "127.0.0.1", 9) == 0) ||
@@ -199,7 +186,7 @@ static int apply_pebble_env(afz_serve_config *cfg)
     uint64_t v;
     const char *e = getenv("PEBBLE_WFE_NONCEREJECT");
     if (e && *e) {
-        if (parse_u64(e, 100, &v)) {
+        if (afz_cli_parse_u64(e, 100, &v)) {
             fprintf(stderr, "acmefuzz serve: PEBBLE_WFE_NONCEREJECT wants 0..100, got '%s'\n", e);
             return -1;
         }
@@ -207,7 +194,7 @@ static int apply_pebble_env(afz_serve_config *cfg)
     }
     e = getenv("PEBBLE_AUTHZREUSE");
     if (e && *e) {
-        if (parse_u64(e, 100, &v)) {
+        if (afz_cli_parse_u64(e, 100, &v)) {
             fprintf(stderr, "acmefuzz serve: PEBBLE_AUTHZREUSE wants 0..100, got '%s'\n", e);
             return -1;
         }
@@ -280,7 +267,7 @@ int afz_cmd_serve(int argc, char **argv)
         case 'a': cfg.server.async_finalize = 1; break;
         case 'F':
         case 'A':
-            if (parse_u64(optarg, 1000, &v)) {
+            if (afz_cli_parse_u64(optarg, 1000, &v)) {
                 fprintf(stderr, "acmefuzz serve: --%s wants 0..1000, got '%s'\n",
                         c == 'F' ? "finalize-polls" : "authz-polls", optarg);
                 goto done;
@@ -291,7 +278,7 @@ int afz_cmd_serve(int argc, char **argv)
                 cfg.server.authz_pending_polls = (uint32_t)v;
             break;
         case 'R':
-            if (parse_u64(optarg, 86400, &v)) {
+            if (afz_cli_parse_u64(optarg, 86400, &v)) {
                 fprintf(stderr, "acmefuzz serve: --retry-after wants 0..86400, got '%s'\n", optarg);
                 goto done;
             }
@@ -299,21 +286,21 @@ int afz_cmd_serve(int argc, char **argv)
             break;
         case 'B': bundle_out = optarg; break;
         case 's':
-            if (parse_u64(optarg, UINT64_MAX, &v) || v == 0) {
+            if (afz_cli_parse_u64(optarg, UINT64_MAX, &v) || v == 0) {
                 fprintf(stderr, "acmefuzz serve: --seed wants a positive integer\n");
                 goto done;
             }
             cfg.seed = v;
             break;
         case 'C':
-            if (parse_u64(optarg, 100000, &v) || v == 0) {
+            if (afz_cli_parse_u64(optarg, 100000, &v) || v == 0) {
                 fprintf(stderr, "acmefuzz serve: --max-connections wants 1..100000\n");
                 goto done;
             }
             cfg.max_connections = (unsigned)v;
             break;
         case 'T':
-            if (parse_u64(optarg, 3600, &v) || v == 0) {
+            if (afz_cli_parse_u64(optarg, 3600, &v) || v == 0) {
                 fprintf(stderr, "acmefuzz serve: --timeout wants 1..3600 seconds\n");
                 goto done;
             }

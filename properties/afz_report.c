@@ -27,34 +27,9 @@ const char *afz_report_unknown_allow(const char *const *allow, size_t n_allow)
 afz_rc afz_report_evaluate(const afz_run_result *run, const afz_run_config *cfg,
                            const afz_report_options *opt, afz_report *out)
 {
-    memset(out, 0, sizeof(*out));
-    afz_prop_limits limits;
-    afz_prop_limits_default(&limits);
-    afz_trace trace;
-    afz_rc rc = afz_trace_build(&run->history, &trace);
-    if (rc != AFZ_OK)
-        return rc;
     afz_prop_input in;
-    afz_prop_input_from_run(&in, run, cfg, &trace, opt && opt->limits ? opt->limits : &limits);
-    size_t n = 0;
-    const afz_property *props = afz_properties(&n);
-    for (size_t i = 0; i < n && out->n < AFZ_REPORT_MAX; i++) {
-        afz_report_entry *e = &out->entries[out->n++];
-        e->prop = &props[i];
-        e->result.exchange = SIZE_MAX;
-        props[i].check(&in, &e->result);
-        if (e->result.verdict == AFZ_VERDICT_VIOLATION) {
-            e->waived = allowed(opt, props[i].id);
-            if (e->waived)
-                out->waived++;
-            else
-                out->violations++;
-        } else if (e->result.verdict == AFZ_VERDICT_INCONCLUSIVE) {
-            out->inconclusive++;
-        }
-    }
-    afz_trace_cleanup(&trace);
-    return AFZ_OK;
+    afz_prop_input_from_run(&in, run, cfg, NULL, NULL);
+    return afz_report_evaluate_input(&in, opt, out);
 }
 
 afz_rc afz_report_text(const afz_report *r, const afz_run_result *run, int verbose,
