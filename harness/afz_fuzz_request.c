@@ -36,7 +36,9 @@
 #define URL_MAX 256
 #define LIST_MAX 4
 #define NAMES_MAX 4
-#define KEYS 4
+/* The world's distinct keys: ES256, ES384, RS256, EdDSA account keys and
+ * the P-256 certificate key. */
+#define KEYS 5
 
 /* ---- decoding ---- */
 
@@ -59,7 +61,7 @@ void afz_fuzz_request_decode(const uint8_t *data, size_t n, afz_fuzz_requests *o
         r->target = (afz_freq_target)(b[0] & 15);
         r->method = (b[0] >> 4) & 7;
         r->tick = b[0] >> 7;
-        r->key = b[1] & 3;
+        r->key = (b[1] & 3) | (unsigned)(b[1] >> 7) << 2;
         r->use_jwk = (b[1] >> 2) & 1;
         unsigned body = (b[1] >> 3) & 7;
         r->body = body < AFZ_FREQ_BODY_JWS_RAW ? AFZ_FREQ_BODY_JWS : (afz_freq_body)body;
@@ -102,24 +104,30 @@ typedef struct session {
     afz_buf cert_der;         /* leaf of the last certificate downloaded */
 } session;
 
-static const afz_jws_alg key_algs[KEYS] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256,
-                                           AFZ_ALG_EDDSA};
+/* Which key each slot (flags bits 0-1 and 7) names: the cheap keys three
+ * times as often as ES384 and RS256, whose signatures or verifications
+ * cost milliseconds (OpenSSL 3.0's P-384 has no fast path). */
+static const unsigned slot_key[8] = {0, 3, 4, 0, 1, 2, 3, 4};
 static const char *const order_names[NAMES_MAX] = {"example.com", "www.example.com",
                                                    "*.example.net", "example.org"};
 static const char *const blocked_names[] = {"blocked.test", NULL};
 static const int64_t clock_steps_ms[4] = {1000, 600 * 1000, INT64_C(86400) * 1000,
                                           INT64_C(31) * 86400 * 1000};
 
-static EVP_PKEY *session_key(const session *s, unsigned k)
+/* The key of slot |slot|. */
+static EVP_PKEY *session_key(const session *s, unsigned slot)
 {
-    return afz_world_account_key(s->w, key_algs[k % KEYS]);
+    static const afz_jws_alg algs[4] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256,
+                                        AFZ_ALG_EDDSA};
+    unsigned id = slot_key[slot % 8];
+    return id < 4 ? afz_world_account_key(s->w, algs[id]) : s->w->cert_key;
 }
 
-/* The kid a client holding key |k| would send. */
-static const char *account_for(const session *s, unsigned k)
+/* The kid a client holding the key of slot |slot| would send. */
+static const char *account_for(const session *s, unsigned slot)
 {
-    if (s->acct[k % KEYS][0])
-        return s->acct[k % KEYS];
+    if (s->acct[slot_key[slot % 8]][0])
+        return s->acct[slot_key[slot % 8]];
     return s->last_acct[0] ? s->last_acct : BASE "/account/" MISSING_ID;
 }
 
@@ -225,7 +233,10 @@ static afz_rc target_url(const session *s, const afz_fuzz_request *r, afz_buf *u
     case AFZ_FREQ_ACCOUNT_ORDERS: u = s->orders; missing = "/account/" MISSING_ID "/orders"; break;
     case AFZ_FREQ_ORDER: u = s->order; missing = "/order/" MISSING_ID; break;
     case AFZ_FREQ_AUTHZ: u = list_pick(&s->authz, pick); missing = "/authz/" MISSING_ID; break;
-    case AFZ_FREQ_CHALLENGE: u = list_pick(&s->chall, pick); missing = "/chall/" MISSING_ID "-0"; break;
+    case AFZ_FREQ_CHALLENGE:
+        u = list_pick(&s->chall, pick);
+        missing = "/chall/" MISSING_ID "-0";
+        break;
     case AFZ_FREQ_FINALIZE: u = s->finalize; missing = "/finalize/" MISSING_ID; break;
     case AFZ_FREQ_CERT: u = s->cert; missing = "/cert/" MISSING_ID; break;
     case AFZ_FREQ_LINK:
@@ -240,7 +251,7 @@ static afz_rc target_url(const session *s, const afz_fuzz_request *r, afz_buf *u
     case AFZ_FREQ_SUFFIX: {
         const char *known[8 + 3 * LIST_MAX];
         size_t n = 0;
-        const char *slots[] = {s->acct[r->key % KEYS], s->last_acct, s->orders, s->order,
+        const char *slots[] = {account_for(s, r->key), s->last_acct, s->orders, s->order,
                                s->finalize, s->cert};
         for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
             if (slots[i][0])
@@ -332,6 +343,28 @@ static cJSON *jwk_of(EVP_PKEY *key)
     return afz_jwk_from_key(key, &j) == AFZ_OK ? j : NULL;
 }
 
+/* Sets member |name| of |p| to the base64url form of |der|. */
+static afz_rc json_set_b64(cJSON *p, const char *name, const afz_buf *der)
+{
+    afz_buf b64;
+    afz_buf_init(&b64, 0);
+    afz_rc rc = afz_b64url_encode(der->data, der->len, &b64);
+    if (rc == AFZ_OK)
+        rc = json_set(p, name, cJSON_CreateString(afz_buf_cstr(&b64)));
+    afz_buf_cleanup(&b64);
+    return rc;
+}
+
+/* Sets "contact" of |p| to ["mailto:" RUN]. */
+static afz_rc json_set_contact(cJSON *p, const afz_fuzz_request *r)
+{
+    cJSON *a = cJSON_CreateArray();
+    afz_rc rc = json_set(p, "contact", a);
+    if (rc == AFZ_OK && !cJSON_AddItemToArray(a, run_string(r, "mailto:")))
+        rc = AFZ_ENOMEM;
+    return rc;
+}
+
 static afz_rc jws_break(const session *s, const afz_fuzz_request *r, const char *url,
                         afz_buf *jws)
 {
@@ -353,9 +386,11 @@ static afz_rc jws_break(const session *s, const afz_fuzz_request *r, const char 
         return jws_edit(jws, "jwk", jwk_of(session_key(s, r->key)), 0);
     case AFZ_FREQ_BREAK_ALG_NONE:
         return jws_edit(jws, "alg", cJSON_CreateString("none"), 0);
-    case AFZ_FREQ_BREAK_ALG_OTHER:
-        return jws_edit(jws, "alg",
-                        cJSON_CreateString(afz_jws_alg_name(key_algs[(r->key + 1) % KEYS])), 0);
+    case AFZ_FREQ_BREAK_ALG_OTHER: {
+        /* The next of ES256, ES384, RS256, EdDSA: never the key's own. */
+        afz_jws_alg alg = afz_jws_alg_for_key(session_key(s, r->key));
+        return jws_edit(jws, "alg", cJSON_CreateString(afz_jws_alg_name(alg % 4 + 1)), 0);
+    }
     case AFZ_FREQ_BREAK_BASE64:
         return jws_edit(jws, NULL, NULL, '=');
     case AFZ_FREQ_BREAK_SIGNATURE:
@@ -388,9 +423,8 @@ static afz_rc finalize_payload(const session *s, const afz_fuzz_request *r, cJSO
         names[n] = s->names[n];
     if (n == 0)
         names[n++] = order_names[0];
-    afz_buf der, b64;
+    afz_buf der;
     afz_buf_init(&der, 0);
-    afz_buf_init(&b64, 0);
     afz_rc rc = AFZ_OK;
     switch (r->var & 3) {
     case 0: rc = afz_csr_build(s->w->cert_key, names, n, &der); break;
@@ -404,19 +438,15 @@ static afz_rc finalize_payload(const session *s, const afz_fuzz_request *r, cJSO
     if (rc == AFZ_OK && (r->var & 4) && der.len > 0)
         der.data[(((r->var >> 3) & 7) * der.len) / 8] ^= 0x01;
     if (rc == AFZ_OK)
-        rc = afz_b64url_encode(der.data, der.len, &b64);
-    if (rc == AFZ_OK)
-        rc = json_set(p, "csr", cJSON_CreateString(afz_buf_cstr(&b64)));
+        rc = json_set_b64(p, "csr", &der);
     afz_buf_cleanup(&der);
-    afz_buf_cleanup(&b64);
     return rc;
 }
 
 static afz_rc revoke_payload(const session *s, const afz_fuzz_request *r, cJSON *p)
 {
-    afz_buf der, b64;
+    afz_buf der;
     afz_buf_init(&der, 0);
-    afz_buf_init(&b64, 0);
     afz_rc rc = AFZ_OK;
     unsigned src = r->var & 3;
     if (src == 0 && s->cert_der.len)
@@ -428,13 +458,12 @@ static afz_rc revoke_payload(const session *s, const afz_fuzz_request *r, cJSON 
         rc = afz_buf_append(&der, r->run, r->run_len);
     if (rc == AFZ_OK && src == 3)
         rc = json_set(p, "certificate", run_string(r, ""));
-    else if (rc == AFZ_OK && (rc = afz_b64url_encode(der.data, der.len, &b64)) == AFZ_OK)
-        rc = json_set(p, "certificate", cJSON_CreateString(afz_buf_cstr(&b64)));
+    else if (rc == AFZ_OK)
+        rc = json_set_b64(p, "certificate", &der);
     unsigned reason = (r->var >> 2) & 15;
     if (rc == AFZ_OK && reason)
         rc = json_set(p, "reason", cJSON_CreateNumber(reason - 1));
     afz_buf_cleanup(&der);
-    afz_buf_cleanup(&b64);
     return rc;
 }
 
@@ -485,29 +514,21 @@ static afz_rc template_payload(const session *s, const afz_fuzz_request *r, cons
     case AFZ_FREQ_NEW_ACCOUNT:
         if (v & 1)
             rc = json_set(p, "termsOfServiceAgreed", cJSON_CreateTrue());
-        if (rc == AFZ_OK && (v & 2)) {
-            cJSON *a = cJSON_CreateArray();
-            rc = json_set(p, "contact", a);
-            if (rc == AFZ_OK && !cJSON_AddItemToArray(a, run_string(r, "mailto:")))
-                rc = AFZ_ENOMEM;
-        }
+        if (rc == AFZ_OK && (v & 2))
+            rc = json_set_contact(p, r);
         if (rc == AFZ_OK && (v & 4))
             rc = json_set(p, "onlyReturnExisting", cJSON_CreateTrue());
         if (rc == AFZ_OK && (v & 8))
             rc = json_set(p, "externalAccountBinding", cJSON_CreateObject());
         break;
     case AFZ_FREQ_ACCOUNT:
-        if ((v & 3) == 0) {
+        if ((v & 3) == 0)
             empty = 1;
-        } else if ((v & 3) == 1) {
-            cJSON *a = cJSON_CreateArray();
-            rc = json_set(p, "contact", a);
-            if (rc == AFZ_OK && !cJSON_AddItemToArray(a, run_string(r, "mailto:")))
-                rc = AFZ_ENOMEM;
-        } else {
+        else if ((v & 3) == 1)
+            rc = json_set_contact(p, r);
+        else
             rc = json_set(p, "status", (v & 3) == 2 ? cJSON_CreateString("deactivated")
                                                     : run_string(r, ""));
-        }
         break;
     case AFZ_FREQ_NEW_ORDER: {
         cJSON *ids = cJSON_CreateArray();
@@ -690,19 +711,19 @@ static void learn(session *s, const afz_fuzz_request *r, const afz_request *req,
     const char *loc = afz_headers_get(&resp->headers, "Location");
     int ok = resp->status >= 200 && resp->status < 300;
     if (loc && ok && r->target == AFZ_FREQ_NEW_ACCOUNT) {
-        set_url(s->acct[r->key], loc);
+        set_url(s->acct[slot_key[r->key]], loc);
         set_url(s->last_acct, loc);
     } else if (loc && ok && (r->target == AFZ_FREQ_NEW_ORDER || r->target == AFZ_FREQ_FINALIZE)) {
         set_url(s->order, loc);
     }
-    if (ok && r->target == AFZ_FREQ_KEY_CHANGE && !r->use_jwk && s->acct[r->key][0]) {
+    if (ok && r->target == AFZ_FREQ_KEY_CHANGE && !r->use_jwk && s->acct[slot_key[r->key]][0]) {
         /* The account now answers to the new key. */
         char url[URL_MAX];
-        memcpy(url, s->acct[r->key], URL_MAX);
+        memcpy(url, s->acct[slot_key[r->key]], URL_MAX);
         for (size_t k = 0; k < KEYS; k++)
             if (strcmp(s->acct[k], url) == 0)
                 s->acct[k][0] = '\0';
-        memcpy(s->acct[r->var & 3], url, URL_MAX);
+        memcpy(s->acct[slot_key[r->var & 3]], url, URL_MAX);
     }
     for (size_t i = 0; i < resp->headers.n; i++)
         if (afz_strcaseeq(resp->headers.v[i].name, "Link"))
@@ -746,7 +767,7 @@ static afz_rc check_problem(session *s, size_t i, const afz_request *req,
 static afz_rc check_answer(session *s, size_t i, const afz_request *req, afz_rc handled,
                            const afz_response *resp)
 {
-    char what[96];
+    char what[192];
     if (handled != AFZ_OK) {
         snprintf(what, sizeof(what), "afz_server_handle returned %s", afz_rc_str(handled));
         return violated(s, i, req, resp, what);
@@ -777,6 +798,12 @@ static afz_rc check_answer(session *s, size_t i, const afz_request *req, afz_rc 
                 strstr(resp->headers.v[k].value, "rel=\"index\"") != NULL;
     if (!index)
         return violated(s, i, req, resp, "no Link rel=\"index\"");
+    unsigned long err = ERR_peek_error();
+    if (err != 0) {
+        snprintf(what, sizeof(what), "an OpenSSL error left on the queue: ");
+        ERR_error_string_n(err, what + strlen(what), sizeof(what) - strlen(what));
+        return violated(s, i, req, resp, what);
+    }
     return AFZ_OK;
 }
 
@@ -817,6 +844,7 @@ afz_rc afz_fuzz_request_run(const afz_world *w, const afz_fuzz_requests *seq, af
         }
         int64_t mono = afz_clock_mono_ms(&s->clock), wall = afz_clock_wall_ms(&s->clock);
         afz_resource kind = AFZ_RES_UNKNOWN;
+        ERR_clear_error(); /* only the model's own errors count below */
         afz_rc handled = afz_server_handle(s->srv, &req, &resp, &kind);
         rc = afz_history_add_exchange(hist, &req, &resp, kind, mono, wall);
         if (rc == AFZ_OK)

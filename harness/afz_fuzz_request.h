@@ -22,12 +22,13 @@
  *               bits 4-6 method: 0-3 POST, 4 GET, 5 HEAD, 6 PUT,
  *                        7 the run's first 15 bytes as the method
  *               bit  7   advance the virtual clock first (step: var 6-7)
- *     +1 flags  bits 0-1 signing key: ES256, ES384, RS256, EdDSA (the
- *                        world's account keys)
+ *     +1 flags  bits 0-1 the signing key's slot, bit 7 adding 4: the
+ *                        world's ES256, EdDSA, P-256 certificate key,
+ *                        ES256; with bit 7 ES384, RS256, EdDSA,
+ *                        certificate key (the slow keys are rare)
  *               bit  2   embed the key as "jwk" instead of naming "kid"
  *               bits 3-5 body (afz_freq_body)
  *               bit  6   wrong Content-Type (application/json)
- *               bit  7   ignored (reserved; written as 0)
  *     +2 var    what the payload template does, per target (see the
  *               AFZ_FREQ_* target list below); bits 6-7 the clock step:
  *               1 s, 10 min, 1 day, 31 days
@@ -56,7 +57,11 @@
  *   - an application/json body parses as JSON;
  *   - every answer to a POST carries exactly one Replay-Nonce;
  *   - every answer carries Link rel="index" (RFC 8555 7.1);
- *   - no body exceeds AFZ_FUZZ_REQUEST_MAX_BODY bytes.
+ *   - no body exceeds AFZ_FUZZ_REQUEST_MAX_BODY bytes;
+ *   - afz_server_handle leaves no error on OpenSSL's per-thread queue (in
+ *     server mode a stale entry would be reported by the next
+ *     SSL_get_error on that thread, and under libFuzzer it unbalances
+ *     mallocs and frees, which turns leak detection off).
  * Memory stays bounded because a sequence is at most AFZ_FUZZ_REQUEST_MAX
  * requests of at most a few KiB each (LeakSanitizer checks the rest). */
 #ifndef AFZ_FUZZ_REQUEST_H
@@ -69,7 +74,7 @@
 #include "afz_history.h"
 #include "afz_run.h"
 
-#define AFZ_FUZZ_REQUEST_MAX 64
+#define AFZ_FUZZ_REQUEST_MAX 32
 #define AFZ_FUZZ_REQUEST_RECORD_BYTES 4
 /* A response body above this breaks the "bounded memory" invariant. */
 #define AFZ_FUZZ_REQUEST_MAX_BODY ((size_t)1 << 20)
@@ -84,9 +89,11 @@
 #define AFZ_FREQ_CFG_ALT_CHAINS 0x40   /* 2 alternate chains; Retry-After as dates */
 #define AFZ_FREQ_CFG_READY 0x80        /* orders ready at creation */
 
-/* Targets (sel bits 0-3), with what |var| does in their payload template.
- * A URL the server has not handed out yet is replaced by one under the
- * same path with an id that does not exist. */
+/* Targets (sel bits 0-3), with what |var| does in their payload template
+ * ("var 2" is bit 2 of var, "var 0-1" the value of bits 0-1; RUN is the
+ * record's byte run as text, NUL bytes made '%'). A URL the server has
+ * not handed out yet is replaced by one under the same path with an id
+ * that does not exist. */
 typedef enum afz_freq_target {
     AFZ_FREQ_DIRECTORY = 0,   /* var 0: "{}" instead of "" */
     AFZ_FREQ_NEW_NONCE = 1,   /* var 0: "{}" instead of "" */
@@ -98,7 +105,7 @@ typedef enum afz_freq_target {
     AFZ_FREQ_REVOKE = 4,      /* var 0-1 certificate: last downloaded leaf, the CA
                                  intermediate, base64url(RUN), RUN as text;
                                  2-5 reason: 0 absent, n: n - 1 */
-    AFZ_FREQ_KEY_CHANGE = 5,  /* var 0-1 new key; 2 wrong "account" (RUN);
+    AFZ_FREQ_KEY_CHANGE = 5,  /* var 0-1 new key's slot; 2 wrong "account" (RUN);
                                  3 oldKey is the new key; 4-5 inner JWS broken:
                                  0 no, 1 has a nonce, 2 kid and jwk, 3 wrong url */
     AFZ_FREQ_ACCOUNT = 6,     /* the signing key's account URL; var 0-1: "",
@@ -111,10 +118,11 @@ typedef enum afz_freq_target {
                                  var 0-1: {}, "", keyAuthorization RUN, type RUN */
     AFZ_FREQ_FINALIZE = 11,   /* var 0-1 CSR: order names with the certificate
                                  key, with the account key, names plus
-                                 extra.example.com, base64url(RUN) as is;
-                                 2 flips a bit at eighth 3-5 of the DER */
+                                 extra.example.com, the run's bytes; var 2
+                                 flips a bit at the eighth (var 3-5) of it */
     AFZ_FREQ_CERT = 12,       /* last certificate URL; var 0: "{}" */
-    AFZ_FREQ_LINK = 13,       /* var 4-5 which of the last Link rel=up/alternate URLs */
+    AFZ_FREQ_LINK = 13,       /* var 4-5: the newest Link rel=up/alternate URLs,
+                                 newest first */
     AFZ_FREQ_PATH = 14,       /* base URL + "/" + RUN; var 0: RUN alone as the URL */
     AFZ_FREQ_SUFFIX = 15      /* a URL handed out (var 2-5 picks which) + RUN */
 } afz_freq_target;
@@ -133,7 +141,7 @@ typedef enum afz_freq_body {
 typedef enum afz_freq_break {
     AFZ_FREQ_BREAK_NONCE = 0,     /* a well-formed nonce never issued */
     AFZ_FREQ_BREAK_REPLAY = 1,    /* the nonce the previous JWS used */
-    AFZ_FREQ_BREAK_URL = 2,       /* "url" names the directory */
+    AFZ_FREQ_BREAK_URL = 2,       /* "url" names another resource */
     AFZ_FREQ_BREAK_KID_JWK = 3,   /* both "kid" and "jwk" */
     AFZ_FREQ_BREAK_ALG_NONE = 4,  /* "alg":"none" */
     AFZ_FREQ_BREAK_ALG_OTHER = 5, /* an algorithm that does not fit the key */
@@ -146,7 +154,7 @@ typedef struct afz_fuzz_request {
     afz_freq_target target;
     unsigned method;        /* sel bits 4-6 */
     int tick;               /* advance the clock before this request */
-    unsigned key;           /* 0..3: ES256, ES384, RS256, EdDSA */
+    unsigned key;           /* key slot 0..7 (flags bits 0-1, 7) */
     int use_jwk;
     afz_freq_body body;     /* flags 3-5 values 0..2 all decode to AFZ_FREQ_BODY_JWS */
     int bad_ctype;

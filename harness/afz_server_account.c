@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+
 static afz_rc answered(afz_rc problem_rc)
 {
     return problem_rc == AFZ_OK ? AFZ_EPROTO : problem_rc;
@@ -441,6 +443,9 @@ afz_rc srv_key_change(afz_server *s, const afz_request *req, afz_response *resp)
     srv_event(s, AFZ_EV_KEY_CHANGED, a->url, NULL, NULL, NULL, NULL);
     rc = account_respond(s, a, 200, 0, resp);
 out:
+    /* EVP_PKEY_eq of keys of different types leaves an OpenSSL error; none
+     * may outlive the request (see srv_revoke). */
+    ERR_clear_error();
     free(thumb);
     EVP_PKEY_free(new_key);
     EVP_PKEY_free(old_key);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <stdio.h>
 
 #include <openssl/pem.h>
@@ -344,6 +345,10 @@ afz_rc srv_revoke(afz_server *s, const afz_request *req, afz_response *resp)
     resp->status = 200;
     rc = AFZ_OK;
 out:
+    /* A hostile certificate or key leaves OpenSSL errors (d2i, a serial
+     * too large, keys of different types): none may outlive the request,
+     * or the thread's next SSL_get_error would report them. */
+    ERR_clear_error();
     X509_free(x);
     afz_buf_cleanup(&der);
     cJSON_Delete(p);

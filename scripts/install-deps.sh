@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# install-deps.sh [build|test|fuzz] - install the Debian packages acmefuzz
+# install-deps.sh [build|test|fuzz|afl] - install the Debian packages acmefuzz
 # needs for that job when they are missing. As root it runs apt-get (after
 # apt-get update: a fresh machine's package lists may be empty); otherwise it
 # prints the exact command to run and fails.
@@ -19,11 +19,17 @@ test_pkgs+=(lego certbot)
 # zips and unzips seed corpora.
 test_pkgs+=(clang binutils python3)
 
+# AFL++ (scripts/afl.sh and its test, tests/integration/afl.sh): optional
+# for building and libFuzzer fuzzing, installed for `make test`.
+afl_pkgs=(afl++)
+test_pkgs+=("${afl_pkgs[@]}")
+
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
   build|fuzz) ;;
   test) want+=("${test_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|test|fuzz]" >&2; exit 2 ;;
+  afl) want+=("${afl_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|fuzz|afl]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -67,6 +67,8 @@ B = dict(jws=0, raw_jws=3, empty=4, broken=5, raw=6, none=7)
 ASYNC, SLOW_AUTHZ, ORDER_REUSE, AUTHZ_REUSE, TINY, SHORT_LIVED, ALT_CHAINS, READY = (
     1 << i for i in range(8))
 
+# Key slots: 0 ES256, 1 EdDSA, 2 the P-256 certificate key, 3 ES256,
+# 4 ES384, 5 RS256, 6 EdDSA, 7 the certificate key.
 def r(target, m='POST', key=0, jwk=0, body='jws', var=0, run=b'', brk=0, tick=0, badct=0):
     n = len(run)
     if body == 'broken':
@@ -75,11 +77,11 @@ def r(target, m='POST', key=0, jwk=0, body='jws', var=0, run=b'', brk=0, tick=0,
     else:
         assert n < 128, 'runs of 128 bytes or more need a length 128 + 16k'
         ln = n
-    return (bytes([T[target] | M[m] << 4 | tick << 7, key | jwk << 2 | B[body] << 3 | badct << 6,
-                   var, ln]), run)
+    flags = (key & 3) | jwk << 2 | B[body] << 3 | badct << 6 | (key >> 2) << 7
+    return bytes([T[target] | M[m] << 4 | tick << 7, flags, var, ln]), run
 
 def encode(config, recs):
-    assert len(recs) <= 64
+    assert len(recs) <= 32
     return (bytes([config]) + b''.join(x[0] for x in recs) +
             b''.join(x[1] for x in reversed(recs)))
 
@@ -92,18 +94,18 @@ issue = [r('new_order'), r('authz'), r('challenge'), r('authz'), r('order'), r('
          r('cert')]
 seeds = {
     'happy-path': (0, setup + issue + [
-        r('link'), r('account_orders'), r('revoke'), r('key_change', var=3),
-        r('account', key=3)]),
+        r('link'), r('account_orders'), r('revoke'), r('key_change', var=1),
+        r('account', key=1)]),
     'async-slow-authz': (ASYNC | SLOW_AUTHZ, setup + [
         r('new_order'), r('authz'), r('challenge'), r('authz', tick=1), r('authz'),
         r('order'), r('finalize'), r('order', tick=1), r('order'), r('cert')]),
     'ready-eddsa-alternate-chains': (READY | ALT_CHAINS, setup[:2] + [
-        r('new_account', key=3, jwk=1, var=1), r('new_order', key=3, var=1),
-        r('finalize', key=3), r('cert', key=3), r('link', key=3),
-        r('link', key=3, var=1 << 4), r('account_orders', key=3)]),
+        r('new_account', key=1, jwk=1, var=1), r('new_order', key=1, var=1),
+        r('finalize', key=1), r('cert', key=1), r('link', key=1),
+        r('link', key=1, var=1 << 4), r('account_orders', key=1)]),
     'broken-jws': (0, setup + [r('new_order', body='broken', brk=b) for b in range(8)] + [
         r('new_account', jwk=1, var=1, body='broken', brk=3), r('new_order')]),
-    'odd-payloads': (0, setup + [
+    'odd-orders-and-csrs': (0, setup + [
         r('new_order', body='raw_jws', run=j('{"identifiers":[{"type":"dns","value":"EXAMPLE.com"},'
                                            '{"type":"ip","value":"192.0.2.1"}]}')),
         r('new_order', body='raw_jws', run=j('{"identifiers":[]}')),
@@ -111,24 +113,30 @@ seeds = {
         r('new_order', var=4, run=j('blocked.test')),
         r('new_order', var=5, run=j('-bad..name.')),
         r('new_order', var=8),
-        r('new_order', var=3),
+        r('new_order'), r('authz'),
         r('challenge', var=2, run=j('token.thumbprint')),
-        r('challenge', var=3 | 1 << 4, run=j('dns-01')),
-        r('finalize'),
-        r('authz'), r('challenge'), r('authz'),
+        r('authz'),
         r('finalize', var=3, run=bytes.fromhex('3082010a02820101')),
         r('finalize', var=2),
         r('finalize', var=1),
         r('finalize', var=4 | 5 << 3),
         r('finalize', body='raw_jws', run=j('{"csr":"not base64url!"}')),
+        r('finalize'), r('cert'),
         r('revoke', var=2, run=bytes.fromhex('300d06092a864886f70d0101010500')),
         r('revoke', var=1),
         r('revoke', var=8 << 2),
-        r('key_change', var=3 | 4, run=j('https://acme.invalid/account/x')),
-        r('key_change', var=3 | 8),
-        r('key_change', var=3 | 1 << 4),
-        r('key_change', var=3 | 2 << 4),
-        r('key_change', var=3 | 3 << 4),
+        r('revoke', key=1, jwk=1),
+        r('revoke', var=2 << 2, key=2, jwk=1), r('revoke'),
+        r('new_account', key=2, jwk=1, var=1), r('new_order', key=2), r('authz', key=2),
+        r('challenge', key=2, var=3 | 2 << 4, run=j('dns-01')), r('authz', key=2),
+        r('finalize', key=2),
+    ]),
+    'odd-accounts-and-key-changes': (0, setup + [
+        r('key_change', var=1 | 4, run=j('https://acme.invalid/account/x')),
+        r('key_change', var=1 | 8),
+        r('key_change', var=1 | 1 << 4),
+        r('key_change', var=1 | 2 << 4),
+        r('key_change', var=1 | 3 << 4),
         r('key_change', var=0),
         r('key_change', body='raw_jws', run=j('{"protected":"e30","payload":"","signature":""}')),
         r('account', var=1, run=j('admin@example.com')),
@@ -137,7 +145,10 @@ seeds = {
         r('new_account', jwk=1, var=3, run=j('a b@example.com')),
         r('new_account', key=1, jwk=1, var=4),
         r('new_account', key=1, jwk=1, var=8),
-        r('new_account', key=2, jwk=1, var=1),
+        r('new_account', key=5, jwk=1, var=1),
+        r('new_account', key=4, jwk=1, var=1),
+        r('key_change', key=5, var=1), r('account', key=1), r('account', key=5),
+        r('new_order', key=4), r('account_orders', key=4),
     ]),
     'methods-and-paths': (0, setup + [
         r('new_account', 'GET', body='none'), r('directory', 'HEAD', body='none'),
@@ -158,14 +169,14 @@ seeds = {
         r('new_order', body='empty'),
         r('account', body='raw_jws', run=j('{"contact":[]}')),
     ]),
-    'tiny-bounds': (TINY, setup[:2] + [r('new_account', key=k, jwk=1, var=1) for k in range(4)] +
+    'tiny-bounds': (TINY, setup[:2] + [r('new_account', key=k, jwk=1, var=1) for k in (0, 1, 2, 4)] +
                     [r('new_order', var=v) for v in range(4)] +
                     [r('nonce', 'HEAD', body='none') for _ in range(6)] +
                     [r('new_order', body='broken', brk=1), r('new_order')]),
     'expiry': (SHORT_LIVED, setup + [
-        r('new_order'), r('order', tick=1, var=3 << 6), r('authz'), r('challenge'),
-        r('nonce', 'HEAD', body='none'), r('new_order', tick=1, var=1 << 6),
-        r('new_order'), r('nonce', 'HEAD', body='none'), r('new_order', var=1)]),
+        r('new_order'), r('nonce', 'HEAD', body='none', tick=1, var=3 << 6), r('order'),
+        r('authz'), r('challenge'), r('new_order', tick=1, var=1 << 6), r('new_order'),
+        r('nonce', 'HEAD', body='none', tick=1, var=2 << 6), r('new_order', var=1)]),
     'deactivate': (0, setup + [
         r('new_order'), r('authz', var=1), r('order'), r('challenge'),
         r('account', var=2), r('new_order'), r('new_account', jwk=1, var=1)]),

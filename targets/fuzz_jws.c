@@ -1,8 +1,8 @@
 /* fuzz_jws.c - afz_jws_parse on arbitrary bytes, then afz_jws_verify with
- * a fixed key and with the key of its "jwk" (byte 0 even); or a round
- * trip (byte 0 odd): afz_jws_sign over the remaining bytes with the key of
- * bits 1-2 (kid when bit 3 is set, else jwk) must parse back to the same
- * header and payload and verify with that key and no other. */
+ * the world key of bits 1-2 and with the key of its "jwk" (byte 0 even);
+ * or a round trip (byte 0 odd): afz_jws_sign over the remaining bytes with
+ * the key of bits 1-2 (kid when bit 3 is set, else jwk) must parse back to
+ * the same header and payload and verify with that key and no other. */
 #include <stdlib.h>
 #include <string.h>
 
