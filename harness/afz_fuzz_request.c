@@ -69,8 +69,8 @@ void afz_fuzz_request_decode(const uint8_t *data, size_t n, afz_fuzz_requests *o
         r->var = b[2];
         size_t want = run_length(b[3]);
         if (r->body == AFZ_FREQ_BODY_BROKEN) {
-            r->brk = (afz_freq_break)(b[3] & 7);
-            want = b[3] >> 3;
+            r->brk = (afz_freq_break)(b[3] & 15);
+            want = b[3] >> 4;
         }
         size_t take = want < back - front ? want : back - front;
         back -= take;
@@ -285,11 +285,11 @@ static afz_rc json_set(cJSON *obj, const char *name, cJSON *value)
     return AFZ_OK;
 }
 
-/* Edits a flattened JWS in |jws|: with |hdr_name| set, replaces that
- * member of the protected header by |hdr_value| (taken); otherwise
- * applies |edit| ('=' pads "protected", 's' changes a signature
- * character). The signature is left as it was. */
-static afz_rc jws_edit(afz_buf *jws, const char *hdr_name, cJSON *hdr_value, char edit)
+/* Edits the flattened JWS in |jws|, leaving its signature as it was:
+ * 'h' sets member |name| of the protected header to |value| (taken),
+ * 'd' deletes member |name|, '=' pads "protected", 's' changes the first
+ * signature character. */
+static afz_rc jws_edit(afz_buf *jws, char edit, const char *name, cJSON *value)
 {
     cJSON *outer = NULL, *hdr = NULL;
     afz_buf tmp;
@@ -301,12 +301,15 @@ static afz_rc jws_edit(afz_buf *jws, const char *hdr_name, cJSON *hdr_value, cha
         rc = AFZ_EINVAL;
         goto out;
     }
-    if (hdr_name) {
+    if (edit == 'h' || edit == 'd') {
         if ((rc = afz_b64url_decode(prot, strlen(prot), &tmp)) != AFZ_OK ||
             (rc = afz_json_parse_object(tmp.data, tmp.len, &hdr)) != AFZ_OK)
             goto out;
-        rc = json_set(hdr, hdr_name, hdr_value);
-        hdr_value = NULL;
+        if (edit == 'h')
+            rc = json_set(hdr, name, value);
+        else
+            cJSON_DeleteItemFromObjectCaseSensitive(hdr, name);
+        value = NULL;
         afz_buf_reset(&tmp);
         if (rc != AFZ_OK || (rc = afz_json_print(hdr, &tmp)) != AFZ_OK)
             goto out;
@@ -319,18 +322,16 @@ static afz_rc jws_edit(afz_buf *jws, const char *hdr_name, cJSON *hdr_value, cha
     } else if (edit == '=') {
         if ((rc = afz_buf_puts(&tmp, prot)) == AFZ_OK && (rc = afz_buf_putc(&tmp, '=')) == AFZ_OK)
             rc = json_set(outer, "protected", cJSON_CreateString(afz_buf_cstr(&tmp)));
-    } else {
-        if ((rc = afz_buf_puts(&tmp, sig)) == AFZ_OK && tmp.len > 0) {
-            tmp.data[0] = tmp.data[0] == 'A' ? 'B' : 'A';
-            rc = json_set(outer, "signature", cJSON_CreateString(afz_buf_cstr(&tmp)));
-        }
+    } else if ((rc = afz_buf_puts(&tmp, sig)) == AFZ_OK && tmp.len > 0) {
+        tmp.data[0] = tmp.data[0] == 'A' ? 'B' : 'A';
+        rc = json_set(outer, "signature", cJSON_CreateString(afz_buf_cstr(&tmp)));
     }
     if (rc == AFZ_OK) {
         afz_buf_reset(jws);
         rc = afz_json_print(outer, jws);
     }
 out:
-    cJSON_Delete(hdr_value);
+    cJSON_Delete(value);
     cJSON_Delete(hdr);
     cJSON_Delete(outer);
     afz_buf_cleanup(&tmp);
@@ -365,36 +366,60 @@ static afz_rc json_set_contact(cJSON *p, const afz_fuzz_request *r)
     return rc;
 }
 
+/* A P-256 JWK whose point (0, 0) is not on the curve. */
+static cJSON *jwk_off_curve(void)
+{
+    static const char zero[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    cJSON *j = cJSON_CreateObject();
+    if (j && (json_set(j, "kty", cJSON_CreateString("EC")) != AFZ_OK ||
+              json_set(j, "crv", cJSON_CreateString("P-256")) != AFZ_OK ||
+              json_set(j, "x", cJSON_CreateString(zero)) != AFZ_OK ||
+              json_set(j, "y", cJSON_CreateString(zero)) != AFZ_OK)) {
+        cJSON_Delete(j);
+        j = NULL;
+    }
+    return j;
+}
+
 static afz_rc jws_break(const session *s, const afz_fuzz_request *r, const char *url,
                         afz_buf *jws)
 {
+    const char *other = strcmp(url, BASE "/directory") == 0 ? BASE "/new-nonce" : BASE "/directory";
+    afz_rc rc;
     switch (r->brk) {
-    case AFZ_FREQ_BREAK_NONCE:
-        return jws_edit(jws, "nonce", cJSON_CreateString(NEVER_NONCE), 0);
+    case AFZ_FREQ_BREAK_NONCE: return jws_edit(jws, 'h', "nonce", cJSON_CreateString(NEVER_NONCE));
     case AFZ_FREQ_BREAK_REPLAY:
-        return jws_edit(jws, "nonce",
-                        cJSON_CreateString(s->used_nonce[0] ? s->used_nonce : NEVER_NONCE), 0);
-    case AFZ_FREQ_BREAK_URL:
-        return jws_edit(jws, "url",
-                        cJSON_CreateString(strcmp(url, BASE "/directory") == 0
-                                               ? BASE "/new-nonce"
-                                               : BASE "/directory"),
-                        0);
+        return jws_edit(jws, 'h', "nonce",
+                        cJSON_CreateString(s->used_nonce[0] ? s->used_nonce : NEVER_NONCE));
+    case AFZ_FREQ_BREAK_URL: return jws_edit(jws, 'h', "url", cJSON_CreateString(other));
     case AFZ_FREQ_BREAK_KID_JWK:
         if (r->use_jwk)
-            return jws_edit(jws, "kid", cJSON_CreateString(account_for(s, r->key)), 0);
-        return jws_edit(jws, "jwk", jwk_of(session_key(s, r->key)), 0);
-    case AFZ_FREQ_BREAK_ALG_NONE:
-        return jws_edit(jws, "alg", cJSON_CreateString("none"), 0);
+            return jws_edit(jws, 'h', "kid", cJSON_CreateString(account_for(s, r->key)));
+        return jws_edit(jws, 'h', "jwk", jwk_of(session_key(s, r->key)));
+    case AFZ_FREQ_BREAK_ALG_NONE: return jws_edit(jws, 'h', "alg", cJSON_CreateString("none"));
     case AFZ_FREQ_BREAK_ALG_OTHER: {
         /* The next of ES256, ES384, RS256, EdDSA: never the key's own. */
         afz_jws_alg alg = afz_jws_alg_for_key(session_key(s, r->key));
-        return jws_edit(jws, "alg", cJSON_CreateString(afz_jws_alg_name(alg % 4 + 1)), 0);
+        return jws_edit(jws, 'h', "alg", cJSON_CreateString(afz_jws_alg_name(alg % 4 + 1)));
     }
-    case AFZ_FREQ_BREAK_BASE64:
-        return jws_edit(jws, NULL, NULL, '=');
-    case AFZ_FREQ_BREAK_SIGNATURE:
-        return jws_edit(jws, NULL, NULL, 's');
+    case AFZ_FREQ_BREAK_BASE64: return jws_edit(jws, '=', NULL, NULL);
+    case AFZ_FREQ_BREAK_SIGNATURE: return jws_edit(jws, 's', NULL, NULL);
+    case AFZ_FREQ_BREAK_NO_NONCE: return jws_edit(jws, 'd', "nonce", NULL);
+    case AFZ_FREQ_BREAK_NO_URL: return jws_edit(jws, 'd', "url", NULL);
+    case AFZ_FREQ_BREAK_NO_ALG: return jws_edit(jws, 'd', "alg", NULL);
+    case AFZ_FREQ_BREAK_NO_KEY:
+        rc = jws_edit(jws, 'd', "kid", NULL);
+        return rc == AFZ_OK ? jws_edit(jws, 'd', "jwk", NULL) : rc;
+    case AFZ_FREQ_BREAK_KID_TYPE:
+        rc = jws_edit(jws, 'd', "jwk", NULL);
+        return rc == AFZ_OK ? jws_edit(jws, 'h', "kid", cJSON_CreateNumber(1)) : rc;
+    case AFZ_FREQ_BREAK_JWK_TYPE:
+        rc = jws_edit(jws, 'd', "kid", NULL);
+        return rc == AFZ_OK ? jws_edit(jws, 'h', "jwk", run_string(r, "")) : rc;
+    case AFZ_FREQ_BREAK_JWK_CURVE:
+        rc = jws_edit(jws, 'd', "kid", NULL);
+        return rc == AFZ_OK ? jws_edit(jws, 'h', "jwk", jwk_off_curve()) : rc;
+    case AFZ_FREQ_BREAK_NONCE_RUN: return jws_edit(jws, 'h', "nonce", run_string(r, ""));
     }
     return AFZ_OK;
 }
@@ -494,7 +519,7 @@ static afz_rc key_change_payload(const session *s, const afz_fuzz_request *r, co
     if (rc == AFZ_OK)
         rc = afz_jws_sign(&p, text.data, text.len, out);
     if (rc == AFZ_OK && brk == 2)
-        rc = jws_edit(out, "kid", cJSON_CreateString(account_for(s, r->key)), 0);
+        rc = jws_edit(out, 'h', "kid", cJSON_CreateString(account_for(s, r->key)));
     cJSON_Delete(inner);
     afz_buf_cleanup(&text);
     return rc;

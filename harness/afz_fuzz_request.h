@@ -33,8 +33,8 @@
  *               AFZ_FREQ_* target list below); bits 6-7 the clock step:
  *               1 s, 10 min, 1 day, 31 days
  *     +3 len    the byte run's length: 0..127 as is, 128..255 mean
- *               128 + (len - 128) * 16. A broken JWS reads bits 0-2 as
- *               the breakage (afz_freq_break) and bits 3-7 as the length.
+ *               128 + (len - 128) * 16. A broken JWS reads bits 0-3 as
+ *               the breakage (afz_freq_break) and bits 4-7 as the length.
  *   Each record takes its run, min(length, bytes left) bytes, from the
  *   back: the first record's run is the input's last bytes, the next
  *   record's run the bytes before them, and so on. A record cut short by
@@ -136,17 +136,26 @@ typedef enum afz_freq_body {
     AFZ_FREQ_BODY_NONE = 7       /* no body */
 } afz_freq_body;
 
-/* What a broken JWS breaks (len bits 0-2). Each is refused by the server
- * before the signature matters, except BAD_SIGNATURE. */
+/* What a broken JWS breaks (len bits 0-3). The header is edited after
+ * signing, so only the failures the server checks before the signature
+ * show as themselves; the others end in a verification error. */
 typedef enum afz_freq_break {
-    AFZ_FREQ_BREAK_NONCE = 0,     /* a well-formed nonce never issued */
-    AFZ_FREQ_BREAK_REPLAY = 1,    /* the nonce the previous JWS used */
-    AFZ_FREQ_BREAK_URL = 2,       /* "url" names another resource */
-    AFZ_FREQ_BREAK_KID_JWK = 3,   /* both "kid" and "jwk" */
-    AFZ_FREQ_BREAK_ALG_NONE = 4,  /* "alg":"none" */
-    AFZ_FREQ_BREAK_ALG_OTHER = 5, /* an algorithm that does not fit the key */
-    AFZ_FREQ_BREAK_BASE64 = 6,    /* padded base64url in "protected" */
-    AFZ_FREQ_BREAK_SIGNATURE = 7  /* one signature character changed */
+    AFZ_FREQ_BREAK_NONCE = 0,      /* a well-formed nonce never issued */
+    AFZ_FREQ_BREAK_REPLAY = 1,     /* the nonce the previous JWS used */
+    AFZ_FREQ_BREAK_URL = 2,        /* "url" names another resource */
+    AFZ_FREQ_BREAK_KID_JWK = 3,    /* both "kid" and "jwk" */
+    AFZ_FREQ_BREAK_ALG_NONE = 4,   /* "alg":"none" */
+    AFZ_FREQ_BREAK_ALG_OTHER = 5,  /* an algorithm that does not fit the key */
+    AFZ_FREQ_BREAK_BASE64 = 6,     /* padded base64url in "protected" */
+    AFZ_FREQ_BREAK_SIGNATURE = 7,  /* one signature character changed */
+    AFZ_FREQ_BREAK_NO_NONCE = 8,   /* no "nonce" */
+    AFZ_FREQ_BREAK_NO_URL = 9,     /* no "url" */
+    AFZ_FREQ_BREAK_NO_ALG = 10,    /* no "alg" */
+    AFZ_FREQ_BREAK_NO_KEY = 11,    /* neither "kid" nor "jwk" */
+    AFZ_FREQ_BREAK_KID_TYPE = 12,  /* "kid" is a number (and no "jwk") */
+    AFZ_FREQ_BREAK_JWK_TYPE = 13,  /* "jwk" is the string RUN (and no "kid") */
+    AFZ_FREQ_BREAK_JWK_CURVE = 14, /* "jwk" is a P-256 point off the curve */
+    AFZ_FREQ_BREAK_NONCE_RUN = 15  /* "nonce" is RUN */
 } afz_freq_break;
 
 /* One decoded request. |run| borrows from the decoded input. */

@@ -72,8 +72,8 @@ ASYNC, SLOW_AUTHZ, ORDER_REUSE, AUTHZ_REUSE, TINY, SHORT_LIVED, ALT_CHAINS, READ
 def r(target, m='POST', key=0, jwk=0, body='jws', var=0, run=b'', brk=0, tick=0, badct=0):
     n = len(run)
     if body == 'broken':
-        assert n < 32
-        ln = brk | n << 3
+        assert n < 16
+        ln = brk | n << 4
     else:
         assert n < 128, 'runs of 128 bytes or more need a length 128 + 16k'
         ln = n
@@ -103,8 +103,11 @@ seeds = {
         r('new_account', key=1, jwk=1, var=1), r('new_order', key=1, var=1),
         r('finalize', key=1), r('cert', key=1), r('link', key=1),
         r('link', key=1, var=1 << 4), r('account_orders', key=1)]),
-    'broken-jws': (0, setup + [r('new_order', body='broken', brk=b) for b in range(8)] + [
-        r('new_account', jwk=1, var=1, body='broken', brk=3), r('new_order')]),
+    'broken-jws': (0, setup + [r('new_order', body='broken', brk=b) for b in range(15)] + [
+        r('new_order', body='broken', brk=15, run=j('short')),
+        r('new_account', jwk=1, var=1, body='broken', brk=3),
+        r('new_account', jwk=1, var=1, body='broken', brk=13, run=j('EC')),
+        r('new_account', jwk=1, var=1, body='broken', brk=14), r('new_order')]),
     'odd-orders-and-csrs': (0, setup + [
         r('new_order', body='raw_jws', run=j('{"identifiers":[{"type":"dns","value":"EXAMPLE.com"},'
                                            '{"type":"ip","value":"192.0.2.1"}]}')),
