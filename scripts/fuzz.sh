@@ -23,11 +23,12 @@ out=${FUZZ_OUT:-$build/findings}
 [[ $jobs =~ ^[0-9]+$ && $jobs -gt 0 ]] || { echo "fuzz: FUZZ_JOBS must be a positive integer" >&2; exit 2; }
 
 echo "== fuzz: building with clang + libFuzzer + ASan/UBSan in $build"
+mkdir -p "$build"
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DAFZ_FUZZ=ON -DAFZ_SANITIZE=ON \
-      -DAFZ_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$build.configure.log" 2>&1 \
-  || { cat "$build.configure.log"; exit 2; }
-cmake --build "$build" -j "$(nproc)" > "$build.build.log" 2>&1 \
-  || { tail -40 "$build.build.log"; exit 2; }
+      -DAFZ_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$build/configure.log" 2>&1 \
+  || { cat "$build/configure.log"; exit 2; }
+cmake --build "$build" -j "$(nproc)" > "$build/build.log" 2>&1 \
+  || { tail -40 "$build/build.log"; exit 2; }
 
 if [[ -n ${FUZZ_TARGETS:-} ]]; then
   read -r -a targets <<<"$FUZZ_TARGETS"

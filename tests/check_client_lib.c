@@ -59,7 +59,7 @@ const afz_client *afz_client_entry(void)
 #include "afz_client_lib.h"
 #include "afz_run.h"
 
-static afz_rc stub_obtain(const afz_client *self, const afz_env *env, const afz_obtain_params *p,
+static afz_rc fake_obtain(const afz_client *self, const afz_env *env, const afz_obtain_params *p,
                           afz_obtain_result *out)
 {
     (void)self;
@@ -100,7 +100,7 @@ START_TEST(test_client_lib_validate_refuses_broken_tables)
         .abi_version = bad_tables[_i].abi_version,
         .struct_size = bad_tables[_i].struct_size,
         .name = bad_tables[_i].name,
-        .obtain = bad_tables[_i].has_obtain ? stub_obtain : NULL,
+        .obtain = bad_tables[_i].has_obtain ? fake_obtain : NULL,
     };
     char err[256];
     ck_assert_int_eq(afz_client_validate(&c, err, sizeof(err)), AFZ_EINVAL);
