@@ -86,19 +86,9 @@ typedef struct pebble_holder {
 
 static char *slurp(const char *path, size_t max, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
     afz_buf b;
     afz_buf_init(&b, max);
-    char chunk[4096];
-    size_t k;
-    int ok = 1;
-    while (ok && (k = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        ok = afz_buf_append(&b, chunk, k) == AFZ_OK;
-    ok = ok && !ferror(f);
-    fclose(f);
-    char *out = ok ? afz_buf_take(&b, n) : NULL;
+    char *out = afz_buf_read_file(&b, path) == AFZ_OK ? afz_buf_take(&b, n) : NULL;
     afz_buf_cleanup(&b);
     return out;
 }

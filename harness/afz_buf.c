@@ -1,6 +1,7 @@
 /* afz_buf.c - see afz_buf.h. */
 #include "afz_buf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,30 @@ char *afz_buf_take(afz_buf *b, size_t *len_out)
     if (len_out)
         *len_out = len;
     return p;
+}
+
+afz_rc afz_buf_read_file(afz_buf *b, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return AFZ_ENOTFOUND;
+    size_t start = b->len;
+    afz_rc rc = AFZ_OK;
+    char chunk[4096];
+    size_t got;
+    while (rc == AFZ_OK && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = afz_buf_append(b, chunk, got);
+    if (rc == AFZ_OK && ferror(f))
+        rc = AFZ_EIO;
+    int saved = errno;
+    fclose(f);
+    errno = saved;
+    if (rc != AFZ_OK) {
+        b->len = start;
+        if (b->data)
+            b->data[start] = '\0';
+    }
+    return rc;
 }
 
 void afz_cursor_init(afz_cursor *c, const void *p, size_t n)

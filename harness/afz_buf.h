@@ -50,6 +50,12 @@ const char *afz_buf_cstr(const afz_buf *b);
  * leaves |b| empty. Returns NULL only on allocation failure. */
 char *afz_buf_take(afz_buf *b, size_t *len_out);
 
+/* afz_buf_read_file appends the whole file at |path| to |b| (the cap of
+ * |b| bounds it). AFZ_ENOTFOUND when it cannot be opened, AFZ_EIO on a read
+ * error (errno is kept for both), AFZ_ELIMIT when it is larger than the
+ * cap; on any error |b| is left as it was. */
+afz_rc afz_buf_read_file(afz_buf *b, const char *path);
+
 /* afz_cursor reads bytes it does not own, never past the end. */
 typedef struct afz_cursor {
     const uint8_t *p;

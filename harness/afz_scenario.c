@@ -301,27 +301,17 @@ afz_rc afz_rule_format(const afz_rule *rule, afz_buf *out)
 afz_rc afz_plan_load(const char *path, afz_plan *out, afz_scn_error *err)
 {
     memset(err, 0, sizeof(*err));
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err->msg, sizeof(err->msg), "cannot open: %s", strerror(errno));
-        return AFZ_EIO;
-    }
     afz_buf b;
     afz_buf_init(&b, SCN_MAX_FILE);
-    afz_rc rc = AFZ_OK;
-    char chunk[4096];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if ((rc = afz_buf_append(&b, chunk, got)) != AFZ_OK)
-            break;
-    if (rc == AFZ_OK && ferror(f))
-        rc = AFZ_EIO;
-    fclose(f);
+    afz_rc rc = afz_buf_read_file(&b, path);
     if (rc != AFZ_OK) {
-        snprintf(err->msg, sizeof(err->msg), "%s",
-                 rc == AFZ_ELIMIT ? "file larger than 1 MiB" : "read error");
+        if (rc == AFZ_ELIMIT)
+            snprintf(err->msg, sizeof(err->msg), "file larger than 1 MiB");
+        else
+            snprintf(err->msg, sizeof(err->msg), "cannot %s: %s",
+                     rc == AFZ_ENOTFOUND ? "open" : "read", strerror(errno));
         afz_buf_cleanup(&b);
-        return rc;
+        return rc == AFZ_ENOTFOUND ? AFZ_EIO : rc;
     }
     size_t len = strlen(path);
     if (len >= 4 && strcmp(path + len - 4, ".scn") == 0)

@@ -104,19 +104,9 @@ static char *cert_pem(X509 *c)
 
 static char *read_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
     afz_buf b;
     afz_buf_init(&b, TLS_FILE_MAX);
-    char chunk[4096];
-    size_t n;
-    int ok = 1;
-    while (ok && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        ok = afz_buf_append(&b, chunk, n) == AFZ_OK;
-    ok = ok && !ferror(f);
-    fclose(f);
-    char *out = ok ? afz_buf_take(&b, NULL) : NULL;
+    char *out = afz_buf_read_file(&b, path) == AFZ_OK ? afz_buf_take(&b, NULL) : NULL;
     afz_buf_cleanup(&b);
     return out;
 }

@@ -1,6 +1,7 @@
 /* check_buf.c - tests for harness/afz_buf.c: the capped buffer, the
  * bounded read cursor, the string helpers and afz_rc_str. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -448,11 +449,47 @@ END_TEST
 
 #define NELEM(a) (int)(sizeof(a) / sizeof((a)[0]))
 
+START_TEST(test_buf_read_file_appends_and_respects_the_cap)
+{
+    char path[] = "/tmp/afz-buf-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "wb");
+    ck_assert_ptr_nonnull(f);
+    static const char text[] = "line one\nline\0two\n";
+    ck_assert_uint_eq(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+    fclose(f);
+
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    ck_assert_int_eq(afz_buf_puts(&b, ">"), AFZ_OK);
+    ck_assert_int_eq(afz_buf_read_file(&b, path), AFZ_OK);
+    ck_assert_uint_eq(b.len, 1 + sizeof(text) - 1);
+    ck_assert_mem_eq(b.data + 1, text, sizeof(text) - 1);
+    afz_buf_cleanup(&b);
+
+    /* Over the cap: an error, and the buffer is as it was. */
+    afz_buf_init(&b, 8);
+    ck_assert_int_eq(afz_buf_puts(&b, "ab"), AFZ_OK);
+    ck_assert_int_eq(afz_buf_read_file(&b, path), AFZ_ELIMIT);
+    ck_assert_uint_eq(b.len, 2);
+    ck_assert_str_eq(afz_buf_cstr(&b), "ab");
+    afz_buf_cleanup(&b);
+
+    remove(path);
+    afz_buf_init(&b, 0);
+    ck_assert_int_eq(afz_buf_read_file(&b, path), AFZ_ENOTFOUND);
+    ck_assert_uint_eq(b.len, 0);
+    afz_buf_cleanup(&b);
+}
+END_TEST
+
 Suite *buf_suite(void)
 {
     Suite *s = suite_create("buf");
     TCase *tc = tcase_create("buffer");
     tcase_add_test(tc, test_buf_init_is_empty);
+    tcase_add_test(tc, test_buf_read_file_appends_and_respects_the_cap);
     tcase_add_test(tc, test_buf_append_grows_and_stays_terminated);
     tcase_add_test(tc, test_buf_append_keeps_embedded_nul);
     tcase_add_test(tc, test_buf_append_zero_bytes_allocates_terminated_storage);
