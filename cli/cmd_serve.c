@@ -26,6 +26,8 @@ static void serve_usage(FILE *f)
         "                      [--scenario FILE] [--async] [--finalize-polls N] [--authz-polls N]\n"
         "                      [--retry-after S] [--ca-bundle-out FILE] [--seed N] [-v]\n"
         "                      [--max-connections N] [--timeout S]\n"
+        "                      [--validate TYPES] [--http-port N] [--tls-port N]\n"
+        "                      [--validation-timeout S]\n"
         "                      [-config FILE] [-dnsserver ADDR] [-strict]\n"
         "\n"
         "Serves the ACME server model over HTTPS on 127.0.0.1 in real time until SIGINT or\n"
@@ -44,19 +46,27 @@ static void serve_usage(FILE *f)
         "  --max-connections N  concurrent connections (default 256)\n"
         "  --timeout S          per-connection read/write/idle timeout (default 20)\n"
         "  -v, --verbose        one line per exchange on stderr\n"
+        "Challenges (default: the model decides, valid at once unless the scenario says):\n"
+        "  --validate TYPES     check for real on 127.0.0.1: http-01, tls-alpn-01 (comma list),\n"
+        "                       all or none. dns-01 is always accepted without a check.\n"
+        "  --http-port N        http-01: GET http://127.0.0.1:N/.well-known/acme-challenge/TOKEN\n"
+        "                       (default 5002, Pebble's httpPort)\n"
+        "  --tls-port N         tls-alpn-01: TLS to 127.0.0.1:N, ALPN acme-tls/1 (default 5001)\n"
+        "  --validation-timeout S  deadline of one check (default 10)\n"
         "Pebble compatibility:\n"
         "  -config FILE         Pebble JSON: pebble.listenAddress, managementListenAddress,\n"
         "                       certificate, privateKey (TLS for both listeners),\n"
         "                       externalAccountBindingRequired, domainBlocklist,\n"
-        "                       retryAfter.authz/order, certificateValidityPeriod; httpPort,\n"
-        "                       tlsPort and ocspResponderURL are accepted and unused (the model\n"
-        "                       validates challenges itself; there is no OCSP responder).\n"
+        "                       retryAfter.authz/order, certificateValidityPeriod, httpPort\n"
+        "                       and tlsPort (used with --validate); ocspResponderURL is\n"
+        "                       accepted and unused (there is no OCSP responder).\n"
         "                       Hosts other than 127.0.0.1 are served on 127.0.0.1.\n"
         "  -dnsserver, -strict  accepted and ignored\n"
         "  PEBBLE_WFE_NONCEREJECT=P  P percent of POSTs get badNonce (default 0, not Pebble's 5)\n"
         "  PEBBLE_AUTHZREUSE=P       P > 0 reuses valid authorizations (always, not by chance)\n"
-        "  PEBBLE_VA_ALWAYS_VALID, PEBBLE_VA_NOSLEEP, PEBBLE_VA_SLEEPTIME  accepted: challenges\n"
-        "                       are always valid at once unless the scenario says otherwise\n"
+        "  PEBBLE_VA_ALWAYS_VALID=1  no checks (the default); =0 checks http-01 and tls-alpn-01\n"
+        "                       as Pebble does (--validate, when given, wins)\n"
+        "  PEBBLE_VA_NOSLEEP, PEBBLE_VA_SLEEPTIME  accepted: checks start at once\n"
         "  PEBBLE_CHAIN_LENGTH       only 2 (root, one intermediate) is served; others warn\n"
         "exit status: 0 stopped by a signal, 2 usage error or the server could not start\n",
         f);
@@ -164,6 +174,10 @@ static int load_pebble_config(const char *path, afz_serve_config *cfg, pebble_ho
         cfg->server.order_retry_after_s = v;
     if (num_member(p, "certificateValidityPeriod", &v) && v > 0)
         cfg->server.cert_validity_s = v;
+    if (num_member(p, "httpPort", &v) && v > 0 && v <= 65535)
+        cfg->http01_port = (uint16_t)v;
+    if (num_member(p, "tlsPort", &v) && v > 0 && v <= 65535)
+        cfg->tlsalpn01_port = (uint16_t)v;
     rc = 0;
 out:
     free(text);
@@ -171,10 +185,21 @@ out:
 }
 
 /* apply_pebble_env reads Pebble's environment knobs (see serve_usage). */
-static int apply_pebble_env(afz_serve_config *cfg)
+static int apply_pebble_env(afz_serve_config *cfg, int validate_given)
 {
     uint64_t v;
-    const char *e = getenv("PEBBLE_WFE_NONCEREJECT");
+    const char *e = getenv("PEBBLE_VA_ALWAYS_VALID");
+    if (e && *e && !validate_given) {
+        if (strcmp(e, "0") == 0)
+            cfg->validate = AFZ_SERVE_VALIDATE_HTTP01 | AFZ_SERVE_VALIDATE_TLSALPN01;
+        else if (strcmp(e, "1") == 0)
+            cfg->validate = 0;
+        else {
+            fprintf(stderr, "acmefuzz serve: PEBBLE_VA_ALWAYS_VALID wants 0 or 1, got '%s'\n", e);
+            return -1;
+        }
+    }
+    e = getenv("PEBBLE_WFE_NONCEREJECT");
     if (e && *e) {
         if (afz_cli_parse_u64(e, 100, &v)) {
             fprintf(stderr, "acmefuzz serve: PEBBLE_WFE_NONCEREJECT wants 0..100, got '%s'\n", e);
@@ -223,6 +248,10 @@ int afz_cmd_serve(int argc, char **argv)
         {"dnsserver", required_argument, NULL, 'D'},
         {"strict", no_argument, NULL, 'X'},
         {"verbose", no_argument, NULL, 'v'},
+        {"validate", required_argument, NULL, 'V'},
+        {"http-port", required_argument, NULL, 'H'},
+        {"tls-port", required_argument, NULL, 'L'},
+        {"validation-timeout", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -231,7 +260,7 @@ int afz_cmd_serve(int argc, char **argv)
     cfg.port = 14000;
     cfg.server.finalize_polls = 1;
     const char *scenario = NULL, *bundle_out = NULL, *config = NULL;
-    int moved = 0, c, exit_code = 2;
+    int moved = 0, c, exit_code = 2, validate_given = 0;
     uint64_t v;
     pebble_holder ph;
     memset(&ph, 0, sizeof(ph));
@@ -300,6 +329,33 @@ int afz_cmd_serve(int argc, char **argv)
         case 'D':
         case 'X': break; /* Pebble's; nothing here resolves names */
         case 'v': cfg.verbose = 1; break;
+        case 'V':
+            if (afz_serve_parse_validate(optarg, &cfg.validate) != AFZ_OK) {
+                fprintf(stderr, "acmefuzz serve: --validate wants http-01, tls-alpn-01 (comma "
+                                "list), all or none, got '%s'\n", optarg);
+                goto done;
+            }
+            validate_given = 1;
+            break;
+        case 'H':
+        case 'L':
+            if (afz_cli_parse_u64(optarg, 65535, &v) || v == 0) {
+                fprintf(stderr, "acmefuzz serve: --%s wants 1..65535, got '%s'\n",
+                        c == 'H' ? "http-port" : "tls-port", optarg);
+                goto done;
+            }
+            if (c == 'H')
+                cfg.http01_port = (uint16_t)v;
+            else
+                cfg.tlsalpn01_port = (uint16_t)v;
+            break;
+        case 'W':
+            if (afz_cli_parse_u64(optarg, 600, &v) || v == 0) {
+                fprintf(stderr, "acmefuzz serve: --validation-timeout wants 1..600 seconds\n");
+                goto done;
+            }
+            cfg.validation_timeout_s = (int)v;
+            break;
         case 'h': serve_usage(stdout); exit_code = 0; goto done;
         default: serve_usage(stderr); goto done;
         }
@@ -312,7 +368,7 @@ int afz_cmd_serve(int argc, char **argv)
         fprintf(stderr, "acmefuzz serve: serving on 127.0.0.1 only\n");
     if (config && load_pebble_config(config, &cfg, &ph))
         goto done;
-    if (apply_pebble_env(&cfg))
+    if (apply_pebble_env(&cfg, validate_given))
         goto done;
     afz_plan plan;
     if (scenario) {
@@ -351,6 +407,10 @@ int afz_cmd_serve(int argc, char **argv)
             printf("CA bundle: %s\n", bundle_out);
         if (scenario)
             printf("Scenario: %s\n", scenario);
+        if (cfg.validate & AFZ_SERVE_VALIDATE_HTTP01)
+            printf("Validating http-01 on 127.0.0.1:%u\n", (unsigned)cfg.http01_port);
+        if (cfg.validate & AFZ_SERVE_VALIDATE_TLSALPN01)
+            printf("Validating tls-alpn-01 on 127.0.0.1:%u\n", (unsigned)cfg.tlsalpn01_port);
         fflush(stdout);
         exit_code = afz_serve_run(s) == AFZ_OK ? 0 : 2;
         printf("acmefuzz serve: stopped after %zu exchanges\n", afz_serve_history(s)->n_ex);

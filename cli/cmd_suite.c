@@ -25,7 +25,8 @@ static void suite_usage(FILE *f)
     fputs("usage: acmefuzz suite (--client NAME | --client-cmd TEMPLATE [--name NAME])\n"
           "                      --scenarios DIR|FILE [--scenarios ...] [--timeout S]\n"
           "                      [--junit FILE] [--tap] [--json FILE] [--allow ID]...\n"
-          "                      [--workdir DIR] [--keep] [-v]\n"
+          "                      [--workdir DIR] [--keep] [--validate TYPES] [--serve-webroot]\n"
+          "                      [-v]\n"
           "\n"
           "For each scenario (*.scn or *.bin, in name order): a fresh acmefuzz server on\n"
           "127.0.0.1 with the scenario's fault plan, the client command, then every property\n"
@@ -39,6 +40,7 @@ static void suite_usage(FILE *f)
     }
     fputs("  --client-cmd T       a command template run by /bin/sh in the work directory, with\n"
           "                       {directory} {domain} {domains} {ca_bundle} {workdir} {http_port}\n"
+          "                       {tls_port}\n"
           "                       (the same values are in AFZ_DIRECTORY, AFZ_DOMAIN, ...);\n"
           "                       exit status 0 means the client obtained its certificate\n"
           "  --name NAME          the client's name in reports (with --client-cmd)\n"
@@ -52,6 +54,12 @@ static void suite_usage(FILE *f)
           "  --workdir DIR        where work directories go (default: a new one under $TMPDIR);\n"
           "                       each scenario's holds client.log and exchanges.log\n"
           "  --keep               keep every work directory (default: only failing ones)\n"
+          "  --validate TYPES     the server checks challenges for real on 127.0.0.1: http-01\n"
+          "                       at {http_port}, tls-alpn-01 at {tls_port} (comma list, all,\n"
+          "                       none; default none: the model decides). dns-01 is accepted.\n"
+          "  --serve-webroot      publish WORKDIR/webroot/.well-known/acme-challenge/ over HTTP\n"
+          "                       on {http_port} during each run, for clients that only write\n"
+          "                       token files (adapters that need it set it themselves)\n"
           "  -v, --verbose        print the exchange log of every failing scenario\n"
           "Trust: the suite writes the CA bundle to WORKDIR/ca-bundle.pem and sets\n"
           "LEGO_CA_CERTIFICATES, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, CURL_CA_BUNDLE and\n"
@@ -201,6 +209,8 @@ int afz_cmd_suite(int argc, char **argv)
         {"allow", required_argument, NULL, 'W'},
         {"workdir", required_argument, NULL, 'w'},
         {"keep", no_argument, NULL, 'k'},
+        {"validate", required_argument, NULL, 'V'},
+        {"serve-webroot", no_argument, NULL, 'R'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -211,7 +221,8 @@ int afz_cmd_suite(int argc, char **argv)
     size_t n_scen_args = 0;
     const char *allow[MAX_ALLOW];
     size_t n_allow = 0;
-    int tap = 0, keep = 0, verbose = 0, timeout_s = 60, c;
+    int tap = 0, keep = 0, verbose = 0, timeout_s = 60, serve_webroot = 0, c;
+    unsigned validate = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
         switch (c) {
@@ -247,6 +258,14 @@ int afz_cmd_suite(int argc, char **argv)
             break;
         case 'w': workdir = optarg; break;
         case 'k': keep = 1; break;
+        case 'V':
+            if (afz_serve_parse_validate(optarg, &validate) != AFZ_OK) {
+                fprintf(stderr, "acmefuzz suite: --validate wants http-01, tls-alpn-01 (comma "
+                                "list), all or none, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'R': serve_webroot = 1; break;
         case 'v': verbose = 1; break;
         case 'h': suite_usage(stdout); return 0;
         default: suite_usage(stderr); return 2;
@@ -290,6 +309,7 @@ int afz_cmd_suite(int argc, char **argv)
         }
         command = a->command;
         name = a->name;
+        serve_webroot |= a->serve_webroot;
     }
     if (!name)
         name = "custom";
@@ -330,6 +350,7 @@ int afz_cmd_suite(int argc, char **argv)
     afz_serve_config scfg;
     afz_serve_config_default(&scfg);
     scfg.server.finalize_polls = 1;
+    scfg.validate = validate;
     char err[256];
     if (afz_serve_open(&scfg, &srv, err, sizeof(err)) != AFZ_OK) {
         fprintf(stderr, "acmefuzz suite: cannot start the server: %s\n", err);
@@ -349,11 +370,17 @@ int afz_cmd_suite(int argc, char **argv)
         .allow = allow,
         .n_allow = n_allow,
         .verbose = verbose,
+        .serve_webroot = serve_webroot,
     };
     FILE *con = tap ? stderr : stdout;
     fprintf(con, "acmefuzz suite: client %s, %zu scenario(s), timeout %d s, server %s\n", name,
             n_scen, timeout_s, afz_serve_directory_url(srv));
     fprintf(con, "work directory: %s\n", root);
+    if (validate)
+        fprintf(con, "challenges checked for real:%s%s%s\n",
+                validate & AFZ_SERVE_VALIDATE_HTTP01 ? " http-01 at {http_port}" : "",
+                validate & AFZ_SERVE_VALIDATE_TLSALPN01 ? " tls-alpn-01 at {tls_port}" : "",
+                serve_webroot ? " (the suite serves the webroot)" : "");
     size_t failed = 0, waived = 0;
     char ob[32], ids[256];
     for (size_t i = 0; i < n_scen; i++) {

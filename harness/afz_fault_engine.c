@@ -523,6 +523,7 @@ static int edit_after(afz_fault_engine *e, size_t ri, const afz_rule *r, afz_res
     case AFZ_FAULT_TIMEOUT:
         afz_clock_advance(e->clock, afz_arg_seconds(r->args[0]) * 1000);
         resp->status = 0;
+        resp->stall_ms = afz_arg_seconds(r->args[0]) * 1000;
         return 1;
     case AFZ_FAULT_TRUNCATE_BODY:
         if (resp->body_len == 0)

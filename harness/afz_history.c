@@ -32,6 +32,7 @@ static const char *const event_names[AFZ_EV__COUNT] = {
     [AFZ_EV_ATTEMPT_START] = "attempt_start",
     [AFZ_EV_FAULT] = "fault",
     [AFZ_EV_FAULT_CONFIG] = "fault_config",
+    [AFZ_EV_VALIDATION] = "validation",
 };
 
 const char *afz_event_kind_name(afz_event_kind k)
@@ -374,7 +375,8 @@ static void log_body(const char *label, const uint8_t *p, size_t n, afz_buf *out
 static int is_server_event(afz_event_kind k)
 {
     return k != AFZ_EV_SLEEP && k != AFZ_EV_CLIENT_LOG && k != AFZ_EV_CLIENT_DONE &&
-           k != AFZ_EV_BUDGET_EXHAUSTED && k != AFZ_EV_ATTEMPT_START && k != AFZ_EV_FAULT_CONFIG;
+           k != AFZ_EV_BUDGET_EXHAUSTED && k != AFZ_EV_ATTEMPT_START && k != AFZ_EV_FAULT_CONFIG &&
+           k != AFZ_EV_VALIDATION;
 }
 
 /* In verbose logs a JWS request body is shown decoded: the protected

@@ -44,6 +44,8 @@ typedef enum afz_event_kind {
     AFZ_EV_ATTEMPT_START = 20,    /* value: attempt number (campaign mode) */
     AFZ_EV_FAULT = 21,            /* detail: the injected fault, value: rule (1-based) */
     AFZ_EV_FAULT_CONFIG = 22,     /* detail: a CONFIG rule set up before the run, value: rule */
+    AFZ_EV_VALIDATION = 23,       /* server mode checked a challenge for real: url: challenge
+                                     URL, identifiers, detail: what it found, value: 1 ok, 0 not */
     AFZ_EV__COUNT
 } afz_event_kind;
 

@@ -164,6 +164,7 @@ afz_rc afz_response_copy(afz_response *dst, const afz_response *src)
 {
     afz_response_init(dst);
     dst->status = src->status;
+    dst->stall_ms = src->stall_ms;
     afz_rc rc = afz_headers_copy(&dst->headers, &src->headers);
     if (rc == AFZ_OK)
         rc = body_dup(&dst->body, &dst->body_len, src->body, src->body_len);

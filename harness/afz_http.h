@@ -56,6 +56,10 @@ typedef struct afz_response {
     afz_headers headers;
     uint8_t *body;               /* owned, NUL-terminated, may be NULL */
     size_t body_len;
+    int64_t stall_ms;            /* with status 0 (no response): how long the server
+                                    holds the request first (the timeout fault); only
+                                    a real-time transport waits, virtual time advances
+                                    its clock instead */
 } afz_response;
 
 /* afz_request_init zeroes |r| and sets its method and URL (copied). */

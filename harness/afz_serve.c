@@ -39,6 +39,40 @@ void afz_serve_config_default(afz_serve_config *c)
     c->max_connections = 256;
     c->timeout_s = 20;
     c->max_exchanges = 20000;
+    c->http01_port = 5002;
+    c->tlsalpn01_port = 5001;
+    c->validation_timeout_s = 10;
+    c->max_stall_s = 60;
+}
+
+afz_rc afz_serve_parse_validate(const char *list, unsigned *bits)
+{
+    if (!list)
+        return AFZ_EINVAL;
+    if (strcmp(list, "all") == 0) {
+        *bits = AFZ_SERVE_VALIDATE_HTTP01 | AFZ_SERVE_VALIDATE_TLSALPN01;
+        return AFZ_OK;
+    }
+    if (strcmp(list, "none") == 0) {
+        *bits = 0;
+        return AFZ_OK;
+    }
+    unsigned b = 0;
+    const char *p = list;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        if (n == 7 && strncmp(p, "http-01", 7) == 0)
+            b |= AFZ_SERVE_VALIDATE_HTTP01;
+        else if (n == 11 && strncmp(p, "tls-alpn-01", 11) == 0)
+            b |= AFZ_SERVE_VALIDATE_TLSALPN01;
+        else
+            return AFZ_EINVAL;
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    *bits = b;
+    return AFZ_OK;
 }
 
 void afz_serve_prop_limits(afz_prop_limits *l)
@@ -189,6 +223,64 @@ static void drop_connection(struct evhttp_request *req)
     evhttp_send_reply(req, 500, "Dropped", NULL);
 }
 
+/* ---- held requests (the timeout fault) ---- */
+
+struct afz_serve_stall {
+    afz_serve *s;
+    struct evhttp_request *req;
+    struct event *timer;
+    struct afz_serve_stall *next;
+};
+
+static void stall_release(afz_serve_stall *st)
+{
+    for (afz_serve_stall **p = &st->s->stalls; *p; p = &(*p)->next) {
+        if (*p == st) {
+            *p = st->next;
+            break;
+        }
+    }
+    /* The client may have gone meanwhile: evhttp then detached the
+     * request from its connection, and replying frees it. */
+    drop_connection(st->req);
+    event_free(st->timer);
+    free(st);
+}
+
+static void stall_over(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    stall_release(arg);
+}
+
+/* stall holds |req| unanswered for |ms| (capped by max_stall_s), then
+ * drops its connection. Returns -1 when it cannot (drop at once). */
+static int stall(afz_serve *s, struct evhttp_request *req, int64_t ms)
+{
+    int64_t cap = (int64_t)(s->cfg.max_stall_s > 0 ? s->cfg.max_stall_s : 0) * 1000;
+    if (ms > cap)
+        ms = cap;
+    if (ms <= 0)
+        return -1;
+    afz_serve_stall *st = calloc(1, sizeof(*st));
+    if (!st)
+        return -1;
+    st->s = s;
+    st->req = req;
+    st->timer = evtimer_new(s->base, stall_over, st);
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    if (!st->timer || evtimer_add(st->timer, &tv) != 0) {
+        if (st->timer)
+            event_free(st->timer);
+        free(st);
+        return -1;
+    }
+    st->next = s->stalls;
+    s->stalls = st;
+    return 0;
+}
+
 /* ---- the ACME path ---- */
 
 static const char *method_name(enum evhttp_cmd_type t)
@@ -334,7 +426,7 @@ static void acme_cb(struct evhttp_request *ereq, void *arg)
         log_exchange(s, &req, &resp, kind, mono);
     if (delivered)
         send_model_reply(ereq, &resp);
-    else
+    else if (resp.stall_ms <= 0 || stall(s, ereq, resp.stall_ms) != 0)
         drop_connection(ereq);
 out:
     afz_request_cleanup(&req);
@@ -345,6 +437,7 @@ out:
 
 afz_rc afz_serve_reset(afz_serve *s, const afz_plan *plan)
 {
+    afz_serve_va_cancel_all(s);
     afz_server_free(s->server);
     s->server = NULL;
     afz_history_reset(&s->history);
@@ -372,6 +465,8 @@ afz_rc afz_serve_reset(afz_serve *s, const afz_plan *plan)
     }
     if (s->cfg.nonce_reject_percent)
         afz_server_set_request_hook(s->server, reject_hook, s);
+    if (s->cfg.validate)
+        afz_server_set_validator(s->server, afz_serve_va_offer, s);
     s->dropped = 0;
     s->runs++;
     return AFZ_OK;
@@ -492,8 +587,12 @@ void afz_serve_free(afz_serve *s)
 {
     if (!s)
         return;
-    /* Connections first (their SSL objects count down s->connections),
-     * then the loop, whose teardown runs any deferred finalizers. */
+    /* Checks and held requests first (they hold connections), then the
+     * connections (their SSL objects count down s->connections), then the
+     * loop, whose teardown runs any deferred finalizers. */
+    afz_serve_va_cancel_all(s);
+    while (s->stalls)
+        stall_release(s->stalls);
     if (s->http)
         evhttp_free(s->http);
     if (s->mgmt)
@@ -504,6 +603,7 @@ void afz_serve_free(afz_serve *s)
     afz_history_cleanup(&s->history);
     afz_ca_free(s->ca);
     afz_serve_tls_cleanup(&s->tls);
+    SSL_CTX_free(s->va_tls);
     free(s->bundle);
     free(s);
 }
@@ -546,6 +646,14 @@ afz_rc afz_serve_write_ca_bundle(const afz_serve *s, const char *path)
     if (ok)
         chmod(path, 0644);
     return ok ? AFZ_OK : AFZ_EIO;
+}
+
+void afz_serve_set_validation_ports(afz_serve *s, uint16_t http01, uint16_t tlsalpn01)
+{
+    if (http01)
+        s->cfg.http01_port = http01;
+    if (tlsalpn01)
+        s->cfg.tlsalpn01_port = tlsalpn01;
 }
 
 const afz_history *afz_serve_history(const afz_serve *s)

@@ -30,6 +30,22 @@
  * the history keeps at most max_exchanges exchanges (later ones are served
  * but not recorded; afz_serve_dropped counts them).
  *
+ * Challenges. By default the model decides (valid at once, or as the
+ * scenario says). With cfg.validate, a challenge a client POSTs is checked
+ * for real on loopback, without blocking the loop (afz_serve_va.c):
+ * http-01 by GET http://127.0.0.1:http01_port/.well-known/acme-challenge/
+ * <token> (Host: the identifier), tls-alpn-01 by a TLS handshake with
+ * 127.0.0.1:tlsalpn01_port, SNI the identifier, ALPN acme-tls/1 and the
+ * RFC 8737 certificate checks. Every name resolves to 127.0.0.1. dns-01 is
+ * accepted without a check (no resolver on loopback answers for the
+ * client). A failed check makes the challenge and authorization invalid
+ * with the RFC 8555 error (connection, unauthorized, tls) and a detail;
+ * each check is recorded as a "validation" event.
+ *
+ * The timeout fault. In virtual time it advances the clock and drops the
+ * connection; here the request is held open with no answer for the
+ * fault's seconds (at most max_stall_s), then the connection is dropped.
+ *
  * Management listener (HTTPS, same certificate), all GET unless noted:
  *   /roots/0, /intermediates/0        PEM (the issuing hierarchy)
  *   /root-keys/0, /intermediate-keys/0 PEM private keys (PKCS#8)
@@ -74,7 +90,21 @@ typedef struct afz_serve_config {
     int timeout_s;                /* read/write/idle timeout per connection (20) */
     size_t max_exchanges;         /* history cap (20000) */
     int verbose;                  /* 1: one line per exchange on stderr */
+    /* Challenge validation (see "Challenges" above). */
+    unsigned validate;            /* AFZ_SERVE_VALIDATE_* bits; 0: the model decides */
+    uint16_t http01_port;         /* http-01 checks 127.0.0.1:PORT (Pebble's httpPort, 5002) */
+    uint16_t tlsalpn01_port;      /* tls-alpn-01 checks 127.0.0.1:PORT (Pebble's tlsPort, 5001) */
+    int validation_timeout_s;     /* deadline of one check (10) */
+    int max_stall_s;              /* the timeout fault holds a request this long at most (60) */
 } afz_serve_config;
+
+#define AFZ_SERVE_VALIDATE_HTTP01 1u
+#define AFZ_SERVE_VALIDATE_TLSALPN01 2u
+
+/* afz_serve_parse_validate reads a comma-separated list of challenge types
+ * to check for real ("http-01", "tls-alpn-01"), or "all" or "none", into
+ * AFZ_SERVE_VALIDATE_* bits. Returns AFZ_EINVAL on anything else. */
+afz_rc afz_serve_parse_validate(const char *list, unsigned *bits);
 
 /* afz_serve_config_default fills |c|: ports 0, no management, generated
  * TLS, the model's defaults (afz_server_config_default), no plan, no nonce
@@ -112,6 +142,11 @@ const afz_ca *afz_serve_ca(const afz_serve *s);
  * the fault plan |plan| (borrowed; NULL: none; it replaces cfg.plan). The
  * listeners and open connections stay. */
 afz_rc afz_serve_reset(afz_serve *s, const afz_plan *plan);
+
+/* afz_serve_set_validation_ports changes where http-01 and tls-alpn-01
+ * checks connect, for the runs after the next reset (a suite gives each
+ * run fresh ports). 0 keeps a port as it is. */
+void afz_serve_set_validation_ports(afz_serve *s, uint16_t http01, uint16_t tlsalpn01);
 
 /* afz_serve_history returns the current run's history (borrowed until the
  * next request, reset or free). */

@@ -23,6 +23,12 @@
 
 struct evhttp;
 struct evhttp_request;
+struct event;
+
+/* A challenge check in flight (afz_serve_va.c). */
+typedef struct afz_serve_check afz_serve_check;
+/* A request held with no answer by the timeout fault (afz_serve.c). */
+typedef struct afz_serve_stall afz_serve_stall;
 
 /* TLS credentials for both listeners. */
 typedef struct afz_serve_tls {
@@ -52,6 +58,9 @@ struct afz_serve {
     char base_url[64];
     char dir_url[80];
     unsigned connections;        /* live TLS connections (both listeners) */
+    afz_serve_check *checks;     /* validations in flight (owned) */
+    SSL_CTX *va_tls;             /* tls-alpn-01 client context, made on first use */
+    afz_serve_stall *stalls;     /* held requests (owned) */
 
     /* the current run */
     const afz_plan *plan;
@@ -68,6 +77,13 @@ struct afz_serve {
     size_t dropped;              /* exchanges past the history cap */
     uint64_t runs;               /* resets so far */
 };
+
+/* afz_serve_va_offer is the model's validator (ctx: the afz_serve): it
+ * takes http-01 and tls-alpn-01 challenges as cfg.validate says and
+ * starts their checks. afz_serve_va_cancel_all drops every check in
+ * flight (a reset or the end). */
+int afz_serve_va_offer(void *ctx, const afz_validation *v);
+void afz_serve_va_cancel_all(afz_serve *s);
 
 /* afz_serve_sync_clock moves the run's clock up to real time. */
 void afz_serve_sync_clock(afz_serve *s);

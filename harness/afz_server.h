@@ -138,6 +138,36 @@ typedef int (*afz_server_request_hook)(void *ctx, afz_resource kind, const afz_r
                                        afz_response *resp);
 void afz_server_set_request_hook(afz_server *s, afz_server_request_hook hook, void *ctx);
 
+/* Challenge validation by the caller. By default the model decides: a
+ * challenge becomes valid after validation_delay_ms and
+ * authz_pending_polls (invalid with validation_fails). A validator, when
+ * set, is offered every challenge the moment a client POSTs to it (the
+ * challenge is then "processing"). Returning 1 takes it: the challenge
+ * stays processing until afz_server_validation_result, and the configured
+ * delay and polls still apply on top of the result. Returning 0 leaves it
+ * to the model. |v| and its strings are borrowed for the call only. */
+typedef struct afz_validation {
+    const char *authz_id;          /* with |index|: the handle for the result */
+    size_t index;                  /* challenge index in the authorization */
+    const char *type;              /* "http-01", "dns-01" or "tls-alpn-01" */
+    const char *identifier;        /* the DNS name, without "*." */
+    const char *token;
+    const char *key_authorization; /* token "." base64url(JWK thumbprint) */
+} afz_validation;
+typedef int (*afz_server_validator)(void *ctx, const afz_validation *v);
+void afz_server_set_validator(afz_server *s, afz_server_validator fn, void *ctx);
+
+/* afz_server_validation_result delivers the outcome of a validation the
+ * validator took. |ok| 1: the key authorization was found. |ok| 0:
+ * |error_type| is the ACME error type without its URN prefix
+ * ("connection", "unauthorized", "incorrectResponse", "tls", "dns"; NULL
+ * means "incorrectResponse"; static or outliving the server) and |detail|
+ * a sentence (copied), shown in the challenge's "error". Returns AFZ_OK,
+ * AFZ_EINVAL when no such validation is waiting (a new run, an unknown
+ * handle, a result already given) or AFZ_ENOMEM. */
+afz_rc afz_server_validation_result(afz_server *s, const char *authz_id, size_t index, int ok,
+                                    const char *error_type, const char *detail);
+
 /* afz_server_fresh_nonce issues a new valid nonce and appends it to |out|
  * (for answers built outside the model, such as an injected badNonce). */
 afz_rc afz_server_fresh_nonce(afz_server *s, afz_buf *out);

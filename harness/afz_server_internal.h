@@ -74,11 +74,22 @@ typedef struct srv_account {
 
 typedef enum srv_chall_type { SRV_HTTP01 = 0, SRV_DNS01, SRV_TLSALPN01 } srv_chall_type;
 
+/* Who decides a challenge's validation (afz_server_set_validator). */
+typedef enum srv_ext {
+    SRV_EXT_NONE = 0,   /* the model: valid after the configured delay and polls */
+    SRV_EXT_PENDING,    /* the validator took it; no result yet */
+    SRV_EXT_OK,         /* the validator found the key authorization */
+    SRV_EXT_FAILED      /* the validator did not: err_type, err_detail */
+} srv_ext;
+
 typedef struct srv_chall {
     srv_chall_type type;
-    srv_status status;            /* pending, processing, valid */
+    srv_status status;            /* pending, processing, valid, invalid */
     char token[SRV_TOKEN_LEN + 1];
     int64_t validated_ms;         /* mono time it became valid */
+    srv_ext ext;
+    const char *err_type;         /* static ACME error type suffix, when failed */
+    char *err_detail;             /* owned, when failed */
 } srv_chall;
 
 typedef struct srv_authz {
@@ -149,6 +160,8 @@ struct afz_server {
     void *hook_ctx;
     afz_server_request_hook req_hook;
     void *req_hook_ctx;
+    afz_server_validator validator;
+    void *validator_ctx;
     size_t occurrence[AFZ_RES__COUNT];
     /* nonces: append until max_nonces, then a ring over the oldest */
     srv_nonce *nonces;

@@ -30,6 +30,8 @@ void srv_authz_free(srv_authz *a)
     free(a->url);
     free(a->value);
     free(a->name);
+    for (size_t i = 0; i < a->n_chall; i++)
+        free(a->chall[i].err_detail);
     free(a);
 }
 
@@ -153,16 +155,18 @@ static void authz_refresh(afz_server *s, srv_authz *a, int poll)
     if (a->status != SRV_ST_PENDING || a->active < 0)
         return;
     srv_chall *c = &a->chall[a->active];
-    if (a->polls >= s->cfg.authz_pending_polls &&
-        now - a->started_ms >= s->cfg.validation_delay_ms && s->cfg.validation_fails) {
+    int due = a->polls >= s->cfg.authz_pending_polls &&
+              now - a->started_ms >= s->cfg.validation_delay_ms;
+    if (due && (s->cfg.validation_fails || c->ext == SRV_EXT_FAILED)) {
         /* RFC 8555 7.5.1: a failed validation leaves challenge and
          * authorization invalid, with the error on the challenge. */
         c->status = SRV_ST_INVALID;
         a->status = SRV_ST_INVALID;
         srv_event(s, AFZ_EV_AUTHZ_INVALID, a->url, NULL, a->name, NULL,
-                  "incorrectResponse: the key authorization was not found");
-    } else if (a->polls >= s->cfg.authz_pending_polls &&
-        now - a->started_ms >= s->cfg.validation_delay_ms) {
+                  c->ext == SRV_EXT_FAILED && c->err_detail
+                      ? c->err_detail
+                      : "incorrectResponse: the key authorization was not found");
+    } else if (due && c->ext != SRV_EXT_PENDING) {
         c->status = SRV_ST_VALID;
         c->validated_ms = now;
         a->status = SRV_ST_VALID;
@@ -247,9 +251,25 @@ static void write_chall(afz_server *s, srv_w *w, const srv_authz *a, size_t i)
         srv_w_raw(w, ",\"validated\":");
         srv_w_time(w, s, c->validated_ms);
     }
-    if (c->status == SRV_ST_INVALID)
+    if (c->status == SRV_ST_INVALID && c->ext == SRV_EXT_FAILED) {
+        /* The validator's finding: RFC 8555 8.3/8.4 error types; Boulder
+         * answers 400 for connection-level failures, 403 otherwise. */
+        const char *type = c->err_type ? c->err_type : "incorrectResponse";
+        int connection = strcmp(type, "connection") == 0 || strcmp(type, "dns") == 0 ||
+                         strcmp(type, "tls") == 0;
+        afz_buf_reset(&s->scratch);
+        afz_rc rc = afz_buf_printf(&s->scratch, "urn:ietf:params:acme:error:%s", type);
+        if (rc != AFZ_OK && w->rc == AFZ_OK)
+            w->rc = rc;
+        srv_w_raw(w, ",\"error\":{\"type\":");
+        srv_w_str(w, afz_buf_cstr(&s->scratch));
+        srv_w_raw(w, ",\"detail\":");
+        srv_w_str(w, c->err_detail ? c->err_detail : "validation failed");
+        srv_w_raw(w, connection ? ",\"status\":400}" : ",\"status\":403}");
+    } else if (c->status == SRV_ST_INVALID) {
         srv_w_raw(w, ",\"error\":{\"type\":\"urn:ietf:params:acme:error:incorrectResponse\","
                      "\"detail\":\"The key authorization file was not found\",\"status\":403}");
+    }
     srv_w_raw(w, "}");
 }
 
@@ -722,6 +742,34 @@ static afz_rc chall_respond(afz_server *s, const srv_authz *a, size_t i, afz_res
     return rc;
 }
 
+/* offer_validation hands a challenge that just started to the validator,
+ * if one is set. */
+static afz_rc offer_validation(afz_server *s, srv_authz *a, size_t i, const srv_account *acct)
+{
+    if (!s->validator)
+        return AFZ_OK;
+    srv_chall *c = &a->chall[i];
+    afz_buf ka;
+    afz_buf_init(&ka, 0);
+    afz_rc rc = afz_buf_printf(&ka, "%s.%s", c->token, acct->thumb);
+    if (rc != AFZ_OK) {
+        afz_buf_cleanup(&ka);
+        return rc;
+    }
+    afz_validation v = {
+        .authz_id = a->id,
+        .index = i,
+        .type = chall_type_names[c->type],
+        .identifier = a->value,
+        .token = c->token,
+        .key_authorization = afz_buf_cstr(&ka),
+    };
+    if (s->validator(s->validator_ctx, &v))
+        c->ext = SRV_EXT_PENDING;
+    afz_buf_cleanup(&ka);
+    return AFZ_OK;
+}
+
 afz_rc srv_challenge_op(afz_server *s, const afz_request *req, const srv_route *rt,
                         afz_response *resp)
 {
@@ -772,10 +820,41 @@ afz_rc srv_challenge_op(afz_server *s, const afz_request *req, const srv_route *
             goto out;
         srv_event(s, AFZ_EV_CHALLENGE_STARTED, afz_buf_cstr(&s->scratch), a->url, a->name, NULL,
                   NULL);
+        if ((rc = offer_validation(s, a, i, auth.acct)) != AFZ_OK)
+            goto out;
     }
     rc = chall_respond(s, a, i, resp);
 out:
     cJSON_Delete(p);
     srv_auth_cleanup(&auth);
     return rc;
+}
+
+/* ---- validation by the caller ---- */
+
+void afz_server_set_validator(afz_server *s, afz_server_validator fn, void *ctx)
+{
+    s->validator = fn;
+    s->validator_ctx = ctx;
+}
+
+afz_rc afz_server_validation_result(afz_server *s, const char *authz_id, size_t index, int ok,
+                                    const char *error_type, const char *detail)
+{
+    srv_authz *a = authz_id ? authz_find(s, authz_id, strlen(authz_id)) : NULL;
+    if (!a || index >= a->n_chall || a->chall[index].ext != SRV_EXT_PENDING)
+        return AFZ_EINVAL;
+    srv_chall *c = &a->chall[index];
+    if (ok) {
+        c->ext = SRV_EXT_OK;
+        return AFZ_OK;
+    }
+    char *d = afz_strdup(detail ? detail : "validation failed");
+    if (!d)
+        return AFZ_ENOMEM;
+    free(c->err_detail);
+    c->err_detail = d;
+    c->err_type = error_type ? error_type : "incorrectResponse";
+    c->ext = SRV_EXT_FAILED;
+    return AFZ_OK;
 }

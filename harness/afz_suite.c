@@ -1,6 +1,7 @@
 /* afz_suite.c - see afz_suite.h: templates, the client process under the
  * server's event loop, and the verdict per scenario. */
 #include "afz_suite.h"
+#include "afz_webroot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +53,7 @@ afz_rc afz_suite_expand(const char *tmpl, const afz_suite_vars *v, afz_buf *out,
     } vars[] = {
         {"directory", v->directory}, {"domain", v->domain},   {"domains", v->domains},
         {"ca_bundle", v->ca_bundle}, {"workdir", v->workdir}, {"http_port", v->http_port},
+        {"tls_port", v->tls_port},
     };
     for (const char *p = tmpl; *p;) {
         if (p[0] == '{' && p[1] == '{') {
@@ -205,6 +207,7 @@ static char **build_env(const afz_suite_vars *v, const char *home, afz_buf *stor
         {"AFZ_CA_BUNDLE", v->ca_bundle},
         {"AFZ_WORKDIR", v->workdir},
         {"AFZ_HTTP_PORT", v->http_port},
+        {"AFZ_TLS_PORT", v->tls_port},
     };
     for (size_t i = 0; i < sizeof(afz) / sizeof(afz[0]); i++) {
         offs[k++] = store->len;
@@ -356,13 +359,20 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
     afz_buf_init(&names, 0);
     afz_buf_init(&tmp, 0);
     char **envp = NULL;
-    char home[600], webroot[600], log_path[600], port[8];
+    char home[600], webroot[600], acme_dir[700], log_path[600], port[8], tls_port[8];
+    afz_webroot *wr = NULL;
     snprintf(out->workdir, sizeof(out->workdir), "%s/%s", cfg->workroot, out->name);
     snprintf(home, sizeof(home), "%s/home", out->workdir);
     snprintf(webroot, sizeof(webroot), "%s/webroot", out->workdir);
     snprintf(log_path, sizeof(log_path), "%s/client.log", out->workdir);
-    if ((mkdir(out->workdir, 0700) != 0 && errno != EEXIST) || (mkdir(home, 0700) && errno != EEXIST) ||
-        (mkdir(webroot, 0755) != 0 && errno != EEXIST)) {
+    snprintf(acme_dir, sizeof(acme_dir), "%s/.well-known", webroot);
+    int made = (mkdir(out->workdir, 0700) == 0 || errno == EEXIST) &&
+               (mkdir(home, 0700) == 0 || errno == EEXIST) &&
+               (mkdir(webroot, 0755) == 0 || errno == EEXIST) &&
+               (mkdir(acme_dir, 0755) == 0 || errno == EEXIST);
+    snprintf(acme_dir, sizeof(acme_dir), "%s/.well-known/acme-challenge", webroot);
+    made = made && (mkdir(acme_dir, 0755) == 0 || errno == EEXIST);
+    if (!made) {
         snprintf(out->error, sizeof(out->error), "cannot create %.200s: %s", out->workdir,
                  strerror(errno));
         goto done;
@@ -370,7 +380,11 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
     const char *const *ids = afz_plan_identifiers();
     for (unsigned i = 0; i < out->plan.n_identifiers; i++)
         afz_buf_printf(&names, "%s%s", i ? "," : "", ids[i]);
-    snprintf(port, sizeof(port), "%u", (unsigned)free_port());
+    uint16_t hp = free_port(), tp = free_port();
+    while (tp && tp == hp)
+        tp = free_port();
+    snprintf(port, sizeof(port), "%u", (unsigned)hp);
+    snprintf(tls_port, sizeof(tls_port), "%u", (unsigned)tp);
     afz_suite_vars v = {
         .directory = afz_serve_directory_url(srv),
         .domain = ids[0],
@@ -378,6 +392,7 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
         .ca_bundle = cfg->ca_bundle,
         .workdir = out->workdir,
         .http_port = port,
+        .tls_port = tls_port,
     };
     if ((rc = afz_suite_expand(cfg->command, &v, &cmd, out->error, sizeof(out->error))) !=
         AFZ_OK)
@@ -386,7 +401,12 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
         rc = AFZ_ENOMEM;
         goto done;
     }
+    afz_serve_set_validation_ports(srv, hp, tp);
     if ((rc = afz_serve_reset(srv, &out->plan)) != AFZ_OK)
+        goto done;
+    if (cfg->serve_webroot &&
+        (rc = afz_webroot_open(afz_serve_base(srv), webroot, hp, &wr, out->error,
+                               sizeof(out->error))) != AFZ_OK)
         goto done;
     afz_history *h = afz_serve_history_mut(srv);
     unsigned attempts = out->plan.attempts ? out->plan.attempts : 1;
@@ -430,6 +450,8 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
     }
     out->seconds = (double)(now_ms() - started) / 1000.0;
     out->requests = h->n_ex;
+    afz_webroot_free(wr);
+    wr = NULL;
     out->client_tail = read_tail(log_path, CLIENT_TAIL_MAX);
 
     afz_prop_limits lim;
@@ -470,6 +492,7 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
     }
     rc = AFZ_OK;
 done:
+    afz_webroot_free(wr);
     free(envp);
     afz_buf_cleanup(&cmd);
     afz_buf_cleanup(&store);

@@ -16,6 +16,12 @@
  * up to N times in the same work directory (a campaign), as a scheduler
  * would.
  *
+ * Challenges. Each run gets two free loopback ports, {http_port} and
+ * {tls_port}; the server's http-01 and tls-alpn-01 checks (when the
+ * server validates, afz_serve_config.validate) go to them. The work
+ * directory has webroot/.well-known/acme-challenge/ for webroot-mode
+ * clients; with serve_webroot the runner publishes it on {http_port}.
+ *
  * Real time. Properties are judged with afz_serve_prop_limits (250 ms of
  * Retry-After tolerance, 400 ms least poll spacing) and a time budget of
  * the timeout per attempt. */
@@ -37,6 +43,7 @@ typedef struct afz_suite_vars {
     const char *ca_bundle;   /* {ca_bundle}: the CA bundle file */
     const char *workdir;     /* {workdir}: this run's work directory */
     const char *http_port;   /* {http_port}: a free loopback port for http-01 */
+    const char *tls_port;    /* {tls_port}: a free loopback port for tls-alpn-01 */
 } afz_suite_vars;
 
 /* afz_suite_expand appends |tmpl| with every {name} replaced by its value
@@ -56,6 +63,8 @@ typedef struct afz_suite_config {
     const char *const *allow;     /* waived property ids */
     size_t n_allow;
     int verbose;                  /* echo the client's output */
+    int serve_webroot;            /* 1: publish {workdir}/webroot on {http_port} during the
+                                     run (afz_webroot), for clients that only write files */
 } afz_suite_config;
 
 typedef struct afz_suite_result {

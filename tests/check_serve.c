@@ -22,6 +22,7 @@ static const afz_suite_vars vars = {
     .ca_bundle = "/tmp/w/ca.pem",
     .workdir = "/tmp/w/plain",
     .http_port = "5002",
+    .tls_port = "5001",
 };
 
 START_TEST(test_serve_expand_fills_every_placeholder)
@@ -30,13 +31,14 @@ START_TEST(test_serve_expand_fills_every_placeholder)
     afz_buf_init(&out, 0);
     char err[128] = "";
     ck_assert_int_eq(afz_suite_expand("c --server {directory} -d {domain} -D {domains} "
-                                      "--ca {ca_bundle} --path {workdir}/x --port {http_port} {{}",
+                                      "--ca {ca_bundle} --path {workdir}/x --port {http_port} {{} "
+                                      "--tls {tls_port}",
                                       &vars, &out, err, sizeof(err)),
                      AFZ_OK);
     ck_assert_str_eq(afz_buf_cstr(&out),
                      "c --server https://127.0.0.1:4000/directory -d example.com -D "
                      "example.com,www.example.com --ca /tmp/w/ca.pem --path /tmp/w/plain/x "
-                     "--port 5002 {}");
+                     "--port 5002 {} --tls 5001");
     afz_buf_cleanup(&out);
 }
 END_TEST
@@ -86,9 +88,36 @@ START_TEST(test_serve_adapters_are_complete)
         ck_assert_int_eq(afz_suite_expand(c->command, &vars, &out, err, sizeof(err)), AFZ_OK);
         ck_assert_ptr_nonnull(strstr(afz_buf_cstr(&out), vars.directory));
         ck_assert_ptr_nonnull(strstr(afz_buf_cstr(&out), vars.ca_bundle));
+        /* and answers http-01 on the run's port: by itself or through the
+         * webroot the suite publishes */
+        ck_assert_msg(strstr(afz_buf_cstr(&out), "127.0.0.1:5002") ||
+                          strstr(afz_buf_cstr(&out), "--http-01-port 5002") ||
+                          (c->serve_webroot && strstr(afz_buf_cstr(&out), "/webroot/")),
+                      "%s does not answer http-01 on {http_port}", c->name);
         afz_buf_cleanup(&out);
     }
     ck_assert_ptr_null(afz_external_find("no-such-client"));
+}
+END_TEST
+
+START_TEST(test_serve_parse_validate)
+{
+    unsigned b = 99;
+    ck_assert_int_eq(afz_serve_parse_validate("http-01", &b), AFZ_OK);
+    ck_assert_uint_eq(b, AFZ_SERVE_VALIDATE_HTTP01);
+    ck_assert_int_eq(afz_serve_parse_validate("tls-alpn-01,http-01", &b), AFZ_OK);
+    ck_assert_uint_eq(b, AFZ_SERVE_VALIDATE_HTTP01 | AFZ_SERVE_VALIDATE_TLSALPN01);
+    ck_assert_int_eq(afz_serve_parse_validate("all", &b), AFZ_OK);
+    ck_assert_uint_eq(b, AFZ_SERVE_VALIDATE_HTTP01 | AFZ_SERVE_VALIDATE_TLSALPN01);
+    ck_assert_int_eq(afz_serve_parse_validate("none", &b), AFZ_OK);
+    ck_assert_uint_eq(b, 0);
+    b = 5;
+    static const char *const bad[] = {"", "dns-01", "http-01,", ",http-01", "http-1", "ALL",
+                                      "http-01,,tls-alpn-01", "http-01 "};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(afz_serve_parse_validate(bad[i], &b) == AFZ_EINVAL, "accepted '%s'", bad[i]);
+    ck_assert_uint_eq(b, 5); /* untouched on error */
+    ck_assert_int_eq(afz_serve_parse_validate(NULL, &b), AFZ_EINVAL);
 }
 END_TEST
 
@@ -195,6 +224,7 @@ Suite *serve_suite(void)
     tcase_add_loop_test(tc, test_serve_expand_rejects_bad_templates, 0, NELEM(bad_templates));
     tcase_add_test(tc, test_serve_expand_rejects_unsafe_values);
     tcase_add_test(tc, test_serve_adapters_are_complete);
+    tcase_add_test(tc, test_serve_parse_validate);
     suite_add_tcase(s, tc);
     tc = tcase_create("reports");
     tcase_add_test(tc, test_serve_junit_escapes_and_counts);

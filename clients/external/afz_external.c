@@ -8,11 +8,10 @@ static const afz_external_client adapters[] = {
         .name = "lego",
         .program = "lego",
         .package = "lego (4.9.1)",
-        /* --http.webroot: lego writes the token file and does not listen;
-         * the server validates on its own. */
+        /* --http.port: lego answers http-01 itself on 127.0.0.1:{http_port}. */
         .command = "LEGO_CA_CERTIFICATES={ca_bundle} lego --server {directory} --accept-tos "
                    "--email acmefuzz@example.com --path {workdir}/lego --domains {domain} "
-                   "--http --http.webroot {workdir}/webroot run",
+                   "--http --http.port 127.0.0.1:{http_port} run",
         .trust = "LEGO_CA_CERTIFICATES=<bundle> (Go's pool gets the bundle's certificates)",
         .needs_root = 0,
     },
@@ -23,7 +22,8 @@ static const afz_external_client adapters[] = {
         .command = "REQUESTS_CA_BUNDLE={ca_bundle} certbot certonly --non-interactive "
                    "--agree-tos --register-unsafely-without-email --server {directory} "
                    "--config-dir {workdir}/config --work-dir {workdir}/work "
-                   "--logs-dir {workdir}/logs --webroot -w {workdir}/webroot -d {domain} -v",
+                   "--logs-dir {workdir}/logs --standalone --http-01-address 127.0.0.1 "
+                   "--http-01-port {http_port} -d {domain} -v",
         .trust = "REQUESTS_CA_BUNDLE=<bundle> (python-requests replaces its trust store)",
         .needs_root = 0,
     },
@@ -36,10 +36,15 @@ static const afz_external_client adapters[] = {
          * namespace puts the bundle there for this command alone. */
         .command = "unshare -m sh -c 'mount --bind {ca_bundle} /etc/ssl/certs/ca-certificates.crt"
                    " && uacme -v -a {directory} -c {workdir}/uacme -y new"
-                   " && uacme -v -a {directory} -c {workdir}/uacme -h /bin/true issue {domain}'",
+                   " && UACME_CHALLENGE_PATH={workdir}/webroot/.well-known/acme-challenge"
+                   " uacme -v -a {directory} -c {workdir}/uacme -h /usr/share/uacme/uacme.sh"
+                   " issue {domain}'",
         .trust = "bind-mounts <bundle> over /etc/ssl/certs/ca-certificates.crt in a private "
                  "mount namespace (root)",
         .needs_root = 1,
+        /* uacme.sh (shipped with uacme) writes the token file; the suite
+         * publishes the webroot on {http_port}. */
+        .serve_webroot = 1,
     },
 };
 

@@ -9,7 +9,13 @@
  * REQUESTS_CA_BUNDLE, SSL_CERT_FILE, CURL_CA_BUNDLE, NODE_EXTRA_CA_CERTS)
  * and removes proxy variables, so nothing is inherited from the machine;
  * each template still names the variable its client reads, so the command
- * alone says how trust is set up. */
+ * alone says how trust is set up.
+ *
+ * Challenges: every template answers http-01 on 127.0.0.1:{http_port},
+ * either with the client's own listener (lego, certbot standalone) or
+ * through files the suite publishes (uacme's uacme.sh hook,
+ * serve_webroot). Nothing fetches them unless the suite runs with
+ * --validate; then the answer is checked for real. */
 #ifndef AFZ_EXTERNAL_H
 #define AFZ_EXTERNAL_H
 
@@ -22,6 +28,8 @@ typedef struct afz_external_client {
     const char *command;      /* afz_suite_expand template */
     const char *trust;        /* one line: how the client trusts the bundle */
     int needs_root;           /* 1: the command needs root (mount namespace) */
+    int serve_webroot;        /* 1: the client only writes http-01 files to
+                                 {workdir}/webroot; the suite publishes them */
 } afz_external_client;
 
 /* afz_external_count / afz_external_get walk the adapter table. */

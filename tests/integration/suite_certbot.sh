@@ -3,7 +3,10 @@
 # over corpus/suite: every scenario loads and certbot holds every property
 # (the two known property false positives waived, see
 # clients/external/README.md); the JUnit XML parses with one testsuite per
-# scenario and no <failure>. About 3-7 s per scenario (certbot's start-up).
+# scenario and no <failure>. certbot runs in standalone mode on {http_port}
+# and the server checks http-01 for real (--validate http-01): the JSON
+# report shows passed checks and no failed one. About 3-7 s per scenario
+# (certbot's start-up).
 # Needs certbot (`make test` installs it) and python3. Loopback only.
 set -u
 
@@ -29,8 +32,8 @@ n_scn=$(find "$SCN" -maxdepth 1 -name '*.scn' | wc -l)
 
 start=$(date +%s)
 "$ACMEFUZZ" suite --client certbot --scenarios "$SCN" --timeout 90 \
-    --allow nonce-discipline \
-    --junit "$WORK/certbot.xml" --workdir "$WORK/runs" >"$WORK/console.out" 2>&1
+    --allow nonce-discipline --validate http-01 \
+    --junit "$WORK/certbot.xml" --json "$WORK/certbot.json" --workdir "$WORK/runs" >"$WORK/console.out" 2>&1
 rc=$?
 secs=$(($(date +%s) - start))
 sed 's/^/    /' "$WORK/console.out"
@@ -44,5 +47,16 @@ for s in suites:
     assert len(s.findall("testcase")) >= 13, s.get("name")
     assert not s.findall("testcase/failure"), s.get("name")
     assert not s.findall("testcase/error"), s.get("name")
+PY
+python3 - "$WORK/certbot.json" <<'PY' || fail "the real http-01 checks are missing or failed"
+import json, sys
+d = json.load(open(sys.argv[1]))
+checks = {0: 0, 1: 0}
+for s in d["scenarios"]:
+    for ev in s["history"]["events"]:
+        if ev["kind"] == "validation":
+            checks[int(ev["value"])] += 1
+assert checks[1] >= 1 and checks[0] == 0, checks
+print("suite_certbot.sh: real http-01 checks: %d passed, %d failed" % (checks[1], checks[0]))
 PY
 echo "PASS: suite_certbot: $n_scn scenarios pass with certbot in ${secs} s"

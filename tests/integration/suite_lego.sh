@@ -2,8 +2,10 @@
 # suite_lego.sh BUILD_DIR SOURCE_DIR - `acmefuzz suite` with lego over
 # corpus/suite, plus the runner's own outcomes with stand-in clients.
 #
-#   1. acmefuzz suite --client lego --scenarios corpus/suite --junit FILE
-#      --json FILE --tap must exit 0: every scenario loads, lego holds every
+#   1. acmefuzz suite --client lego --scenarios corpus/suite --validate all
+#      --junit FILE --json FILE --tap must exit 0: lego answers http-01 on
+#      {http_port} and the server checks it for real (at least one passed
+#      check, none failed): every scenario loads, lego holds every
 #      property (waived: the two known property false positives and lego
 #      4.9.1's known early order polls, see clients/external/README.md);
 #      the JUnit XML parses, has one
@@ -38,7 +40,7 @@ n_scn=$(find "$SCN" -maxdepth 1 -name '*.scn' | wc -l)
 # ---- 1. the real client -----------------------------------------------------
 start=$(date +%s)
 "$ACMEFUZZ" suite --client lego --scenarios "$SCN" --timeout 60 \
-    --allow respects-retry-after \
+    --allow respects-retry-after --validate all \
     --junit "$WORK/lego.xml" --json "$WORK/lego.json" --tap --workdir "$WORK/runs" \
     >"$WORK/tap.out" 2>"$WORK/console.out"
 rc=$?
@@ -63,8 +65,14 @@ python3 - "$WORK/lego.json" <<'PY' || fail "the JSON report is wrong"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["client"] == "lego" and d["failed"] == 0, (d["client"], d["failed"])
+checks = {0: 0, 1: 0}
 for s in d["scenarios"]:
     assert s["passed"] and len(s["history"]["exchanges"]) >= 5, s["name"]
+    for ev in s["history"]["events"]:
+        if ev["kind"] == "validation":
+            checks[int(ev["value"])] += 1
+assert checks[1] >= 1 and checks[0] == 0, checks
+print("suite_lego.sh: real http-01 checks: %d passed, %d failed" % (checks[1], checks[0]))
 PY
 say "lego: $n_scn scenarios pass in ${secs} s"
 
