@@ -26,9 +26,6 @@
 
 #include "afz_json.h"
 #include "afz_serve_internal.h"
-/* Only to chain the nonce-rejection hook in front of the fault engine's
- * request hook (afz_server.h has a setter, no getter). */
-#include "afz_server_internal.h"
 
 void afz_serve_config_default(afz_serve_config *c)
 {
@@ -460,8 +457,7 @@ afz_rc afz_serve_reset(afz_serve *s, const afz_plan *plan)
     s->inner_ctx = NULL;
     if (plan) {
         afz_fault_engine_init(&s->engine, plan, s->server, &s->clock, &s->history);
-        s->inner_hook = s->server->req_hook;
-        s->inner_ctx = s->server->req_hook_ctx;
+        s->inner_hook = afz_server_get_request_hook(s->server, &s->inner_ctx);
     }
     if (s->cfg.nonce_reject_percent)
         afz_server_set_request_hook(s->server, reject_hook, s);

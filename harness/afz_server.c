@@ -203,6 +203,13 @@ void afz_server_set_request_hook(afz_server *s, afz_server_request_hook hook, vo
     s->req_hook_ctx = ctx;
 }
 
+afz_server_request_hook afz_server_get_request_hook(const afz_server *s, void **ctx)
+{
+    if (ctx)
+        *ctx = s->req_hook_ctx;
+    return s->req_hook;
+}
+
 afz_rc afz_server_fresh_nonce(afz_server *s, afz_buf *out)
 {
     char v[SRV_NONCE_LEN + 1];

@@ -137,6 +137,10 @@ void afz_server_set_hook(afz_server *s, afz_server_response_hook hook, void *ctx
 typedef int (*afz_server_request_hook)(void *ctx, afz_resource kind, const afz_request *req,
                                        afz_response *resp);
 void afz_server_set_request_hook(afz_server *s, afz_server_request_hook hook, void *ctx);
+/* afz_server_get_request_hook returns the installed request hook (NULL:
+ * none) and its context in *ctx (may be NULL), so a caller can chain its
+ * own hook in front of it. */
+afz_server_request_hook afz_server_get_request_hook(const afz_server *s, void **ctx);
 
 /* Challenge validation by the caller. By default the model decides: a
  * challenge becomes valid after validation_delay_ms and

@@ -251,6 +251,39 @@ START_TEST(test_validation_scenario_failure_wins)
 }
 END_TEST
 
+static int answer_418(void *ctx, afz_resource kind, const afz_request *req, afz_response *resp)
+{
+    (void)kind;
+    (void)req;
+    ++*(int *)ctx;
+    resp->status = 418;
+    return 1;
+}
+
+START_TEST(test_validation_request_hook_can_be_read_back)
+{
+    /* Server mode chains its own hook in front of the installed one. */
+    t_env t;
+    t_init(&t);
+    t_start(&t);
+    void *ctx = &t;
+    ck_assert_ptr_null(afz_server_get_request_hook(t.s, &ctx));
+    ck_assert_ptr_null(ctx);
+    int calls = 0;
+    afz_server_set_request_hook(t.s, answer_418, &calls);
+    afz_server_request_hook h = afz_server_get_request_hook(t.s, &ctx);
+    ck_assert_ptr_eq(ctx, &calls);
+    ck_assert_ptr_nonnull(h);
+    ck_assert_ptr_nonnull(afz_server_get_request_hook(t.s, NULL));
+    afz_response r;
+    t_plain(&t, "GET", U("/directory"), &r);
+    ck_assert_int_eq(r.status, 418);
+    ck_assert_int_eq(calls, 1);
+    afz_response_cleanup(&r);
+    t_free(&t);
+}
+END_TEST
+
 Suite *validation_suite(void)
 {
     Suite *s = suite_create("validation");
@@ -263,6 +296,7 @@ Suite *validation_suite(void)
     tcase_add_test(tc, test_validation_declined_offer_is_left_to_the_model);
     tcase_add_test(tc, test_validation_result_for_nothing_is_einval);
     tcase_add_test(tc, test_validation_scenario_failure_wins);
+    tcase_add_test(tc, test_validation_request_hook_can_be_read_back);
     suite_add_tcase(s, tc);
     return s;
 }
