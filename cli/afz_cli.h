@@ -11,6 +11,21 @@
  * (no sign, no junk) into *out; returns 0, or -1 and leaves *out alone. */
 int afz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
+struct afz_client;
+struct afz_client_lib;
+
+/* afz_cli_check_client checks the client choice of subcommand |cmd|
+ * before anything is loaded: |lib_path| (--client-lib) and an explicit
+ * --client exclude each other, and a name must be a built-in client.
+ * Prints the reason and returns -1 on a bad choice. */
+int afz_cli_check_client(const char *cmd, const char *name, int name_given, const char *lib_path);
+/* afz_cli_load_client sets *client to the built-in |name| or, with
+ * |lib_path|, to the client of the shared object it opens into *lib (the
+ * caller closes it with afz_client_lib_close; NULL otherwise). Prints the
+ * reason and returns -1 when it cannot. */
+int afz_cli_load_client(const char *cmd, const char *name, const char *lib_path,
+                        struct afz_client_lib **lib, const struct afz_client **client);
+
 int afz_cmd_run(int argc, char **argv);
 int afz_cmd_client(int argc, char **argv);
 int afz_cmd_list(int argc, char **argv);

@@ -1,8 +1,11 @@
 /* cli_util.c - small helpers the subcommands share. See afz_cli.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "afz_cli.h"
+#include "afz_client_lib.h"
+#include "afz_clients.h"
 
 int afz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
@@ -14,5 +17,36 @@ int afz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
     if (errno || *end || v > max)
         return -1;
     *out = v;
+    return 0;
+}
+
+int afz_cli_check_client(const char *cmd, const char *name, int name_given, const char *lib_path)
+{
+    if (lib_path && name_given) {
+        fprintf(stderr, "acmefuzz %s: --client and --client-lib exclude each other\n", cmd);
+        return -1;
+    }
+    if (!lib_path && !afz_client_find(name)) {
+        fprintf(stderr, "acmefuzz %s: no client named '%s' (try 'acmefuzz list clients')\n", cmd,
+                name);
+        return -1;
+    }
+    return 0;
+}
+
+int afz_cli_load_client(const char *cmd, const char *name, const char *lib_path,
+                        struct afz_client_lib **lib, const struct afz_client **client)
+{
+    *lib = NULL;
+    if (!lib_path) {
+        *client = afz_client_find(name);
+        return *client ? 0 : -1;
+    }
+    char why[512];
+    if (afz_client_lib_open(lib_path, lib, why, sizeof(why)) != AFZ_OK) {
+        fprintf(stderr, "acmefuzz %s: --client-lib %s\n", cmd, why);
+        return -1;
+    }
+    *client = afz_client_lib_client(*lib);
     return 0;
 }

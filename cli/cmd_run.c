@@ -177,16 +177,9 @@ int afz_cmd_run(int argc, char **argv)
                 bad_allow);
         return 2;
     }
-    if (client_lib_path && client_given) {
-        fprintf(stderr, "acmefuzz run: --client and --client-lib exclude each other\n");
+    if (afz_cli_check_client("run", client_name, client_given, client_lib_path))
         return 2;
-    }
-    const afz_client *client = client_lib_path ? NULL : afz_client_find(client_name);
-    if (!client && !client_lib_path) {
-        fprintf(stderr, "acmefuzz run: no client named '%s' (try 'acmefuzz list clients')\n",
-                client_name);
-        return 2;
-    }
+    const afz_client *client = NULL;
     afz_plan plan;
     if (scenario) {
         afz_scn_error err;
@@ -214,14 +207,8 @@ int afz_cmd_run(int argc, char **argv)
 
     /* Loaded last, so every early return above leaves nothing loaded. */
     afz_client_lib *lib = NULL;
-    if (client_lib_path) {
-        char why[512];
-        if (afz_client_lib_open(client_lib_path, &lib, why, sizeof(why)) != AFZ_OK) {
-            fprintf(stderr, "acmefuzz run: --client-lib %s\n", why);
-            return 2;
-        }
-        client = afz_client_lib_client(lib);
-    }
+    if (afz_cli_load_client("run", client_name, client_lib_path, &lib, &client))
+        return 2;
 
     afz_buf replay;
     afz_buf_init(&replay, 4096);

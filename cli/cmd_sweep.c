@@ -11,6 +11,7 @@
 
 #include "afz_check.h"
 #include "afz_cli.h"
+#include "afz_client_lib.h"
 #include "afz_clients.h"
 #include "afz_prng.h"
 #include "afz_scenario.h"
@@ -19,7 +20,8 @@
 
 static void sweep_usage(FILE *f)
 {
-    fputs("usage: acmefuzz sweep [--client NAME] [--count N] [--seed S] [--save DIR] [-q]\n"
+    fputs("usage: acmefuzz sweep [--client NAME | --client-lib PATH.so] [--count N] [--seed S]\n"
+          "                      [--save DIR] [-q]\n"
           "\n"
           "Runs the client under N random fault plans (half of them legal-only) and checks\n"
           "every property each time. Prints each violation with its plan; with --save, writes\n"
@@ -52,16 +54,22 @@ int afz_cmd_sweep(int argc, char **argv)
         {"client", required_argument, NULL, 'c'}, {"count", required_argument, NULL, 'n'},
         {"seed", required_argument, NULL, 's'},   {"save", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {"client-lib", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
-    const char *client_name = "reference", *save = NULL;
+    const char *client_name = "reference", *save = NULL, *lib_path = NULL;
+    int client_given = 0;
     unsigned long long count = 1000, seed = 1;
     int quiet = 0, c;
     char *end;
     optind = 1;
     while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': client_name = optarg; break;
+        case 'c':
+            client_name = optarg;
+            client_given = 1;
+            break;
+        case 'L': lib_path = optarg; break;
         case 'o': save = optarg; break;
         case 'q': quiet = 1; break;
         case 'n':
@@ -83,15 +91,17 @@ int afz_cmd_sweep(int argc, char **argv)
         fprintf(stderr, "acmefuzz sweep: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    const afz_client *client = afz_client_find(client_name);
-    if (!client) {
-        fprintf(stderr, "acmefuzz sweep: no client named '%s'\n", client_name);
+    if (afz_cli_check_client("sweep", client_name, client_given, lib_path))
         return 2;
-    }
+    afz_client_lib *lib = NULL;
+    const afz_client *client = NULL;
+    if (afz_cli_load_client("sweep", client_name, lib_path, &lib, &client))
+        return 2;
     afz_detrand_install();
     afz_world world;
     if (afz_world_init(&world) != AFZ_OK) {
         fprintf(stderr, "acmefuzz sweep: could not create the CA and keys\n");
+        afz_client_lib_close(lib);
         return 2;
     }
     afz_check chk;
@@ -125,8 +135,11 @@ int afz_cmd_sweep(int argc, char **argv)
                 char path[4096];
                 snprintf(path, sizeof(path), "%s/sweep-%llu-%llu.bin", save, seed, i);
                 FILE *f = fopen(path, "wb");
-                if (f && fwrite(buf, 1, n, f) == n)
-                    printf("  saved: acmefuzz replay --client %s %s\n", client->name, path);
+                int saved = f && fwrite(buf, 1, n, f) == n;
+                if (saved && lib_path)
+                    printf("  saved: acmefuzz replay %s --client-lib %s\n", path, lib_path);
+                else if (saved)
+                    printf("  saved: acmefuzz replay %s --client %s\n", path, client->name);
                 if (f)
                     fclose(f);
             }
@@ -141,6 +154,7 @@ int afz_cmd_sweep(int argc, char **argv)
     printf("%llu passed, %llu failed\n", count - failed, failed);
     afz_check_cleanup(&chk);
     afz_world_cleanup(&world);
+    afz_client_lib_close(lib);
     return exit_code;
 }
 
@@ -149,7 +163,7 @@ int afz_cmd_replay(int argc, char **argv)
     /* replay FILE [run options] is run --scenario FILE [run options]. */
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || argv[1][0] == '-') {
         fprintf(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
-                "usage: acmefuzz replay FILE [--client NAME] [-v] [--json]\n"
+                "usage: acmefuzz replay FILE [--client NAME | --client-lib PATH.so] [-v] [--json]\n"
                 "Replays a fuzz input or crash file (binary plan; text if it ends in .scn):\n"
                 "prints the decoded plan, the numbered exchange log and every verdict.\n");
         return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;

@@ -115,6 +115,13 @@ if run build_so "${line[@]}"; then
   else
     ko "acmefuzz run --client-lib ./libmy_client.so"
   fi
+  if run sweep_so "$acmefuzz" sweep --client-lib ./libmy_client.so --count 20 --seed 3 -q \
+       && grep -q 'client my-client, seed 3: 20 plans' "$tmp/sweep_so.log" \
+       && grep -q '^20 passed, 0 failed' "$tmp/sweep_so.log"; then
+    ok "acmefuzz sweep --client-lib ./libmy_client.so --count 20: 20 passed"
+  else
+    ko "acmefuzz sweep --client-lib ./libmy_client.so: $(tail -2 "$tmp/sweep_so.log")"
+  fi
 else
   ko "the example client does not build as a shared object"
 fi
