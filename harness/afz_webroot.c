@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -83,7 +87,12 @@ afz_rc afz_webroot_open(struct event_base *base, const char *dir, uint16_t port,
     evhttp_set_timeout(w->http, 10);
     evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
     evhttp_set_gencb(w->http, webroot_cb, w);
-    if (evhttp_bind_socket(w->http, "127.0.0.1", port) != 0) {
+    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(w->http, "127.0.0.1", port);
+    if (bs) {
+        int one = 1; /* no Nagle delay on answers (see afz_serve.c) */
+        setsockopt(evhttp_bound_socket_get_fd(bs), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    if (!bs) {
         snprintf(err, errlen, "cannot listen on 127.0.0.1:%u", (unsigned)port);
         afz_webroot_free(w);
         return AFZ_EIO;
