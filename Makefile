@@ -4,7 +4,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build test test-gcc test-asan fuzz install clean
+.PHONY: all deps build test test-gcc test-asan fuzz bench install clean
 
 all: build
 
@@ -37,6 +37,12 @@ test-asan:
 # FUZZ_SECONDS (default 60), FUZZ_JOBS for -fork, then a findings table.
 fuzz: deps
 	@bash scripts/fuzz.sh
+
+# make bench: clang + libFuzzer without sanitizers in build-bench; prints the
+# four benchmark tables (throughput, time to detect, server mode vs Pebble,
+# memory) and writes build-bench/bench.json. BENCH_QUICK=1 for a smoke run.
+bench:
+	@bash bench/run.sh
 
 # make install PREFIX=DIR: the CLI, libacmefuzz.a, the public headers, the
 # pkg-config files and share/acmefuzz (see examples/README.md).

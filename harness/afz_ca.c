@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "afz_cryptostat.h"
 #include "afz_jose.h"
 
 #define CA_DAY_S INT64_C(86400)
@@ -158,6 +159,7 @@ static X509 *make_ca_cert(const char *label, const char *suffix, EVP_PKEY *key, 
     }
     if (X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) <= 0)
         goto fail;
+    afz_cryptostat_count_key(AFZ_CS_CERT_SIGN, issuer_key ? issuer_key : key, 0);
     X509_EXTENSION_free(aki);
     return x;
 fail:
@@ -214,6 +216,8 @@ afz_ca *afz_ca_new(const char *label, int64_t now_unix_s)
     ca->inter_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     if (!ca->root_key || !ca->inter_key)
         goto fail;
+    afz_cryptostat_count(AFZ_CS_KEYGEN, AFZ_CS_P256, 0);
+    afz_cryptostat_count(AFZ_CS_KEYGEN, AFZ_CS_P256, 0);
     ca->root = make_ca_cert(label, " Root", ca->root_key, NULL, NULL, from);
     if (!ca->root)
         goto fail;
@@ -347,6 +351,7 @@ afz_rc afz_ca_issue(const afz_ca *ca, EVP_PKEY *pubkey, const char *const *names
         goto out;
     if (X509_sign(leaf, ca->inter_key, EVP_sha256()) <= 0)
         goto out;
+    afz_cryptostat_count(AFZ_CS_CERT_SIGN, AFZ_CS_P256, 0);
     bio = BIO_new(BIO_s_mem());
     if (!bio || PEM_write_bio_X509(bio, leaf) != 1)
         goto out;

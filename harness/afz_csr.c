@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "afz_cryptostat.h"
 #include "afz_jose.h"
 
 /* CN is at most 64 characters (RFC 5280 ub-common-name); longer first
@@ -201,6 +202,7 @@ afz_rc afz_csr_build(EVP_PKEY *key, const char *const *names, size_t n, afz_buf 
         EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448") ? NULL : EVP_sha256();
     if (X509_REQ_sign(req, key, md) <= 0)
         goto out;
+    afz_cryptostat_count_key(AFZ_CS_CSR_SIGN, key, 0);
     int len = i2d_X509_REQ(req, &buf);
     if (len <= 0)
         goto out;
@@ -305,7 +307,9 @@ afz_rc afz_csr_parse(const uint8_t *der, size_t n, afz_csr *out, afz_csr_verdict
     if (!key || !afz_key_supported(key))
         goto out;
     v = AFZ_CSR_BAD_SIGNATURE;
-    if (X509_REQ_verify(req, key) != 1)
+    int sig_ok = X509_REQ_verify(req, key) == 1;
+    afz_cryptostat_count_key(sig_ok ? AFZ_CS_CSR_VERIFY : AFZ_CS_CSR_VERIFY_BAD, key, 0);
+    if (!sig_ok)
         goto out;
 
     v = AFZ_CSR_OK;

@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "afz_b64.h"
+#include "afz_cryptostat.h"
 #include "afz_json.h"
 
 /* The two NIST curves JWS names (RFC 7518 3.4, 6.2.1.1). |width| is the
@@ -171,6 +172,7 @@ afz_rc afz_key_generate(afz_jws_alg alg, EVP_PKEY **out)
         ERR_clear_error();
         return AFZ_ECRYPTO;
     }
+    afz_cryptostat_count_key(AFZ_CS_KEYGEN, k, 0);
     *out = k;
     return AFZ_OK;
 }
@@ -390,6 +392,7 @@ static afz_rc key_fromdata(const char *type, const OSSL_PARAM *params, EVP_PKEY 
     if (EVP_PKEY_fromdata_init(ctx) != 1 ||
         EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, (OSSL_PARAM *)params) != 1)
         goto out;
+    afz_cryptostat_count_key(AFZ_CS_KEY_IMPORT, *out, 0);
     rc = AFZ_OK;
 out:
     EVP_PKEY_CTX_free(ctx);
@@ -600,6 +603,7 @@ static afz_rc sign_raw(EVP_PKEY *key, afz_jws_alg alg, const void *tbs, size_t n
     }
     if (EVP_DigestSign(md, der, &len, tbs, n) != 1)
         goto out;
+    afz_cryptostat_count_key(AFZ_CS_JWS_SIGN, key, n);
     const jose_curve *c = curve_by_alg(alg);
     if (!c) {
         rc = afz_buf_append(sig, der, len);
@@ -917,6 +921,8 @@ afz_rc afz_jws_verify(const afz_jws *jws, EVP_PKEY *key)
     if (EVP_DigestVerify(md, sig, sig_len, (const unsigned char *)jws->signing_input,
                          jws->signing_input_len) == 1)
         rc = AFZ_OK;
+    afz_cryptostat_count_key(rc == AFZ_OK ? AFZ_CS_JWS_VERIFY : AFZ_CS_JWS_VERIFY_BAD, key,
+                             jws->signing_input_len);
 out:
     if (rc != AFZ_OK)
         ERR_clear_error();

@@ -10,20 +10,39 @@
  * "alg\u0000x" matches "alg"). RFC 8259 2 allows only space, tab, LF and
  * CR as whitespace, and 7 says control characters (U+0000 through U+001F)
  * MUST be escaped inside strings; the escape for U+0000 is refused as well
- * because the tree cannot hold it. Returns 1 when |p| passes. */
+ * because the tree cannot hold it. Returns 1 when |p| passes.
+ *
+ * Every JSON text of a run passes through here, so the loop looks each
+ * byte up once and only the rare ones (controls, quotes, backslashes) take
+ * a branch: the table keeps a fuzz build's per-comparison coverage
+ * callbacks to one per byte. */
+enum { JB_PLAIN = 0, JB_WS_CTRL, JB_CTRL, JB_QUOTE, JB_BACKSLASH };
+
+static const unsigned char json_byte_class[256] = {
+    [0x00] = JB_CTRL, [0x01] = JB_CTRL, [0x02] = JB_CTRL, [0x03] = JB_CTRL, [0x04] = JB_CTRL,
+    [0x05] = JB_CTRL, [0x06] = JB_CTRL, [0x07] = JB_CTRL, [0x08] = JB_CTRL,
+    ['\t'] = JB_WS_CTRL, ['\n'] = JB_WS_CTRL, [0x0b] = JB_CTRL, [0x0c] = JB_CTRL,
+    ['\r'] = JB_WS_CTRL, [0x0e] = JB_CTRL, [0x0f] = JB_CTRL, [0x10] = JB_CTRL,
+    [0x11] = JB_CTRL, [0x12] = JB_CTRL, [0x13] = JB_CTRL, [0x14] = JB_CTRL, [0x15] = JB_CTRL,
+    [0x16] = JB_CTRL, [0x17] = JB_CTRL, [0x18] = JB_CTRL, [0x19] = JB_CTRL, [0x1a] = JB_CTRL,
+    [0x1b] = JB_CTRL, [0x1c] = JB_CTRL, [0x1d] = JB_CTRL, [0x1e] = JB_CTRL, [0x1f] = JB_CTRL,
+    ['"'] = JB_QUOTE, ['\\'] = JB_BACKSLASH,
+};
+
 static int json_bytes_ok(const unsigned char *p, size_t n)
 {
     int in_str = 0;
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = p[i];
-        if (c < 0x20) {
-            if (in_str || (c != '\t' && c != '\n' && c != '\r'))
+        unsigned cls = json_byte_class[p[i]];
+        if (cls == JB_PLAIN)
+            continue;
+        if (cls == JB_WS_CTRL || cls == JB_CTRL) {
+            /* Tab, LF and CR only as whitespace between tokens. */
+            if (in_str || cls == JB_CTRL)
                 return 0;
-        } else if (!in_str) {
-            in_str = c == '"';
-        } else if (c == '"') {
-            in_str = 0;
-        } else if (c == '\\' && i + 1 < n) {
+        } else if (cls == JB_QUOTE) {
+            in_str = !in_str;
+        } else if (in_str && i + 1 < n) { /* a backslash in a string */
             if (p[i + 1] == 'u' && n - i >= 6 && memcmp(p + i + 2, "0000", 4) == 0)
                 return 0;
             if (p[i + 1] == '"' || p[i + 1] == '\\')

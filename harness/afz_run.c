@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "afz_clock.h"
+#include "afz_cryptostat.h"
 #include "afz_fault_engine.h"
 #include "afz_prng.h"
 
@@ -24,6 +25,7 @@ afz_rc afz_world_init(afz_world *w)
     memset(w, 0, sizeof(*w));
     if (afz_detrand_active())
         afz_detrand_seed(AFZ_WORLD_SEED);
+    afz_cryptostat_setup_begin();
     afz_rc rc = AFZ_ECRYPTO;
     w->ca = afz_ca_new("acmefuzz", AFZ_CLOCK_DEFAULT_EPOCH_MS / 1000);
     if (!w->ca)
@@ -33,8 +35,10 @@ afz_rc afz_world_init(afz_world *w)
             goto fail;
     if ((rc = afz_key_generate(AFZ_ALG_ES256, &w->cert_key)) != AFZ_OK)
         goto fail;
+    afz_cryptostat_setup_end();
     return AFZ_OK;
 fail:
+    afz_cryptostat_setup_end();
     afz_world_cleanup(w);
     return rc;
 }

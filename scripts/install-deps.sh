@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# install-deps.sh [build|test|fuzz|afl] - install the Debian packages acmefuzz
+# install-deps.sh [build|test|fuzz|afl|bench] - install the Debian packages acmefuzz
 # needs for that job when they are missing. As root it runs apt-get (after
 # apt-get update: a fresh machine's package lists may be empty); otherwise it
 # prints the exact command to run and fails.
@@ -24,12 +24,17 @@ test_pkgs+=(clang binutils python3)
 afl_pkgs=(afl++)
 test_pkgs+=("${afl_pkgs[@]}")
 
+# make bench (bench/run.sh): what make test installs (section 3 runs Pebble
+# and lego), plus jq to write and merge the JSON and GNU time for peak RSS.
+bench_pkgs=(jq time)
+
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
   build|fuzz) ;;
   test) want+=("${test_pkgs[@]}") ;;
   afl) want+=("${afl_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|test|fuzz|afl]" >&2; exit 2 ;;
+  bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|fuzz|afl|bench]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -234,6 +234,50 @@ START_TEST(test_b64_round_trips_random_bytes)
 }
 END_TEST
 
+/* Lengths around the codec's internal block (192 characters, 144 bytes)
+ * and well past it: the round trip is exact, a cap reached in a later
+ * block and a bad character after whole blocks both leave the buffer as
+ * it was. */
+static const size_t long_lengths[] = {143, 144, 145, 191, 192, 193, 287, 288, 289, 1000, 4099};
+
+START_TEST(test_b64_round_trips_across_blocks)
+{
+    size_t n = long_lengths[_i];
+    uint8_t *raw = malloc(n);
+    afz_prng rng;
+    afz_buf enc, dec;
+    ck_assert_ptr_nonnull(raw);
+    afz_prng_seed(&rng, n);
+    afz_prng_bytes(&rng, raw, n);
+    afz_buf_init(&enc, 0);
+    afz_buf_init(&dec, 0);
+    ck_assert_int_eq(afz_b64url_encode(raw, n, &enc), AFZ_OK);
+    ck_assert_uint_eq(enc.len, (4 * n + 2) / 3);
+    ck_assert_int_eq(afz_b64url_decode(afz_buf_cstr(&enc), enc.len, &dec), AFZ_OK);
+    ck_assert_uint_eq(dec.len, n);
+    ck_assert_int_eq(memcmp(dec.data, raw, n), 0);
+
+    afz_buf capped;
+    afz_buf_init(&capped, n / 2 + 2);
+    ck_assert_int_eq(afz_buf_puts(&capped, "ab"), AFZ_OK);
+    ck_assert_int_eq(afz_b64url_decode(afz_buf_cstr(&enc), enc.len, &capped), AFZ_ELIMIT);
+    ck_assert_str_eq(afz_buf_cstr(&capped), "ab");
+    afz_buf_reset(&capped);
+    ck_assert_int_eq(afz_b64url_encode(raw, n, &capped), AFZ_ELIMIT);
+    ck_assert_uint_eq(capped.len, 0);
+
+    enc.data[enc.len - 1] = '=';
+    afz_buf_reset(&dec);
+    ck_assert_int_eq(afz_buf_puts(&dec, "ab"), AFZ_OK);
+    ck_assert_int_eq(afz_b64url_decode(afz_buf_cstr(&enc), enc.len, &dec), AFZ_EPARSE);
+    ck_assert_str_eq(afz_buf_cstr(&dec), "ab");
+    afz_buf_cleanup(&capped);
+    afz_buf_cleanup(&enc);
+    afz_buf_cleanup(&dec);
+    free(raw);
+}
+END_TEST
+
 Suite *b64_suite(void)
 {
     Suite *s = suite_create("b64");
@@ -254,6 +298,7 @@ Suite *b64_suite(void)
 
     tc = tcase_create("round_trip");
     tcase_add_loop_test(tc, test_b64_round_trips_random_bytes, 0, 65);
+    tcase_add_loop_test(tc, test_b64_round_trips_across_blocks, 0, NELEM(long_lengths));
     suite_add_tcase(s, tc);
     return s;
 }
