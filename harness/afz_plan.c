@@ -57,7 +57,7 @@ void afz_plan_decode(const uint8_t *data, size_t n, afz_plan *p)
         return;
     uint8_t h = afz_cursor_u8_or(&c, 0);
     p->n_identifiers = 1u + (h & 3u);
-    p->account_alg = algs[(h >> 2) & 3u];
+    p->account_alg = (h & 0xc0u) == 0xc0u ? algs[(h >> 2) & 3u] : AFZ_ALG_ES256;
     p->attempts = 1u + ((h >> 4) & 3u);
     while (c.left > 0 && p->n_rules < AFZ_PLAN_MAX_RULES) {
         afz_rule *r = &p->rules[p->n_rules++];
@@ -96,7 +96,8 @@ afz_rc afz_plan_encode(const afz_plan *p, afz_buf *out)
         p->attempts < 1 || p->attempts > AFZ_PLAN_MAX_ATTEMPTS || p->n_rules > AFZ_PLAN_MAX_RULES)
         return AFZ_EINVAL;
     uint8_t bytes[1 + AFZ_PLAN_MAX_RULES * AFZ_PLAN_RULE_BYTES];
-    bytes[0] = (uint8_t)((p->n_identifiers - 1) | (alg << 2) | ((p->attempts - 1) << 4));
+    bytes[0] = (uint8_t)((p->n_identifiers - 1) | (alg << 2) | ((p->attempts - 1) << 4) |
+                         (alg ? 0xc0u : 0u));
     for (size_t i = 0; i < p->n_rules; i++) {
         afz_rule r = p->rules[i];
         if (afz_rule_canonicalize(&r) != 0)

@@ -10,9 +10,17 @@
  *
  *   byte 0        header
  *                   bits 0-1  identifiers - 1       (1..4 names)
- *                   bits 2-3  account key algorithm (ES256, ES384, RS256, EdDSA)
+ *                   bits 2-3  account key algorithm (ES256, ES384, RS256, EdDSA),
+ *                             read only when bits 6-7 are both set
  *                   bits 4-5  campaign attempts - 1 (1..4 obtain calls)
- *                   bits 6-7  ignored (reserved; encode writes 0)
+ *                   bits 6-7  11: bits 2-3 pick the algorithm; else ES256
+ *                 So a random header byte means ES256 13 times in 16 and
+ *                 each other algorithm once in 16. The algorithm changes
+ *                 only the JWS signatures, while a P-384 signature and
+ *                 verification cost ~15 times a P-256 pair in OpenSSL 3.0
+ *                 (bench/): uniform choice spent most of a fuzz run's CPU
+ *                 on P-384 arithmetic. Canonical encoding: ES256 writes
+ *                 bits 2-3 and 6-7 as 0; the others write 11 in bits 6-7.
  *   bytes 1..     rules, 6 bytes each, at most AFZ_PLAN_MAX_RULES:
  *                   +0 kind        byte % AFZ_RES__COUNT   (0 = any)
  *                   +1 occurrence  0 = every, 1..127 = only the k-th,

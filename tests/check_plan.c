@@ -165,23 +165,28 @@ START_TEST(test_plan_header_bits_set_identifiers_alg_attempts)
 {
     afz_buf b;
     afz_buf_init(&b, 0);
+    unsigned n_es256 = 0;
     for (unsigned v = 0; v < 256; v++) {
         uint8_t h = (uint8_t)v;
         afz_plan p;
         decode_bytes(&h, 1, &p);
-        if (p.n_identifiers != 1u + (h & 3u) || p.account_alg != header_algs[(h >> 2) & 3u] ||
+        afz_jws_alg want = (h & 0xc0) == 0xc0 ? header_algs[(h >> 2) & 3u] : AFZ_ALG_ES256;
+        if (p.n_identifiers != 1u + (h & 3u) || p.account_alg != want ||
             p.attempts != 1u + ((h >> 4) & 3u) || p.n_rules != 0)
             ck_abort_msg("header 0x%02x decodes wrong", v);
-        /* bits 6-7 are reserved: ignored, and written as 0 */
+        n_es256 += want == AFZ_ALG_ES256;
+        /* canonical: ES256 has bits 2-3 and 6-7 clear, the others 11 in 6-7 */
+        uint8_t canon = (uint8_t)(want == AFZ_ALG_ES256 ? h & 0x33 : h | 0xc0);
         afz_plan q;
-        uint8_t low = (uint8_t)(h & 0x3f);
-        decode_bytes(&low, 1, &q);
+        decode_bytes(&canon, 1, &q);
         if (!afz_plan_equal(&p, &q))
-            ck_abort_msg("header 0x%02x: the reserved bits matter", v);
+            ck_abort_msg("header 0x%02x: canonical 0x%02x decodes differently", v, canon);
         afz_buf_reset(&b);
-        if (afz_plan_encode(&p, &b) != AFZ_OK || b.len != 1 || (uint8_t)b.data[0] != low)
-            ck_abort_msg("header 0x%02x does not encode back", v);
+        if (afz_plan_encode(&p, &b) != AFZ_OK || b.len != 1 || (uint8_t)b.data[0] != canon)
+            ck_abort_msg("header 0x%02x does not encode back to 0x%02x", v, canon);
     }
+    /* 13 of every 16 header bytes mean ES256 */
+    ck_assert_uint_eq(n_es256, 256 * 13 / 16);
     afz_buf_cleanup(&b);
     /* the documented examples */
     afz_plan p;
@@ -193,10 +198,14 @@ START_TEST(test_plan_header_bits_set_identifiers_alg_attempts)
     ck_assert_uint_eq(p.n_identifiers, 4);
     ck_assert_int_eq(p.account_alg, AFZ_ALG_EDDSA);
     ck_assert_uint_eq(p.attempts, AFZ_PLAN_MAX_ATTEMPTS);
-    decode_bytes((const uint8_t *)"\x29", 1, &p); /* 0010 10 01 */
+    decode_bytes((const uint8_t *)"\xe9", 1, &p); /* 11 10 10 01 */
     ck_assert_uint_eq(p.n_identifiers, 2);
     ck_assert_int_eq(p.account_alg, AFZ_ALG_RS256);
     ck_assert_uint_eq(p.attempts, 3);
+    decode_bytes((const uint8_t *)"\x29", 1, &p); /* 00 10 10 01: bits 6-7 clear, ES256 */
+    ck_assert_int_eq(p.account_alg, AFZ_ALG_ES256);
+    decode_bytes((const uint8_t *)"\xc4", 1, &p); /* 11 00 01 00 */
+    ck_assert_int_eq(p.account_alg, AFZ_ALG_ES384);
 }
 END_TEST
 
