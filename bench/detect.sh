@@ -10,7 +10,7 @@
 #               directly. This is what `make fuzz` starts from; it mostly
 #               measures start-up + seed replay, and libFuzzer replays seeds
 #               in a fixed order, so -seed hardly matters here.
-#   no own seed corpus/fuzz/fuzz_reference/ only (the 26 reference seeds):
+#   no own seed corpus/fuzz/fuzz_reference/ only (the reference seeds):
 #               the fuzzer's real ability to reach the bug by mutation.
 # Goal (issue #8): committed-corpus median under 5 s for every zoo bug and
 # under 1 s for zoo-refinalizer-2023.

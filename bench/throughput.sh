@@ -30,10 +30,10 @@
 # segfault no flag can step over): its figure covers the executions before
 # the crash (the shim writes its counts every 128 executions), and says so.
 #
-# Also printed: fuzz_reference by account key algorithm (the plan header's
-# bits 2-3 pick ES256, ES384, RS256 or EdDSA uniformly): the 26 reference
-# seeds with those bits forced to each algorithm, run once each, no
-# mutation, with their own crypto floor.
+# Also printed: fuzz_reference by account key algorithm (the plan header
+# picks ES256 unless bits 6-7 are 11, then bits 2-3 pick ES256, ES384,
+# RS256 or EdDSA; afz_plan.h): the reference seeds with those bits
+# forced to each algorithm, no mutation, with their own crypto floor.
 #
 # Knobs (env): BENCH_QUICK=1 (small N), TP_RUNS_REFERENCE (default 3000;
 # quick 300), TP_RUNS_ZOO (400; quick 60), TP_RUNS_HARDENING (3000; quick
@@ -160,12 +160,12 @@ if [ -s "$ref_floor" ]; then
 fi
 
 # ---- fuzz_reference by account key algorithm --------------------------------
-# The plan header's bits 2-3 pick the account key (afz_plan.h); the same 26
-# seeds with those bits forced to each algorithm, each run once.
+# The plan header's bits 6-7 (11) and 2-3 pick the account key (afz_plan.h);
+# the same 26 seeds with those bits forced to each algorithm.
 by_alg=()
 if [[ " ${ordered[*]} " == *" fuzz_reference "* ]]; then
   echo
-  echo "fuzz_reference by account key algorithm: the 26 reference seeds with header bits 2-3 forced, x$([ "${BENCH_QUICK:-0}" != 0 ] && echo 2 || echo 8) passes, no mutation"
+  echo "fuzz_reference by account key algorithm: the reference seeds with header bits 6-7 and 2-3 forced, x$([ "${BENCH_QUICK:-0}" != 0 ] && echo 2 || echo 8) passes, no mutation"
   printf '%-8s %9s %9s %7s %12s\n' ALG "EXEC/S" "CRYPTO/S" RATIO "MS/EXEC"
   passes=$([ "${BENCH_QUICK:-0}" != 0 ] && echo 2 || echo 8)
   ai=0
@@ -177,7 +177,7 @@ if [[ " ${ordered[*]} " == *" fuzz_reference "* ]]; then
       b=$(basename "$f")
       first=$(od -An -tu1 -N1 "$f" | tr -d ' ')
       [ -n "$first" ] || first=0
-      hdr=$(( (first & ~12) | (ai << 2) ))
+      hdr=$(( (first & ~12) | (ai << 2) | 192 ))   # bits 6-7 = 11: bits 2-3 count
       for p in $(seq "$passes"); do
         { printf "\\$(printf '%03o' "$hdr")"; tail -c +2 "$f"; } > "$d/in/$b.$p"
       done

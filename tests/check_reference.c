@@ -1904,6 +1904,33 @@ START_TEST(test_reference_state_kept_when_order_unreadable)
 }
 END_TEST
 
+static const step finalized_refusals[] = {
+    {403, NULL, PROBLEM("userActionRequired", "the terms of service have changed"), 0, 0},
+    {401, NULL, PROBLEM("unauthorized", "not now"), 0, 0},
+    {400, NULL, PROBLEM("malformed", "try later"), 0, 0},
+};
+
+START_TEST(test_reference_state_finalized_kept_on_4xx)
+{
+    /* Found by fuzzing: a finalized order the server refuses to show (any
+     * 4xx but 404) may be valid with a certificate; ordering anew could
+     * orphan it (no-orphan-issuance). Keep it and fail. A pending order
+     * answering the same is forgotten (test_reference_state_forgets_dead_order). */
+    store_reset(1, SAVED_FINALIZED);
+    step steps[] = {RESUME_PROLOGUE, finalized_refusals[_i]};
+    fake f;
+    afz_obtain_result out;
+    afz_rc rc = run_script(&f, steps, sizeof(steps) / sizeof(steps[0]), NULL, IDS_ONE, 1, &out);
+    ck_assert_int_ne(rc, AFZ_OK);
+    ck_assert_uint_eq(f.n_req, sizeof(steps) / sizeof(steps[0]));
+    ck_assert_uint_eq(count_posts(&f, "https://ca.test/new-order"), 0);
+    ck_assert_ptr_nonnull(strstr(out.reason, "kept, not ordering anew"));
+    ck_assert_int_eq(store.has, 1);
+    ck_assert_str_eq(store.value, SAVED_FINALIZED);
+    fake_cleanup(&f);
+}
+END_TEST
+
 START_TEST(test_reference_state_unreadable_value_is_forgotten)
 {
     store_reset(1, "garbage");
@@ -2209,6 +2236,8 @@ Suite *reference_suite(void)
                         (int)(sizeof(forgotten) / sizeof(forgotten[0])));
     tcase_add_loop_test(state, test_reference_state_kept_when_server_cannot_answer, 0, 2);
     tcase_add_test(state, test_reference_state_kept_when_order_unreadable);
+    tcase_add_loop_test(state, test_reference_state_finalized_kept_on_4xx, 0,
+                        sizeof(finalized_refusals) / sizeof(finalized_refusals[0]));
     tcase_add_test(state, test_reference_state_unreadable_value_is_forgotten);
     tcase_add_test(state, test_reference_state_ignored_by_quirk_and_old_envs);
     suite_add_tcase(s, state);
