@@ -509,6 +509,15 @@ static void link_exchanges(afz_trace *t)
                 e->is_new_account = !afz_trace_account_known(t, e->url, SIZE_MAX);
             break;
         }
+        case AFZ_RES_UNKNOWN: {
+            /* A directory (perhaps a faulted one) may name a URL the
+             * server does not serve as newAccount: a POST there is the
+             * client's newAccount request all the same (found by fuzzing:
+             * jws-headers flagged its "jwk"). */
+            int seen = 0;
+            e->is_new_account = e->url && is_directory_new_account(t, e->url, &seen);
+            break;
+        }
         case AFZ_RES_ORDER:
             e->order_url = e->url;
             break;

@@ -1826,7 +1826,7 @@ static const struct {
     {SAVED_FINALIZED, {200, NULL, ORDER("invalid", ""), 0, 0}},
     {SAVED_FINALIZED, {404, NULL, PROBLEM("malformed", "No order for ID 1"), 0, 0}},
     {SAVED_PENDING, {403, NULL, PROBLEM("unauthorized", "Account does not own this order"), 0, 0}},
-    {SAVED_FINALIZED,
+    {SAVED_PENDING,
      {200, NULL, "{\"status\":\"valid\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"other.org\"}]}",
       0, 0}},
 };
@@ -1908,12 +1908,18 @@ static const step finalized_refusals[] = {
     {403, NULL, PROBLEM("userActionRequired", "the terms of service have changed"), 0, 0},
     {401, NULL, PROBLEM("unauthorized", "not now"), 0, 0},
     {400, NULL, PROBLEM("malformed", "try later"), 0, 0},
+    /* another order's identifiers, or ours garbled (fuzzing: "type": null) */
+    {200, NULL, "{\"status\":\"valid\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"other.org\"}]}",
+     0, 0},
+    {200, NULL, "{\"status\":\"valid\",\"identifiers\":[{\"type\":null,\"value\":\"example.com\"}]}",
+     0, 0},
 };
 
 START_TEST(test_reference_state_finalized_kept_on_4xx)
 {
     /* Found by fuzzing: a finalized order the server refuses to show (any
-     * 4xx but 404) may be valid with a certificate; ordering anew could
+     * 4xx but 404) or shows with identifiers not ours may be valid with a
+     * certificate; ordering anew could
      * orphan it (no-orphan-issuance). Keep it and fail. A pending order
      * answering the same is forgotten (test_reference_state_forgets_dead_order). */
     store_reset(1, SAVED_FINALIZED);

@@ -539,8 +539,9 @@ static afz_rc do_authorizations(afz_ref *r, ref_order_run *o)
  * when it is pending, ready, processing or valid: |o| then holds it and
  * order_flow carries on from its status. An invalid, unreadable or
  * unknown order (a 4xx answer) is forgotten (*resumed = 0, AFZ_OK: order
- * anew), except a finalized one that answers any 4xx but 404: it may
- * hold a certificate, so it is kept and the obtain fails. When the server could not be asked (no answer, 5xx, 429, a
+ * anew), except a finalized one that answers any 4xx but 404, or shows
+ * other identifiers: it may hold a certificate, so it is kept and the
+ * obtain fails. When the server could not be asked (no answer, 5xx, 429, a
  * limit, the budget) the error is returned and the saved order kept: a
  * new order now could mean a second certificate. */
 static afz_rc resume_order(afz_ref *r, ref_order_run *o, int *resumed)
@@ -581,10 +582,11 @@ static afz_rc resume_order(afz_ref *r, ref_order_run *o, int *resumed)
     if (rc != AFZ_OK && !answered_4xx)
         return rc;
     /* A finalized order the server will not show (403 userActionRequired,
-     * 401, 400...) may be valid with a certificate: ordering anew could
-     * issue a second one (no-orphan-issuance; found by fuzzing). Only a
-     * 404 or an "invalid" proves it will not issue. */
-    if (rc != AFZ_OK && finalized && status >= 400 && status != 404 && !o->seen_invalid)
+     * 401, 400...) or shows with identifiers that are not ours (a garbled
+     * body) may be valid with a certificate: ordering anew could issue a
+     * second one (no-orphan-issuance, no-duplicate-issuance; both found by
+     * fuzzing). Only a 404 or an "invalid" proves it will not issue. */
+    if (rc != AFZ_OK && finalized && status != 404 && !o->seen_invalid)
         return afz_ref_fail(r, rc,
                             "saved order %s was finalized and now answers %d: kept, not "
                             "ordering anew",
