@@ -89,14 +89,8 @@ for v in SEEDS CAP NOOWN_SEEDS NOOWN_CAP BUDGET JOBS; do
 done
 
 say() { printf 'detect.sh: %s\n' "$*" >&2; }
-json_str() { # JSON string literal (the values here are plain ASCII)
-    local s=${1//\\/\\\\}
-    s=${s//\"/\\\"}
-    s=${s//$'\t'/\\t}
-    s=${s//$'\n'/\\n}
-    s=${s//$'\r'/\\r}
-    printf '"%s"' "$(printf '%s' "$s" | tr -d '\000-\037')"
-}
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"   # json_str
 
 mkdir -p "$OUT_DIR" || { echo "detect.sh: cannot create $OUT_DIR" >&2; exit 2; }
 JSON_OUT=$OUT_DIR/detect.json

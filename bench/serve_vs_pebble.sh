@@ -86,14 +86,8 @@ DOMAIN=bench.example.com
 LEGO_TIMEOUT=60
 
 say() { printf 'serve_vs_pebble.sh: %s\n' "$*" >&2; }
-json_str() {
-    local s=${1//\\/\\\\}
-    s=${s//\"/\\\"}
-    s=${s//$'\t'/\\t}
-    s=${s//$'\n'/\\n}
-    s=${s//$'\r'/\\r}
-    printf '"%s"' "$(printf '%s' "$s" | tr -d '\000-\037')"
-}
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"   # json_str
 
 mkdir -p "$OUT_DIR" || { echo "serve_vs_pebble.sh: cannot create $OUT_DIR" >&2; exit 2; }
 JSON_OUT=$OUT_DIR/serve_vs_pebble.json

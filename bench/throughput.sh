@@ -42,18 +42,9 @@
 # whatever the figures; 2 for a usage error.
 set -u
 
-usage() { echo "usage: throughput.sh BUILD_DIR OUT_DIR" >&2; exit 2; }
-[ $# -eq 2 ] || usage
-BUILD_DIR=$1
-OUT_DIR=$2
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-case $BUILD_DIR in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
-mkdir -p "$OUT_DIR" || { echo "throughput.sh: cannot create $OUT_DIR" >&2; exit 2; }
-OUT_DIR=$(cd "$OUT_DIR" && pwd)
-JSON_OUT=$OUT_DIR/throughput.json
-WORK=$OUT_DIR/throughput
-rm -rf "$WORK"
-mkdir -p "$WORK"
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_setup throughput "$@"
 
 if [ "${BENCH_QUICK:-0}" != 0 ]; then
   d_ref=300 d_zoo=60 d_hard=300
