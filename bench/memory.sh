@@ -38,18 +38,9 @@
 # the figures; 2 for a usage error.
 set -u
 
-usage() { echo "usage: memory.sh BUILD_DIR OUT_DIR" >&2; exit 2; }
-[ $# -eq 2 ] || usage
-BUILD_DIR=$1
-OUT_DIR=$2
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-case $BUILD_DIR in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
-mkdir -p "$OUT_DIR" || { echo "memory.sh: cannot create $OUT_DIR" >&2; exit 2; }
-OUT_DIR=$(cd "$OUT_DIR" && pwd)
-JSON_OUT=$OUT_DIR/memory.json
-WORK=$OUT_DIR/memory
-rm -rf "$WORK"
-mkdir -p "$WORK"
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_setup memory "$@"
 
 if [ "${BENCH_QUICK:-0}" != 0 ]; then
   d_short=1000 d_long=5000 d_budget=0
