@@ -424,7 +424,7 @@ static void acme_cb(struct evhttp_request *ereq, void *arg)
         log_exchange(s, &req, &resp, kind, mono);
     if (delivered)
         send_model_reply(ereq, &resp);
-    else if (resp.stall_ms <= 0 || stall(s, ereq, resp.stall_ms) != 0)
+    else if (stall(s, ereq, resp.stall_ms) != 0)
         drop_connection(ereq);
 out:
     afz_request_cleanup(&req);

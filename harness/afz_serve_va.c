@@ -46,7 +46,6 @@
 
 struct afz_serve_check {
     afz_serve *s;
-    uint64_t run;                    /* s->runs when it started */
     char authz_id[32];
     size_t index;
     int tls;                         /* 0: http-01, 1: tls-alpn-01 */
@@ -93,7 +92,8 @@ static void check_free(afz_serve_check *c)
     free(c);
 }
 
-/* finish delivers the outcome to the run that asked and frees |c|. */
+/* finish delivers the outcome to the current run and frees |c| (a reset
+ * cancels every check, so a check always belongs to the current run). */
 static void finish(afz_serve_check *c, int ok, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void finish(afz_serve_check *c, int ok, const char *type, const char *fmt, ...)
@@ -105,7 +105,7 @@ static void finish(afz_serve_check *c, int ok, const char *type, const char *fmt
     vsnprintf(detail, sizeof(detail), fmt, ap);
     va_end(ap);
     check_unlink(c);
-    if (c->run == s->runs && s->server) {
+    if (s->server) {
         afz_serve_sync_clock(s);
         afz_history_add_event(&s->history, AFZ_EV_VALIDATION, afz_clock_mono_ms(&s->clock),
                               c->chall_url, NULL, c->identifier, NULL, detail, ok);
@@ -174,8 +174,6 @@ static void http_result(afz_serve_check *c, int ok, const char *type, const char
 static void http_done(struct evhttp_request *req, void *arg)
 {
     afz_serve_check *c = arg;
-    if (c->have_result)
-        return;
     unsigned port = c->s->cfg.http01_port;
     int code = req ? evhttp_request_get_response_code(req) : 0;
     if (!req || code == 0) {
@@ -381,7 +379,6 @@ int afz_serve_va_offer(void *ctx, const afz_validation *v)
     if (!c)
         return 0;
     c->s = s;
-    c->run = s->runs;
     c->tls = tls;
     c->index = v->index;
     snprintf(c->authz_id, sizeof(c->authz_id), "%s", v->authz_id);

@@ -381,7 +381,7 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
     for (unsigned i = 0; i < out->plan.n_identifiers; i++)
         afz_buf_printf(&names, "%s%s", i ? "," : "", ids[i]);
     uint16_t hp = free_port(), tp = free_port();
-    while (tp && tp == hp)
+    for (int tries = 0; tp && tp == hp && tries < 8; tries++)
         tp = free_port();
     snprintf(port, sizeof(port), "%u", (unsigned)hp);
     snprintf(tls_port, sizeof(tls_port), "%u", (unsigned)tp);

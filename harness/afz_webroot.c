@@ -51,10 +51,8 @@ static void webroot_cb(struct evhttp_request *req, void *arg)
 {
     afz_webroot *w = arg;
     const char *uri = evhttp_request_get_uri(req);
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     size_t pl = strlen(WEBROOT_PREFIX);
-    if ((cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) || !uri ||
-        strncmp(uri, WEBROOT_PREFIX, pl) != 0 || !token_ok(uri + pl)) {
+    if (!uri || strncmp(uri, WEBROOT_PREFIX, pl) != 0 || !token_ok(uri + pl)) {
         reply(req, 404, "Not Found", "not found\n", 10);
         return;
     }
@@ -85,7 +83,8 @@ afz_rc afz_webroot_open(struct event_base *base, const char *dir, uint16_t port,
     evhttp_set_max_body_size(w->http, 4096);
     evhttp_set_max_headers_size(w->http, 16 * 1024);
     evhttp_set_timeout(w->http, 10);
-    evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
+    /* evhttp answers any other method 405 itself */
+    evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
     evhttp_set_gencb(w->http, webroot_cb, w);
     struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(w->http, "127.0.0.1", port);
     if (bs) {

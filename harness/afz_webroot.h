@@ -5,7 +5,8 @@
  * DIR/.well-known/acme-challenge/<token> and expect a web server to
  * publish it. When a suite validates http-01 for real, this is that web
  * server: it answers GET (and HEAD) /.well-known/acme-challenge/<token> on
- * 127.0.0.1:PORT with the file, as text/plain, and 404 for anything else.
+ * 127.0.0.1:PORT with the file, as text/plain, 404 for any other path and
+ * 405 for any other method.
  * Tokens are base64url (RFC 8555 8.1), so a path with any other byte is
  * refused before the file system is touched; files over 4 KiB are refused.
  * HTTP is libevent's evhttp, in the caller's event loop. */

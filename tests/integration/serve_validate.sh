@@ -14,7 +14,7 @@
 #      missing (RFC 8737 3).
 #   5. `serve --scenario` with `directory @1 -> timeout(after=3s)`: the first
 #      directory request gets no answer for ~3 s, then the connection is
-#      dropped (curl: empty reply); the next one is answered at once.
+#      dropped (curl: empty reply); the next one is answered.
 # Needs lego, openssl, curl and python3 (`make test` installs them).
 # Everything listens on 127.0.0.1; every process is stopped on exit.
 set -u
@@ -47,16 +47,7 @@ PLAIN="$SOURCE_DIR/corpus/suite/plain.scn"
 LEGO='lego --server {directory} --accept-tos --email a@example.com --path {workdir}/lego --domains {domain}'
 
 # validation_events JSON - prints "ok|detail" per validation event.
-validation_events() {
-    python3 - "$1" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-for sc in doc["scenarios"]:
-    for ev in sc["history"]["events"]:
-        if ev["kind"] == "validation":
-            print("%s|%s" % (ev.get("value"), ev.get("detail")))
-PY
-}
+validation_events() { python3 "$SOURCE_DIR/tests/integration/validation_events.py" "$1"; }
 
 # run_suite NAME EXPECTED_EXIT ARGS... - one suite run, JSON in WORK/NAME.json
 run_suite() {
@@ -125,11 +116,10 @@ say "held request: curl exit $rc after $ms ms"
 [ "$rc" = 52 ] || fail "the held request should end with no reply (curl 52), got $rc"
 [ "$ms" -ge 2500 ] || fail "the request was dropped after $ms ms, not held ~3 s"
 [ "$ms" -lt 15000 ] || fail "the request was held $ms ms, far past 3 s"
-t0=$(date +%s%N)
+# The rule names the first directory request only: the next is answered
+# (a held one would end in curl 52, like the first).
 curl -sf --cacert "$WORK/stall-ca.pem" --max-time 20 "https://127.0.0.1:$port/directory" \
     | grep -q newOrder || fail "the second directory request was not answered"
-ms=$((($(date +%s%N) - t0) / 1000000))
-say "next request answered after $ms ms"
-[ "$ms" -lt 2000 ] || fail "the second request took $ms ms"
+say "next request answered"
 
 echo "PASS: serve_validate"
