@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "afz_policy.h"
+
 /* afz_cli_parse_u64 reads a whole decimal number no larger than |max|
  * (no sign, no junk) into *out; returns 0, or -1 and leaves *out alone. */
 int afz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
@@ -26,6 +28,24 @@ int afz_cli_check_client(const char *cmd, const char *name, int name_given, cons
 int afz_cli_load_client(const char *cmd, const char *name, const char *lib_path,
                         struct afz_client_lib **lib, const struct afz_client **client);
 
+/* The getopt values of the two verdict-policy options every judging
+ * subcommand takes, and their usage lines. */
+#define AFZ_CLI_OPT_FAIL_ON 0x1001
+#define AFZ_CLI_OPT_ALLOW 0x1002
+#define AFZ_CLI_POLICY_OPTIONS                                                                 \
+    {"fail-on", required_argument, NULL, AFZ_CLI_OPT_FAIL_ON},                                 \
+        {"allow", required_argument, NULL, AFZ_CLI_OPT_ALLOW}
+#define AFZ_CLI_POLICY_USAGE                                                                   \
+    "  --fail-on LEVELS     levels whose violations fail the run: must, should, harm,\n"      \
+    "                       robust, joined by ',' (or all, none); default must,harm.\n"        \
+    "                       Other violations are still reported, as WARNING\n"                 \
+    "  --allow ID[,ID]      waive property ID (repeatable); still reported, as WAIVED\n"
+
+/* afz_cli_policy_arg applies option |which| (AFZ_CLI_OPT_FAIL_ON or
+ * AFZ_CLI_OPT_ALLOW) with value |arg| to |p|; prints the reason and
+ * returns -1 on a bad value. */
+int afz_cli_policy_arg(const char *cmd, int which, const char *arg, afz_policy *p);
+
 int afz_cmd_run(int argc, char **argv);
 int afz_cmd_client(int argc, char **argv);
 int afz_cmd_list(int argc, char **argv);
@@ -35,5 +55,6 @@ int afz_cmd_sweep(int argc, char **argv);
 int afz_cmd_replay(int argc, char **argv);
 int afz_cmd_serve(int argc, char **argv);
 int afz_cmd_suite(int argc, char **argv);
+int afz_cmd_judge(int argc, char **argv);
 
 #endif

@@ -50,3 +50,18 @@ int afz_cli_load_client(const char *cmd, const char *name, const char *lib_path,
     *client = afz_client_lib_client(*lib);
     return 0;
 }
+
+int afz_cli_policy_arg(const char *cmd, int which, const char *arg, afz_policy *p)
+{
+    char why[160];
+    afz_rc rc;
+    if (which == AFZ_CLI_OPT_FAIL_ON)
+        rc = afz_policy_levels_parse(arg, &p->fail_levels, why, sizeof(why));
+    else
+        rc = afz_policy_allow(p, arg, why, sizeof(why));
+    if (rc == AFZ_OK)
+        return 0;
+    fprintf(stderr, "acmefuzz %s: %s: %s\n", cmd,
+            which == AFZ_CLI_OPT_FAIL_ON ? "--fail-on" : "--allow", why);
+    return -1;
+}

@@ -19,7 +19,6 @@
 #include "afz_scenario.h"
 
 #define MAX_DOMAINS 16
-#define MAX_ALLOW 32
 
 static void run_usage(FILE *f)
 {
@@ -42,11 +41,14 @@ static void run_usage(FILE *f)
           "  --finalize-polls N   async: order polls before \"valid\" (default 1)\n"
           "  --authz-polls N      authorization polls after the challenge before \"valid\"\n"
           "  --retry-after S      Retry-After seconds on processing orders and pending authzs\n"
-          "  --allow ID           waive property ID (repeatable); still reported, as waived\n"
+          AFZ_CLI_POLICY_USAGE
           "  --json               print the verdicts and the history as JSON\n"
           "  -v, --verbose        show client log lines, decoded JWS payloads and bodies\n"
-          "Every property ('acmefuzz list properties') is checked over the run.\n"
-          "exit status: 0 every property holds, 1 a property is violated, 2 usage or input error\n",
+          "Every property ('acmefuzz list properties') is checked over the run. A client\n"
+          "that crashes (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) is caught and judged by\n"
+          "no-crash; memory it held is lost.\n"
+          "exit status: 0 no violation fails the run, 1 one does (see --fail-on), 2 usage or\n"
+          "input error\n",
           f);
 }
 
@@ -64,7 +66,7 @@ int afz_cmd_run(int argc, char **argv)
         {"retry-after", required_argument, NULL, 'R'},
         {"account-key-alg", required_argument, NULL, 'k'},
         {"json", no_argument, NULL, 'j'},
-        {"allow", required_argument, NULL, 'W'},
+        AFZ_CLI_POLICY_OPTIONS,
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -77,8 +79,8 @@ int afz_cmd_run(int argc, char **argv)
     const char *domains[MAX_DOMAINS];
     size_t n_domains = 0;
     int json = 0, verbose = 0;
-    const char *allow[MAX_ALLOW];
-    size_t n_allow = 0;
+    afz_policy policy;
+    afz_policy_default(&policy);
     afz_jws_alg alg = AFZ_ALG_ES256;
     afz_run_config cfg;
     afz_run_config_default(&cfg);
@@ -149,12 +151,10 @@ int afz_cmd_run(int argc, char **argv)
         case 'j':
             json = 1;
             break;
-        case 'W':
-            if (n_allow == MAX_ALLOW) {
-                fprintf(stderr, "acmefuzz run: at most %d --allow\n", MAX_ALLOW);
+        case AFZ_CLI_OPT_FAIL_ON:
+        case AFZ_CLI_OPT_ALLOW:
+            if (afz_cli_policy_arg("run", c, optarg, &policy))
                 return 2;
-            }
-            allow[n_allow++] = optarg;
             break;
         case 'v':
             verbose = 1;
@@ -169,12 +169,6 @@ int afz_cmd_run(int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "acmefuzz run: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
-    const char *bad_allow = afz_report_unknown_allow(allow, n_allow);
-    if (bad_allow) {
-        fprintf(stderr, "acmefuzz run: --allow '%s' names no property (try 'acmefuzz list properties')\n",
-                bad_allow);
         return 2;
     }
     if (afz_cli_check_client("run", client_name, client_given, client_lib_path))
@@ -228,13 +222,17 @@ int afz_cmd_run(int argc, char **argv)
         fprintf(stderr, "acmefuzz run: could not create the CA and keys\n");
         goto done;
     }
+    /* A client that crashes is a finding, not the end of the report: the
+     * run unwinds from it and the log, verdicts (no-crash) and replay line
+     * are printed as for any other violation. */
+    cfg.catch_crashes = 1;
     afz_rc rc = afz_run(&world, client, &cfg, &res);
     if (rc != AFZ_OK) {
         fprintf(stderr, "acmefuzz run: %s\n", afz_rc_str(rc));
         goto done_world;
     }
     afz_report report;
-    afz_report_options ropt = {.allow = allow, .n_allow = n_allow, .limits = NULL};
+    afz_report_options ropt = {.policy = &policy, .limits = NULL};
     rc = afz_report_evaluate(&res, &cfg, &ropt, &report);
     if (rc == AFZ_OK && json) {
         rc = afz_report_json(&report, &res, &cfg, client->name, replay.data, &out);
@@ -263,6 +261,8 @@ int afz_cmd_run(int argc, char **argv)
         goto done_world;
     }
     fwrite(out.data, 1, out.len, stdout);
+    if (res.crash_signal)
+        fprintf(stderr, "acmefuzz run: the client crashed: %s\n", res.crash_detail);
     exit_code = report.violations ? 1 : 0;
 done_world:
     afz_world_cleanup(&world);
@@ -287,7 +287,7 @@ int afz_cmd_list(int argc, char **argv)
         return 0;
     }
     if (strcmp(what, "faults") == 0) {
-        for (int cls = AFZ_CLASS_LEGAL; cls <= AFZ_CLASS_MALFORMED; cls++) {
+        for (int cls = AFZ_CLASS_LEGAL; cls < AFZ_CLASS__COUNT; cls++) {
             printf("%s%s faults:\n", cls ? "\n" : "", afz_fault_class_name((afz_fault_class)cls));
             for (size_t i = 0; i < AFZ_FAULT__COUNT; i++) {
                 const afz_fault_def *d = afz_fault_get((afz_fault_id)i);

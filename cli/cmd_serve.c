@@ -27,7 +27,7 @@ static void serve_usage(FILE *f)
         "                      [--retry-after S] [--ca-bundle-out FILE] [--seed N] [-v]\n"
         "                      [--max-connections N] [--timeout S]\n"
         "                      [--validate TYPES] [--http-port N] [--tls-port N]\n"
-        "                      [--validation-timeout S]\n"
+        "                      [--validation-timeout S] [--fail-on LEVELS] [--allow ID]\n"
         "                      [-config FILE] [-dnsserver ADDR] [-strict]\n"
         "\n"
         "Serves the ACME server model over HTTPS on 127.0.0.1 in real time until SIGINT or\n"
@@ -35,7 +35,10 @@ static void serve_usage(FILE *f)
         "  --listen ADDR        ACME listener (default 127.0.0.1:14000; port 0 picks one)\n"
         "  --management ADDR    management listener (Pebble's /roots/0, /intermediates/0,\n"
         "                       /root-keys/0, /intermediate-keys/0, /cert-status-by-serial/HEX;\n"
-        "                       acmefuzz's GET /history, GET /verdict, POST /reset)\n"
+        "                       acmefuzz's GET /history, GET /verdict, POST /session,\n"
+        "                       POST /reset). GET /verdict judges each session (one client\n"
+        "                       run: split at POST /reset, at POST /session?name=TEST, else\n"
+        "                       by account) on its own; GET / on it tells more\n"
         "  --scenario FILE      fault plan (.scn text or binary) applied to every run\n"
         "  --async              finalize answers \"processing\"; the order turns valid later\n"
         "  --finalize-polls N   async: order polls before \"valid\" (default 1)\n"
@@ -46,6 +49,8 @@ static void serve_usage(FILE *f)
         "  --max-connections N  concurrent connections (default 256)\n"
         "  --timeout S          per-connection read/write/idle timeout (default 20)\n"
         "  -v, --verbose        one line per exchange on stderr\n"
+        "GET /verdict's default policy (its ?fail-on= and ?allow= override per call):\n"
+        AFZ_CLI_POLICY_USAGE
         "Challenges (default: the model decides, valid at once unless the scenario says):\n"
         "  --validate TYPES     check for real on 127.0.0.1: http-01, tls-alpn-01 (comma list),\n"
         "                       all or none. dns-01 is always accepted without a check.\n"
@@ -253,10 +258,14 @@ int afz_cmd_serve(int argc, char **argv)
         {"tls-port", required_argument, NULL, 'L'},
         {"validation-timeout", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
+        AFZ_CLI_POLICY_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     afz_serve_config cfg;
     afz_serve_config_default(&cfg);
+    afz_policy policy;
+    afz_policy_default(&policy);
+    cfg.policy = &policy;
     cfg.port = 14000;
     cfg.server.finalize_polls = 1;
     const char *scenario = NULL, *bundle_out = NULL, *config = NULL;
@@ -355,6 +364,11 @@ int afz_cmd_serve(int argc, char **argv)
                 goto done;
             }
             cfg.validation_timeout_s = (int)v;
+            break;
+        case AFZ_CLI_OPT_FAIL_ON:
+        case AFZ_CLI_OPT_ALLOW:
+            if (afz_cli_policy_arg("serve", c, optarg, &policy))
+                goto done;
             break;
         case 'h': serve_usage(stdout); exit_code = 0; goto done;
         default: serve_usage(stderr); goto done;

@@ -14,19 +14,20 @@
 #include <unistd.h>
 
 #include "afz_cli.h"
+#include "afz_client_lib.h"
+#include "afz_crash.h"
 #include "afz_external.h"
 #include "afz_suite.h"
 
-#define MAX_ALLOW 32
 #define MAX_SCENARIOS 256
 
 static void suite_usage(FILE *f)
 {
     fputs("usage: acmefuzz suite (--client NAME | --client-cmd TEMPLATE [--name NAME])\n"
           "                      --scenarios DIR|FILE [--scenarios ...] [--timeout S]\n"
-          "                      [--junit FILE] [--tap] [--json FILE] [--allow ID]...\n"
+          "                      [--junit FILE] [--tap] [--json FILE] [--fail-on LEVELS] [--allow ID]...\n"
           "                      [--workdir DIR] [--keep] [--validate TYPES] [--serve-webroot]\n"
-          "                      [-v]\n"
+          "                      [--account-key-algs LIST] [--stateless] [-v]\n"
           "\n"
           "For each scenario (*.scn or *.bin, in name order): a fresh acmefuzz server on\n"
           "127.0.0.1 with the scenario's fault plan, the client command, then every property\n"
@@ -50,7 +51,7 @@ static void suite_usage(FILE *f)
           "  --junit FILE         JUnit XML: one testsuite per scenario, one testcase per property\n"
           "  --tap                TAP on stdout (progress goes to stderr)\n"
           "  --json FILE          every scenario's outcome, verdicts and history as JSON\n"
-          "  --allow ID           waive property ID (repeatable); still reported, as waived\n"
+          AFZ_CLI_POLICY_USAGE
           "  --workdir DIR        where work directories go (default: a new one under $TMPDIR);\n"
           "                       each scenario's holds client.log and exchanges.log\n"
           "  --keep               keep every work directory (default: only failing ones)\n"
@@ -60,6 +61,15 @@ static void suite_usage(FILE *f)
           "  --serve-webroot      publish WORKDIR/webroot/.well-known/acme-challenge/ over HTTP\n"
           "                       on {http_port} during each run, for clients that only write\n"
           "                       token files (adapters that need it set it themselves)\n"
+          "  --account-key-algs L what the client's account key can be: ES256, ES384, RS256,\n"
+          "                       EdDSA (comma list) or all (default: not declared). The client\n"
+          "                       brings its own key and the server accepts all four, so a\n"
+          "                       scenario's account-key line is not applied here; this only\n"
+          "                       documents the client (in-process clients declare it in\n"
+          "                       afz_client.account_algs, and runs map plans onto it)\n"
+          "  --stateless          the client keeps no state across a campaign's attempts (it\n"
+          "                       orders anew each time); campaigns still run, and the\n"
+          "                       properties are told (afz_client.h AFZ_CLIENT_STATELESS)\n"
           "  -v, --verbose        print the exchange log of every failing scenario\n"
           "Trust: the suite writes the CA bundle to WORKDIR/ca-bundle.pem and sets\n"
           "LEGO_CA_CERTIFICATES, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, CURL_CA_BUNDLE and\n"
@@ -174,7 +184,7 @@ static const char *violated_ids(const afz_suite_result *r, char *buf, size_t n)
         if (e->result.verdict != AFZ_VERDICT_VIOLATION)
             continue;
         int w = snprintf(buf + used, n - used, "%s%s%s", used ? "," : "", e->prop->id,
-                         e->waived ? "(waived)" : "");
+                         e->waived ? "(waived)" : e->fails ? "" : "(warning)");
         if (w < 0 || (size_t)w >= n - used)
             break;
         used += (size_t)w;
@@ -184,12 +194,15 @@ static const char *violated_ids(const afz_suite_result *r, char *buf, size_t n)
 
 static const char *outcome(const afz_suite_result *r, char *buf, size_t n)
 {
+    /* the signal that killed it, or a shell's 128+N for a crash signal N
+     * (afz_crash_from_exit; the reports say which of the two it was) */
+    int sig = r->timed_out ? 0 : afz_crash_from_exit(r->exit_code, r->term_signal);
     if (!r->loaded)
         snprintf(buf, n, "-");
     else if (r->timed_out)
         snprintf(buf, n, "timeout");
-    else if (r->term_signal)
-        snprintf(buf, n, "signal %d", r->term_signal);
+    else if (sig)
+        snprintf(buf, n, "killed by signal %d (%s)", sig, afz_crash_signal_name(sig));
     else
         snprintf(buf, n, "exit %d", r->exit_code);
     return buf;
@@ -206,11 +219,13 @@ int afz_cmd_suite(int argc, char **argv)
         {"junit", required_argument, NULL, 'J'},
         {"tap", no_argument, NULL, 't'},
         {"json", required_argument, NULL, 'j'},
-        {"allow", required_argument, NULL, 'W'},
+        AFZ_CLI_POLICY_OPTIONS,
         {"workdir", required_argument, NULL, 'w'},
         {"keep", no_argument, NULL, 'k'},
         {"validate", required_argument, NULL, 'V'},
         {"serve-webroot", no_argument, NULL, 'R'},
+        {"account-key-algs", required_argument, NULL, 'K'},
+        {"stateless", no_argument, NULL, 'L'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -219,10 +234,12 @@ int afz_cmd_suite(int argc, char **argv)
     const char *workdir = NULL;
     const char *scen_args[32];
     size_t n_scen_args = 0;
-    const char *allow[MAX_ALLOW];
-    size_t n_allow = 0;
+    afz_policy policy;
+    afz_policy_default(&policy);
     int tap = 0, keep = 0, verbose = 0, timeout_s = 60, serve_webroot = 0, c;
     unsigned validate = 0;
+    uint32_t account_algs = 0;
+    int stateless = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
         switch (c) {
@@ -249,12 +266,10 @@ int afz_cmd_suite(int argc, char **argv)
         case 'J': junit = optarg; break;
         case 't': tap = 1; break;
         case 'j': json = optarg; break;
-        case 'W':
-            if (n_allow == MAX_ALLOW) {
-                fprintf(stderr, "acmefuzz suite: at most %d --allow\n", MAX_ALLOW);
+        case AFZ_CLI_OPT_FAIL_ON:
+        case AFZ_CLI_OPT_ALLOW:
+            if (afz_cli_policy_arg("suite", c, optarg, &policy))
                 return 2;
-            }
-            allow[n_allow++] = optarg;
             break;
         case 'w': workdir = optarg; break;
         case 'k': keep = 1; break;
@@ -266,6 +281,14 @@ int afz_cmd_suite(int argc, char **argv)
             }
             break;
         case 'R': serve_webroot = 1; break;
+        case 'K':
+            if (afz_client_algs_parse(optarg, &account_algs) != AFZ_OK) {
+                fprintf(stderr, "acmefuzz suite: --account-key-algs wants ES256, ES384, RS256, "
+                                "EdDSA (comma list) or all, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'L': stateless = 1; break;
         case 'v': verbose = 1; break;
         case 'h': suite_usage(stdout); return 0;
         default: suite_usage(stderr); return 2;
@@ -281,11 +304,6 @@ int afz_cmd_suite(int argc, char **argv)
     }
     if (!n_scen_args) {
         fprintf(stderr, "acmefuzz suite: --scenarios is required\n");
-        return 2;
-    }
-    const char *bad = afz_report_unknown_allow(allow, n_allow);
-    if (bad) {
-        fprintf(stderr, "acmefuzz suite: --allow '%s' names no property\n", bad);
         return 2;
     }
     if (client) {
@@ -367,22 +385,35 @@ int afz_cmd_suite(int argc, char **argv)
         .workroot = root,
         .ca_bundle = bundle,
         .timeout_s = timeout_s,
-        .allow = allow,
-        .n_allow = n_allow,
+        .policy = policy,
         .verbose = verbose,
         .serve_webroot = serve_webroot,
+        .account_algs = account_algs,
+        .client_stateless = stateless,
     };
     FILE *con = tap ? stderr : stdout;
     fprintf(con, "acmefuzz suite: client %s, %zu scenario(s), timeout %d s, server %s\n", name,
             n_scen, timeout_s, afz_serve_directory_url(srv));
     fprintf(con, "work directory: %s\n", root);
+    if (account_algs || stateless) {
+        afz_buf decl;
+        afz_buf_init(&decl, 0);
+        if (account_algs) {
+            afz_buf_puts(&decl, " account keys ");
+            afz_client_algs_format(account_algs, &decl);
+        }
+        if (stateless)
+            afz_buf_printf(&decl, "%sstateless", account_algs ? ", " : " ");
+        fprintf(con, "client declares:%s\n", afz_buf_cstr(&decl));
+        afz_buf_cleanup(&decl);
+    }
     if (validate)
         fprintf(con, "challenges checked for real:%s%s%s\n",
                 validate & AFZ_SERVE_VALIDATE_HTTP01 ? " http-01 at {http_port}" : "",
                 validate & AFZ_SERVE_VALIDATE_TLSALPN01 ? " tls-alpn-01 at {tls_port}" : "",
                 serve_webroot ? " (the suite serves the webroot)" : "");
-    size_t failed = 0, waived = 0;
-    char ob[32], ids[256];
+    size_t failed = 0, waived = 0, warned = 0;
+    char ob[64], ids[256];
     for (size_t i = 0; i < n_scen; i++) {
         fprintf(con, "[%2zu/%zu] %-44s ", i + 1, n_scen, scen[i]);
         fflush(con);
@@ -398,6 +429,7 @@ int afz_cmd_suite(int argc, char **argv)
         int ok = afz_suite_passed(r);
         failed += !ok;
         waived += r->report.waived;
+        warned += r->report.warnings;
         fprintf(con, "%-9s %6.2f s %4zu req  %-8s %s\n", ok ? "pass" : "VIOLATION", r->seconds,
                 r->requests, outcome(r, ob, sizeof(ob)), violated_ids(r, ids, sizeof(ids)));
         if (ok && !keep)
@@ -424,7 +456,8 @@ int afz_cmd_suite(int argc, char **argv)
                 continue;
             if (!any_detail++)
                 fprintf(con, "\nviolations:\n");
-            fprintf(con, "  %s: %s%s (%s, %s): %s", r->name, e->waived ? "waived " : "",
+            fprintf(con, "  %s: %s%s (%s, %s): %s", r->name,
+                    e->waived ? "waived " : e->fails ? "" : "warning ",
                     e->prop->id, afz_level_name(e->prop->level), e->prop->rfc,
                     e->result.message);
             if (e->result.exchange != SIZE_MAX)
@@ -438,8 +471,14 @@ int afz_cmd_suite(int argc, char **argv)
                 fprintf(con, "%s\n", r->log);
         }
     }
-    fprintf(con, "\n%zu scenario(s): %zu passed, %zu failed, %zu waived violation(s)\n", n_scen,
-            n_scen - failed, failed, waived);
+    afz_buf pol;
+    afz_buf_init(&pol, 0);
+    afz_policy_print(&cfg.policy, &pol);
+    fprintf(con,
+            "\n%zu scenario(s): %zu passed, %zu failed; %zu warning(s), %zu waived violation(s) "
+            "(%s)\n",
+            n_scen, n_scen - failed, failed, warned, waived, afz_buf_cstr(&pol));
+    afz_buf_cleanup(&pol);
 
     afz_buf out;
     afz_buf_init(&out, 0);

@@ -21,12 +21,13 @@
 static void sweep_usage(FILE *f)
 {
     fputs("usage: acmefuzz sweep [--client NAME | --client-lib PATH.so] [--count N] [--seed S]\n"
-          "                      [--save DIR] [-q]\n"
+          "                      [--save DIR] [--fail-on LEVELS] [--allow ID]... [-q]\n"
           "\n"
           "Runs the client under N random fault plans (half of them legal-only) and checks\n"
           "every property each time. Prints each violation with its plan; with --save, writes\n"
           "the failing input to DIR/sweep-<seed>-<i>.bin for 'acmefuzz replay'.\n"
-          "exit status: 0 no violation, 1 a violation, 2 usage error\n",
+          AFZ_CLI_POLICY_USAGE
+          "exit status: 0 no violation fails, 1 one does, 2 usage error\n",
           f);
 }
 
@@ -55,6 +56,7 @@ int afz_cmd_sweep(int argc, char **argv)
         {"seed", required_argument, NULL, 's'},   {"save", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
         {"client-lib", required_argument, NULL, 'L'},
+        AFZ_CLI_POLICY_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     const char *client_name = "reference", *save = NULL, *lib_path = NULL;
@@ -62,6 +64,8 @@ int afz_cmd_sweep(int argc, char **argv)
     unsigned long long count = 1000, seed = 1;
     int quiet = 0, c;
     char *end;
+    afz_policy policy;
+    afz_policy_default(&policy);
     optind = 1;
     while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
         switch (c) {
@@ -82,6 +86,11 @@ int afz_cmd_sweep(int argc, char **argv)
                 return 2;
             }
             *(c == 'n' ? &count : &seed) = v;
+            break;
+        case AFZ_CLI_OPT_FAIL_ON:
+        case AFZ_CLI_OPT_ALLOW:
+            if (afz_cli_policy_arg("sweep", c, optarg, &policy))
+                return 2;
             break;
         case 'h': sweep_usage(stdout); return 0;
         default: sweep_usage(stderr); return 2;
@@ -106,9 +115,10 @@ int afz_cmd_sweep(int argc, char **argv)
     }
     afz_check chk;
     afz_check_init(&chk);
+    chk.policy = policy;
     afz_prng prng;
     afz_prng_seed(&prng, seed);
-    unsigned long long by_class[3] = {0, 0, 0}, failed = 0, certs = 0;
+    unsigned long long by_class[AFZ_CLASS__COUNT] = {0}, failed = 0, certs = 0;
     int exit_code = 0;
     for (unsigned long long i = 0; i < count; i++) {
         uint8_t buf[SWEEP_MAX_LEN];
@@ -148,9 +158,10 @@ int afz_cmd_sweep(int argc, char **argv)
             fprintf(stderr, "acmefuzz sweep: %llu/%llu plans, %llu violations\n", i + 1, count,
                     failed);
     }
-    printf("acmefuzz sweep: client %s, seed %llu: %llu plans (legal %llu, degraded %llu, "
-           "malformed %llu), %llu certificates\n",
-           client->name, seed, count, by_class[0], by_class[1], by_class[2], certs);
+    printf("acmefuzz sweep: client %s, seed %llu: %llu plans (legal %llu, real-world %llu, "
+           "degraded %llu, malformed %llu), %llu certificates\n",
+           client->name, seed, count, by_class[AFZ_CLASS_LEGAL], by_class[AFZ_CLASS_REAL_WORLD],
+           by_class[AFZ_CLASS_DEGRADED], by_class[AFZ_CLASS_MALFORMED], certs);
     printf("%llu passed, %llu failed\n", count - failed, failed);
     afz_check_cleanup(&chk);
     afz_world_cleanup(&world);

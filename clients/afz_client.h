@@ -10,7 +10,11 @@
  *
  * Versioning: both structs start with abi_version and struct_size. The
  * harness refuses a client whose abi_version differs from
- * AFZ_CLIENT_ABI_VERSION, and reads only struct_size bytes of it. */
+ * AFZ_CLIENT_ABI_VERSION, and reads only struct_size bytes of it. Within
+ * one ABI version the client table only grows at its end: fields past a
+ * client's struct_size read as 0 (a table built with an older header,
+ * struct_size >= AFZ_CLIENT_MIN_SIZE, still loads and gets the defaults
+ * each new field documents for 0). */
 #ifndef AFZ_CLIENT_H
 #define AFZ_CLIENT_H
 
@@ -91,7 +95,51 @@ struct afz_client {
      * keep pointers to |env| or |p| after it returns. */
     afz_rc (*obtain)(const afz_client *self, const afz_env *env, const afz_obtain_params *p,
                      afz_obtain_result *out);
+
+    /* Capabilities: what the client says it does, so that no plan fails a
+     * correct client for something it declared it does not do. Appended
+     * to ABI version 1; a client whose struct_size ends before them
+     * declares nothing (every field reads as 0). The harness reads them
+     * through afz_client_caps_get (afz_client_lib.h), which honours
+     * struct_size. */
+
+    /* account_algs: the account key types the client can sign its JWS
+     * with, as AFZ_CLIENT_ALG_* bits. 0: not declared, taken as all four.
+     * When a plan asks for an algorithm outside the set, the run hands the
+     * client the key of the first declared one instead, in the order
+     * ES256, ES384, RS256, EdDSA (the plan itself is unchanged). */
+    uint32_t account_algs;
+    /* flags: AFZ_CLIENT_* bits below; 0 declares nothing. */
+    uint32_t flags;
 };
+
+/* AFZ_CLIENT_MIN_SIZE is sizeof(afz_client) as ABI version 1 first defined
+ * it (up to obtain): the smallest struct_size the harness accepts. */
+#define AFZ_CLIENT_MIN_SIZE offsetof(afz_client, account_algs)
+
+/* Bits of afz_client.account_algs: bit n is the afz_jws_alg of value n
+ * (afz_jose.h), so AFZ_CLIENT_ALG_ES256 is 1u << AFZ_ALG_ES256. */
+#define AFZ_CLIENT_ALG_ES256 (1u << 1) /* ECDSA P-256 */
+#define AFZ_CLIENT_ALG_ES384 (1u << 2) /* ECDSA P-384 */
+#define AFZ_CLIENT_ALG_RS256 (1u << 3) /* RSA */
+#define AFZ_CLIENT_ALG_EDDSA (1u << 4) /* Ed25519 */
+#define AFZ_CLIENT_ALGS_ALL                                                                    \
+    (AFZ_CLIENT_ALG_ES256 | AFZ_CLIENT_ALG_ES384 | AFZ_CLIENT_ALG_RS256 | AFZ_CLIENT_ALG_EDDSA)
+
+/* Bits of afz_client.flags. A client declares at most one of the two;
+ * declaring neither says nothing either way. Unknown bits are ignored.
+ *
+ * AFZ_CLIENT_STATEFUL: the client keeps state across the attempts of a
+ * campaign through env->state_get/state_put (as a state directory does),
+ * so a retried issuance resumes the order it left instead of ordering
+ * again.
+ *
+ * AFZ_CLIENT_STATELESS: the client keeps nothing between obtain calls;
+ * every attempt starts from scratch. Campaigns still run (a scheduler
+ * still retries it); the run reports the declaration to the properties
+ * (afz_run_result.client_stateless). */
+#define AFZ_CLIENT_STATEFUL 0x1u
+#define AFZ_CLIENT_STATELESS 0x2u
 
 /* The spec-faithful reference client (clients/reference). */
 extern const afz_client afz_client_reference;

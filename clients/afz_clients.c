@@ -3,9 +3,14 @@
 
 #include <string.h>
 
+#include "afz_independent.h"
 #include "afz_zoo.h"
 
-/* The reference client first, then the zoo (clients/zoo/afz_zoo.h). */
+/* The reference client first, then the zoo (clients/zoo/afz_zoo.h), then
+ * the independent client (clients/independent). Each declares its
+ * capabilities (afz_client.account_algs and .flags: all four algorithms,
+ * stateful; the independent client stateless), which
+ * tests/check_client_lib.c checks. */
 static const afz_client *const builtin[] = {
     &afz_client_reference,
     &afz_zoo_refinalizer_2023,
@@ -24,6 +29,7 @@ static const afz_client *const builtin[] = {
     &afz_zoo_scheduler_no_resume,
     &afz_zoo_crash_missing_status,
     &afz_zoo_reorder_loop,
+    &afz_client_independent, /* stateless, written apart (afz_independent.h) */
 };
 
 size_t afz_clients_count(void)

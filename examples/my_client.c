@@ -38,6 +38,17 @@ static const afz_client my_client = {
     .expected_property = NULL,
     .config = &my_config,
     .obtain = my_obtain,
+    /* Capabilities: declare what the client does, so that no plan fails it
+     * for something it never claimed. The account key types it can sign
+     * with: a plan that asks for another gets the first declared one
+     * instead (a client that signs with P-256 only would say
+     * AFZ_CLIENT_ALG_ES256). Leaving it 0 means all four. */
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    /* Whether it keeps state across a campaign's attempts through
+     * env->state_get/state_put (the reference client resumes a saved
+     * order); a client that starts from scratch every time says
+     * AFZ_CLIENT_STATELESS. Leaving it 0 declares neither. */
+    .flags = AFZ_CLIENT_STATEFUL,
 };
 
 const afz_client *afz_client_entry(void)

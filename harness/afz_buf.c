@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -251,4 +252,19 @@ int afz_strcaseeq(const char *a, const char *b)
         if (!x)
             return 1;
     }
+}
+
+int afz_array_grow(void **p, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 1;
+    size_t c = *cap ? *cap * 2 : 8;
+    if (c < *cap || (elem && c > SIZE_MAX / elem))
+        return 0;
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return 0;
+    *p = q;
+    *cap = c;
+    return 1;
 }

@@ -82,4 +82,11 @@ char *afz_strdup(const char *s);
 /* afz_strcaseeq compares two strings ASCII-case-insensitively. */
 int afz_strcaseeq(const char *a, const char *b);
 
+/* afz_array_grow makes room for element |n| of the array *p of *cap
+ * elements of |elem| bytes: when n == *cap it doubles the array (8 at
+ * first) with realloc and updates *p and *cap. Returns 1, or 0 on
+ * allocation failure or overflow (*p and *cap unchanged; the caller still
+ * owns and frees *p). */
+int afz_array_grow(void **p, size_t *cap, size_t n, size_t elem);
+
 #endif

@@ -38,8 +38,10 @@ const char *afz_fault_class_name(afz_fault_class c)
 {
     switch (c) {
     case AFZ_CLASS_LEGAL: return "legal";
+    case AFZ_CLASS_REAL_WORLD: return "real-world";
     case AFZ_CLASS_DEGRADED: return "degraded";
     case AFZ_CLASS_MALFORMED: return "malformed";
+    case AFZ_CLASS__COUNT: break;
     }
     return "unknown";
 }

@@ -7,9 +7,14 @@
  * its position in the table: the table is append-only, and a retired
  * fault keeps its row (marked retired) so old inputs keep their meaning.
  *
- * Classes (DESIGN.md):
- *   legal     - RFC 8555 permits it; a correct client still obtains the
- *               certificate.
+ * Classes (DESIGN.md), in order of severity (a plan's class is the worst
+ * of its rules'):
+ *   legal     - a server following RFC 8555 could send it; a robust client
+ *               still obtains the certificate.
+ *   real-world - what production CAs do although no transition of RFC 8555
+ *               7.1.6 allows it (a lagging replica's stale read); a robust
+ *               client survives it, one that does not is fragile, not in
+ *               breach of the RFC.
  *   degraded  - a legal error; the client may fail, but safely.
  *   malformed - no server should send it; the client must fail safely.
  *
@@ -30,8 +35,10 @@
 
 typedef enum afz_fault_class {
     AFZ_CLASS_LEGAL = 0,
-    AFZ_CLASS_DEGRADED = 1,
-    AFZ_CLASS_MALFORMED = 2
+    AFZ_CLASS_REAL_WORLD = 1,
+    AFZ_CLASS_DEGRADED = 2,
+    AFZ_CLASS_MALFORMED = 3,
+    AFZ_CLASS__COUNT
 } afz_fault_class;
 
 typedef enum afz_fault_mech {
@@ -101,7 +108,7 @@ typedef enum afz_arg_type {
     X(ALTERNATE_CHAINS, "alternate_chains", LEGAL, CONFIG, CERT, "count", COUNT, "", NONE, "",     \
       NONE, "the certificate response links N alternate chains (Link rel=\"alternate\")",          \
       "RFC 8555 7.4.2")                                                                           \
-    X(STALE_STATUS, "stale_status", LEGAL, AFTER, ORDER, "status", STALE, "", NONE, "", NONE,      \
+    X(STALE_STATUS, "stale_status", REAL_WORLD, AFTER, ORDER, "status", STALE, "", NONE, "", NONE,      \
       "the order shows an earlier status and no certificate, as a lagging replica does",         \
       "Boulder replica lag (LE community 246205); RFC 8555 7.4")                                  \
     X(SHUFFLE, "shuffle", LEGAL, AFTER, UNKNOWN, "", NONE, "", NONE, "", NONE,                     \

@@ -33,6 +33,7 @@ static const char *const event_names[AFZ_EV__COUNT] = {
     [AFZ_EV_FAULT] = "fault",
     [AFZ_EV_FAULT_CONFIG] = "fault_config",
     [AFZ_EV_VALIDATION] = "validation",
+    [AFZ_EV_CLIENT_CRASHED] = "client_crashed",
 };
 
 const char *afz_event_kind_name(afz_event_kind k)
@@ -221,6 +222,7 @@ static afz_rc exchange_json(const afz_exchange *x, cJSON *arr)
     cJSON_AddNumberToObject(o, "index", (double)x->index);
     cJSON_AddNumberToObject(o, "seq", (double)x->seq);
     cJSON_AddNumberToObject(o, "t_ms", (double)x->mono_ms);
+    cJSON_AddNumberToObject(o, "wall_ms", (double)x->wall_ms);
     cJSON_AddStringToObject(o, "resource", afz_resource_name(x->resource));
     cJSON *rq = cJSON_AddObjectToObject(o, "request");
     if (!rq)
@@ -371,12 +373,12 @@ static void log_body(const char *label, const uint8_t *p, size_t n, afz_buf *out
 }
 
 /* Server events happen while a request is served; the others (sleep, log,
- * attempt boundaries) happen between requests. */
+ * attempt boundaries, the client's end) happen between requests. */
 static int is_server_event(afz_event_kind k)
 {
     return k != AFZ_EV_SLEEP && k != AFZ_EV_CLIENT_LOG && k != AFZ_EV_CLIENT_DONE &&
            k != AFZ_EV_BUDGET_EXHAUSTED && k != AFZ_EV_ATTEMPT_START && k != AFZ_EV_FAULT_CONFIG &&
-           k != AFZ_EV_VALIDATION;
+           k != AFZ_EV_VALIDATION && k != AFZ_EV_CLIENT_CRASHED;
 }
 
 /* In verbose logs a JWS request body is shown decoded: the protected

@@ -46,6 +46,8 @@ typedef enum afz_event_kind {
     AFZ_EV_FAULT_CONFIG = 22,     /* detail: a CONFIG rule set up before the run, value: rule */
     AFZ_EV_VALIDATION = 23,       /* server mode checked a challenge for real: url: challenge
                                      URL, identifiers, detail: what it found, value: 1 ok, 0 not */
+    AFZ_EV_CLIENT_CRASHED = 24,   /* the client died by a signal (caught, afz_crash.h):
+                                     value: the signal, detail: how and where */
     AFZ_EV__COUNT
 } afz_event_kind;
 
@@ -119,5 +121,42 @@ afz_rc afz_history_print_log(const afz_history *h, int verbose, afz_buf *out);
  * way a verdict report points at the offending request. */
 afz_rc afz_history_print_log_marked(const afz_history *h, int verbose, const size_t *marks,
                                     size_t n_marks, afz_buf *out);
+
+/* Caps of afz_history_from_json (afz_history_json.c): as many exchanges as
+ * server mode records (afz_serve_config.max_exchanges), ten events per
+ * exchange, bodies four times server mode's request cap, and headers and
+ * strings far above anything a client or the model sends. */
+#define AFZ_HISTORY_JSON_MAX_EXCHANGES 20000
+#define AFZ_HISTORY_JSON_MAX_EVENTS 200000
+#define AFZ_HISTORY_JSON_MAX_BODY (1024 * 1024)
+#define AFZ_HISTORY_JSON_MAX_HEADERS 256
+#define AFZ_HISTORY_JSON_MAX_STRING (64 * 1024)
+
+/* afz_history_from_json is the inverse of afz_history_to_json: it parses
+ * |n| bytes at |p| and rebuilds into |out| (initialized here) every
+ * exchange (index, seq, time, resource, request method, URL, headers and
+ * body, response status, headers and body or the transport failure) and
+ * every event, so that afz_history_to_json of the result is byte for byte
+ * the text it was read from. The history is rebuilt in seq order through
+ * afz_history_add_exchange and afz_history_add_event, and the recorded
+ * index, seq and exchange numbers must agree with what those assign.
+ * Exchanges without "wall_ms" (afz_history_to_json does not write it) get
+ * AFZ_CLOCK_DEFAULT_EPOCH_MS + t_ms, the wall clock of in-process runs.
+ * Unknown members are ignored; a repeated known member is an error.
+ * Returns AFZ_EPARSE for input that is not such a document (bad JSON,
+ * a missing or mistyped member, a count or length past the caps above)
+ * with a one-line reason in |why| (|whylen| bytes; the JSON line and
+ * column of a syntax error, else the path of the member, e.g.
+ * "exchanges[3].request.headers[1]: not a [name, value] pair of
+ * strings"), or AFZ_ENOMEM. On error |out| is left empty (nothing to
+ * free); on success the caller frees it with afz_history_cleanup. */
+afz_rc afz_history_from_json(const void *p, size_t n, afz_history *out, char *why,
+                             size_t whylen);
+/* afz_history_from_json_tree is afz_history_from_json over an already
+ * parsed document (a cJSON object, borrowed), e.g. the "history" member
+ * of a report. */
+struct cJSON;
+afz_rc afz_history_from_json_tree(const struct cJSON *root, afz_history *out, char *why,
+                                  size_t whylen);
 
 #endif

@@ -139,7 +139,8 @@ afz_fault_class afz_rule_class(const afz_rule *r)
     const afz_fault_def *d = afz_fault_get(r->fault);
     if (!d)
         return AFZ_CLASS_MALFORMED;
-    if (d->cls == AFZ_CLASS_LEGAL && denies_service(r) && r->occ != AFZ_OCC_NTH)
+    if ((d->cls == AFZ_CLASS_LEGAL || d->cls == AFZ_CLASS_REAL_WORLD) && denies_service(r) &&
+        r->occ != AFZ_OCC_NTH)
         return AFZ_CLASS_DEGRADED;
     /* A refusal without Retry-After is the degraded, bare form. */
     if (d->cls == AFZ_CLASS_LEGAL && d->mech == AFZ_MECH_BEFORE && d->args[0].type == AFZ_ARG_RA &&
@@ -156,10 +157,10 @@ afz_fault_class afz_plan_class(const afz_plan *p)
         afz_fault_class c = afz_rule_class(&p->rules[i]);
         if (c > worst)
             worst = c;
-        if (c == AFZ_CLASS_LEGAL && denies_service(&p->rules[i]))
+        if (c <= AFZ_CLASS_REAL_WORLD && denies_service(&p->rules[i]))
             denials++;
     }
-    if (worst == AFZ_CLASS_LEGAL && denials > 2)
+    if (worst <= AFZ_CLASS_REAL_WORLD && denials > 2)
         worst = AFZ_CLASS_DEGRADED;
     return worst;
 }

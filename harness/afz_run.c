@@ -6,13 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afz_client_lib.h"
 #include "afz_clock.h"
+#include "afz_crash.h"
 #include "afz_cryptostat.h"
 #include "afz_fault_engine.h"
 #include "afz_prng.h"
 
 #define AFZ_RUN_STATE_MAX 64
 #define AFZ_RUN_STATE_VALUE_MAX 4096
+
+/* Values the unwind landing (guarded_obtain) is reached with. */
+#define UNWIND_BUDGET 1
+#define UNWIND_CRASH 2
 
 /* Seed for the per-process world when OpenSSL's RNG is deterministic. */
 #define AFZ_WORLD_SEED UINT64_C(0x61636d6566757a7a)
@@ -122,7 +128,12 @@ typedef struct run_ctx {
     /* the client's state store (campaign mode) */
     char *state_keys[AFZ_RUN_STATE_MAX];
     char *state_vals[AFZ_RUN_STATE_MAX];
-    jmp_buf unwind;
+    /* Which env call the harness is serving for the client ("http"), or
+     * NULL while the client's own code runs: a crash caught in between is
+     * the harness's code failing on the client's behalf, and the crash
+     * detail says so. */
+    const char *volatile in_env;
+    sigjmp_buf unwind;
 } run_ctx;
 
 static void spend_budget(run_ctx *rc, const char *which)
@@ -133,12 +144,11 @@ static void spend_budget(run_ctx *rc, const char *which)
                               afz_clock_mono_ms(&rc->clock), NULL, NULL, NULL, NULL, which, 0);
     }
     if (++rc->overdraft > AFZ_RUN_OVERDRAFT)
-        longjmp(rc->unwind, 1);
+        siglongjmp(rc->unwind, UNWIND_BUDGET);
 }
 
-static afz_rc env_http(void *ctx, const afz_request *req, afz_response *resp)
+static afz_rc serve_http(run_ctx *rc, const afz_request *req, afz_response *resp)
 {
-    run_ctx *rc = ctx;
     afz_response_init(resp);
     if (rc->out->budget_exhausted || rc->out->n_requests >= rc->cfg->max_requests) {
         spend_budget(rc, "requests");
@@ -164,9 +174,17 @@ static afz_rc env_http(void *ctx, const afz_request *req, afz_response *resp)
     return AFZ_OK;
 }
 
-static afz_rc env_sleep(void *ctx, int64_t ms)
+static afz_rc env_http(void *ctx, const afz_request *req, afz_response *resp)
 {
     run_ctx *rc = ctx;
+    rc->in_env = "http";
+    afz_rc r = serve_http(rc, req, resp);
+    rc->in_env = NULL;
+    return r;
+}
+
+static afz_rc serve_sleep(run_ctx *rc, int64_t ms)
+{
     afz_history_add_event(&rc->out->history, AFZ_EV_SLEEP, afz_clock_mono_ms(&rc->clock), NULL,
                           NULL, NULL, NULL, NULL, ms);
     if (rc->out->budget_exhausted) {
@@ -185,6 +203,15 @@ static afz_rc env_sleep(void *ctx, int64_t ms)
     return AFZ_OK;
 }
 
+static afz_rc env_sleep(void *ctx, int64_t ms)
+{
+    run_ctx *rc = ctx;
+    rc->in_env = "sleep";
+    afz_rc r = serve_sleep(rc, ms);
+    rc->in_env = NULL;
+    return r;
+}
+
 static int64_t env_now(void *ctx)
 {
     run_ctx *rc = ctx;
@@ -200,22 +227,26 @@ static uint64_t env_random(void *ctx)
 static void env_log(void *ctx, const char *line)
 {
     run_ctx *rc = ctx;
+    rc->in_env = "log";
     afz_history_add_event(&rc->out->history, AFZ_EV_CLIENT_LOG, afz_clock_mono_ms(&rc->clock),
                           NULL, NULL, NULL, NULL, line, 0);
+    rc->in_env = NULL;
 }
 
 static const char *env_state_get(void *ctx, const char *key)
 {
     run_ctx *rc = ctx;
-    for (size_t i = 0; key && i < AFZ_RUN_STATE_MAX; i++)
+    const char *value = NULL;
+    rc->in_env = "state_get";
+    for (size_t i = 0; key && i < AFZ_RUN_STATE_MAX && !value; i++)
         if (rc->state_keys[i] && strcmp(rc->state_keys[i], key) == 0)
-            return rc->state_vals[i];
-    return NULL;
+            value = rc->state_vals[i];
+    rc->in_env = NULL;
+    return value;
 }
 
-static afz_rc env_state_put(void *ctx, const char *key, const char *value)
+static afz_rc serve_state_put(run_ctx *rc, const char *key, const char *value)
 {
-    run_ctx *rc = ctx;
     if (!key || strlen(key) >= AFZ_RUN_STATE_VALUE_MAX ||
         (value && strlen(value) >= AFZ_RUN_STATE_VALUE_MAX))
         return AFZ_ELIMIT;
@@ -252,30 +283,97 @@ static afz_rc env_state_put(void *ctx, const char *key, const char *value)
     return AFZ_OK;
 }
 
-/* Runs obtain under the unwind point. Kept apart so that no local of
- * afz_run changes between setjmp and longjmp. */
-static int guarded_obtain(run_ctx *rc, const afz_client *client, const afz_env *env,
-                          const afz_obtain_params *p, afz_obtain_result *res, afz_rc *client_rc)
+static afz_rc env_state_put(void *ctx, const char *key, const char *value)
 {
-    if (setjmp(rc->unwind) != 0)
-        return -1;
-    *client_rc = client->obtain(client, env, p, res);
-    return 0;
+    run_ctx *rc = ctx;
+    rc->in_env = "state_put";
+    afz_rc r = serve_state_put(rc, key, value);
+    rc->in_env = NULL;
+    return r;
 }
 
-/* One obtain call; its outcome lands in rc->out (the last attempt's). */
-static void one_attempt(run_ctx *rc, const afz_client *client, const afz_env *env,
-                        const afz_obtain_params *params)
+/* How guarded_obtain ended. */
+typedef enum obtain_end {
+    OBTAIN_RETURNED,  /* obtain returned; *client_rc is what it said */
+    OBTAIN_BUDGET,    /* unwound: the client ignored its spent budget */
+    OBTAIN_CRASHED,   /* unwound: the client crashed (catch_crashes) */
+    OBTAIN_NOT_RUN,   /* the crash catcher could not be armed; *client_rc says why */
+} obtain_end;
+
+/* Runs obtain under the unwind point: the budget's overdraft and, with
+ * catch_crashes, the crash handler (afz_crash.h) land here. Kept apart so
+ * that no local of afz_run changes between setjmp and longjmp. The caller
+ * disarms the catcher whatever the end. */
+static obtain_end guarded_obtain(run_ctx *rc, const afz_client *client, const afz_env *env,
+                                 const afz_obtain_params *p, afz_obtain_result *res,
+                                 afz_rc *client_rc)
+{
+    /* The crash handler runs with its signal blocked; saving the mask here
+     * lets the jump unblock it. That costs a system call, so only when
+     * crashes are caught. */
+    switch (sigsetjmp(rc->unwind, rc->cfg->catch_crashes)) {
+    case 0:
+        break;
+    case UNWIND_BUDGET:
+        return OBTAIN_BUDGET;
+    default:
+        return OBTAIN_CRASHED;
+    }
+    rc->in_env = NULL;
+    if (rc->cfg->catch_crashes) {
+        afz_rc arm = afz_crash_arm(&rc->unwind, UNWIND_CRASH);
+        if (arm != AFZ_OK) {
+            *client_rc = arm;
+            return OBTAIN_NOT_RUN;
+        }
+    }
+    *client_rc = client->obtain(client, env, p, res);
+    return OBTAIN_RETURNED;
+}
+
+/* record_crash fills in the crash caught in one attempt and leaves the
+ * run's reason in |res|. */
+static void record_crash(run_ctx *rc, const afz_crash_info *info, afz_obtain_result *res)
+{
+    afz_run_result *out = rc->out;
+    char where[64] = "in the client";
+    if (rc->in_env)
+        snprintf(where, sizeof(where), "in the harness, serving the client's env->%s",
+                 rc->in_env);
+    out->crash_signal = info->signo;
+    afz_crash_describe(info, where, out->crash_detail, sizeof(out->crash_detail));
+    afz_history_add_event(&out->history, AFZ_EV_CLIENT_CRASHED, afz_clock_mono_ms(&rc->clock),
+                          NULL, NULL, NULL, NULL, out->crash_detail, info->signo);
+    /* Whatever obtain had put in |res| is not to be trusted (nor freed):
+     * the client died halfway. */
+    memset(res, 0, sizeof(*res));
+    snprintf(res->reason, sizeof(res->reason), "crashed with %s", out->crash_detail);
+}
+
+/* One obtain call; its outcome lands in rc->out (the last attempt's).
+ * Fails only when the crash catcher cannot be armed. */
+static afz_rc one_attempt(run_ctx *rc, const afz_client *client, const afz_env *env,
+                          const afz_obtain_params *params)
 {
     afz_run_result *out = rc->out;
     afz_obtain_result res;
     memset(&res, 0, sizeof(res));
     afz_rc client_rc = AFZ_EFAIL;
-    if (guarded_obtain(rc, client, env, params, &res, &client_rc) != 0) {
+    obtain_end end = guarded_obtain(rc, client, env, params, &res, &client_rc);
+    afz_crash_info crash;
+    memset(&crash, 0, sizeof(crash));
+    if (rc->cfg->catch_crashes)
+        afz_crash_disarm(&crash);
+    if (end == OBTAIN_NOT_RUN)
+        return client_rc;
+    if (end == OBTAIN_BUDGET) {
         out->aborted = 1;
         client_rc = AFZ_EBUDGET;
         snprintf(res.reason, sizeof(res.reason),
                  "client kept calling after its budget was spent; unwound");
+    } else if (end == OBTAIN_CRASHED) {
+        client_rc = AFZ_EFAIL;
+        record_crash(rc, &crash, &res);
     }
     res.reason[sizeof(res.reason) - 1] = '\0';
     out->client_rc = client_rc;
@@ -302,15 +400,19 @@ static void one_attempt(run_ctx *rc, const afz_client *client, const afz_env *en
                           NULL, NULL, NULL,
                           out->client_rc == AFZ_OK ? "certificate obtained" : out->reason,
                           out->client_rc == AFZ_OK);
+    return AFZ_OK;
 }
 
 afz_rc afz_run(const afz_world *w, const afz_client *client, const afz_run_config *cfg,
                afz_run_result *out)
 {
     afz_run_result_reset(out);
+    afz_client_caps caps;
     if (!client || client->abi_version != AFZ_CLIENT_ABI_VERSION ||
-        client->struct_size < sizeof(afz_client) || !client->obtain)
+        client->struct_size < AFZ_CLIENT_MIN_SIZE || !client->obtain ||
+        afz_client_caps_get(client, &caps) != AFZ_OK)
         return AFZ_EINVAL;
+    out->client_stateless = caps.stateless;
     if (afz_detrand_active())
         afz_detrand_seed(cfg->seed);
 
@@ -347,21 +449,29 @@ afz_rc afz_run(const afz_world *w, const afz_client *client, const afz_run_confi
         .directory_url = afz_server_directory_url(rc->server),
         .identifiers = cfg->identifiers,
         .n_identifiers = cfg->n_identifiers,
-        .account_key = afz_world_account_key(w, cfg->account_alg),
+        /* The plan's (or the caller's) algorithm, mapped onto what the
+         * client declared: a client is never handed a key it said it
+         * cannot sign with. */
+        .account_key =
+            afz_world_account_key(w, afz_client_caps_pick_alg(&caps, cfg->account_alg)),
         .cert_key = w->cert_key,
         .contact = cfg->contact,
         .challenge_dir = NULL,
     };
+    afz_rc result = AFZ_OK;
     unsigned attempts = cfg->attempts ? cfg->attempts : 1;
     for (unsigned a = 1; a <= attempts; a++) {
         if (attempts > 1)
             afz_history_add_event(&out->history, AFZ_EV_ATTEMPT_START,
                                   afz_clock_mono_ms(&rc->clock), NULL, NULL, NULL, NULL, NULL, a);
         out->attempts = a;
-        one_attempt(rc, client, &env, &params);
-        /* A scheduler retries a failed issuance later; success or a spent
-         * budget ends the campaign. */
-        if (out->client_rc == AFZ_OK || out->budget_exhausted || a == attempts)
+        if ((result = one_attempt(rc, client, &env, &params)) != AFZ_OK)
+            break;
+        /* A scheduler retries a failed issuance later; success, a spent
+         * budget or a crash (the finding; the client's state may be wrecked)
+         * ends the campaign. */
+        if (out->client_rc == AFZ_OK || out->budget_exhausted || out->crash_signal ||
+            a == attempts)
             break;
         int64_t now = afz_clock_mono_ms(&rc->clock);
         if (cfg->attempt_gap_ms > cfg->max_virtual_ms - now)
@@ -375,5 +485,5 @@ afz_rc afz_run(const afz_world *w, const afz_client *client, const afz_run_confi
     }
     afz_server_free(rc->server);
     free(rc);
-    return AFZ_OK;
+    return result;
 }

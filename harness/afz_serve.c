@@ -604,6 +604,7 @@ void afz_serve_free(afz_serve *s)
         event_base_free(s->base);
     afz_server_free(s->server);
     afz_history_cleanup(&s->history);
+    afz_serve_log_cleanup(&s->log);
     afz_ca_free(s->ca);
     afz_serve_tls_cleanup(&s->tls);
     SSL_CTX_free(s->va_tls);
@@ -703,10 +704,18 @@ cJSON *afz_serve_verdict_tree(const afz_report *r)
     if (!vs)
         goto fail;
     cJSON_AddNumberToObject(root, "violations", (double)r->violations);
+    cJSON_AddNumberToObject(root, "warnings", (double)r->warnings);
     cJSON_AddNumberToObject(root, "waived", (double)r->waived);
     cJSON_AddNumberToObject(root, "inconclusive", (double)r->inconclusive);
-    cJSON_AddNumberToObject(root, "hold",
-                            (double)(r->n - r->violations - r->waived - r->inconclusive));
+    cJSON_AddNumberToObject(root, "hold", (double)(r->n - r->violations - r->warnings -
+                                                   r->waived - r->inconclusive));
+    afz_buf pol;
+    afz_buf_init(&pol, 0);
+    int pol_ok = afz_policy_print(&r->policy, &pol) == AFZ_OK &&
+                 cJSON_AddStringToObject(root, "policy", afz_buf_cstr(&pol));
+    afz_buf_cleanup(&pol);
+    if (!pol_ok)
+        goto fail;
     for (size_t i = 0; i < r->n; i++) {
         const afz_report_entry *e = &r->entries[i];
         cJSON *v = cJSON_CreateObject();
@@ -718,6 +727,7 @@ cJSON *afz_serve_verdict_tree(const afz_report *r)
             !cJSON_AddStringToObject(v, "rfc", e->prop->rfc) ||
             !cJSON_AddStringToObject(v, "verdict", afz_verdict_name(e->result.verdict)) ||
             !cJSON_AddBoolToObject(v, "waived", e->waived) ||
+            !cJSON_AddBoolToObject(v, "fails", e->fails) ||
             !(e->result.exchange != SIZE_MAX
                   ? cJSON_AddNumberToObject(v, "exchange", (double)e->result.exchange + 1)
                   : cJSON_AddNullToObject(v, "exchange")) ||

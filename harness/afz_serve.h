@@ -50,12 +50,39 @@
  *   /roots/0, /intermediates/0        PEM (the issuing hierarchy)
  *   /root-keys/0, /intermediate-keys/0 PEM private keys (PKCS#8)
  *   /cert-status-by-serial/<hex>      JSON {"Status","Serial","Certificate",...}
- *   /history                          the run's history as JSON
- *   /verdict[?outcome=success|failure] every property over the history so
- *                                     far, as JSON (afz_serve_verdict_tree)
- *   POST /reset                       a fresh run: new server state and history
+ *   /history                          the current run's history as JSON
+ *   /verdict[?session=N][&outcome=success|failure][&fail-on=LEVELS]
+ *           [&allow=ID,ID]             per-session verdicts (below), as JSON
+ *   POST /session[?name=NAME]          a boundary: a new session starts here
+ *   POST /reset[?name=NAME]            a fresh run: new server state and
+ *                                     history (the old one is kept for
+ *                                     /verdict); with a name, also POST /session
  * Pebble answers /roots/N for alternate roots; acmefuzz has one root, so
- * N > 0 is 404. */
+ * N > 0 is 404.
+ *
+ * Per-session verdicts. A server a whole test suite uses sees many client
+ * runs; judged as one they trip `terminates` (its 300-request budget) and
+ * `bounded-new-orders`. GET /verdict therefore splits everything since
+ * the server started into sessions, one client run each, and judges each
+ * alone (afz_serve_session.h has the rules): a session starts at POST
+ * /reset, at POST /session (a test harness calls it between tests; NAME
+ * labels the test in the report), and otherwise with each new account (a
+ * newAccount the server answered; requests signed with "kid" go with their
+ * account; GET /directory, newNonce and other unsigned requests go with
+ * the request that used their nonce, else the next signed one). Every
+ * property, the `terminates` request budget included, applies per session.
+ * The answer is {"sessions":[{"id","run","name","split","account",
+ * "exchanges","first_exchange","last_exchange","directory_from",
+ * "client_succeeded","fails","verdict":<afz_serve_verdict_tree>}...],
+ * "summary":{"sessions","judged","failing","violations","warnings",
+ * "policy",...}}; ?session=N gives session N only (404 when it is unknown
+ * or forgotten). ?outcome= says how the latest session's client ended
+ * (otherwise a session succeeded when it downloaded a certificate).
+ * ?fail-on= and ?allow= judge under that policy (afz_policy.h) instead of
+ * cfg.policy (for allow: on top of it). Finished runs are kept while they
+ * hold at most max_exchanges exchanges together (older ones are forgotten
+ * and counted in the summary; ids stay stable), so the history memory is
+ * at most twice what one run's cap allows. */
 #ifndef AFZ_SERVE_H
 #define AFZ_SERVE_H
 
@@ -67,6 +94,7 @@
 #include "afz_buf.h"
 #include "afz_history.h"
 #include "afz_plan.h"
+#include "afz_policy.h"
 #include "afz_property.h"
 #include "afz_report.h"
 #include "afz_server.h"
@@ -96,6 +124,8 @@ typedef struct afz_serve_config {
     uint16_t tlsalpn01_port;      /* tls-alpn-01 checks 127.0.0.1:PORT (Pebble's tlsPort, 5001) */
     int validation_timeout_s;     /* deadline of one check (10) */
     int max_stall_s;              /* the timeout fault holds a request this long at most (60) */
+    const afz_policy *policy;     /* GET /verdict's default policy (borrowed); NULL:
+                                     afz_policy_default */
 } afz_serve_config;
 
 #define AFZ_SERVE_VALIDATE_HTTP01 1u
@@ -182,9 +212,11 @@ void afz_serve_prop_limits(afz_prop_limits *l);
 
 /* afz_serve_verdict_tree returns, as a new cJSON object (the caller
  * deletes it), every property evaluated over |r| (from
- * afz_report_evaluate_input): "violations", "waived", "inconclusive",
+ * afz_report_evaluate_input): "violations" (failing under the policy),
+ * "warnings", "waived", "inconclusive", "policy",
  * "hold" and "verdicts", one entry per property (property, level, rfc,
- * verdict, waived, exchange 1-based or null, message). NULL on ENOMEM. */
+ * verdict, waived, fails, exchange 1-based or null, message). NULL on
+ * ENOMEM. */
 cJSON *afz_serve_verdict_tree(const afz_report *r);
 
 #endif

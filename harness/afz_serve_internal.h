@@ -4,6 +4,7 @@
  *   afz_serve.c       listeners, event loop, ACME request path, runs
  *   afz_serve_tls.c   TLS credentials (generated or from files), SSL_CTX
  *   afz_serve_mgmt.c  the management listener (Pebble's API + acmefuzz's)
+ *   afz_serve_session.c  sessions: per-run verdicts of a long-lived server
  */
 #ifndef AFZ_SERVE_INTERNAL_H
 #define AFZ_SERVE_INTERNAL_H
@@ -19,6 +20,7 @@
 #include "afz_history.h"
 #include "afz_prng.h"
 #include "afz_serve.h"
+#include "afz_serve_session.h"
 #include "afz_server.h"
 
 struct evhttp;
@@ -76,6 +78,10 @@ struct afz_serve {
     void *inner_ctx;
     size_t dropped;              /* exchanges past the history cap */
     uint64_t runs;               /* resets so far */
+
+    /* finished runs and POST /session marks, for per-session verdicts
+     * (kept by the management API; afz_serve_reset alone leaves it be) */
+    afz_serve_log log;
 };
 
 /* afz_serve_va_offer is the model's validator (ctx: the afz_serve): it

@@ -1,6 +1,6 @@
 /* afz_serve_mgmt.c - the management listener: Pebble's read-only API for
  * the issuing hierarchy and certificate status, plus acmefuzz's history,
- * verdict and reset. */
+ * per-session verdicts (afz_serve_session.h), sessions and reset. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -128,12 +128,48 @@ static void cert_status(afz_serve *s, struct evhttp_request *req, const char *he
     afz_buf_cleanup(&out);
 }
 
-static int has_download(const afz_history *h)
+/* parse_session_id reads a decimal session id 1..SIZE_MAX/2; 0 if not. */
+static size_t parse_session_id(const char *v)
 {
-    for (size_t i = 0; i < h->n_ev; i++)
-        if (h->ev[i].kind == AFZ_EV_CERT_DOWNLOADED)
-            return 1;
-    return 0;
+    size_t n = 0;
+    if (!v || !*v || strlen(v) > 15)
+        return 0;
+    for (; *v; v++) {
+        if (*v < '0' || *v > '9')
+            return 0;
+        n = n * 10 + (size_t)(*v - '0');
+    }
+    return n;
+}
+
+/* name_ok accepts a session name a report can show: 1..128 bytes, no
+ * control characters. */
+static int name_ok(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > AFZ_SERVE_SESSION_NAME_MAX)
+        return 0;
+    for (; *n; n++)
+        if ((unsigned char)*n < 0x20 || *n == 0x7f)
+            return 0;
+    return 1;
+}
+
+static afz_serve_current current_of(afz_serve *s)
+{
+    return (afz_serve_current){
+        .history = &s->history, .plan = s->plan, .dropped = s->dropped, .run = s->runs};
+}
+
+static void reply_json(struct evhttp_request *req, cJSON *j)
+{
+    afz_buf out;
+    afz_buf_init(&out, 0);
+    afz_rc rc = j ? afz_json_print(j, &out) : AFZ_ENOMEM;
+    if (rc == AFZ_OK)
+        rc = afz_buf_putc(&out, '\n');
+    reply_buf(req, rc, CT_JSON, &out);
+    afz_buf_cleanup(&out);
 }
 
 static void verdict(afz_serve *s, struct evhttp_request *req, const char *query)
@@ -144,39 +180,102 @@ static void verdict(afz_serve *s, struct evhttp_request *req, const char *query)
         reply_text(req, 400, "text/plain", "acmefuzz: unreadable query\n");
         return;
     }
+    afz_serve_verdict_query vq = {0};
+    afz_policy policy;
+    if (s->cfg.policy)
+        policy = *s->cfg.policy;
+    else
+        afz_policy_default(&policy);
+    char why[200], msg[260];
     const char *outcome = evhttp_find_header(&q, "outcome");
-    afz_prop_limits lim;
-    afz_serve_prop_limits(&lim);
-    /* A server runs as long as it runs: the time limit of terminates is
-     * for suites, which know when their client started. */
-    lim.max_virtual_ms = INT64_MAX / 4;
-    afz_prop_input in;
-    memset(&in, 0, sizeof(in));
-    in.history = &s->history;
-    in.plan = s->plan;
-    in.plan_class = s->plan ? afz_plan_class(s->plan) : AFZ_CLASS_LEGAL;
-    in.attempts = s->plan ? s->plan->attempts : 1;
-    /* Without a word from the caller, a client succeeded when it
-     * downloaded a certificate. */
-    in.client_succeeded = outcome ? strcmp(outcome, "success") == 0 : has_download(&s->history);
-    afz_report_options opt = {.allow = NULL, .n_allow = 0, .limits = &lim};
-    afz_report r;
-    afz_buf out;
-    afz_buf_init(&out, 0);
-    afz_rc rc = afz_report_evaluate_input(&in, &opt, &r);
-    if (rc == AFZ_OK) {
-        cJSON *j = afz_serve_verdict_tree(&r);
-        rc = AFZ_ENOMEM;
-        if (j && cJSON_AddNumberToObject(j, "exchanges", (double)s->history.n_ex) &&
-            cJSON_AddNumberToObject(j, "dropped", (double)s->dropped) &&
-            cJSON_AddBoolToObject(j, "client_succeeded", in.client_succeeded))
-            rc = afz_json_print(j, &out);
-        if (rc == AFZ_OK)
-            rc = afz_buf_putc(&out, '\n');
-        cJSON_Delete(j);
+    const char *session = evhttp_find_header(&q, "session");
+    const char *fail_on = evhttp_find_header(&q, "fail-on");
+    const char *allow = evhttp_find_header(&q, "allow");
+    if (outcome && strcmp(outcome, "success") != 0 && strcmp(outcome, "failure") != 0) {
+        reply_text(req, 400, "text/plain", "acmefuzz: outcome is success or failure\n");
+        goto out;
     }
-    reply_buf(req, rc, CT_JSON, &out);
-    afz_buf_cleanup(&out);
+    if (session && !(vq.session = parse_session_id(session))) {
+        reply_text(req, 400, "text/plain", "acmefuzz: session wants a session id (1, 2, ...)\n");
+        goto out;
+    }
+    const char *bad = NULL;
+    if (fail_on && afz_policy_levels_parse(fail_on, &policy.fail_levels, why, sizeof(why)) != AFZ_OK)
+        bad = "fail-on";
+    else if (allow && afz_policy_allow(&policy, allow, why, sizeof(why)) != AFZ_OK)
+        bad = "allow";
+    if (bad) {
+        snprintf(msg, sizeof(msg), "acmefuzz: %s: %s\n", bad, why);
+        reply_text(req, 400, "text/plain", msg);
+        goto out;
+    }
+    vq.policy = &policy;
+    vq.outcome = outcome;
+    afz_serve_current cur = current_of(s);
+    cJSON *j = NULL;
+    afz_rc rc = afz_serve_log_verdict(&s->log, &cur, &vq, &j);
+    if (rc == AFZ_ENOTFOUND)
+        reply_text(req, 404, "text/plain", "acmefuzz: no such session (or it was forgotten)\n");
+    else
+        reply_json(req, rc == AFZ_OK ? j : NULL);
+    cJSON_Delete(j);
+out:
+    evhttp_clear_headers(&q);
+}
+
+/* new_session answers POST /session and POST /reset: |reset| starts a
+ * fresh run first (keeping the finished one for /verdict); a name, or
+ * POST /session itself, places a session boundary. */
+static void new_session(afz_serve *s, struct evhttp_request *req, const char *query, int reset)
+{
+    struct evkeyvalq q;
+    TAILQ_INIT(&q);
+    if (query && evhttp_parse_query_str(query, &q) != 0) {
+        reply_text(req, 400, "text/plain", "acmefuzz: unreadable query\n");
+        return;
+    }
+    const char *name = evhttp_find_header(&q, "name");
+    cJSON *j = NULL;
+    if (name && !name_ok(name)) {
+        reply_text(req, 400, "text/plain",
+                   "acmefuzz: name wants 1..128 bytes without control characters\n");
+        goto out;
+    }
+    afz_rc rc = AFZ_OK;
+    if (reset) {
+        rc = afz_serve_log_archive(&s->log, s->runs, &s->history, s->plan, s->dropped,
+                                   s->cfg.max_exchanges);
+        if (rc == AFZ_OK)
+            rc = afz_serve_reset(s, s->plan);
+    }
+    if (rc == AFZ_OK && (name || !reset)) {
+        /* at most one boundary per recorded exchange, and a few more */
+        rc = afz_serve_log_mark(&s->log, s->runs, &s->history, name, s->cfg.max_exchanges + 64);
+        if (rc == AFZ_ELIMIT) {
+            reply_text(req, 429, "text/plain", "acmefuzz: too many sessions in this run\n");
+            goto out;
+        }
+    }
+    size_t id = 0;
+    afz_serve_current cur = current_of(s);
+    if (rc == AFZ_OK && (name || !reset))
+        rc = afz_serve_log_count(&s->log, &cur, &id);
+    j = cJSON_CreateObject();
+    if (rc != AFZ_OK || !j) {
+        reply_text(req, 500, CT_JSON, reset ? "{\"reset\":false}\n" : "{\"session\":null}\n");
+        goto out;
+    }
+    if ((reset && !cJSON_AddBoolToObject(j, "reset", 1)) ||
+        !cJSON_AddNumberToObject(j, "run", (double)s->runs) ||
+        ((name || !reset) && (!cJSON_AddNumberToObject(j, "session", (double)id) ||
+                              !(name ? cJSON_AddStringToObject(j, "name", name)
+                                     : cJSON_AddNullToObject(j, "name"))))) {
+        cJSON_Delete(j);
+        j = NULL;
+    }
+    reply_json(req, j);
+out:
+    cJSON_Delete(j);
     evhttp_clear_headers(&q);
 }
 
@@ -184,9 +283,22 @@ static const char index_text[] =
     "acmefuzz management API\n"
     "GET  /roots/0 /intermediates/0 /root-keys/0 /intermediate-keys/0\n"
     "GET  /cert-status-by-serial/<hex>\n"
-    "GET  /history\n"
-    "GET  /verdict[?outcome=success|failure]\n"
-    "POST /reset\n";
+    "GET  /history                  the current run's exchanges and events\n"
+    "GET  /verdict[?session=N][&outcome=success|failure][&fail-on=LEVELS][&allow=ID,ID]\n"
+    "     one verdict per session (one client run), every property judged per\n"
+    "     session, the terminates request budget included: {\"sessions\":[{\"id\",\n"
+    "     \"run\",\"name\",\"split\",\"account\",\"exchanges\",\"client_succeeded\",\n"
+    "     \"fails\",\"verdict\"}...],\"summary\":{\"sessions\",\"judged\",\"failing\",...}}.\n"
+    "     outcome applies to the latest session; fail-on/allow replace/extend the\n"
+    "     server's --fail-on/--allow\n"
+    "POST /session[?name=NAME]      a new session starts here (call it between\n"
+    "     tests; NAME labels the test in /verdict)\n"
+    "POST /reset[?name=NAME]        a fresh run: empty server state and history; the\n"
+    "     old run stays in /verdict. With NAME, also a named session\n"
+    "Without /session or /reset, sessions split by account: each newAccount the\n"
+    "server answers starts one; kid-signed requests go with their account;\n"
+    "directory, newNonce and other unsigned requests go with the request that\n"
+    "used their nonce, else with the next signed request.\n";
 
 void afz_serve_mgmt_cb(struct evhttp_request *req, void *arg)
 {
@@ -199,18 +311,19 @@ void afz_serve_mgmt_cb(struct evhttp_request *req, void *arg)
         reply_text(req, 400, "text/plain", "acmefuzz: no path\n");
         return;
     }
-    if (strcmp(path, "/reset") == 0) {
+    if (strcmp(path, "/reset") == 0 || strcmp(path, "/session") == 0) {
+        int reset = path[1] == 'r';
         if (m != EVHTTP_REQ_POST) {
-            reply_text(req, 405, "text/plain", "acmefuzz: POST /reset\n");
+            reply_text(req, 405, "text/plain",
+                       reset ? "acmefuzz: POST /reset\n" : "acmefuzz: POST /session\n");
             return;
         }
-        afz_rc rc = afz_serve_reset(s, s->plan);
-        reply_text(req, rc == AFZ_OK ? 200 : 500, CT_JSON,
-                   rc == AFZ_OK ? "{\"reset\":true}\n" : "{\"reset\":false}\n");
+        new_session(s, req, query, reset);
         return;
     }
     if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
-        reply_text(req, 405, "text/plain", "acmefuzz: the management API is read-only but /reset\n");
+        reply_text(req, 405, "text/plain",
+                   "acmefuzz: the management API is read-only but /reset and /session\n");
         return;
     }
     struct {

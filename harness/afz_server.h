@@ -21,17 +21,21 @@
  *
  * State machines (RFC 8555 7.1.6), driven by virtual time and poll counts:
  *   challenge: pending -> processing (on POST {}) -> valid once both
- *     validation_delay_ms has passed and the authorization was polled
- *     authz_pending_polls times after the POST (a POST-as-GET of the
- *     authorization or of its challenges counts as a poll; order polls do
- *     not). The challenge POST itself always answers "processing";
+ *     validation_delay_ms has passed since the POST and the authorization
+ *     was looked at authz_pending_polls times after it; the next look then
+ *     sees "valid". A look is a POST-as-GET of the authorization, of one
+ *     of its challenges, or of an order that lists it (RFC 8555 7.1.6: a
+ *     client may wait by polling the order until it is "ready"), one look
+ *     per request whichever URL it names. The challenge POST itself, or a
+ *     repeated POST {} to it, is no look and always answers "processing";
  *   authorization: pending -> valid with its challenge; -> expired;
  *   order: pending -> ready (all authorizations valid) -> processing (on an
  *     accepted finalize) -> valid (certificate issued); -> invalid on
  *     expiry. Synchronous mode (async_finalize = 0) issues inside the
  *     finalize request and answers "valid" with "certificate"; asynchronous
  *     mode answers "processing" and issues once finalize_delay_ms has passed
- *     and the order was polled finalize_polls times.
+ *     and the order was polled finalize_polls times (POST-as-GETs of the
+ *     order URL; the finalize response is not a poll).
  * A state is derived lazily whenever the object is read, so events such as
  * AUTHZ_VALID, ORDER_READY and CERT_ISSUED are recorded in the exchange
  * that first observes the transition.
@@ -67,7 +71,8 @@ typedef struct afz_server_config {
     int64_t finalize_delay_ms;       /* async: virtual time before "valid" */
     int64_t order_retry_after_s;     /* Retry-After on "processing" orders; < 0: none */
     /* validation */
-    uint32_t authz_pending_polls;    /* authz polls after the challenge POST before "valid" */
+    uint32_t authz_pending_polls;    /* looks (authz, challenge or order polls) after the
+                                      * challenge POST before "valid" */
     int64_t validation_delay_ms;     /* virtual time after the challenge POST before "valid" */
     int64_t authz_retry_after_s;     /* Retry-After on authz still being validated; < 0: none */
     int authz_reuse;                 /* 1: reuse the account's valid authz for the same name */

@@ -105,7 +105,8 @@ typedef struct srv_authz {
     size_t n_chall;
     int active;                   /* challenge being validated, -1: none */
     int64_t started_ms;           /* mono time of the challenge POST */
-    uint32_t polls;               /* polls counted since the POST */
+    uint32_t polls;               /* looks since the POST: POST-as-GETs of it,
+                                   * its challenges or an order listing it */
     size_t refs;                  /* orders that hold it */
 } srv_authz;
 
@@ -125,7 +126,7 @@ typedef struct srv_order {
     /* finalize */
     EVP_PKEY *csr_key;            /* owned while processing */
     int64_t finalized_ms;
-    uint32_t polls;               /* polls counted while processing */
+    uint32_t polls;               /* order URL polls counted while processing */
     /* certificate, once issued */
     char cert_id[SRV_ID_LEN + 1];
     char *cert_url;
@@ -320,7 +321,9 @@ afz_rc srv_challenge_op(afz_server *s, const afz_request *req, const srv_route *
                         afz_response *resp);
 srv_order *srv_order_find(const afz_server *s, const char *id, size_t n);
 /* srv_order_refresh applies virtual time and authorization states to the
- * order; |poll| says this access is a poll that counts. */
+ * order; |poll| says this access is a poll that counts (a POST-as-GET of
+ * the order URL). A poll of a pending order also counts as a look at each
+ * authorization it lists, so polling the order alone advances validation. */
 void srv_order_refresh(afz_server *s, srv_order *o, int poll);
 /* srv_order_fail makes the order invalid with an error of |type| (static
  * strings) and records ORDER_INVALID. */

@@ -145,6 +145,15 @@ static afz_rc reserve_orders(afz_server *s, size_t need)
 
 /* ---- state machines ---- */
 
+/* authz_refresh applies virtual time and polls to |a|. |poll| says this
+ * access is a look that counts: a POST-as-GET of the authorization, of
+ * one of its challenges, or of an order that lists it (srv_order_refresh
+ * passes its own |poll| down). A validation under way ends once
+ * validation_delay_ms has passed since the challenge POST AND the look
+ * counter has reached authz_pending_polls; the look that finds both true
+ * sees the result, every earlier look is counted. Which URL the client
+ * reads therefore changes nothing: one request is one look, whatever it
+ * names. */
 static void authz_refresh(afz_server *s, srv_authz *a, int poll)
 {
     int64_t now = srv_now(s);
@@ -192,10 +201,16 @@ void srv_order_refresh(afz_server *s, srv_order *o, int poll)
             srv_order_fail(s, o, "malformed", "Order expired");
             return;
         }
+        /* RFC 8555 7.1.6: "Once all of the authorizations listed in the
+         * order object are in the "valid" state, the order transitions to
+         * the "ready" state." A client may wait for that by polling the
+         * order alone, so a poll of the order is a look at every
+         * authorization it lists (one look each, as an authorization
+         * appears once in an order). */
         int all_valid = 1;
         for (size_t i = 0; i < o->n_names; i++) {
             srv_authz *a = o->authz[i];
-            authz_refresh(s, a, 0);
+            authz_refresh(s, a, poll);
             if (a->status == SRV_ST_PENDING) {
                 all_valid = 0;
             } else if (a->status != SRV_ST_VALID) {
@@ -208,6 +223,8 @@ void srv_order_refresh(afz_server *s, srv_order *o, int poll)
             srv_event(s, AFZ_EV_ORDER_READY, o->url, NULL, o->names_joined, NULL, NULL);
         }
     } else if (o->status == SRV_ST_PROCESSING) {
+        /* Only a POST-as-GET of the order URL is a poll here; the
+         * finalize request that started processing is not one. */
         if (o->polls >= s->cfg.finalize_polls &&
             now - o->finalized_ms >= s->cfg.finalize_delay_ms)
             srv_order_issue(s, o);

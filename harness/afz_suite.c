@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "afz_crash.h"
 #include "afz_scenario.h"
 
 extern char **environ;
@@ -130,6 +131,8 @@ typedef struct child {
     int done;
     int status;             /* waitpid status */
     int timed_out;
+    int signalled;          /* the runner signalled the client itself (a timeout, a
+                               clean-up): how it ended then says nothing of it */
     afz_serve *srv;
     struct event *tick;
 } child;
@@ -153,6 +156,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     int64_t t = now_ms();
     if (t >= c->deadline_ms && !c->term_sent_ms) {
         c->timed_out = 1;
+        c->signalled = 1;
         c->term_sent_ms = t;
         kill(-c->pid, SIGTERM);
     } else if (c->term_sent_ms && t >= c->term_sent_ms + KILL_GRACE_MS) {
@@ -278,6 +282,7 @@ static afz_rc run_client(afz_serve *srv, const char *cmd, char **envp, const cha
     c->deadline_ms = now_ms() + (int64_t)timeout_s * 1000;
     c->tick = event_new(afz_serve_base(srv), -1, 0, tick_cb, c);
     if (!c->tick) {
+        c->signalled = 1;
         kill(-pid, SIGKILL);
         waitpid(pid, &c->status, 0);
         c->done = 1;
@@ -289,6 +294,7 @@ static afz_rc run_client(afz_serve *srv, const char *cmd, char **envp, const cha
     event_free(c->tick);
     c->tick = NULL;
     if (!c->done) {
+        c->signalled = 1;
         kill(-pid, SIGKILL);
         waitpid(pid, &c->status, 0);
         c->done = 1;
@@ -413,6 +419,7 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
     int64_t started = now_ms();
     child c;
     memset(&c, 0, sizeof(c));
+    int crash_signal = 0;
     for (unsigned a = 1; a <= attempts; a++) {
         if (attempts > 1)
             afz_history_add_event(h, AFZ_EV_ATTEMPT_START, afz_serve_now_ms(srv), NULL, NULL,
@@ -433,19 +440,43 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
         out->timed_out = c.timed_out;
         out->exit_code = WIFEXITED(c.status) ? WEXITSTATUS(c.status) : -1;
         out->term_signal = WIFSIGNALED(c.status) ? WTERMSIG(c.status) : 0;
+        /* A signal the runner did not send is the client dying (no-crash);
+         * under /bin/sh that may show as exit status 128+N (see
+         * afz_crash_from_exit for the heuristic). */
+        crash_signal = c.signalled ? 0 : afz_crash_from_exit(out->exit_code, out->term_signal);
         afz_buf_reset(&tmp);
         if (c.timed_out)
             afz_buf_printf(&tmp, "timed out after %d s", cfg->timeout_s);
         else if (out->term_signal)
-            afz_buf_printf(&tmp, "killed by signal %d", out->term_signal);
+            afz_buf_printf(&tmp, "killed by signal %d (%s)", out->term_signal,
+                           afz_crash_signal_name(out->term_signal));
+        else if (crash_signal)
+            afz_buf_printf(&tmp, "killed by signal %d (%s; shell exit status %d)",
+                           crash_signal, afz_crash_signal_name(crash_signal), out->exit_code);
         else
             afz_buf_printf(&tmp, "exit status %d", out->exit_code);
         if (c.timed_out)
             afz_history_add_event(h, AFZ_EV_BUDGET_EXHAUSTED, afz_serve_now_ms(srv), NULL, NULL,
                                   NULL, NULL, "time", 0);
+        if (crash_signal) {
+            /* Worded like afz_run's: the signal's name first. */
+            char what[128];
+            if (out->term_signal)
+                snprintf(what, sizeof(what), "%s: the client command was killed by signal %d",
+                         afz_crash_signal_name(crash_signal), crash_signal);
+            else
+                snprintf(what, sizeof(what),
+                         "%s: a process of the client command was killed by signal %d (shell "
+                         "exit status %d)",
+                         afz_crash_signal_name(crash_signal), crash_signal, out->exit_code);
+            afz_history_add_event(h, AFZ_EV_CLIENT_CRASHED, afz_serve_now_ms(srv), NULL, NULL,
+                                  NULL, NULL, what, crash_signal);
+        }
         afz_history_add_event(h, AFZ_EV_CLIENT_DONE, afz_serve_now_ms(srv), NULL, NULL, NULL,
                               NULL, afz_buf_cstr(&tmp), out->exit_code == 0 && !c.timed_out);
-        if ((out->exit_code == 0 && !c.timed_out) || c.timed_out)
+        /* Success, a timeout or a crash (the finding; its state on disk
+         * may be half-written) ends a campaign. */
+        if ((out->exit_code == 0 && !c.timed_out) || c.timed_out || crash_signal)
             break;
     }
     out->seconds = (double)(now_ms() - started) / 1000.0;
@@ -467,7 +498,9 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
     in.client_succeeded = out->exit_code == 0 && !out->timed_out;
     in.budget_exhausted = out->timed_out;
     in.attempts = out->attempts;
-    afz_report_options opt = {.allow = cfg->allow, .n_allow = cfg->n_allow, .limits = &lim};
+    in.client_stateless = cfg->client_stateless;
+    in.client_crash_signal = crash_signal;
+    afz_report_options opt = {.policy = &cfg->policy, .limits = &lim};
     if ((rc = afz_report_evaluate_input(&in, &opt, &out->report)) != AFZ_OK)
         goto done;
     size_t marks[AFZ_REPORT_MAX], n_marks = 0;

@@ -29,6 +29,7 @@
 #define AFZ_SUITE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "afz_buf.h"
 #include "afz_plan.h"
@@ -60,11 +61,18 @@ typedef struct afz_suite_config {
     const char *workroot;         /* parent of the per-scenario work directories */
     const char *ca_bundle;        /* file the server's CA bundle was written to */
     int timeout_s;                /* per attempt */
-    const char *const *allow;     /* waived property ids */
-    size_t n_allow;
+    afz_policy policy;            /* which violations fail a scenario (afz_policy.h) */
     int verbose;                  /* echo the client's output */
     int serve_webroot;            /* 1: publish {workdir}/webroot on {http_port} during the
                                      run (afz_webroot), for clients that only write files */
+    /* What the client declared (--account-key-algs, --stateless), the suite
+     * form of afz_client.account_algs and .flags (afz_client.h). A real
+     * client brings its own account key and the server accepts all four
+     * algorithms, so a scenario's "account-key" line is not applied in
+     * suite mode and account_algs only documents the client. */
+    uint32_t account_algs;        /* AFZ_CLIENT_ALG_* bits; 0: not declared */
+    int client_stateless;         /* 1: keeps nothing across campaign attempts (for the
+                                     properties, as afz_run_result.client_stateless) */
 } afz_suite_config;
 
 typedef struct afz_suite_result {
@@ -90,8 +98,8 @@ typedef struct afz_suite_result {
 
 void afz_suite_result_cleanup(afz_suite_result *r);
 
-/* afz_suite_passed returns 1 when the scenario loaded and no property is
- * violated (waived violations aside). */
+/* afz_suite_passed returns 1 when the scenario loaded and no violation
+ * fails it under the policy (warnings and waived violations aside). */
 int afz_suite_passed(const afz_suite_result *r);
 
 /* afz_suite_run_one runs the scenario at |path| against |srv| (whose

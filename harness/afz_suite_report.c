@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "afz_crash.h"
 #include "afz_json.h"
 #include "afz_suite.h"
 
@@ -32,12 +33,19 @@ static void xml_text(afz_buf *out, const char *s)
 
 static const char *outcome_text(const afz_suite_result *r, char *buf, size_t n)
 {
+    /* A shell's 128+N for a crash signal N is told as the signal (the
+     * runner judged it so, afz_crash_from_exit). */
+    int sig = r->timed_out ? 0 : afz_crash_from_exit(r->exit_code, r->term_signal);
     if (!r->loaded)
         snprintf(buf, n, "not run");
     else if (r->timed_out)
         snprintf(buf, n, "timed out");
     else if (r->term_signal)
-        snprintf(buf, n, "killed by signal %d", r->term_signal);
+        snprintf(buf, n, "killed by signal %d (%s)", r->term_signal,
+                 afz_crash_signal_name(r->term_signal));
+    else if (sig)
+        snprintf(buf, n, "killed by signal %d (%s; shell exit status %d)", sig,
+                 afz_crash_signal_name(sig), r->exit_code);
     else
         snprintf(buf, n, "exit status %d", r->exit_code);
     return buf;
@@ -57,7 +65,7 @@ afz_rc afz_suite_junit(const afz_suite_config *cfg, const afz_suite_result *r, s
         }
         tests += r[i].report.n;
         failures += r[i].report.violations;
-        skipped += r[i].report.waived + r[i].report.inconclusive;
+        skipped += r[i].report.waived + r[i].report.warnings + r[i].report.inconclusive;
     }
     afz_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"acmefuzz suite: ");
     xml_text(out, cfg->client);
@@ -84,7 +92,8 @@ afz_rc afz_suite_junit(const afz_suite_config *cfg, const afz_suite_result *r, s
         }
         afz_buf_printf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
                             "time=\"%.3f\">\n    <properties>\n",
-                       s->report.n, s->report.violations, s->report.waived + s->report.inconclusive,
+                       s->report.n, s->report.violations,
+                       s->report.waived + s->report.warnings + s->report.inconclusive,
                        s->seconds);
         const char *props[][2] = {
             {"scenario", s->path},
@@ -108,7 +117,7 @@ afz_rc afz_suite_junit(const afz_suite_config *cfg, const afz_suite_result *r, s
             afz_buf_putc(out, '.');
             xml_text(out, s->name);
             afz_buf_printf(out, "\" name=\"%s\" time=\"0\">", e->prop->id);
-            if (e->result.verdict == AFZ_VERDICT_VIOLATION && !e->waived) {
+            if (e->result.verdict == AFZ_VERDICT_VIOLATION && e->fails) {
                 afz_buf_printf(out, "\n      <failure type=\"%s\" message=\"",
                                afz_level_name(e->prop->level));
                 xml_text(out, e->result.message);
@@ -123,7 +132,10 @@ afz_rc afz_suite_junit(const afz_suite_config *cfg, const afz_suite_result *r, s
                 afz_buf_puts(out, "</failure>\n    ");
             } else if (e->result.verdict != AFZ_VERDICT_PASS) {
                 afz_buf_puts(out, "\n      <skipped message=\"");
-                afz_buf_puts(out, e->waived ? "waived (--allow): " : "inconclusive: ");
+                afz_buf_puts(out, e->waived ? "waived (--allow): "
+                                  : e->result.verdict == AFZ_VERDICT_VIOLATION
+                                      ? "warning (level outside --fail-on): "
+                                      : "inconclusive: ");
                 xml_text(out, e->result.message);
                 afz_buf_puts(out, "\"/>\n    ");
             }
@@ -169,7 +181,8 @@ afz_rc afz_suite_tap(const afz_suite_config *cfg, const afz_suite_result *r, siz
             const afz_report_entry *e = &s->report.entries[k];
             if (e->result.verdict != AFZ_VERDICT_VIOLATION)
                 continue;
-            afz_buf_printf(out, "# %s %s (%s, %s): ", e->waived ? "waived" : "violation",
+            afz_buf_printf(out, "# %s %s (%s, %s): ",
+                           e->waived ? "waived" : e->fails ? "violation" : "warning",
                            e->prop->id, afz_level_name(e->prop->level), e->prop->rfc);
             afz_buf_puts(out, e->result.message);
             if (e->result.exchange != SIZE_MAX)

@@ -141,7 +141,7 @@ for bin in "$build"/fuzz/*; do
   # read text (scenarios, HTTP requests, JSON), where ACME's tokens help.
   # scripts/fuzz.sh uses the same split.
   case $t in
-    fuzz_reference|fuzz_zoo_*|fuzz_plan)
+    fuzz_reference|fuzz_independent|fuzz_zoo_*|fuzz_plan)
       printf '[libfuzzer]\nmax_len = 128\n' > "$OUT/$t.options" ;;
     *)
       cp "$root/corpus/acme.dict" "$OUT/$t.dict"

@@ -8,6 +8,7 @@ void afz_check_init(afz_check *c)
     memset(c, 0, sizeof(*c));
     afz_plan_init(&c->plan);
     afz_run_result_init(&c->run);
+    afz_policy_default(&c->policy);
 }
 
 void afz_check_cleanup(afz_check *c)
@@ -25,13 +26,15 @@ afz_rc afz_check_input(afz_check *c, const afz_world *w, const afz_client *clien
     afz_rc rc = afz_run(w, client, &c->cfg, &c->run);
     if (rc != AFZ_OK)
         return rc;
-    return afz_report_evaluate(&c->run, &c->cfg, NULL, &c->report);
+    afz_report_options opt = {.policy = &c->policy, .limits = NULL};
+    return afz_report_evaluate(&c->run, &c->cfg, &opt, &c->report);
 }
 
 const afz_report_entry *afz_check_first_violation(const afz_check *c)
 {
     for (size_t i = 0; i < c->report.n; i++)
-        if (c->report.entries[i].result.verdict == AFZ_VERDICT_VIOLATION)
+        if (c->report.entries[i].result.verdict == AFZ_VERDICT_VIOLATION &&
+            c->report.entries[i].fails)
             return &c->report.entries[i];
     return NULL;
 }

@@ -8,6 +8,7 @@
 #include "afz_check.h"
 #include "afz_client_lib.h"
 #include "afz_clients.h"
+#include "afz_policy.h"
 #include "afz_prng.h"
 #include "afz_property.h"
 #include "afz_scenario.h"
@@ -22,6 +23,8 @@ static struct {
     afz_check check;
     unsigned long violations;
     int no_abort;
+    int policy_set;     /* afz_fuzz_set_policy was called */
+    afz_policy policy;
 } fz;
 
 static void fuzz_release(void)
@@ -41,6 +44,20 @@ static void fuzz_setup(void)
         exit(2);
     }
     afz_check_init(&fz.check);
+    if (!fz.policy_set)
+        afz_policy_default(&fz.policy);
+    char why[160];
+    const char *fail_on = getenv("AFZ_FAIL_ON"), *allow = getenv("AFZ_ALLOW");
+    if (fail_on && *fail_on &&
+        afz_policy_levels_parse(fail_on, &fz.policy.fail_levels, why, sizeof(why)) != AFZ_OK) {
+        fprintf(stderr, "acmefuzz: AFZ_FAIL_ON: %s\n", why);
+        exit(2);
+    }
+    if (allow && *allow && afz_policy_allow(&fz.policy, allow, why, sizeof(why)) != AFZ_OK) {
+        fprintf(stderr, "acmefuzz: AFZ_ALLOW: %s\n", why);
+        exit(2);
+    }
+    fz.check.policy = fz.policy;
     const char *na = getenv("AFZ_FUZZ_NO_ABORT");
     fz.no_abort = na && *na && strcmp(na, "0") != 0;
     fz.ready = 1;
@@ -69,15 +86,17 @@ static int fuzz_one(const uint8_t *data, size_t size)
         fprintf(stderr, "acmefuzz: the run could not be carried out: %s\n", afz_rc_str(rc));
         abort();
     }
-    const afz_report_entry *v = afz_check_first_violation(&fz.check);
-    if (!v)
-        return 0;
     /* A zoo client's target is there to show its own bug: it stops on the
-     * property the client names (other violations are consequences of the
-     * same quirk and would hide it). Other clients stop on any violation. */
+     * property the client names, at any level (other violations are
+     * consequences of the same quirk and would hide it). Other clients
+     * stop on a violation that fails under the policy. */
+    const afz_report_entry *v = NULL;
     const char *want = fz.client->expected_property;
-    if (want && afz_property_find(want)) {
-        v = NULL;
+    if (!want || !afz_property_find(want)) {
+        v = afz_check_first_violation(&fz.check);
+        if (!v)
+            return 0;
+    } else {
         for (size_t i = 0; i < fz.check.report.n; i++) {
             const afz_report_entry *e = &fz.check.report.entries[i];
             if (e->result.verdict == AFZ_VERDICT_VIOLATION && strcmp(e->prop->id, want) == 0)
@@ -92,6 +111,9 @@ static int fuzz_one(const uint8_t *data, size_t size)
     afz_buf_printf(&b, "==acmefuzz== VIOLATION %s (%s, %s) by client %s: %s\n", v->prop->id,
                    afz_level_name(v->prop->level), v->prop->rfc, fz.client->name,
                    v->result.message);
+    afz_buf_puts(&b, "==acmefuzz== policy: ");
+    afz_policy_print(&fz.check.policy, &b);
+    afz_buf_putc(&b, '\n');
     afz_buf_puts(&b, "==acmefuzz== plan:\n");
     afz_scenario_print(&fz.check.plan, &b);
     if (afz_client_find(fz.client->name) == fz.client)
@@ -103,6 +125,26 @@ static int fuzz_one(const uint8_t *data, size_t size)
     afz_buf_cleanup(&b);
     if (!fz.no_abort)
         abort();
+    return 0;
+}
+
+int afz_fuzz_set_policy(const char *fail_on, const char *allow)
+{
+    char why[160];
+    afz_policy p;
+    afz_policy_default(&p);
+    if (fail_on && afz_policy_levels_parse(fail_on, &p.fail_levels, why, sizeof(why)) != AFZ_OK) {
+        fprintf(stderr, "acmefuzz: afz_fuzz_set_policy: %s\n", why);
+        return -1;
+    }
+    if (allow && afz_policy_allow(&p, allow, why, sizeof(why)) != AFZ_OK) {
+        fprintf(stderr, "acmefuzz: afz_fuzz_set_policy: %s\n", why);
+        return -1;
+    }
+    fz.policy = p;
+    fz.policy_set = 1;
+    if (fz.ready)
+        fz.check.policy = p;
     return 0;
 }
 

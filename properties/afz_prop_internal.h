@@ -21,6 +21,7 @@ void afz_prop_check_no_orphan_issuance(const afz_prop_input *in, afz_prop_result
 void afz_prop_check_bounded_new_orders(const afz_prop_input *in, afz_prop_result *out);
 void afz_prop_check_terminates(const afz_prop_input *in, afz_prop_result *out);
 void afz_prop_check_succeeds_under_legal(const afz_prop_input *in, afz_prop_result *out);
+void afz_prop_check_no_crash(const afz_prop_input *in, afz_prop_result *out);
 
 /* afz_prop_timing.c: when the client asks again. */
 void afz_prop_check_respects_retry_after(const afz_prop_input *in, afz_prop_result *out);
@@ -29,6 +30,8 @@ void afz_prop_check_poll_backoff(const afz_prop_input *in, afz_prop_result *out)
 /* afz_prop_jws.c: how each request is signed and what it carries. */
 void afz_prop_check_post_as_get_empty(const afz_prop_input *in, afz_prop_result *out);
 void afz_prop_check_nonce_discipline(const afz_prop_input *in, afz_prop_result *out);
+void afz_prop_check_nonce_fresh(const afz_prop_input *in, afz_prop_result *out);
+void afz_prop_check_retries_bad_nonce(const afz_prop_input *in, afz_prop_result *out);
 void afz_prop_check_jws_headers(const afz_prop_input *in, afz_prop_result *out);
 
 /* A small map from URL (or any string key, borrowed) to per-key state,

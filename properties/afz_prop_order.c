@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "afz_json.h"
 #include "afz_prop_internal.h"
 
 static int is_2xx(const afz_trace_ex *e)
@@ -37,66 +36,42 @@ static int shows_order_status(const afz_trace_ex *e)
 }
 
 /* ---- no-refinalize -------------------------------------------------------
- * RFC 8555 7.4: "A request to finalize an order will result in an error if
- * the order is not in the "ready" state." and, among the statuses of the
- * finalize answer, "ready": "Submit a finalization request." only for that
- * one; "processing": "Send a POST-as-GET request after the time given in
- * the Retry-After header field of the response, if any." (poll, do not
- * finalize again).
+ * RFC 8555 7.1.3: "Clients SHOULD check the "status" field of an order to
+ * determine whether they need to take any action in response to an
+ * order." 7.4, on the finalize answer: "processing": "Send a POST-as-GET
+ * request after the time given in the Retry-After header field of the
+ * response, if any." (poll, do not finalize again); "valid": "Download the
+ * certificate."; "invalid": "Consider this order process abandoned."
  *
- * A finalize POST is a violation when
- *  (a) the order's last status the client saw was not "ready" (an
- *      orderNotReady answer to a finalize, or a finalize whose answer never
- *      arrived, makes it unknown until a fresh response shows it), or
- *  (b) an earlier finalize of the order was answered 2xx (accepted).
- * So retries stay fair after badCSR (the order stays "ready"), after an
- * injected refusal the server never processed (429, 503, 500, badNonce:
- * no status shown, nothing accepted), and after a lost answer once a
- * later poll shows "ready" again.
+ * The first finalize of an order is never a violation, whatever the client
+ * saw before it: 7.4 has the client finalize "Once the client believes it
+ * has fulfilled the server's requirements", and a premature one earns
+ * orderNotReady ("A request to finalize an order will result in an error
+ * if the order is not in the "ready" state."): judging it is the server's
+ * job. lego and certbot finalize once every challenge or authorization
+ * shows "valid", without reading the order again; that is fine.
  *
- * One allowance for (a): 7.4 also says "Once the client believes it has
- * fulfilled the server's requirements, it should send a POST request to
- * the order resource's finalize URL", and lego and certbot finalize as soon
- * as every authorization shows "valid", without reading the order again.
- * So an order last seen "pending" may be finalized when every
- * authorization it listed was last seen "valid". (DESIGN.md's rule, "last
- * seen ready", is stricter than the RFC here.) */
-
-/* The last status the client saw for authorization |url| before |before|. */
-static const char *authz_last_status(const afz_trace *t, const char *url, size_t before)
-{
-    const char *st = NULL;
-    for (size_t k = 0; k < before; k++) {
-        const afz_trace_ex *a = &t->ex[k];
-        if (a->kind == AFZ_RES_AUTHZ && is_2xx(a) && a->obj_status && strcmp(a->url, url) == 0)
-            st = a->obj_status;
-    }
-    return st;
-}
-
-/* Every authorization the order listed at exchange |seen| was last seen
- * "valid" before exchange |before|. */
-static int authorizations_all_valid(const afz_trace *t, size_t seen, size_t before)
-{
-    const cJSON *az = afz_json_array(t->ex[seen].body, "authorizations");
-    if (!az || cJSON_GetArraySize(az) == 0)
-        return 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, az)
-    {
-        if (!cJSON_IsString(it) || !status_is(authz_last_status(t, it->valuestring, before), "valid"))
-            return 0;
-    }
-    return 1;
-}
+ * A later finalize of the same order is a violation when
+ *  (a) an earlier finalize of it was answered 2xx (accepted), or
+ *  (b) since the previous finalize the client saw the order "processing",
+ *      "valid" or "invalid" (the server has taken the order past "ready"),
+ *      or
+ *  (c) the previous finalize's answer never arrived and no response since
+ *      showed the order "ready": the server may have processed it.
+ * So retries stay fair after badCSR (the order stays "ready"), after a
+ * refusal the server never processed (429, 503, 500, badNonce,
+ * orderNotReady), and after a lost answer once a poll shows "ready". */
 
 void afz_prop_check_no_refinalize(const afz_prop_input *in, afz_prop_result *out)
 {
     const afz_trace *t = afz_prop_need_trace(in, out);
     if (!t)
         return;
+    /* per order: ->a the accepted finalize, ->b the previous finalize,
+     * ->status/->seen_at the last status shown since ->b (NULL: none),
+     * ->count finalize requests */
     afz_prop_slots orders = {0};
-    size_t n_finalize = 0;
+    size_t n_finalize = 0, n_retries = 0;
     for (size_t i = 0; i < t->n_ex; i++) {
         const afz_trace_ex *e = &t->ex[i];
         if (e->kind == AFZ_RES_FINALIZE && e->is_post) {
@@ -104,38 +79,39 @@ void afz_prop_check_no_refinalize(const afz_prop_input *in, afz_prop_result *out
             afz_prop_slot *s = afz_prop_slot_get(&orders, order_key(e));
             if (!s)
                 goto oom;
-            /* s->a: the exchange whose finalize was accepted */
-            if (s->a != SIZE_MAX) {
-                afz_prop_violation(out, i,
-                                   "#%zu finalizes order %s again: the finalize of #%zu was "
-                                   "already accepted (HTTP 2xx)",
-                                   i + 1, afz_prop_path(s->key), s->a + 1);
-                goto done;
+            if (s->count++ > 0) {
+                n_retries++;
+                const afz_trace_ex *prev = &t->ex[s->b];
+                if (s->a != SIZE_MAX) {
+                    afz_prop_violation(out, i,
+                                       "#%zu finalizes order %s again: the finalize of #%zu was "
+                                       "already accepted (HTTP 2xx)",
+                                       i + 1, afz_prop_path(s->key), s->a + 1);
+                    goto done;
+                }
+                if (status_is(s->status, "processing") || status_is(s->status, "valid") ||
+                    status_is(s->status, "invalid")) {
+                    afz_prop_violation(out, i,
+                                       "#%zu finalizes order %s again after #%zu showed it "
+                                       "\"%s\" (finalized first at #%zu)",
+                                       i + 1, afz_prop_path(s->key), s->seen_at + 1, s->status,
+                                       s->b + 1);
+                    goto done;
+                }
+                if (!prev->delivered && !status_is(s->status, "ready")) {
+                    afz_prop_violation(out, i,
+                                       "#%zu finalizes order %s again although the answer to "
+                                       "the finalize of #%zu never arrived and no response "
+                                       "since showed the order \"ready\" (the server may have "
+                                       "processed it)",
+                                       i + 1, afz_prop_path(s->key), s->b + 1);
+                    goto done;
+                }
             }
-            int fair_early = status_is(s->status, "pending") && s->seen_at != SIZE_MAX &&
-                             authorizations_all_valid(t, s->seen_at, i);
-            if (!status_is(s->status, "ready") && !fair_early) {
-                if (s->status)
-                    afz_prop_violation(out, i,
-                                       "#%zu finalizes order %s last seen \"%.40s\" (#%zu), "
-                                       "not \"ready\"",
-                                       i + 1, afz_prop_path(s->key), s->status, s->seen_at + 1);
-                else if (s->seen_at != SIZE_MAX)
-                    afz_prop_violation(out, i,
-                                       "#%zu finalizes order %s whose status was unknown after "
-                                       "#%zu; no fresh response showed it \"ready\"",
-                                       i + 1, afz_prop_path(s->key), s->seen_at + 1);
-                else
-                    afz_prop_violation(out, i,
-                                       "#%zu finalizes order %s before any response showed it "
-                                       "\"ready\"",
-                                       i + 1, afz_prop_path(s->key));
-                goto done;
-            }
-            if (!e->delivered || afz_trace_problem_is(e, "orderNotReady")) {
-                s->status = NULL;
-                s->seen_at = i;
-            } else if (is_2xx(e)) {
+            s->b = i;
+            s->status = NULL;
+            s->seen_at = SIZE_MAX;
+            if (is_2xx(e)) {
                 s->a = i;
                 s->status = e->obj_status;
                 s->seen_at = i;
@@ -151,9 +127,9 @@ void afz_prop_check_no_refinalize(const afz_prop_input *in, afz_prop_result *out
         }
     }
     afz_prop_pass(out,
-                  "%zu finalize request(s), each for an order last seen \"ready\" (or with "
-                  "every authorization seen \"valid\")",
-                  n_finalize);
+                  "%zu finalize request(s), %zu of them retries, none after an accepted "
+                  "finalize or a status past \"ready\"",
+                  n_finalize, n_retries);
     goto done;
 oom:
     afz_prop_inconclusive(out, "out of memory");
@@ -162,14 +138,22 @@ done:
 }
 
 /* ---- final-states-final --------------------------------------------------
- * RFC 8555 7.1.6: orders and authorizations move through the states of its
- * diagrams; "invalid" orders, and "invalid", "deactivated", "expired" and
- * "revoked" authorizations, have no way out. 7.4: "invalid": "The
- * certificate will not be issued. Consider this order process abandoned."
- * "valid": "Download the certificate." So once the client saw one of
- * those, it asks nothing more of that order or authorization, and it never
- * finalizes an order it saw "valid". */
-
+ * RFC 8555 7.1.3: "Clients SHOULD check the "status" field of an order to
+ * determine whether they need to take any action." 7.4: "invalid": "The
+ * certificate will not be issued. Consider this order process
+ * abandoned." "valid": "Download the certificate." 7.1.6 names the states
+ * with no way out: an "invalid" order, and an authorization that "enters a
+ * final state other than "valid" ("expired", "revoked", or
+ * "deactivated")" or "invalid". A "valid" authorization is not final (it
+ * may expire, be deactivated or revoked).
+ *
+ * So, once the client saw such a state: it never finalizes that order (nor
+ * one it saw "valid"), and it looks at the order or authorization at most
+ * once more (a last read before clean-up is no loop; lego re-reads a
+ * failed authorization, then deactivates it). Deactivating an
+ * authorization (7.5.2) is clean-up and always allowed. Nothing in 7.1.6
+ * forbids a read: the second one is what shows a client that did not check
+ * the status and polls on. */
 static int authz_dead(const char *s)
 {
     return status_is(s, "invalid") || status_is(s, "deactivated") || status_is(s, "expired") ||
@@ -191,11 +175,14 @@ void afz_prop_check_final_states_final(const afz_prop_input *in, afz_prop_result
         else if (e->kind == AFZ_RES_FINALIZE && e->is_post)
             key = order_key(e);
         afz_prop_slot *s = key ? afz_prop_slot_find(&urls, key) : NULL;
-        if (s && s->a != SIZE_MAX) {
-            afz_prop_violation(out, i, "#%zu %s %s after #%zu showed %s \"%.40s\", a final state",
+        if (s && s->a != SIZE_MAX && e->payload != AFZ_PAYLOAD_DEACTIVATE &&
+            (e->kind == AFZ_RES_FINALIZE || ++s->count > 1)) {
+            afz_prop_violation(out, i,
+                               "#%zu %s %s after #%zu showed %s \"%.40s\", a final state%s",
                                i + 1, e->kind == AFZ_RES_FINALIZE ? "finalizes" : "requests",
                                afz_prop_path(key), s->a + 1,
-                               e->kind == AFZ_RES_AUTHZ ? "it" : "the order", s->status);
+                               e->kind == AFZ_RES_AUTHZ ? "it" : "the order", s->status,
+                               e->kind == AFZ_RES_FINALIZE ? "" : " (and was looked at again)");
             goto done;
         }
         if (s && e->kind == AFZ_RES_FINALIZE && s->b != SIZE_MAX) {
@@ -228,7 +215,7 @@ void afz_prop_check_final_states_final(const afz_prop_input *in, afz_prop_result
         if (valid && s->b == SIZE_MAX)
             s->b = i;
     }
-    afz_prop_pass(out, "no request followed a final state");
+    afz_prop_pass(out, "no finalize after a final state or \"valid\", at most one look after one");
 done:
     afz_prop_slots_cleanup(&urls);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afz_crash.h"
 #include "afz_prop_internal.h"
 
 static const char *ids_of(const afz_event *ev)
@@ -17,6 +18,104 @@ static const char *ids_of(const afz_event *ev)
 static size_t ev_exchange(const afz_history *h, const afz_event *ev)
 {
     return ev->exchange < h->n_ex ? ev->exchange : SIZE_MAX;
+}
+
+/* ---- campaigns and stateless clients ---------------------------------------
+ * A scheduler re-running a client that orders again and again is the 2023
+ * incident's harm, and campaign mode is how acmefuzz finds it. A client
+ * that keeps no state across runs (it declared AFZ_CLIENT_STATELESS, or
+ * suite --stateless) cannot resume an order in its next run, though: when
+ * the answer that would have shown it the certificate was lost, ordering
+ * again is all it can do. The rule, from the incident: the 2023 clients
+ * were shown their order "processing" and gave up on it at once, run
+ * after run, while the next poll would have shown the certificate. So an orphaned or duplicate certificate is excused only when
+ *  - the client declared itself stateless,
+ *  - the new order or issuance came in a later obtain call (the same call
+ *    ordering again is never excused), and
+ *  - every time it was shown the order "processing" it asked about the
+ *    order again in the same call, and every time it was shown "valid"
+ *    with a certificate URL it fetched that URL and was never served (the
+ *    reads were lost, refused or stale: a broken server, not a client
+ *    giving up), and
+ *  - that certificate was never downloaded (no duplicate after a success).
+ * bounded-new-orders still holds each call to two orders. */
+
+/* An attempt started between event indices |a| and |b| (a < b). */
+static int attempt_between(const afz_history *h, size_t a, size_t b)
+{
+    for (size_t k = a + 1; k < b && k < h->n_ev; k++)
+        if (h->ev[k].kind == AFZ_EV_ATTEMPT_START)
+            return 1;
+    return 0;
+}
+
+/* What the client did with what it was shown of order |order_url|: 1
+ * when it was shown "processing" and never asked about the order again in
+ * that obtain call (gave up at once: the 2023 shape), or shown "valid"
+ * with a certificate URL and either never fetched it or was served it;
+ * else 0. A client that kept polling while every read was lost, refused
+ * or stale, or kept fetching a certificate the server would not serve,
+ * could not have done better without state. */
+static int order_given_up_or_given(const afz_prop_input *in, const char *order_url)
+{
+    const afz_trace *t = in->trace;
+    const afz_history *h = in->history;
+    for (size_t i = 0; t && order_url && i < t->n_ex; i++) {
+        const afz_trace_ex *e = &t->ex[i];
+        if (!(e->delivered && e->status >= 200 && e->status < 300 && e->obj_status &&
+              e->order_url && strcmp(e->order_url, order_url) == 0))
+            continue;
+        int valid = strcmp(e->obj_status, "valid") == 0 && e->certificate;
+        if (!valid && strcmp(e->obj_status, "processing") != 0)
+            continue;
+        /* the first exchange of the next obtain call, if any */
+        size_t end = t->n_ex;
+        for (size_t k = 0; h && k < h->n_ev; k++)
+            if (h->ev[k].kind == AFZ_EV_ATTEMPT_START && h->ev[k].exchange > i &&
+                h->ev[k].exchange < end)
+                end = h->ev[k].exchange;
+        /* after "processing": asked about the order again; after "valid":
+         * tried the certificate URL, and no answer served it */
+        const char *next = valid ? e->certificate : order_url;
+        int asked = 0;
+        for (size_t j = i + 1; j < end; j++) {
+            if (strcmp(t->ex[j].url, next) != 0)
+                continue;
+            asked = 1;
+            if (valid && t->ex[j].delivered && t->ex[j].status >= 200 && t->ex[j].status < 300)
+                return 1; /* it had the certificate in hand */
+        }
+        if (!asked)
+            return 1;
+    }
+    return 0;
+}
+
+/* The certificate of issuance event |i| was downloaded (same serial). */
+static int downloaded(const afz_history *h, size_t i)
+{
+    const afz_event *ev = &h->ev[i];
+    for (size_t k = i + 1; ev->serial && k < h->n_ev; k++)
+        if (h->ev[k].kind == AFZ_EV_CERT_DOWNLOADED && h->ev[k].serial &&
+            strcmp(h->ev[k].serial, ev->serial) == 0)
+            return 1;
+    return 0;
+}
+
+/* Issuance |i| may be followed by a new order or issuance at event |j| for
+ * the same names (see above). */
+static int stateless_excused(const afz_prop_input *in, size_t i, size_t j)
+{
+    const afz_history *h = in->history;
+    /* The call that lost the certificate is the one that finalized its
+     * order; the server may issue it later (on the next look at all). */
+    size_t from = i;
+    for (size_t k = 0; k < i && h->ev[i].related_url; k++)
+        if (h->ev[k].kind == AFZ_EV_FINALIZE_ACCEPTED && h->ev[k].url &&
+            strcmp(h->ev[k].url, h->ev[i].related_url) == 0)
+            from = k;
+    return in->client_stateless && attempt_between(h, from, j) && !downloaded(h, i) &&
+           !order_given_up_or_given(in, h->ev[i].related_url);
 }
 
 /* ---- no-duplicate-issuance -----------------------------------------------
@@ -39,6 +138,10 @@ void afz_prop_check_no_duplicate_issuance(const afz_prop_input *in, afz_prop_res
         if (!s) {
             afz_prop_inconclusive(out, "out of memory");
             goto done;
+        }
+        if (s->a != SIZE_MAX && stateless_excused(in, s->a, i)) {
+            s->a = i; /* the excused one is the new reference */
+            continue;
         }
         if (s->a != SIZE_MAX) {
             const afz_event *first = &h->ev[s->a];
@@ -76,7 +179,8 @@ void afz_prop_check_no_orphan_issuance(const afz_prop_input *in, afz_prop_result
             if (nx->kind == AFZ_EV_CERT_DOWNLOADED && ev->serial && nx->serial &&
                 strcmp(ev->serial, nx->serial) == 0)
                 break;
-            if (nx->kind == AFZ_EV_ORDER_CREATED && strcmp(ids_of(nx), ids_of(ev)) == 0) {
+            if (nx->kind == AFZ_EV_ORDER_CREATED && strcmp(ids_of(nx), ids_of(ev)) == 0 &&
+                !stateless_excused(in, i, k)) {
                 afz_prop_violation(out, ev_exchange(h, nx),
                                    "#%zu creates a new order for [%.80s] while the certificate "
                                    "issued at #%zu (serial %.20s) was never downloaded",
@@ -208,15 +312,20 @@ void afz_prop_check_terminates(const afz_prop_input *in, afz_prop_result *out)
 }
 
 /* ---- succeeds-under-legal ------------------------------------------------
- * DESIGN.md, "Fault classes": legal faults are "everything RFC 8555
- * permits. A correct client must still obtain the certificate." Success
- * means the client returned a certificate and the server served one for
- * exactly the requested names (a CERT_DOWNLOADED event). */
+ * DESIGN.md, "Fault classes": legal faults are what a server following RFC
+ * 8555 may send, real-world ones what production CAs do beyond it (stale
+ * reads); a robust client still obtains the certificate under both. No
+ * RFC sentence obliges a client to succeed, to retry after 429, 503 or
+ * serverInternal, or to wait a given time (the only client retry keyword
+ * is 6.5's SHOULD for badNonce, judged by retries-bad-nonce), so this is
+ * ROBUST: "you would be fragile in production", not "you broke RFC 8555".
+ * Success means the client returned a certificate and the server served
+ * one for exactly the requested names (a CERT_DOWNLOADED event). */
 void afz_prop_check_succeeds_under_legal(const afz_prop_input *in, afz_prop_result *out)
 {
     const afz_history *h = in->history;
     afz_fault_class cls = in->plan ? in->plan_class : AFZ_CLASS_LEGAL;
-    if (cls != AFZ_CLASS_LEGAL) {
+    if (cls != AFZ_CLASS_LEGAL && cls != AFZ_CLASS_REAL_WORLD) {
         afz_prop_pass(out, "not applicable: the plan has %s faults", afz_fault_class_name(cls));
         return;
     }
@@ -226,7 +335,8 @@ void afz_prop_check_succeeds_under_legal(const afz_prop_input *in, afz_prop_resu
             if (h->ev[i].kind == AFZ_EV_CLIENT_DONE)
                 why = h->ev[i].detail;
         afz_prop_violation(out, h->n_ex ? h->n_ex - 1 : SIZE_MAX,
-                           "only legal faults, yet the client failed: %.200s",
+                           "only %s faults, yet the client failed: %.200s",
+                           cls == AFZ_CLASS_LEGAL ? "legal" : "legal and real-world",
                            why ? why : "no certificate");
         return;
     }
@@ -253,4 +363,24 @@ void afz_prop_check_succeeds_under_legal(const afz_prop_input *in, afz_prop_resu
                            "[%.80s]",
                            afz_buf_cstr(&want));
     afz_buf_cleanup(&want);
+}
+
+/* ---- no-crash ------------------------------------------------------------
+ * A renewal client that dies by a signal leaves the user without a
+ * certificate and often with half-written state (a lock, a key without its
+ * certificate), whatever the server sent: a malformed answer must make a
+ * client fail safely, never crash (DESIGN.md, "Fault classes"). No RFC
+ * sentence is needed for that; it is harm to the user, so HARM. A crash is
+ * a violation under every plan, legal or not. */
+void afz_prop_check_no_crash(const afz_prop_input *in, afz_prop_result *out)
+{
+    const afz_history *h = in->history;
+    if (!in->client_crash_signal) {
+        afz_prop_pass(out, "the client ended without a crash");
+        return;
+    }
+    afz_prop_violation(out, h && h->n_ex ? h->n_ex - 1 : SIZE_MAX,
+                       "the client was killed by signal %d (%s) after %zu request(s)",
+                       in->client_crash_signal, afz_crash_signal_name(in->client_crash_signal),
+                       h ? h->n_ex : (size_t)0);
 }

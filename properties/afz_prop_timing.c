@@ -161,10 +161,12 @@ void afz_prop_check_respects_retry_after(const afz_prop_input *in, afz_prop_resu
  * authorization's "pending" counts only once one of its challenges was
  * started before that answer; before, it waits for the client.
  *
- * Without a Retry-After on the previous answer, polls of one URL are at
- * least min_poll_interval_ms apart, counted from the last request to that
- * URL that was answered (a badNonce answer aside: its retry is due at
- * once); with one, respects-retry-after judges the spacing. A URL is
+ * Without a Retry-After on the previous answer, a poll that follows an
+ * answered poll of the same URL comes at least min_poll_interval_ms after
+ * it (a badNonce answer aside: its retry is due at once); with one,
+ * respects-retry-after judges the spacing. The first poll after any other
+ * request (the challenge POST, finalize, a first look) may come at once:
+ * RFC 8555 gives no interval there, and one quick look is no hot loop. A URL is
  * polled at most max_polls_per_resource times per obtain call (a
  * campaign's later attempt may resume the same order). */
 
@@ -254,7 +256,9 @@ void afz_prop_check_poll_backoff(const afz_prop_input *in, afz_prop_result *out)
                                    lim->max_polls_per_resource);
                 goto done;
             }
-            const afz_trace_ex *prev = s->b != SIZE_MAX ? &t->ex[s->b] : NULL;
+            /* s->seen_at: the last answered poll of this URL */
+            const afz_trace_ex *prev =
+                s->b != SIZE_MAX && s->seen_at == s->b ? &t->ex[s->b] : NULL;
             if (prev && prev->n_retry_after == 0 &&
                 diff_ms(e->x->mono_ms, prev->x->mono_ms) < lim->min_poll_interval_ms) {
                 afz_prop_violation(out, j,
@@ -268,8 +272,10 @@ void afz_prop_check_poll_backoff(const afz_prop_input *in, afz_prop_result *out)
         }
         if (!s && !(s = afz_prop_slot_get(&urls, e->url)))
             goto oom;
-        if (e->delivered && !afz_trace_problem_is(e, "badNonce"))
+        if (e->delivered && !afz_trace_problem_is(e, "badNonce")) {
             s->b = j;
+            s->seen_at = poll ? j : SIZE_MAX;
+        }
         if (is_2xx(e) && e->obj_status) {
             s->a = j;
             s->status = e->obj_status;

@@ -20,6 +20,8 @@ const char *afz_level_name(afz_level l)
         return "SHOULD";
     case AFZ_LEVEL_HARM:
         return "HARM";
+    case AFZ_LEVEL_ROBUST:
+        return "ROBUST";
     }
     return "?";
 }
@@ -98,6 +100,8 @@ void afz_prop_input_from_run(afz_prop_input *in, const struct afz_run_result *r,
     in->budget_exhausted = r->budget_exhausted;
     in->aborted = r->aborted;
     in->attempts = r->attempts;
+    in->client_crash_signal = r->crash_signal;
+    in->client_stateless = r->client_stateless;
     in->limits = limits;
 }
 
@@ -210,8 +214,9 @@ void afz_prop_slots_cleanup(afz_prop_slots *s)
 /* ---- the table ---- */
 
 static const afz_property table[] = {
-    {"no-refinalize", "RFC 8555 7.4", AFZ_LEVEL_MUST,
-     "finalize only an order last seen \"ready\", and at most once accepted",
+    {"no-refinalize", "RFC 8555 7.1.3, 7.4", AFZ_LEVEL_SHOULD,
+     "no finalize again after an accepted finalize or after the order showed \"processing\", "
+     "\"valid\" or \"invalid\" (the first finalize is never judged)",
      afz_prop_check_no_refinalize},
     {"no-duplicate-issuance", "Let's Encrypt Duplicate Certificate limit", AFZ_LEVEL_HARM,
      "at most one certificate per identifier set per run", afz_prop_check_no_duplicate_issuance},
@@ -221,32 +226,43 @@ static const afz_property table[] = {
     {"bounded-new-orders", "Let's Encrypt 2023-07-13 incident", AFZ_LEVEL_HARM,
      "newOrder per identifier set stays within a small bound per obtain call",
      afz_prop_check_bounded_new_orders},
-    {"respects-retry-after", "RFC 8555 6.6, 7.4, 8.2; RFC 9110 10.2.3", AFZ_LEVEL_SHOULD,
+    {"respects-retry-after", "RFC 8555 7.4; RFC 9110 10.2.3 (no client keyword)", AFZ_LEVEL_ROBUST,
      "no request to a URL before the instant its Retry-After named",
      afz_prop_check_respects_retry_after},
-    {"poll-backoff", "RFC 8555 7.5.1", AFZ_LEVEL_SHOULD,
-     "polls of pending/processing orders and authorizations are spaced and bounded",
+    {"poll-backoff", "Let's Encrypt request limits (hot loops)", AFZ_LEVEL_HARM,
+     "repeated polls of a pending/processing order or authorization are spaced and bounded",
      afz_prop_check_poll_backoff},
     {"post-as-get-empty", "RFC 8555 6.3", AFZ_LEVEL_MUST,
      "POST-as-GET of orders, authorizations and certificates carries the empty payload",
      afz_prop_check_post_as_get_empty},
-    {"nonce-discipline", "RFC 8555 6.5", AFZ_LEVEL_MUST,
-     "nonces come from the server, are used once, and a badNonce retry uses the fresh one",
+    {"nonce-discipline", "RFC 8555 6.5, 6.5.1", AFZ_LEVEL_MUST,
+     "every JWS carries a nonce, never an invalid Replay-Nonce value, and a badNonce retry "
+     "uses the nonce of the error response",
      afz_prop_check_nonce_discipline},
     {"jws-headers", "RFC 8555 6.2, 6.4", AFZ_LEVEL_MUST,
-     "every POST is a flattened JWS with the right url, alg, jwk/kid and Content-Type",
+     "every POST is a flattened JWS with the right url, alg (never none or a MAC) and jwk/kid",
      afz_prop_check_jws_headers},
-    {"cert-url-from-order", "RFC 8555 7.4.2", AFZ_LEVEL_MUST,
+    {"cert-url-from-order", "RFC 8555 7.1.3, 7.4.2 (no client keyword)", AFZ_LEVEL_ROBUST,
      "certificates are fetched only from URLs the server gave for them",
      afz_prop_check_cert_url_from_order},
-    {"final-states-final", "RFC 8555 7.1.6", AFZ_LEVEL_MUST,
-     "nothing asked of an invalid order or dead authorization; no finalize after \"valid\"",
+    {"final-states-final", "RFC 8555 7.1.3", AFZ_LEVEL_SHOULD,
+     "no finalize after \"valid\"; no more than one look at an invalid order or dead "
+     "authorization",
      afz_prop_check_final_states_final},
     {"terminates", "acmefuzz run budget", AFZ_LEVEL_HARM,
      "the run ends within its request and virtual-time budget", afz_prop_check_terminates},
-    {"succeeds-under-legal", "RFC 8555", AFZ_LEVEL_MUST,
-     "with only legal faults the client ends with a certificate for its identifiers",
+    {"succeeds-under-legal", "DESIGN.md fault classes (no RFC keyword)", AFZ_LEVEL_ROBUST,
+     "with only legal or real-world faults the client ends with a certificate for its "
+     "identifiers",
      afz_prop_check_succeeds_under_legal},
+    {"no-crash", "harm to the user", AFZ_LEVEL_HARM,
+     "the client is never killed by a signal, whatever the server sends",
+     afz_prop_check_no_crash},
+    {"nonce-fresh", "RFC 8555 6.5 (server MUST reject; no client keyword)", AFZ_LEVEL_ROBUST,
+     "every nonce came from the server and is used once", afz_prop_check_nonce_fresh},
+    {"retries-bad-nonce", "RFC 8555 6.5", AFZ_LEVEL_SHOULD,
+     "a request refused with badNonce and a fresh nonce is retried",
+     afz_prop_check_retries_bad_nonce},
 };
 
 const afz_property *afz_properties(size_t *n)

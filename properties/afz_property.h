@@ -8,11 +8,18 @@
  * URLs as they appear in responses. Each has a stable id, the RFC section
  * it enforces, a level and a one-line rationale (DESIGN.md, "Properties").
  *
- * Levels:
- *   MUST   - an RFC 8555 requirement;
- *   SHOULD - an RFC recommendation (honouring Retry-After while polling);
- *   HARM   - hurts the CA or the user whatever the RFC says (duplicate
- *            issuance, hot loops, non-termination).
+ * Levels say what a violation means, and a property's level is the level
+ * of the sentence it cites (docs/PROPERTIES.md quotes each one):
+ *   MUST   - breaks an RFC requirement on clients (an upper-case MUST or
+ *            MUST NOT of RFC 8555, 7515 or 9773);
+ *   SHOULD - breaks an upper-case SHOULD or SHOULD NOT of those RFCs;
+ *   HARM   - measurably hurts the CA or the user whatever the RFC says,
+ *            past a stated bound (duplicate issuance, hot loops, a crash,
+ *            no end);
+ *   ROBUST - fragile in production: the client does not cope with what a
+ *            server may legally send, or with what real CAs do beyond the
+ *            RFC (replica lag), where no RFC sentence makes coping a duty.
+ * Which levels fail a run is the policy's business (afz_policy.h).
  *
  * Verdicts follow SQLite's fuzzinvariants: a property never blames the
  * client for what an injected fault excuses; when it cannot judge (no
@@ -48,10 +55,11 @@ struct afz_run_config;
 typedef enum afz_level {
     AFZ_LEVEL_MUST = 0,
     AFZ_LEVEL_SHOULD = 1,
-    AFZ_LEVEL_HARM = 2
+    AFZ_LEVEL_HARM = 2,
+    AFZ_LEVEL_ROBUST = 3
 } afz_level;
 
-const char *afz_level_name(afz_level l); /* "MUST", "SHOULD", "HARM" */
+const char *afz_level_name(afz_level l); /* "MUST", "SHOULD", "HARM", "ROBUST" */
 
 typedef enum afz_verdict {
     AFZ_VERDICT_PASS = 0,
@@ -98,6 +106,10 @@ typedef struct afz_prop_input {
     int budget_exhausted;          /* a run budget ran out */
     int aborted;                   /* the client ignored the spent budget */
     unsigned attempts;             /* obtain calls (campaign mode) */
+    int client_crash_signal;       /* the signal that killed the client (a crash it
+                                      caused, not the harness's timeout), or 0 */
+    int client_stateless;          /* the client declared it keeps no state across
+                                      obtain calls (AFZ_CLIENT_STATELESS) */
     const afz_prop_limits *limits; /* NULL: afz_prop_limits_default */
 } afz_prop_input;
 

@@ -8,20 +8,11 @@
 #include "afz_scenario.h"
 #include "afz_trace.h"
 
-static int allowed(const afz_report_options *opt, const char *id)
+const char *afz_report_entry_label(const afz_report_entry *e)
 {
-    for (size_t i = 0; opt && i < opt->n_allow; i++)
-        if (strcmp(opt->allow[i], id) == 0)
-            return 1;
-    return 0;
-}
-
-const char *afz_report_unknown_allow(const char *const *allow, size_t n_allow)
-{
-    for (size_t i = 0; i < n_allow; i++)
-        if (!afz_property_find(allow[i]))
-            return allow[i];
-    return NULL;
+    if (e->waived)
+        return "WAIVED";
+    return e->fails ? "VIOLATION" : "WARNING";
 }
 
 afz_rc afz_report_evaluate(const afz_run_result *run, const afz_run_config *cfg,
@@ -40,7 +31,7 @@ afz_rc afz_report_text(const afz_report *r, const afz_run_result *run, int verbo
         const afz_report_entry *e = &r->entries[i];
         if (e->result.verdict != AFZ_VERDICT_VIOLATION)
             continue;
-        afz_buf_printf(out, "%s %s (%s, %s): %s", e->waived ? "WAIVED" : "VIOLATION", e->prop->id,
+        afz_buf_printf(out, "%s %s (%s, %s): %s", afz_report_entry_label(e), e->prop->id,
                        afz_level_name(e->prop->level), e->prop->rfc, e->result.message);
         if (e->result.exchange != SIZE_MAX) {
             afz_buf_printf(out, " [exchange #%zu]", e->result.exchange + 1);
@@ -48,7 +39,7 @@ afz_rc afz_report_text(const afz_report *r, const afz_run_result *run, int verbo
         }
         afz_buf_putc(out, '\n');
     }
-    if (r->violations + r->waived)
+    if (r->violations + r->warnings + r->waived)
         afz_buf_putc(out, '\n');
     afz_rc rc = afz_history_print_log_marked(&run->history, verbose, marks, n_marks, out);
     if (rc != AFZ_OK)
@@ -61,15 +52,19 @@ afz_rc afz_report_text(const afz_report *r, const afz_run_result *run, int verbo
                        run->reason, run->n_requests, (double)run->virtual_ms / 1000.0);
     if (run->attempts > 1)
         afz_buf_printf(out, ", %u attempts", run->attempts);
-    afz_buf_printf(out, "\nproperties: %zu hold, %zu violated, %zu waived, %zu inconclusive\n",
-                   r->n - r->violations - r->waived - r->inconclusive, r->violations, r->waived,
-                   r->inconclusive);
+    afz_buf_printf(out,
+                   "\nproperties: %zu hold, %zu violated, %zu warned, %zu waived, %zu "
+                   "inconclusive (",
+                   r->n - r->violations - r->warnings - r->waived - r->inconclusive,
+                   r->violations, r->warnings, r->waived, r->inconclusive);
+    afz_policy_print(&r->policy, out);
+    afz_buf_puts(out, ")\n");
     for (size_t i = 0; i < r->n; i++) {
         const afz_report_entry *e = &r->entries[i];
         if (e->result.verdict == AFZ_VERDICT_INCONCLUSIVE)
             afz_buf_printf(out, "  inconclusive %s: %s\n", e->prop->id, e->result.message);
     }
-    if (replay && (r->violations || r->waived))
+    if (replay && (r->violations || r->warnings || r->waived))
         afz_buf_printf(out, "replay: %s\n", replay);
     return AFZ_OK;
 }
@@ -113,6 +108,7 @@ afz_rc afz_report_json(const afz_report *r, const afz_run_result *run, const afz
         cJSON_AddStringToObject(v, "rfc", e->prop->rfc);
         cJSON_AddStringToObject(v, "verdict", afz_verdict_name(e->result.verdict));
         cJSON_AddBoolToObject(v, "waived", e->waived);
+        cJSON_AddBoolToObject(v, "fails", e->fails);
         if (e->result.exchange != SIZE_MAX)
             cJSON_AddNumberToObject(v, "exchange", (double)e->result.exchange + 1);
         else
@@ -120,6 +116,10 @@ afz_rc afz_report_json(const afz_report *r, const afz_run_result *run, const afz
         cJSON_AddStringToObject(v, "message", e->result.message);
     }
     cJSON_AddNumberToObject(root, "violations", (double)r->violations);
+    cJSON_AddNumberToObject(root, "warnings", (double)r->warnings);
+    afz_buf_reset(&tmp);
+    if (afz_policy_print(&r->policy, &tmp) == AFZ_OK)
+        cJSON_AddStringToObject(root, "policy", afz_buf_cstr(&tmp));
     if (replay)
         cJSON_AddStringToObject(root, "replay", replay);
     afz_buf_reset(&tmp);
@@ -146,6 +146,10 @@ afz_rc afz_report_evaluate_input(const afz_prop_input *input, const afz_report_o
                                  afz_report *out)
 {
     memset(out, 0, sizeof(*out));
+    if (opt && opt->policy)
+        out->policy = *opt->policy;
+    else
+        afz_policy_default(&out->policy);
     afz_prop_input in = *input;
     afz_trace trace;
     int own_trace = 0;
@@ -166,11 +170,14 @@ afz_rc afz_report_evaluate_input(const afz_prop_input *input, const afz_report_o
         e->result.exchange = SIZE_MAX;
         props[i].check(&in, &e->result);
         if (e->result.verdict == AFZ_VERDICT_VIOLATION) {
-            e->waived = allowed(opt, props[i].id);
+            e->waived = afz_policy_waives(&out->policy, props[i].id);
+            e->fails = afz_policy_fails(&out->policy, &props[i]);
             if (e->waived)
                 out->waived++;
-            else
+            else if (e->fails)
                 out->violations++;
+            else
+                out->warnings++;
         } else if (e->result.verdict == AFZ_VERDICT_INCONCLUSIVE) {
             out->inconclusive++;
         }

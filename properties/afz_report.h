@@ -3,15 +3,18 @@
  * requests marked, injected faults flagged, and the replay command) or as
  * JSON for machines.
  *
- * Waivers: a CI user can waive a property by id (--allow ID), the way a
- * linter silences one rule; a waived violation is still reported, marked
- * as waived, and does not count toward the exit status. */
+ * Which violations fail the run is decided by a policy (afz_policy.h):
+ * its fail set of levels, and waivers (--allow ID, the way a linter
+ * silences one rule). A violation outside the fail set is still reported,
+ * as a warning; a waived one as waived; neither counts toward the exit
+ * status. */
 #ifndef AFZ_REPORT_H
 #define AFZ_REPORT_H
 
 #include <stddef.h>
 
 #include "afz_buf.h"
+#include "afz_policy.h"
 #include "afz_property.h"
 #include "afz_run.h"
 
@@ -20,26 +23,29 @@
 typedef struct afz_report_entry {
     const afz_property *prop;
     afz_prop_result result;
-    int waived;            /* its id was passed to --allow */
+    int waived;            /* a violation whose id the policy waives */
+    int fails;             /* a violation that fails the run under the policy */
 } afz_report_entry;
 
 typedef struct afz_report {
     afz_report_entry entries[AFZ_REPORT_MAX];
     size_t n;
-    size_t violations;     /* violations not waived */
+    afz_policy policy;     /* the policy the verdicts were judged under */
+    size_t violations;     /* violations that fail the run */
+    size_t warnings;       /* violations of levels outside the fail set */
     size_t waived;         /* violations waived */
     size_t inconclusive;
 } afz_report;
 
 typedef struct afz_report_options {
-    const char *const *allow;      /* property ids waived, may be NULL */
-    size_t n_allow;
+    const afz_policy *policy;      /* NULL: afz_policy_default */
     const afz_prop_limits *limits; /* NULL: afz_prop_limits_default */
 } afz_report_options;
 
-/* afz_report_unknown_allow returns the first id in |allow| that names no
- * property, or NULL when all are known (usage check for --allow). */
-const char *afz_report_unknown_allow(const char *const *allow, size_t n_allow);
+/* afz_report_entry_label returns how a violated entry is shown:
+ * "VIOLATION" (fails the run), "WARNING" (level outside the fail set) or
+ * "WAIVED". */
+const char *afz_report_entry_label(const afz_report_entry *e);
 
 /* afz_report_evaluate runs every property over |run| (made with |cfg|).
  * Returns AFZ_ENOMEM if the trace could not be built. */

@@ -126,22 +126,9 @@ out:
 
 /* ---- growable arrays ---- */
 
-static int grow(void **p, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap)
-        return 1;
-    size_t c = *cap ? *cap * 2 : 8;
-    void *q = realloc(*p, c * elem);
-    if (!q)
-        return 0;
-    *p = q;
-    *cap = c;
-    return 1;
-}
-
 static afz_rc add_link(afz_trace *t, size_t ex, afz_trace_rel rel, const char *url, size_t n)
 {
-    if (!grow((void **)&t->links, &t->cap_links, t->n_links, sizeof(*t->links)))
+    if (!afz_array_grow((void **)&t->links, &t->cap_links, t->n_links, sizeof(*t->links)))
         return AFZ_ENOMEM;
     char *u = afz_strndup(url, n);
     if (!u)
@@ -152,7 +139,7 @@ static afz_rc add_link(afz_trace *t, size_t ex, afz_trace_rel rel, const char *u
 
 static afz_rc add_nonce(afz_trace *t, size_t ex, const char *value)
 {
-    if (!grow((void **)&t->nonces, &t->cap_nonces, t->n_nonces, sizeof(*t->nonces)))
+    if (!afz_array_grow((void **)&t->nonces, &t->cap_nonces, t->n_nonces, sizeof(*t->nonces)))
         return AFZ_ENOMEM;
     t->nonces[t->n_nonces++] =
         (afz_trace_nonce){.ex = ex, .value = value, .valid = afz_trace_nonce_syntax_ok(value)};
@@ -166,7 +153,7 @@ static afz_rc add_order_map(afz_trace *t, const char *finalize_url, const char *
     /* The first word the server said about a finalize URL stands. */
     if (afz_trace_order_of_finalize(t, finalize_url))
         return AFZ_OK;
-    if (!grow((void **)&t->orders, &t->cap_orders, t->n_orders, sizeof(*t->orders)))
+    if (!afz_array_grow((void **)&t->orders, &t->cap_orders, t->n_orders, sizeof(*t->orders)))
         return AFZ_ENOMEM;
     t->orders[t->n_orders++] =
         (afz_trace_order_map){.finalize_url = finalize_url, .order_url = order_url};
@@ -178,7 +165,8 @@ static afz_rc add_account(afz_trace *t, const char *url, size_t ex)
     for (size_t i = 0; i < t->n_accounts; i++)
         if (strcmp(t->accounts[i].url, url) == 0)
             return AFZ_OK;
-    if (!grow((void **)&t->accounts, &t->cap_accounts, t->n_accounts, sizeof(*t->accounts)))
+    if (!afz_array_grow((void **)&t->accounts, &t->cap_accounts, t->n_accounts,
+                        sizeof(*t->accounts)))
         return AFZ_ENOMEM;
     t->accounts[t->n_accounts++] = (afz_trace_account){.url = url, .ex = ex};
     return AFZ_OK;

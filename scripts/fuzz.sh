@@ -43,6 +43,7 @@ mkdir -p "$out"
 client_of() { # fuzz_zoo_refinalizer_2023 -> zoo-refinalizer-2023
   case $1 in
     fuzz_reference) echo reference ;;
+    fuzz_independent) echo independent ;;
     fuzz_zoo_*) local s=${1#fuzz_zoo_}; echo "zoo-${s//_/-}" ;;
     *) echo "" ;;
   esac
@@ -59,14 +60,17 @@ for t in "${targets[@]}"; do
   args=(-max_total_time="$share" -artifact_prefix="$work/artifacts/" -print_final_stats=1
         -timeout=20 -rss_limit_mb=2048)
   case $t in
-    fuzz_reference|fuzz_zoo_*|fuzz_plan) args+=(-max_len=128) ;;   # 1 + 16 rules x 6 bytes
+    fuzz_reference|fuzz_independent|fuzz_zoo_*|fuzz_plan) args+=(-max_len=128) ;;   # 1 + 16 rules x 6 bytes
     *) args+=(-max_len=4096 -dict="$root/corpus/acme.dict") ;;      # text surfaces
   esac
   [[ $jobs -gt 1 ]] && args+=(-fork="$jobs")
   corpora=("$work/corpus"); [[ -d $seeds ]] && corpora+=("$seeds")
   printf '== %-34s ' "$t"
   start=$(date +%s.%N)
-  "$bin" "${args[@]}" "${corpora[@]}" > "$work/log.txt" 2>&1
+  # The reference client is the project's correct client: held to every
+  # level (AFZ_FAIL_ON=all) unless the caller chose a policy; a zoo target
+  # stops on its own property whatever the policy.
+  AFZ_FAIL_ON=${AFZ_FAIL_ON:-all} "$bin" "${args[@]}" "${corpora[@]}" > "$work/log.txt" 2>&1
   elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log.txt" | tail -1)
   eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log.txt" | tail -1)

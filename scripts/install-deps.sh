@@ -24,6 +24,19 @@ test_pkgs+=(clang binutils python3)
 afl_pkgs=(afl++)
 test_pkgs+=("${afl_pkgs[@]}")
 
+# Two more real clients for `acmefuzz suite` (clients/external/README.md,
+# tests/integration/suite_acme_tiny.sh, suite_node_acme_client.sh):
+# acme-tiny, and node with npm for the npm package acme-client, which
+# clients/external/node-acme-client/install.sh then installs with `npm ci`
+# from its lock file (the test runs it). Debian's nodejs and npm only when
+# the machine has no npm at all: a machine image whose Node.js comes from
+# elsewhere ships npm inside its nodejs package, and Debian's npm would
+# conflict with it.
+test_pkgs+=(acme-tiny)
+if ! command -v npm >/dev/null 2>&1; then
+  test_pkgs+=(nodejs npm)
+fi
+
 # make bench (bench/run.sh): what make test installs (section 3 runs Pebble
 # and lego), plus jq to write and merge the JSON and GNU time for peak RSS.
 bench_pkgs=(jq time)

@@ -57,6 +57,7 @@ const afz_client *afz_client_entry(void)
 #include <check.h>
 
 #include "afz_client_lib.h"
+#include "afz_clients.h"
 #include "afz_run.h"
 
 static afz_rc fake_obtain(const afz_client *self, const afz_env *env, const afz_obtain_params *p,
@@ -120,6 +121,150 @@ START_TEST(test_client_lib_validate_refuses_null)
 }
 END_TEST
 
+/* A table of the first version-1 size (ending at obtain) is accepted;
+ * what lies past its struct_size is never read, even when it would be
+ * refused as a declaration. */
+START_TEST(test_client_lib_validate_accepts_old_struct_size)
+{
+    afz_client c = {
+        .abi_version = AFZ_CLIENT_ABI_VERSION,
+        .struct_size = (uint32_t)AFZ_CLIENT_MIN_SIZE,
+        .name = "old",
+        .obtain = fake_obtain,
+        .account_algs = AFZ_CLIENT_ALG_ES384,
+        .flags = AFZ_CLIENT_STATEFUL | AFZ_CLIENT_STATELESS,
+    };
+    char err[256];
+    ck_assert_msg(afz_client_validate(&c, err, sizeof(err)) == AFZ_OK, "%s", err);
+    afz_client_caps caps;
+    ck_assert_int_eq(afz_client_caps_get(&c, &caps), AFZ_OK);
+    ck_assert_uint_eq(caps.account_algs, AFZ_CLIENT_ALGS_ALL);
+    ck_assert_int_eq(caps.stateful, 0);
+    ck_assert_int_eq(caps.stateless, 0);
+    /* One byte short of the first layout is refused. */
+    c.struct_size = (uint32_t)AFZ_CLIENT_MIN_SIZE - 1;
+    ck_assert_int_eq(afz_client_validate(&c, err, sizeof(err)), AFZ_EINVAL);
+    ck_assert_msg(strstr(err, "smaller"), "%s", err);
+}
+END_TEST
+
+/* afz_client_caps_get over struct sizes and declarations. */
+static const struct {
+    size_t struct_size;
+    uint32_t account_algs, flags;
+    afz_rc rc;
+    uint32_t want_algs;
+    int stateful, stateless;
+} caps_cases[] = {
+    /* nothing declared: all algorithms, neither state flag */
+    {sizeof(afz_client), 0, 0, AFZ_OK, AFZ_CLIENT_ALGS_ALL, 0, 0},
+    {sizeof(afz_client), AFZ_CLIENT_ALG_ES256, AFZ_CLIENT_STATELESS, AFZ_OK,
+     AFZ_CLIENT_ALG_ES256, 0, 1},
+    {sizeof(afz_client), AFZ_CLIENT_ALG_RS256 | AFZ_CLIENT_ALG_EDDSA, AFZ_CLIENT_STATEFUL, AFZ_OK,
+     AFZ_CLIENT_ALG_RS256 | AFZ_CLIENT_ALG_EDDSA, 1, 0},
+    /* bits a later acmefuzz may define are dropped */
+    {sizeof(afz_client), AFZ_CLIENT_ALG_ES384 | (1u << 20), 0x100u, AFZ_OK, AFZ_CLIENT_ALG_ES384,
+     0, 0},
+    /* contradictions */
+    {sizeof(afz_client), 0, AFZ_CLIENT_STATEFUL | AFZ_CLIENT_STATELESS, AFZ_EINVAL,
+     AFZ_CLIENT_ALGS_ALL, 0, 0},
+    {sizeof(afz_client), 1u << 20, 0, AFZ_EINVAL, AFZ_CLIENT_ALGS_ALL, 0, 0},
+    {sizeof(afz_client), 1u << 0, 0, AFZ_EINVAL, AFZ_CLIENT_ALGS_ALL, 0, 0}, /* AFZ_ALG_NONE */
+    /* a struct that reaches account_algs but not flags */
+    {offsetof(afz_client, flags), AFZ_CLIENT_ALG_ES256, AFZ_CLIENT_STATEFUL | AFZ_CLIENT_STATELESS,
+     AFZ_OK, AFZ_CLIENT_ALG_ES256, 0, 0},
+};
+
+START_TEST(test_client_lib_caps_read_within_struct_size)
+{
+    afz_client c = {
+        .abi_version = AFZ_CLIENT_ABI_VERSION,
+        .struct_size = (uint32_t)caps_cases[_i].struct_size,
+        .name = "x",
+        .obtain = fake_obtain,
+        .account_algs = caps_cases[_i].account_algs,
+        .flags = caps_cases[_i].flags,
+    };
+    afz_client_caps caps;
+    ck_assert_int_eq(afz_client_caps_get(&c, &caps), caps_cases[_i].rc);
+    ck_assert_uint_eq(caps.account_algs, caps_cases[_i].want_algs);
+    ck_assert_int_eq(caps.stateful, caps_cases[_i].stateful);
+    ck_assert_int_eq(caps.stateless, caps_cases[_i].stateless);
+    char err[256];
+    ck_assert_int_eq(afz_client_validate(&c, err, sizeof(err)) == AFZ_OK,
+                     caps_cases[_i].rc == AFZ_OK);
+    if (caps_cases[_i].rc != AFZ_OK)
+        ck_assert_msg(strstr(err, "contradictory capabilities"), "%s", err);
+}
+END_TEST
+
+/* The asked algorithm when declared, else the first declared in the order
+ * ES256, ES384, RS256, EdDSA. */
+START_TEST(test_client_lib_caps_pick_alg_first_declared)
+{
+    afz_client_caps caps = {.account_algs = AFZ_CLIENT_ALGS_ALL};
+    ck_assert_int_eq(afz_client_caps_pick_alg(&caps, AFZ_ALG_EDDSA), AFZ_ALG_EDDSA);
+    ck_assert_int_eq(afz_client_caps_pick_alg(&caps, AFZ_ALG_ES384), AFZ_ALG_ES384);
+    caps.account_algs = AFZ_CLIENT_ALG_ES256;
+    ck_assert_int_eq(afz_client_caps_pick_alg(&caps, AFZ_ALG_ES384), AFZ_ALG_ES256);
+    ck_assert_int_eq(afz_client_caps_pick_alg(&caps, AFZ_ALG_EDDSA), AFZ_ALG_ES256);
+    caps.account_algs = AFZ_CLIENT_ALG_EDDSA | AFZ_CLIENT_ALG_RS256;
+    ck_assert_int_eq(afz_client_caps_pick_alg(&caps, AFZ_ALG_ES256), AFZ_ALG_RS256);
+    ck_assert_int_eq(afz_client_caps_pick_alg(&caps, AFZ_ALG_EDDSA), AFZ_ALG_EDDSA);
+    ck_assert_int_eq(afz_client_caps_pick_alg(&caps, AFZ_ALG_NONE), AFZ_ALG_RS256);
+    caps.account_algs = 0; /* not through afz_client_caps_get: taken as all */
+    ck_assert_int_eq(afz_client_caps_pick_alg(&caps, AFZ_ALG_RS256), AFZ_ALG_RS256);
+    ck_assert_int_eq(afz_client_caps_pick_alg(NULL, AFZ_ALG_ES384), AFZ_ALG_ES384);
+}
+END_TEST
+
+START_TEST(test_client_lib_algs_parse_and_format)
+{
+    uint32_t a = 99;
+    ck_assert_int_eq(afz_client_algs_parse("ES256", &a), AFZ_OK);
+    ck_assert_uint_eq(a, AFZ_CLIENT_ALG_ES256);
+    ck_assert_int_eq(afz_client_algs_parse("EdDSA,ES384", &a), AFZ_OK);
+    ck_assert_uint_eq(a, AFZ_CLIENT_ALG_EDDSA | AFZ_CLIENT_ALG_ES384);
+    ck_assert_int_eq(afz_client_algs_parse("all", &a), AFZ_OK);
+    ck_assert_uint_eq(a, AFZ_CLIENT_ALGS_ALL);
+    static const char *const bad[] = {"", "es256", "ES256,", ",ES256", "ES256,,RS256",
+                                      "HS256", "ES2560", "none"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        a = 99;
+        ck_assert_msg(afz_client_algs_parse(bad[i], &a) == AFZ_EINVAL, "'%s' accepted", bad[i]);
+        ck_assert_uint_eq(a, 0);
+    }
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    ck_assert_int_eq(afz_client_algs_format(AFZ_CLIENT_ALG_EDDSA | AFZ_CLIENT_ALG_ES256, &b),
+                     AFZ_OK);
+    ck_assert_str_eq(afz_buf_cstr(&b), "ES256,EdDSA");
+    afz_buf_reset(&b);
+    ck_assert_int_eq(afz_client_algs_format(0, &b), AFZ_OK);
+    ck_assert_str_eq(afz_buf_cstr(&b), "all");
+    afz_buf_cleanup(&b);
+}
+END_TEST
+
+/* Every built-in client says what it does (the reference client and the
+ * zoo built on it: all four algorithms, state kept across attempts). */
+START_TEST(test_client_lib_builtins_declare_capabilities)
+{
+    for (size_t i = 0; i < afz_clients_count(); i++) {
+        const afz_client *c = afz_clients_get(i);
+        char err[256];
+        ck_assert_msg(afz_client_validate(c, err, sizeof(err)) == AFZ_OK, "%s: %s", c->name,
+                      err);
+        ck_assert_msg(c->account_algs == AFZ_CLIENT_ALGS_ALL, "%s declares no algorithms",
+                      c->name);
+        /* the independent client keeps nothing between attempts */
+        unsigned want = strcmp(c->name, "independent") == 0 ? AFZ_CLIENT_STATELESS
+                                                            : AFZ_CLIENT_STATEFUL;
+        ck_assert_msg(c->flags == want, "%s declares no state", c->name);
+    }
+}
+END_TEST
+
 START_TEST(test_client_lib_open_missing_file_is_eio)
 {
     afz_client_lib *lib = (afz_client_lib *)&lib; /* must be reset to NULL */
@@ -161,6 +306,10 @@ START_TEST(test_client_lib_open_loads_and_runs_a_client)
     const afz_client *c = afz_client_lib_client(lib);
     ck_assert_str_eq(c->name, "my-client");
     ck_assert_uint_eq(c->abi_version, AFZ_CLIENT_ABI_VERSION);
+    afz_client_caps caps;
+    ck_assert_int_eq(afz_client_caps_get(c, &caps), AFZ_OK);
+    ck_assert_uint_eq(caps.account_algs, AFZ_CLIENT_ALGS_ALL);
+    ck_assert_int_eq(caps.stateful, 1); /* as examples/my_client.c declares */
 
     /* It runs like a built-in client and obtains a certificate. */
     afz_world world;
@@ -213,6 +362,12 @@ Suite *client_lib_suite(void)
     tcase_add_loop_test(tc, test_client_lib_validate_refuses_broken_tables, 0,
                         (int)(sizeof(bad_tables) / sizeof(bad_tables[0])));
     tcase_add_test(tc, test_client_lib_validate_refuses_null);
+    tcase_add_test(tc, test_client_lib_validate_accepts_old_struct_size);
+    tcase_add_loop_test(tc, test_client_lib_caps_read_within_struct_size, 0,
+                        (int)(sizeof(caps_cases) / sizeof(caps_cases[0])));
+    tcase_add_test(tc, test_client_lib_caps_pick_alg_first_declared);
+    tcase_add_test(tc, test_client_lib_algs_parse_and_format);
+    tcase_add_test(tc, test_client_lib_builtins_declare_capabilities);
     tcase_add_test(tc, test_client_lib_open_missing_file_is_eio);
     tcase_add_test(tc, test_client_lib_open_not_a_shared_object_is_eio);
 #ifdef AFZ_TEST_CLIENT_SO

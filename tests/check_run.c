@@ -1,6 +1,7 @@
 /* check_run.c - end to end in-process: the reference client against the
- * server model, determinism of histories, and budgets that stop runaway
- * clients. */
+ * server model, determinism of histories, budgets that stop runaway
+ * clients, and runs that respect what a client declared it does. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +9,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "afz_client_lib.h"
 #include "afz_clients.h"
+#include "afz_jose.h"
 #include "afz_json.h"
 #include "afz_run.h"
 
@@ -211,8 +214,9 @@ static afz_rc polite_obtain(const afz_client *self, const afz_env *env,
     }
 }
 
-#define TEST_CLIENT(fn) \
-    {AFZ_CLIENT_ABI_VERSION, sizeof(afz_client), #fn, "test client", NULL, NULL, fn}
+#define TEST_CLIENT(fn)                                                                      \
+    {.abi_version = AFZ_CLIENT_ABI_VERSION, .struct_size = sizeof(afz_client), .name = #fn,     \
+     .description = "test client", .obtain = fn}
 
 static const afz_client runaway_clients[] = {
     TEST_CLIENT(hammer_obtain),
@@ -257,6 +261,158 @@ START_TEST(test_run_rejects_other_abi_version)
 }
 END_TEST
 
+/* A correct third-party client that signs with P-256 only: it refuses any
+ * other account key up front, as the one that raised the false alarm did,
+ * and otherwise behaves as the reference client. */
+static afz_rc p256_only_obtain(const afz_client *self, const afz_env *env,
+                               const afz_obtain_params *p, afz_obtain_result *out)
+{
+    if (afz_jws_alg_for_key(p->account_key) != AFZ_ALG_ES256) {
+        memset(out, 0, sizeof(*out));
+        snprintf(out->reason, sizeof(out->reason), "keys must be P-256");
+        return AFZ_EFAIL;
+    }
+    return afz_client_reference.obtain(self, env, p, out);
+}
+
+static const afz_client p256_only_client = {
+    .abi_version = AFZ_CLIENT_ABI_VERSION,
+    .struct_size = sizeof(afz_client),
+    .name = "p256-only",
+    .description = "signs with ES256 only",
+    .obtain = p256_only_obtain,
+    .account_algs = AFZ_CLIENT_ALG_ES256,
+    .flags = AFZ_CLIENT_STATELESS,
+};
+
+/* alg_of_posts returns the one JWS alg every POST of |h| is signed with,
+ * AFZ_ALG_NONE when there is no POST or they differ. */
+static afz_jws_alg alg_of_posts(const afz_history *h)
+{
+    afz_jws_alg seen = AFZ_ALG_NONE;
+    size_t posts = 0;
+    for (size_t i = 0; i < h->n_ex; i++) {
+        const afz_request *q = &h->ex[i].req;
+        if (strcmp(q->method, "POST") != 0)
+            continue;
+        afz_jws j;
+        ck_assert_int_eq(afz_jws_parse(q->body, q->body_len, &j, NULL), AFZ_OK);
+        if (posts++ == 0)
+            seen = j.alg;
+        else if (j.alg != seen)
+            seen = AFZ_ALG_NONE;
+        afz_jws_cleanup(&j);
+    }
+    return seen;
+}
+
+/* Plan header bytes whose bits 6-7 are 11 and bits 2-3 pick ES384, RS256
+ * and EdDSA (afz_plan.h). */
+static const struct {
+    uint8_t header;
+    afz_jws_alg picks;
+} alg_headers[] = {
+    {0xc4, AFZ_ALG_ES384},
+    {0xc8, AFZ_ALG_RS256},
+    {0xcc, AFZ_ALG_EDDSA},
+};
+
+/* The plan decodes as before, picking another algorithm; the run hands a
+ * client that declared ES256 only its P-256 key, and it succeeds. The
+ * reference client, which declares all four, gets what the plan asks. */
+START_TEST(test_run_plan_alg_maps_onto_declared_algs)
+{
+    afz_plan plan;
+    afz_plan_decode(&alg_headers[_i].header, 1, &plan);
+    ck_assert_int_eq(plan.account_alg, alg_headers[_i].picks);
+    afz_run_config cfg;
+    afz_run_config_default(&cfg);
+    afz_run_config_apply_plan(&cfg, &plan);
+    ck_assert_int_eq(cfg.account_alg, alg_headers[_i].picks);
+    afz_run_result r;
+    afz_run_result_init(&r);
+
+    ck_assert_int_eq(afz_run(&world, &p256_only_client, &cfg, &r), AFZ_OK);
+    ck_assert_msg(r.client_rc == AFZ_OK, "client failed: %s", r.reason);
+    ck_assert_int_eq(alg_of_posts(&r.history), AFZ_ALG_ES256);
+    ck_assert_int_eq(r.client_stateless, 1);
+
+    ck_assert_int_eq(afz_run(&world, &afz_client_reference, &cfg, &r), AFZ_OK);
+    ck_assert_msg(r.client_rc == AFZ_OK, "reference failed: %s", r.reason);
+    ck_assert_int_eq(alg_of_posts(&r.history), alg_headers[_i].picks);
+    ck_assert_int_eq(r.client_stateless, 0);
+    afz_run_result_cleanup(&r);
+}
+END_TEST
+
+/* A table built with the first version-1 header ends at obtain. It still
+ * runs, and the harness reads nothing past its struct_size: the bytes
+ * there (here a contradictory declaration that would be refused, and an
+ * ES256-only set) are someone else's, so it gets the defaults: every
+ * algorithm, no statefulness declared. */
+START_TEST(test_run_old_struct_size_client_gets_defaults)
+{
+    afz_client c = afz_client_reference;
+    c.struct_size = (uint32_t)AFZ_CLIENT_MIN_SIZE;
+    c.account_algs = AFZ_CLIENT_ALG_ES256;
+    c.flags = AFZ_CLIENT_STATEFUL | AFZ_CLIENT_STATELESS;
+    afz_plan plan;
+    afz_plan_decode(&alg_headers[0].header, 1, &plan);
+    afz_run_config cfg;
+    afz_run_config_default(&cfg);
+    afz_run_config_apply_plan(&cfg, &plan);
+    afz_run_result r;
+    afz_run_result_init(&r);
+    ck_assert_int_eq(afz_run(&world, &c, &cfg, &r), AFZ_OK);
+    ck_assert_msg(r.client_rc == AFZ_OK, "client failed: %s", r.reason);
+    ck_assert_int_eq(alg_of_posts(&r.history), AFZ_ALG_ES384);
+    ck_assert_int_eq(r.client_stateless, 0);
+
+    /* The same table at full size declares the contradiction: refused. */
+    c.struct_size = sizeof(afz_client);
+    ck_assert_int_eq(afz_run(&world, &c, &cfg, &r), AFZ_EINVAL);
+    afz_run_result_cleanup(&r);
+}
+END_TEST
+
+static afz_rc always_fails_obtain(const afz_client *self, const afz_env *env,
+                                  const afz_obtain_params *p, afz_obtain_result *out)
+{
+    (void)self;
+    (void)env;
+    (void)p;
+    snprintf(out->reason, sizeof(out->reason), "no");
+    return AFZ_EFAIL;
+}
+
+/* Campaigns run for a stateless client too (a scheduler retries it all
+ * the same); the run only reports the declaration. */
+START_TEST(test_run_stateless_client_still_runs_campaigns)
+{
+    static const afz_client c = {
+        .abi_version = AFZ_CLIENT_ABI_VERSION,
+        .struct_size = sizeof(afz_client),
+        .name = "stateless-fails",
+        .obtain = always_fails_obtain,
+        .flags = AFZ_CLIENT_STATELESS,
+    };
+    const uint8_t header = 0x20; /* bits 4-5: 3 attempts */
+    afz_plan plan;
+    afz_plan_decode(&header, 1, &plan);
+    ck_assert_uint_eq(plan.attempts, 3);
+    afz_run_config cfg;
+    afz_run_config_default(&cfg);
+    afz_run_config_apply_plan(&cfg, &plan);
+    afz_run_result r;
+    afz_run_result_init(&r);
+    ck_assert_int_eq(afz_run(&world, &c, &cfg, &r), AFZ_OK);
+    ck_assert_uint_eq(r.attempts, 3);
+    ck_assert_int_eq(r.client_stateless, 1);
+    ck_assert_uint_eq(count_events(&r.history, AFZ_EV_ATTEMPT_START), 3);
+    afz_run_result_cleanup(&r);
+}
+END_TEST
+
 START_TEST(test_run_registry_finds_reference)
 {
     ck_assert_ptr_eq(afz_client_find("reference"), &afz_client_reference);
@@ -278,6 +434,10 @@ Suite *run_suite(void)
     tcase_add_loop_test(tc, test_run_budget_stops_runaway_clients, 0,
                         (int)(sizeof(runaway_clients) / sizeof(runaway_clients[0])));
     tcase_add_test(tc, test_run_rejects_other_abi_version);
+    tcase_add_loop_test(tc, test_run_plan_alg_maps_onto_declared_algs, 0,
+                        (int)(sizeof(alg_headers) / sizeof(alg_headers[0])));
+    tcase_add_test(tc, test_run_old_struct_size_client_gets_defaults);
+    tcase_add_test(tc, test_run_stateless_client_still_runs_campaigns);
     tcase_add_test(tc, test_run_registry_finds_reference);
     suite_add_tcase(s, tc);
     return s;

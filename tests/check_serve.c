@@ -92,7 +92,9 @@ START_TEST(test_serve_adapters_are_complete)
          * webroot the suite publishes */
         ck_assert_msg(strstr(afz_buf_cstr(&out), "127.0.0.1:5002") ||
                           strstr(afz_buf_cstr(&out), "--http-01-port 5002") ||
-                          (c->serve_webroot && strstr(afz_buf_cstr(&out), "/webroot/")),
+                          (c->serve_webroot && strstr(afz_buf_cstr(&out), "/webroot/")) ||
+                          /* or its driver writes {workdir}/webroot itself */
+                          (c->serve_webroot && strstr(afz_buf_cstr(&out), vars.workdir)),
                       "%s does not answer http-01 on {http_port}", c->name);
         afz_buf_cleanup(&out);
     }
@@ -139,8 +141,9 @@ static void fake_result(afz_suite_result *r)
     r->report.entries[0].prop = afz_property_find("terminates");
     r->report.entries[0].result.verdict = AFZ_VERDICT_PASS;
     r->report.entries[0].result.exchange = SIZE_MAX;
-    r->report.entries[1].prop = afz_property_find("succeeds-under-legal");
+    r->report.entries[1].prop = afz_property_find("jws-headers");
     r->report.entries[1].result.verdict = AFZ_VERDICT_VIOLATION;
+    r->report.entries[1].fails = 1;
     r->report.entries[1].result.exchange = 0;
     snprintf(r->report.entries[1].result.message, sizeof(r->report.entries[1].result.message),
              "failed: x < y & \"z\"");
@@ -166,7 +169,7 @@ START_TEST(test_serve_junit_escapes_and_counts)
     afz_buf_reset(&out);
     ck_assert_int_eq(afz_suite_tap(&cfg, &r, 1, &out), AFZ_OK);
     ck_assert_ptr_nonnull(strstr(afz_buf_cstr(&out), "1..1\nnot ok 1 - lego "));
-    ck_assert_ptr_nonnull(strstr(afz_buf_cstr(&out), "# violation succeeds-under-legal"));
+    ck_assert_ptr_nonnull(strstr(afz_buf_cstr(&out), "# violation jws-headers"));
     afz_buf_cleanup(&out);
     afz_suite_result_cleanup(&r);
 }

@@ -1017,6 +1017,94 @@ START_TEST(test_server_authz_pending_polls)
 }
 END_TEST
 
+/* Which URL a waiting client reads after the challenge POST. RFC 8555
+ * 7.1.6: "Once all of the authorizations listed in the order object are in
+ * the "valid" state, the order transitions to the "ready" state", so
+ * polling the order alone is a legal way to wait; every look counts the
+ * same, whichever URL it names. */
+typedef enum { LOOK_ORDER, LOOK_AUTHZ, LOOK_CHALLENGE, LOOK_ALTERNATE } look_at;
+static const struct {
+    look_at at;
+    const char *ids;
+    int n_names;
+} authz_looks[] = {
+    {LOOK_ORDER, "[{\"type\":\"dns\",\"value\":\"example.com\"}]", 1},
+    {LOOK_ORDER,
+     "[{\"type\":\"dns\",\"value\":\"example.com\"},"
+     "{\"type\":\"dns\",\"value\":\"www.example.com\"}]",
+     2},
+    {LOOK_AUTHZ, "[{\"type\":\"dns\",\"value\":\"example.com\"}]", 1},
+    {LOOK_CHALLENGE, "[{\"type\":\"dns\",\"value\":\"example.com\"}]", 1},
+    {LOOK_ALTERNATE, "[{\"type\":\"dns\",\"value\":\"example.com\"}]", 1},
+};
+
+START_TEST(test_server_authz_pending_any_look)
+{
+    t_env t;
+    t_init(&t);
+    t.cfg.authz_pending_polls = 3;
+    t.cfg.validation_delay_ms = 2000;
+    t.cfg.authz_retry_after_s = 1;
+    t_start(&t);
+    t_account(&t);
+    char *url = NULL;
+    cJSON *o = t_order(&t, authz_looks[_i].ids, &url);
+    afz_response r;
+    /* Order polls before any challenge POST are no looks at a validation. */
+    for (int k = 0; k < 3; k++) {
+        cJSON *cur = t_fetch(&t, url, &r);
+        ck_assert_str_eq(afz_json_str(cur, "status"), "pending");
+        cJSON_Delete(cur);
+        afz_response_cleanup(&r);
+    }
+    char *chall = NULL;
+    for (int i = 0; i < authz_looks[_i].n_names; i++) {
+        cJSON *az = t_fetch(&t, authz_url(o, i), &r);
+        afz_response_cleanup(&r);
+        const cJSON *ch = cJSON_GetArrayItem(afz_json_array(az, "challenges"), 0);
+        if (i == 0)
+            chall = afz_strdup(afz_json_str(ch, "url"));
+        t_post(&t, afz_json_str(ch, "url"), "{}", &r);
+        ck_assert_int_eq(r.status, 200);
+        afz_response_cleanup(&r);
+        cJSON_Delete(az);
+    }
+    /* Looks 1-3 at t = 0 are counted, look 4 still waits for the delay,
+     * look 5 comes at 1 s, look 6 at 2 s: both conditions hold, and look 6
+     * sees the result, whichever URL it reads. */
+    int done_at = 0;
+    for (int k = 1; k <= 12 && !done_at; k++) {
+        if (k >= 5)
+            afz_clock_advance(&t.clock, 1000);
+        look_at at = authz_looks[_i].at;
+        if (at == LOOK_ALTERNATE)
+            at = k % 2 ? LOOK_ORDER : LOOK_AUTHZ;
+        const char *target = at == LOOK_ORDER ? url : at == LOOK_AUTHZ ? authz_url(o, 0) : chall;
+        cJSON *cur = t_fetch(&t, target, &r);
+        const char *st = afz_json_str(cur, "status");
+        if (strcmp(st, at == LOOK_ORDER ? "ready" : "valid") == 0)
+            done_at = k;
+        else if (at == LOOK_CHALLENGE)
+            ck_assert_str_eq(st, "processing");
+        else
+            ck_assert_str_eq(st, "pending");
+        cJSON_Delete(cur);
+        afz_response_cleanup(&r);
+    }
+    ck_assert_int_eq(done_at, 6);
+    ck_assert_uint_eq(count_events(&t, AFZ_EV_AUTHZ_VALID), (size_t)authz_looks[_i].n_names);
+    cJSON *cur = t_fetch(&t, url, &r);
+    ck_assert_str_eq(afz_json_str(cur, "status"), "ready");
+    cJSON_Delete(cur);
+    afz_response_cleanup(&r);
+    ck_assert_uint_eq(count_events(&t, AFZ_EV_ORDER_READY), 1);
+    free(chall);
+    free(url);
+    cJSON_Delete(o);
+    t_free(&t);
+}
+END_TEST
+
 START_TEST(test_server_authz_reuse)
 {
     t_env t;
@@ -1359,6 +1447,8 @@ Suite *server_suite(void)
     tcase_add_test(tc, test_server_finalize_bad_base64);
     tcase_add_test(tc, test_server_async_finalize);
     tcase_add_test(tc, test_server_authz_pending_polls);
+    tcase_add_loop_test(tc, test_server_authz_pending_any_look, 0,
+                        (int)(sizeof(authz_looks) / sizeof(authz_looks[0])));
     tcase_add_test(tc, test_server_authz_reuse);
     tcase_add_test(tc, test_server_order_ready_at_creation);
     tcase_add_test(tc, test_server_order_expiry);

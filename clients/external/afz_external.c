@@ -46,6 +46,48 @@ static const afz_external_client adapters[] = {
          * publishes the webroot on {http_port}. */
         .serve_webroot = 1,
     },
+    {
+        .name = "acme-tiny",
+        .program = "acme-tiny",
+        .package = "acme-tiny (5.0.1)",
+        /* acme-tiny only signs: the account key and the CSR (every name of
+         * {domains} as a subjectAltName, the first as the common name)
+         * are made beforehand with openssl, and kept for a rerun ("attempts
+         * N") as an operator's would be. --disable-check: otherwise it
+         * fetches http://<name>/.well-known/... itself over real DNS before
+         * telling the server. The chain comes out on stdout. */
+        .command = "(test -f {workdir}/account.key || openssl genrsa -out {workdir}/account.key"
+                   " 2048 2>/dev/null)"
+                   " && (test -f {workdir}/domain.csr || openssl req -new -newkey rsa:2048 -nodes"
+                   " -keyout {workdir}/domain.key -subj /CN={domain}"
+                   " -addext subjectAltName=DNS:$(echo {domains} | sed s/,/,DNS:/g)"
+                   " -out {workdir}/domain.csr 2>/dev/null)"
+                   " && SSL_CERT_FILE={ca_bundle} acme-tiny --account-key {workdir}/account.key"
+                   " --csr {workdir}/domain.csr"
+                   " --acme-dir {workdir}/webroot/.well-known/acme-challenge"
+                   " --directory-url {directory} --disable-check > {workdir}/chain.pem",
+        .trust = "SSL_CERT_FILE=<bundle> (Python's urllib reads OpenSSL's default file)",
+        .needs_root = 0,
+        /* acme-tiny writes the token file into --acme-dir; the suite
+         * publishes the webroot on {http_port}. */
+        .serve_webroot = 1,
+    },
+    {
+        .name = "node-acme-client",
+        /* A wrapper in clients/external/node-acme-client/ (that folder on
+         * PATH) running obtain.js with the acme-client 5.4.0 its
+         * install.sh put there with `npm ci`. */
+        .program = "acmefuzz-node-acme-client",
+        .package = "nodejs + npm acme-client (5.4.0): clients/external/node-acme-client "
+                   "on PATH, after its install.sh",
+        .command = "NODE_EXTRA_CA_CERTS={ca_bundle} acmefuzz-node-acme-client {directory} "
+                   "{domains} {workdir}",
+        .trust = "NODE_EXTRA_CA_CERTS=<bundle> (Node adds it to its built-in roots)",
+        .needs_root = 0,
+        /* obtain.js's challengeCreateFn writes the token file; the suite
+         * publishes the webroot on {http_port}. */
+        .serve_webroot = 1,
+    },
 };
 
 size_t afz_external_count(void)

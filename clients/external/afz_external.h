@@ -13,8 +13,8 @@
  *
  * Challenges: every template answers http-01 on 127.0.0.1:{http_port},
  * either with the client's own listener (lego, certbot standalone) or
- * through files the suite publishes (uacme's uacme.sh hook,
- * serve_webroot). Nothing fetches them unless the suite runs with
+ * through files the suite publishes (uacme's uacme.sh hook, acme-tiny's
+ * --acme-dir, node acme-client's challengeCreateFn: serve_webroot). Nothing fetches them unless the suite runs with
  * --validate; then the answer is checked for real. */
 #ifndef AFZ_EXTERNAL_H
 #define AFZ_EXTERNAL_H

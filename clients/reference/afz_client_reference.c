@@ -764,4 +764,8 @@ const afz_client afz_client_reference = {
     .expected_property = NULL,
     .config = NULL,
     .obtain = afz_reference_obtain,
+    /* It signs with any of the four key types (afz_jws_sign) and resumes a
+     * saved order from its state store on the next campaign attempt. */
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

@@ -14,7 +14,7 @@
  *  after the challenge POST the authorization stays "pending" for 5
  *  polls, without Retry-After (legal: RFC 8555 7.5.1).
  * Caught by:
- *  poll-backoff (RFC 8555 7.5.1, SHOULD): polls of a pending
+ *  poll-backoff (HARM): polls of a pending
  *  authorization 0 ms apart, under the 1 s minimum. */
 #include "afz_reference.h"
 #include "afz_zoo.h"
@@ -32,4 +32,6 @@ const afz_client afz_zoo_authz_no_backoff = {
     .expected_property = "poll-backoff",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

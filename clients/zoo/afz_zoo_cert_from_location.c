@@ -17,7 +17,7 @@
  *  finalize answers "processing" (Location: the order URL) and the
  *  order turns valid a poll later.
  * Caught by:
- *  cert-url-from-order (RFC 8555 7.4.2, MUST): a certificate download
+ *  cert-url-from-order (RFC 8555 7.4.2, ROBUST): a certificate download
  *  (Accept: application/pem-certificate-chain) from a URL the server never
  *  gave as a certificate URL. The client fails too, so succeeds-under-legal
  *  also reports it. */
@@ -38,4 +38,6 @@ const afz_client afz_zoo_cert_from_location = {
     .expected_property = "cert-url-from-order",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

@@ -17,7 +17,7 @@
  *  challenge) after the challenge POST and 5 s (authz_pending, legal). A
  *  POST {} is a request, not a fetch, so the validation never completes.
  * Caught by:
- *  succeeds-under-legal (MUST): with only legal faults the client gives
+ *  succeeds-under-legal (ROBUST): with only legal faults the client gives
  *  up after max_polls. Not post-as-get-empty: {} is the right payload for
  *  a challenge URL and the checker must not flag real challenge answers.
  *  Not poll-backoff: the re-POSTs are not POST-as-GET polls, and they are
@@ -39,4 +39,6 @@ const afz_client afz_zoo_challenge_repost = {
     .expected_property = "succeeds-under-legal",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

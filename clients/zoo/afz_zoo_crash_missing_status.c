@@ -36,4 +36,6 @@ const afz_client afz_zoo_crash_missing_status = {
     .expected_property = "crash",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

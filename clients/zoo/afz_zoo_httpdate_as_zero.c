@@ -16,7 +16,7 @@
  *  Retry-After as an IMF-fixdate 30 s ahead (RFC 9110 10.2.3 allows both
  *  forms; Pebble sends both).
  * Caught by:
- *  respects-retry-after (SHOULD): the order is polled at once, 30 s
+ *  respects-retry-after (ROBUST): the order is polled at once, 30 s
  *  before the instant the server named. */
 #include "afz_reference.h"
 #include "afz_zoo.h"
@@ -35,4 +35,6 @@ const afz_client afz_zoo_httpdate_as_zero = {
     .expected_property = "respects-retry-after",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

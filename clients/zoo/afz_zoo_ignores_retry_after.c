@@ -14,7 +14,7 @@
  *  finalize answers "processing" with Retry-After: 30 and the order
  *  stays processing for 30 s.
  * Caught by:
- *  respects-retry-after (RFC 8555 7.4, RFC 9110 10.2.3, SHOULD): the
+ *  respects-retry-after (RFC 8555 7.4, RFC 9110 10.2.3, ROBUST): the
  *  order is polled 1 s after the server asked for 30 s. */
 #include "afz_reference.h"
 #include "afz_zoo.h"
@@ -33,4 +33,6 @@ const afz_client afz_zoo_ignores_retry_after = {
     .expected_property = "respects-retry-after",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

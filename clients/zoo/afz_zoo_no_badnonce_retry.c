@@ -14,7 +14,7 @@
  *  the first newOrder gets 400 badNonce with a fresh Replay-Nonce, a
  *  legal answer (RFC 8555 6.5).
  * Caught by:
- *  succeeds-under-legal (MUST): only legal faults, and the client ends
+ *  succeeds-under-legal (ROBUST): only legal faults, and the client ends
  *  without a certificate. */
 #include "afz_reference.h"
 #include "afz_zoo.h"
@@ -32,4 +32,6 @@ const afz_client afz_zoo_no_badnonce_retry = {
     .expected_property = "succeeds-under-legal",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

@@ -13,7 +13,7 @@
  *  finalize is accepted, then issuance fails and the order turns
  *  "invalid" with an error (Boulder's failOrder).
  * Caught by:
- *  final-states-final (RFC 8555 7.1.6, MUST): the order is polled again
+ *  final-states-final (RFC 8555 7.1.3, SHOULD): the order is polled again
  *  after it was seen "invalid", a final state. */
 #include "afz_reference.h"
 #include "afz_zoo.h"
@@ -31,4 +31,6 @@ const afz_client afz_zoo_polls_invalid = {
     .expected_property = "final-states-final",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

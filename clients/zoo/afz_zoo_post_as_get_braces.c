@@ -38,4 +38,6 @@ const afz_client afz_zoo_post_as_get_braces = {
     .expected_property = "post-as-get-empty",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

@@ -42,4 +42,6 @@ const afz_client afz_zoo_processing_fails = {
     .expected_property = "no-orphan-issuance",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

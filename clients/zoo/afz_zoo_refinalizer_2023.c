@@ -19,7 +19,7 @@
  *  stays processing for 3 polls (Retry-After: 3), as Boulder's AsyncFinalize
  *  does; the second finalize gets 403 orderNotReady.
  * Caught by:
- *  no-refinalize (RFC 8555 7.4, MUST): a finalize POSTed while the order
+ *  no-refinalize (RFC 8555 7.1.3, 7.4, SHOULD): a finalize POSTed while the order
  *  was last seen "processing". */
 #include "afz_reference.h"
 #include "afz_zoo.h"
@@ -38,4 +38,6 @@ const afz_client afz_zoo_refinalizer_2023 = {
     .expected_property = "no-refinalize",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

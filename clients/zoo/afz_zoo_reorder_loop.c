@@ -39,4 +39,6 @@ const afz_client afz_zoo_reorder_loop = {
     .expected_property = "bounded-new-orders",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

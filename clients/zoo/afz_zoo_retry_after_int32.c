@@ -19,7 +19,7 @@
  *  answers "processing" for 2 polls. The reference client refuses a wait
  *  over an hour and fails cleanly.
  * Caught by:
- *  respects-retry-after (SHOULD): a delay over retry_after_cap_ms is
+ *  respects-retry-after (ROBUST): a delay over retry_after_cap_ms is
  *  judged like a malformed one, and the client asked again after 0 ms,
  *  under the 1 s floor. */
 #include "afz_reference.h"
@@ -39,4 +39,6 @@ const afz_client afz_zoo_retry_after_int32 = {
     .expected_property = "respects-retry-after",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

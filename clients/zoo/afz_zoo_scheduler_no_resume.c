@@ -36,4 +36,10 @@ const afz_client afz_zoo_scheduler_no_resume = {
     .expected_property = "no-duplicate-issuance",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    /* Declared stateful, as cert-manager is (it keeps its orders in the
+     * cluster): the bug is losing that state, not lacking it. Declaring it
+     * stateless would tell the properties that ordering again is all it
+     * can do. */
+    .flags = AFZ_CLIENT_STATEFUL,
 };

@@ -32,4 +32,6 @@ const afz_client afz_zoo_stale_nonce_retry = {
     .expected_property = "nonce-discipline",
     .config = &config,
     .obtain = afz_reference_obtain,
+    .account_algs = AFZ_CLIENT_ALGS_ALL,
+    .flags = AFZ_CLIENT_STATEFUL,
 };

@@ -2,7 +2,8 @@
 # corpus_replay.sh BUILD SOURCE - replay every committed seed corpus through
 # its fuzz target with the standalone driver (under ASan/UBSan in the
 # sanitizer build). The reference client's and the hardening targets'
-# replays must be clean; each zoo target must violate a property on at
+# replays must be clean (the reference client at every level:
+# AFZ_FAIL_ON=all); each zoo target must violate a property on at
 # least one input of its corpus (its known bug), as an expected failure;
 # the crash zoo targets must crash (a signal, or a sanitizer report).
 set -uo pipefail
@@ -27,7 +28,7 @@ for corpus in "$src"/corpus/fuzz/*/; do
   fi
   args=()
   [[ $t == fuzz_zoo_* ]] && args=(--expect-violation)
-  if out=$(timeout 600 "$bin" "${args[@]}" "$corpus" 2>&1); then
+  if out=$(AFZ_FAIL_ON=all timeout 600 "$bin" "${args[@]}" "$corpus" 2>&1); then
     echo "PASS $t: $(grep '^standalone:' <<<"$out" | tail -1)"; pass=$((pass + 1))
   else
     echo "FAIL $t:"; tail -25 <<<"$out" | sed 's/^/    /'; fail=$((fail + 1))

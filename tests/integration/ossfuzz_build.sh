@@ -8,7 +8,7 @@
 # $WORK, and SRC = the parent of the source tree. AFZ_OSSFUZZ_ZOO=1 keeps
 # the zoo targets, which OSS-Fuzz builds leave out.
 #
-# Then, for every target the tree defines (fuzz_reference, fuzz_zoo_<client>,
+# Then, for every target the tree defines (fuzz_reference, fuzz_independent, fuzz_zoo_<client>,
 # targets/fuzz_*.c): the binary and <t>.options exist, <t>_seed_corpus.zip
 # wherever the tree commits corpus/fuzz/<t>/, <t>.dict for the text targets
 # (and whatever dict an options file names), the binary needs none of the shared
@@ -57,7 +57,7 @@ else
 fi
 
 # The targets the tree defines, as targets/CMakeLists.txt makes them.
-targets=(fuzz_reference)
+targets=(fuzz_reference fuzz_independent)
 for f in "$src"/clients/zoo/afz_zoo_*.c; do
   s=$(basename "$f" .c); targets+=("fuzz_zoo_${s#afz_zoo_}")
 done
@@ -79,7 +79,7 @@ for t in "${targets[@]}"; do
   # Text targets get acme.dict unless they bring their own options; a dict
   # an options file names must be there.
   text=1
-  case $t in fuzz_reference|fuzz_zoo_*|fuzz_plan) text=0 ;; esac
+  case $t in fuzz_reference|fuzz_independent|fuzz_zoo_*|fuzz_plan) text=0 ;; esac
   [[ -f $src/targets/$t.options ]] && text=0
   [[ $text -eq 0 || -s $out/$t.dict ]] || missing+=("$t.dict")
   named=$(sed -n 's/^dict *= *//p' "$out/$t.options" 2>/dev/null)

@@ -8,9 +8,11 @@
 #     lines (comments and blank lines removed): the corpus is canonical;
 #   - `acmefuzz encode FILE` then `acmefuzz decode` of that binary prints
 #     the same text (the binary form round-trips);
-#   - `acmefuzz run --client reference --scenario FILE` is bounded by a
-#     timeout; its class is read from the "scenario FILE (CLASS):" line.
-#     A legal scenario must exit 0 (certificate obtained). A degraded or
+#   - `acmefuzz run --client reference --scenario FILE --fail-on all` is
+#     bounded by a timeout; its class is read from the "scenario FILE
+#     (CLASS):" line. The reference client is held to every level: a legal
+#     or real-world scenario must exit 0 (certificate obtained, no
+#     violation at any level). A degraded or
 #     malformed one may exit 0 or 1 (a clean failure, or later a property
 #     verdict), never 2, a signal or the timeout; its output must not
 #     mention a spent budget. No run may print a sanitizer report.
@@ -118,11 +120,11 @@ check_one() {
     fi
 
     # The reference client under the plan.
-    ${TIMEOUT[@]+"${TIMEOUT[@]}"} "$ACMEFUZZ" run --client reference --scenario "$f" >"$WORK/run.out" 2>&1
+    ${TIMEOUT[@]+"${TIMEOUT[@]}"} "$ACMEFUZZ" run --client reference --scenario "$f" --fail-on all >"$WORK/run.out" 2>&1
     rc=$?
     out="$WORK/run.out"
     OUTCOME=$(grep -m 1 '^outcome:' "$out" | sed 's/^outcome: //')
-    CLASS=$(sed -n 's/^scenario .* (\(legal\|degraded\|malformed\)):$/\1/p' "$out" | head -n 1)
+    CLASS=$(sed -n 's/^scenario .* (\(legal\|real-world\|degraded\|malformed\)):$/\1/p' "$out" | head -n 1)
     [ -n "$CLASS" ] || CLASS="?"
 
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
@@ -146,9 +148,9 @@ check_one() {
         return 1
     fi
     case $CLASS in
-    legal)
+    legal | real-world)
         if [ "$rc" -ne 0 ]; then
-            say "legal plan but exit $rc (want 0, certificate obtained): $OUTCOME"
+            say "$CLASS plan but exit $rc (want 0, certificate obtained): $OUTCOME"
             return 1
         fi
         ;;

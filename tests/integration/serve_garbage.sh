@@ -85,8 +85,16 @@ head -c 20 "$WORK/m1.answer" | grep -q '^HTTP/1\.[01] 400' ||
 
 # 3. oversized body and headers
 head -c $((300 * 1024)) /dev/zero | tr '\0' 'a' >"$WORK/big"
+# With "Expect: 100-continue" (what clients send before a large body) the
+# server refuses before the body is sent: always a 413. Without it, the
+# server answers 413 and closes while curl may still be sending, so curl
+# sees either the 413 or a reset (000): both refuse the body; the server
+# must stay up either way.
+code=$(curl_code -X POST -H 'Expect: 100-continue' -H 'Content-Type: application/jose+json' \
+    --data-binary @"$WORK/big" "$BASE/new-order")
+[ "$code" = 413 ] || fail "a 300 KiB body announced with Expect got $code, not 413"
 code=$(curl_code -X POST -H 'Content-Type: application/jose+json' --data-binary @"$WORK/big" "$BASE/new-order")
-[ "$code" = 413 ] || fail "a 300 KiB body got $code, not 413"
+case "$code" in 413|000) ;; *) fail "a 300 KiB body got $code, not 413 (or a reset)" ;; esac
 code=$(curl_code -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' 'b')" "$BASE/directory")
 case "$code" in 4*|000) ;; *) fail "20 KiB of headers got $code" ;; esac
 alive "oversized body and headers"

@@ -8,8 +8,11 @@
 #     against the issuing root and intermediate from the management API
 #     (/roots/0, /intermediates/0);
 #   - /cert-status-by-serial/<serial> answers "Valid" for it;
-#   - GET /verdict reports no violation other than the two property
-#     false positives tracked in clients/external/README.md;
+#   - GET /verdict judges each run as its own session (the first run is
+#     labelled by POST /session?name=lego-1, the second starts at POST
+#     /reset), reports no violation other than the two property false
+#     positives tracked in clients/external/README.md, and ?session=N
+#     picks one session;
 #   - the server stops cleanly on SIGTERM (exit status 0; under ASan that
 #     includes LeakSanitizer's verdict).
 # Needs lego (`make test` installs it), curl, openssl. Loopback only; the
@@ -67,6 +70,11 @@ code=$(curl -s --max-time 5 --cacert "$WORK/ca.pem" -o /dev/null -w '%{http_code
 # The two property false positives real clients trip (see README.md there).
 known='no-refinalize|nonce-discipline'
 
+code=$(curl -s --max-time 5 --cacert "$WORK/ca.pem" -o "$WORK/session.json" -w '%{http_code}' \
+    -X POST "$MGMT/session?name=lego-1")
+[ "$code" = 200 ] || fail "POST /session answered $code"
+grep -q '"name":"lego-1"' "$WORK/session.json" || fail "POST /session: $(cat "$WORK/session.json")"
+
 for run in 1 2; do
     mkdir -p "$WORK/r$run/webroot"
     start=$(date +%s%N)
@@ -92,17 +100,42 @@ for run in 1 2; do
     verdict=$(curl -sf --max-time 10 --cacert "$WORK/ca.pem" "$MGMT/verdict") ||
         fail "run $run: GET /verdict failed"
     echo "$verdict" >"$WORK/r$run/verdict.json"
-    bad=$(python3 - "$WORK/r$run/verdict.json" "$known" <<'PY'
+    bad=$(python3 - "$WORK/r$run/verdict.json" "$known" "$run" <<'PY'
 import json, re, sys
 d = json.load(open(sys.argv[1]))
 known = re.compile("^(%s)$" % sys.argv[2])
-print(" ".join(v["property"] + ": " + v["message"] for v in d["verdicts"]
-               if v["verdict"] == "violation" and not known.match(v["property"])))
+run = int(sys.argv[3])
+ss = d["sessions"]
+out = []
+# one session per lego run so far: the first named by POST /session, the
+# second (after POST /reset) split by its account
+if len(ss) != run or d["summary"]["judged"] != run:
+    out.append("%d sessions after run %d" % (len(ss), run))
+for s in ss:
+    out += ["session %d: %s: %s" % (s["id"], v["property"], v["message"])
+            for v in s["verdict"]["verdicts"]
+            if v["verdict"] == "violation" and not known.match(v["property"])]
+    if not s["client_succeeded"] or s["exchanges"] < 7:
+        out.append("session %d: %d exchanges, succeeded %s" % (s["id"], s["exchanges"],
+                                                               s["client_succeeded"]))
+if ss[0]["name"] != "lego-1" or ss[0]["split"] != "session":
+    out.append("session 1 is %s/%s" % (ss[0]["name"], ss[0]["split"]))
+if run == 2 and (ss[1]["run"] != 2 or ss[1]["split"] != "account" or not ss[1]["account"]):
+    out.append("session 2: run %s split %s account %s" % (ss[1]["run"], ss[1]["split"],
+                                                          ss[1]["account"]))
+print(" ".join(out))
 PY
 )
-    [ -z "$bad" ] || fail "run $run: /verdict reports violations: $bad"
-    n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["exchanges"])' "$WORK/r$run/verdict.json")
-    [ "$n" -ge 7 ] || fail "run $run: only $n exchanges recorded"
+    [ -z "$bad" ] || fail "run $run: /verdict: $bad"
+    n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sessions"][-1]["exchanges"])' "$WORK/r$run/verdict.json")
+    one=$(curl -sf --max-time 10 --cacert "$WORK/ca.pem" "$MGMT/verdict?session=$run&fail-on=all" |
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["sessions"]), d["sessions"][0]["id"], d["summary"]["policy"])') ||
+        fail "run $run: GET /verdict?session=$run failed"
+    case "$one" in "1 $run fail-on must,should,harm,robust;"*) ;; *) fail "run $run: ?session=$run gave: $one" ;; esac
+    code=$(curl -s --max-time 5 --cacert "$WORK/ca.pem" -o /dev/null -w '%{http_code}' "$MGMT/verdict?session=99")
+    [ "$code" = 404 ] || fail "GET /verdict?session=99 answered $code, not 404"
+    code=$(curl -s --max-time 5 --cacert "$WORK/ca.pem" -o /dev/null -w '%{http_code}' "$MGMT/verdict?fail-on=nope")
+    [ "$code" = 400 ] || fail "GET /verdict?fail-on=nope answered $code, not 400"
     say "run $run: lego obtained a certificate for $DOMAIN in $ms ms, $n exchanges, no unexpected violation"
     code=$(curl -s --max-time 5 --cacert "$WORK/ca.pem" -o /dev/null -w '%{http_code}' -X POST "$MGMT/reset")
     [ "$code" = 200 ] || fail "POST /reset answered $code"
@@ -116,4 +149,4 @@ wait "$PID"
 rc=$?
 PID=""
 [ "$rc" = 0 ] || fail "acmefuzz serve exited with status $rc on SIGTERM"
-echo "PASS: serve_lego: 2 issuances by lego verified, verdicts clean, clean shutdown"
+echo "PASS: serve_lego: 2 issuances by lego verified, one clean verdict per session, clean shutdown"

@@ -62,7 +62,7 @@ run_suite() {
 }
 
 # ---- 1. webroot files nobody publishes --------------------------------------
-run_suite unpublished 1 --client-cmd "$LEGO --http --http.webroot {workdir}/webroot run"
+run_suite unpublished 1 --fail-on all --client-cmd "$LEGO --http --http.webroot {workdir}/webroot run"
 ev=$(validation_events "$WORK/unpublished.json")
 say "events: $ev"
 echo "$ev" | grep -q '^0|http-01: cannot fetch http://example.com:[0-9]*/.well-known/acme-challenge/' \
@@ -90,7 +90,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
     -subj /CN=example.com -addext subjectAltName=DNS:example.com \
     -keyout "$WORK/wrong.key" -out "$WORK/wrong.pem" >/dev/null 2>&1 || fail "openssl req failed"
 WRONG="openssl s_server -quiet -accept 127.0.0.1:{tls_port} -cert $WORK/wrong.pem -key $WORK/wrong.key -alpn acme-tls/1 -naccept 1 </dev/null >/dev/null 2>&1 & sleep 0.5; $LEGO --tls --tls.port 127.0.0.1:{http_port} run; rc=\$?; kill %1 2>/dev/null; exit \$rc"
-run_suite wrongcert 1 --client-cmd "$WRONG"
+run_suite wrongcert 1 --fail-on all --client-cmd "$WRONG"
 ev=$(validation_events "$WORK/wrongcert.json")
 say "events: $ev"
 echo "$ev" | grep -q '^0|tls-alpn-01: 127.0.0.1:[0-9]* for example.com: the certificate has no id-pe-acmeIdentifier extension' \

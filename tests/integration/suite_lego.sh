@@ -75,7 +75,7 @@ say "lego: $n_scn scenarios pass in ${secs} s"
 # ---- 2. a client that fails is caught ---------------------------------------
 mkdir -p "$WORK/one"
 cp "$SCN/plain.scn" "$WORK/one/"
-"$ACMEFUZZ" suite --client-cmd 'echo failing on purpose; exit 1' --name fails \
+"$ACMEFUZZ" suite --fail-on all --client-cmd 'echo failing on purpose; exit 1' --name fails \
     --scenarios "$WORK/one" --timeout 10 --workdir "$WORK/runs2" >"$WORK/fail.out" 2>&1
 rc=$?
 [ "$rc" = 1 ] || { cat "$WORK/fail.out"; fail "a failing client gave exit status $rc, not 1"; }

@@ -5,11 +5,13 @@
 # usage: bash zoo.sh BUILD_DIR SOURCE_DIR   (CTest passes both)
 #
 # For each client that `acmefuzz list clients` shows with a name starting
-# "zoo-", run it on SOURCE_DIR/corpus/zoo/<name>.scn:
+# "zoo-", run it on SOURCE_DIR/corpus/zoo/<name>.scn with --fail-on all
+# (a zoo client is caught by its own property at whatever level it has):
 #   - a client whose expected property is "crash" must terminate
 #     abnormally: killed by a signal, or a sanitizer report on stderr (a
-#     sanitizer exits with a status of its own); exit 0 or 1 without a
-#     report fails;
+#     sanitizer exits with a status of its own), or its crash caught by
+#     `run` (afz_crash.h): exit 1 with "VIOLATION no-crash"; exit 0 or 1
+#     without one of those fails;
 #   - any other must exit 1 with a line "VIOLATION <expected-property> ".
 # Then run the reference client on the same scenario: it must exit 0 or 1
 # (a clean failure under a degraded or malformed plan is fine) and print no
@@ -43,7 +45,7 @@ run() {
     # (the braces keep bash's "Segmentation fault" notice out of the log)
     {
         ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-            "${timeout_cmd[@]}" "$bin" run --client "$1" --scenario "$2" \
+            "${timeout_cmd[@]}" "$bin" run --client "$1" --scenario "$2" --fail-on all \
             > "$tmp/out" 2> "$tmp/err"
         rc=$?
     } 2> /dev/null
@@ -77,6 +79,8 @@ while read -r name expected; do
             pass "$name: crashed (signal $((rc - 128)))"
         elif sanitizer_report; then
             pass "$name: crashed (sanitizer report, exit $rc)"
+        elif [ "$rc" -eq 1 ] && violations | grep -qxF no-crash; then
+            pass "$name: crashed, caught: VIOLATION no-crash"
         else
             fail "$name: expected a crash, got exit $rc"
         fi
