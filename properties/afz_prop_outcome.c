@@ -49,13 +49,23 @@ static int attempt_between(const afz_history *h, size_t a, size_t b)
     return 0;
 }
 
+/* A fault was injected into exchange |x| (its answer is not the server's). */
+static int faulted(const afz_history *h, size_t x)
+{
+    for (size_t k = 0; h && k < h->n_ev; k++)
+        if (h->ev[k].kind == AFZ_EV_FAULT && h->ev[k].exchange == x)
+            return 1;
+    return 0;
+}
+
 /* What the client did with what it was shown of order |order_url|: 1
  * when it was shown "processing" and never asked about the order again in
  * that obtain call (gave up at once: the 2023 shape), or shown "valid"
  * with a certificate URL and either never fetched it or was served it;
  * else 0. A client that kept polling while every read was lost, refused
- * or stale, or kept fetching a certificate the server would not serve,
- * could not have done better without state. */
+ * or stale, or kept fetching a certificate the server would not serve
+ * (refused, lost, or a body a fault broke), could not have done better
+ * without state. */
 static int order_given_up_or_given(const afz_prop_input *in, const char *order_url)
 {
     const afz_trace *t = in->trace;
@@ -82,7 +92,8 @@ static int order_given_up_or_given(const afz_prop_input *in, const char *order_u
             if (strcmp(t->ex[j].url, next) != 0)
                 continue;
             asked = 1;
-            if (valid && t->ex[j].delivered && t->ex[j].status >= 200 && t->ex[j].status < 300)
+            if (valid && t->ex[j].delivered && t->ex[j].status >= 200 &&
+                t->ex[j].status < 300 && !faulted(h, j))
                 return 1; /* it had the certificate in hand */
         }
         if (!asked)
@@ -91,13 +102,14 @@ static int order_given_up_or_given(const afz_prop_input *in, const char *order_u
     return 0;
 }
 
-/* The certificate of issuance event |i| was downloaded (same serial). */
+/* The certificate of issuance event |i| was downloaded (same serial), in
+ * an answer no fault altered. */
 static int downloaded(const afz_history *h, size_t i)
 {
     const afz_event *ev = &h->ev[i];
     for (size_t k = i + 1; ev->serial && k < h->n_ev; k++)
         if (h->ev[k].kind == AFZ_EV_CERT_DOWNLOADED && h->ev[k].serial &&
-            strcmp(h->ev[k].serial, ev->serial) == 0)
+            strcmp(h->ev[k].serial, ev->serial) == 0 && !faulted(h, h->ev[k].exchange))
             return 1;
     return 0;
 }
