@@ -101,9 +101,9 @@ for r in "${rows[@]}"; do
 done
 echo
 if [[ $status -eq 0 ]]; then
-  echo "fuzz: as expected: every zoo bug found, nothing in the reference client or the harness"
+  echo "fuzz: as expected: every zoo bug found, nothing in the correct clients (reference, independent) or the harness"
 else
-  echo "fuzz: UNEXPECTED: a zoo bug was not found, or the reference client or harness has a finding"
+  echo "fuzz: UNEXPECTED: a zoo bug was not found, or a correct client or the harness has a finding"
 fi
 echo "minimize a finding: $build/fuzz/TARGET -minimize_crash=1 -runs=10000 FILE; then"
 echo "  $build/acmefuzz decode MINIMIZED-FILE   prints the plan as .scn"
