@@ -76,7 +76,7 @@ typedef struct judge_case {
     size_t n_ids;
     int server;        /* server-mode limits */
     int64_t timeout_s; /* server mode: per attempt, 0 when unknown */
-    int succeeded, budget_exhausted, aborted, crash_signal;
+    int succeeded, budget_exhausted, aborted, crash_signal, stateless;
     unsigned attempts;
 } judge_case;
 
@@ -157,6 +157,7 @@ static int load_case(const char *file, const char *where, const cJSON *o, int64_
     }
     if (mode)
         c->server = strcmp(mode, "in-process") != 0;
+    c->stateless = flag(oc, "client_stateless", 0);
     int attempts = num(oc, "attempts", 0);
     if (attempts > 0)
         c->attempts = (unsigned)attempts;
@@ -208,6 +209,7 @@ static afz_rc judge_one(const judge_opts *op, judge_case *c, afz_report *r)
     in.aborted = c->aborted;
     in.attempts = c->attempts ? c->attempts : 1;
     in.client_crash_signal = c->crash_signal;
+    in.client_stateless = c->stateless;
     afz_report_options opt = {.policy = &op->policy, .limits = &lim};
     return afz_report_evaluate_input(&in, &opt, r);
 }

@@ -234,6 +234,7 @@ afz_rc afz_suite_json(const afz_suite_config *cfg, const afz_suite_result *r, si
         cJSON_AddNumberToObject(oc, "signal", s->term_signal);
         cJSON_AddBoolToObject(oc, "timed_out", s->timed_out);
         cJSON_AddNumberToObject(oc, "attempts", s->attempts);
+        cJSON_AddBoolToObject(oc, "client_stateless", cfg->client_stateless);
         cJSON_AddNumberToObject(oc, "seconds", s->seconds);
         cJSON_AddNumberToObject(oc, "requests", (double)s->requests);
         cJSON_AddStringToObject(oc, "client_output_tail", s->client_tail ? s->client_tail : "");

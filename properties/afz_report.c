@@ -94,6 +94,8 @@ afz_rc afz_report_json(const afz_report *r, const afz_run_result *run, const afz
     cJSON_AddNumberToObject(o, "virtual_ms", (double)run->virtual_ms);
     cJSON_AddNumberToObject(o, "attempts", run->attempts);
     cJSON_AddBoolToObject(o, "budget_exhausted", run->budget_exhausted);
+    cJSON_AddBoolToObject(o, "client_stateless", run->client_stateless);
+    cJSON_AddNumberToObject(o, "crash_signal", run->crash_signal);
     cJSON *vs = cJSON_AddArrayToObject(root, "verdicts");
     if (!vs)
         goto out;
