@@ -75,7 +75,8 @@ static int order_given_up_or_given(const afz_prop_input *in, const char *order_u
         if (!(e->delivered && e->status >= 200 && e->status < 300 && e->obj_status &&
               e->order_url && strcmp(e->order_url, order_url) == 0))
             continue;
-        int valid = strcmp(e->obj_status, "valid") == 0 && e->certificate;
+        /* a "valid" answer a fault altered may carry no usable URL */
+        int valid = strcmp(e->obj_status, "valid") == 0 && e->certificate && !faulted(h, i);
         if (!valid && strcmp(e->obj_status, "processing") != 0)
             continue;
         /* the first exchange of the next obtain call, if any */
