@@ -32,7 +32,11 @@ static void sweep_usage(FILE *f)
 }
 
 /* Random plan bytes; |legal_only| maps every fault byte onto a legal fault
- * so the plan exercises succeeds-under-legal. */
+ * so the plan exercises succeeds-under-legal, and otherwise every fault
+ * byte is folded onto the catalog (fault bytes >= AFZ_FAULT__COUNT decode
+ * to no rule, afz_plan.h, so unfolded random bytes would be mostly empty
+ * slots). Adding a fault changes which plans a seed makes; a saved plan
+ * (--save) keeps its meaning. */
 static size_t make_input(afz_prng *p, int legal_only, uint8_t *buf)
 {
     static uint8_t legal[AFZ_FAULT__COUNT];
@@ -44,8 +48,10 @@ static size_t make_input(afz_prng *p, int legal_only, uint8_t *buf)
     size_t rules = (size_t)afz_prng_below(p, 9);
     size_t n = 1 + rules * AFZ_PLAN_RULE_BYTES;
     afz_prng_bytes(p, buf, n);
-    for (size_t r = 0; legal_only && r < rules; r++)
-        buf[1 + r * AFZ_PLAN_RULE_BYTES + 2] = legal[buf[1 + r * AFZ_PLAN_RULE_BYTES + 2] % n_legal];
+    for (size_t r = 0; r < rules; r++) {
+        uint8_t *fault = &buf[1 + r * AFZ_PLAN_RULE_BYTES + 2];
+        *fault = legal_only ? legal[*fault % n_legal] : (uint8_t)(*fault % AFZ_FAULT__COUNT);
+    }
     return n;
 }
 
@@ -175,14 +181,15 @@ int afz_cmd_replay(int argc, char **argv)
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || argv[1][0] == '-') {
         fprintf(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
                 "usage: acmefuzz replay FILE [--client NAME | --client-lib PATH.so] [-v] [--json]\n"
-                "Replays a fuzz input or crash file (binary plan; text if it ends in .scn):\n"
+                "Replays a fuzz input or crash file (binary plan; text if it ends in .scn, or\n"
+                "if its bytes are a text scenario, which is then said):\n"
                 "prints the decoded plan, the numbered exchange log and every verdict.\n");
         return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
     }
     char **args = calloc((size_t)argc + 2, sizeof(*args));
     if (!args)
         return 2;
-    args[0] = "run";
+    args[0] = "replay"; /* afz_cmd_run names itself after it in errors */
     args[1] = "--scenario";
     args[2] = argv[1];
     for (int i = 2; i < argc; i++)

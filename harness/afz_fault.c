@@ -14,7 +14,8 @@
 static const afz_fault_def catalog[AFZ_FAULT__COUNT] = {
 #define AFZ_FAULT_ROW(e, name, cls, mech, res, n0, t0, n1, t1, n2, t2, desc, ref)               \
     {AFZ_FAULT_##e, name, AFZ_CLASS_##cls, AFZ_MECH_##mech, AFZ_RES_##res,                       \
-     {ARGDEF(n0, t0), ARGDEF(n1, t1), ARGDEF(n2, t2)}, NARGS(t0, t1, t2), desc, ref},
+     {ARGDEF(n0, t0), ARGDEF(n1, t1), ARGDEF(n2, t2)}, NARGS(t0, t1, t2), desc, ref,            \
+     AFZ_FAULT_IS_RETIRED(AFZ_FAULT_##e)},
     AFZ_FAULT_TABLE(AFZ_FAULT_ROW)
 #undef AFZ_FAULT_ROW
 };

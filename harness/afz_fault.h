@@ -4,8 +4,9 @@
  * One X-macro table (AFZ_FAULT_TABLE) generates the fault enum, the
  * decoder's and encoder's numbering, the names of the text scenario form,
  * `acmefuzz list faults` and the fuzzing dictionary. A fault's number is
- * its position in the table: the table is append-only, and a retired
- * fault keeps its row (marked retired) so old inputs keep their meaning.
+ * its position in the table (byte b of a binary plan is fault b, see
+ * afz_plan.h): the table is append-only, and a retired fault keeps its
+ * row, listed in AFZ_FAULT_RETIRED, so old inputs keep their meaning.
  *
  * Classes (DESIGN.md), in order of severity (a plan's class is the worst
  * of its rules'):
@@ -191,6 +192,16 @@ typedef enum afz_fault_id {
     AFZ_FAULT__COUNT
 } afz_fault_id;
 
+/* Retiring a fault: keep its row (its number must not move) and list it
+ * here as R(a, ENUM); the decoder then drops its rules as no-ops like
+ * those of a byte no fault holds, the encoder and the text form refuse
+ * it, and `list faults` marks it retired. No fault is retired today.
+ * Example: #define AFZ_FAULT_RETIRED(R, a) R(a, SHUFFLE) R(a, TIMEOUT) */
+#define AFZ_FAULT_RETIRED(R, a)
+/* AFZ_FAULT_IS_RETIRED(id) is a constant expression: 1 when |id| is listed. */
+#define AFZ_FAULT_RETIRED_EQ(id, e) || (id) == AFZ_FAULT_##e
+#define AFZ_FAULT_IS_RETIRED(id) (0 AFZ_FAULT_RETIRED(AFZ_FAULT_RETIRED_EQ, id))
+
 typedef struct afz_fault_arg_def {
     const char *name;     /* "" when unused */
     afz_arg_type type;
@@ -206,6 +217,7 @@ typedef struct afz_fault_def {
     size_t n_args;
     const char *description;
     const char *reference;
+    int retired;              /* 1: kept for its number only (a no-op) */
 } afz_fault_def;
 
 /* afz_fault_get returns the definition of |id|, NULL when out of range. */

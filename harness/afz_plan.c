@@ -30,7 +30,7 @@ void afz_plan_init(afz_plan *p)
 int afz_rule_canonicalize(afz_rule *r)
 {
     const afz_fault_def *d = afz_fault_get(r->fault);
-    if (!d || (int)r->kind < 0 || r->kind >= AFZ_RES__COUNT)
+    if (!d || d->retired || (int)r->kind < 0 || r->kind >= AFZ_RES__COUNT)
         return -1;
     if ((r->occ == AFZ_OCC_NTH && (r->k < 1 || r->k > 127)) ||
         (r->occ == AFZ_OCC_FROM && (r->k < 1 || r->k > 128)) ||
@@ -59,26 +59,34 @@ void afz_plan_decode(const uint8_t *data, size_t n, afz_plan *p)
     p->n_identifiers = 1u + (h & 3u);
     p->account_alg = (h & 0xc0u) == 0xc0u ? algs[(h >> 2) & 3u] : AFZ_ALG_ES256;
     p->attempts = 1u + ((h >> 4) & 3u);
-    while (c.left > 0 && p->n_rules < AFZ_PLAN_MAX_RULES) {
+    /* Rule i is always read from the same 6 bytes (slot i), whether or
+     * not an earlier slot was dropped, so a byte change stays local. */
+    for (size_t slot = 0; c.left > 0 && slot < AFZ_PLAN_MAX_RULES; slot++) {
+        uint8_t b[AFZ_PLAN_RULE_BYTES];
+        for (size_t i = 0; i < AFZ_PLAN_RULE_BYTES; i++)
+            b[i] = afz_cursor_u8_or(&c, 0);
+        /* A fault byte names a catalog position, never "position modulo the
+         * catalog size": that would give every saved input a new meaning
+         * each time a fault is appended. Bytes no fault holds yet, and
+         * retired faults, are no-ops: the rule is dropped. */
+        const afz_fault_def *d = afz_fault_get((afz_fault_id)b[2]);
+        if (!d || d->retired)
+            continue;
         afz_rule *r = &p->rules[p->n_rules++];
-        uint8_t kind = afz_cursor_u8_or(&c, 0);
-        uint8_t occ = afz_cursor_u8_or(&c, 0);
-        uint8_t fault = afz_cursor_u8_or(&c, 0);
-        r->kind = (afz_resource)(kind % AFZ_RES__COUNT);
-        if (occ == 0) {
+        r->kind = (afz_resource)(b[0] % AFZ_RES__COUNT);
+        if (b[1] == 0) {
             r->occ = AFZ_OCC_EVERY;
             r->k = 0;
-        } else if (occ < 128) {
+        } else if (b[1] < 128) {
             r->occ = AFZ_OCC_NTH;
-            r->k = occ;
+            r->k = b[1];
         } else {
             r->occ = AFZ_OCC_FROM;
-            r->k = occ - 127u;
+            r->k = b[1] - 127u;
         }
-        r->fault = (afz_fault_id)(fault % AFZ_FAULT__COUNT);
-        const afz_fault_def *d = afz_fault_get(r->fault);
+        r->fault = d->id;
         for (size_t i = 0; i < AFZ_FAULT_MAX_ARGS; i++)
-            r->args[i] = afz_cursor_u8_or(&c, 0) % afz_arg_domain(d->args[i].type);
+            r->args[i] = b[3 + i] % afz_arg_domain(d->args[i].type);
         afz_rule_canonicalize(r);
     }
 }

@@ -21,20 +21,35 @@
  *                 (bench/): uniform choice spent most of a fuzz run's CPU
  *                 on P-384 arithmetic. Canonical encoding: ES256 writes
  *                 bits 2-3 and 6-7 as 0; the others write 11 in bits 6-7.
- *   bytes 1..     rules, 6 bytes each, at most AFZ_PLAN_MAX_RULES:
+ *   bytes 1..     rule slots, 6 bytes each, at most AFZ_PLAN_MAX_RULES:
  *                   +0 kind        byte % AFZ_RES__COUNT   (0 = any)
  *                   +1 occurrence  0 = every, 1..127 = only the k-th,
  *                                  128..255 = from the (byte-127)-th on
- *                   +2 fault       byte % AFZ_FAULT__COUNT (catalog position)
+ *                   +2 fault       the catalog position itself: byte b
+ *                                  < AFZ_FAULT__COUNT is fault b; a byte
+ *                                  no fault holds yet (b >= AFZ_FAULT__COUNT,
+ *                                  46 today) or a retired fault's byte
+ *                                  is reserved: the slot is a no-op and
+ *                                  decodes to no rule at all
  *                   +3..+5 args    byte % the argument type's domain
- *                 A final partial rule is read as if padded with zeros;
- *                 bytes after the last rule are ignored.
+ *                 A final partial slot is read as if padded with zeros;
+ *                 bytes after the last slot are ignored.
+ *                 Fault bytes are append-only: faults appended to the
+ *                 catalog take the bytes 46..255 in turn, and once a byte
+ *                 means a fault it means it forever (afz_fault.h). So a
+ *                 saved input (corpus file, crash) keeps its meaning when
+ *                 faults are added; only its reserved slots may come alive.
+ *                 (Before, the byte was read modulo the fault count, which
+ *                 changed the meaning of every byte >= the count on each
+ *                 addition; tests/check_plan.c checks that the committed
+ *                 corpora mean the same under both readings.)
  *   An empty input is the empty plan (no faults).
  *
  * Canonical form. Decoding canonicalizes: a fault with a natural resource
  * (afz_fault_def.resource) always targets it; CONFIG faults always have
  * occurrence "every"; unused arguments are 0. afz_plan_encode writes a
- * canonical plan back so that decode(encode(p)) == p. */
+ * canonical plan back so that decode(encode(p)) == p. A plan never holds
+ * a reserved or retired fault: afz_rule_canonicalize refuses both. */
 #ifndef AFZ_PLAN_H
 #define AFZ_PLAN_H
 
@@ -75,7 +90,8 @@ typedef struct afz_plan {
 
 /* afz_plan_init makes the empty plan: one identifier, ES256, 1 attempt. */
 void afz_plan_init(afz_plan *p);
-/* afz_plan_decode reads any |n| bytes into a canonical plan. */
+/* afz_plan_decode reads any |n| bytes into a canonical plan; it has at
+ * most one rule per slot (fewer when slots are reserved). */
 void afz_plan_decode(const uint8_t *data, size_t n, afz_plan *p);
 /* afz_plan_encode appends the binary form of |p| (canonicalized first).
  * AFZ_EINVAL, with nothing appended, when a rule is out of range (see
@@ -84,7 +100,7 @@ void afz_plan_decode(const uint8_t *data, size_t n, afz_plan *p);
  * AFZ_PLAN_MAX_RULES rules). */
 afz_rc afz_plan_encode(const afz_plan *p, afz_buf *out);
 /* afz_plan_canonicalize brings a rule into canonical form (see above);
- * it returns -1 if the rule is out of range (unknown fault, k out of
+ * it returns -1 if the rule is out of range (unknown or retired fault, k out of
  * range, argument beyond its domain) and leaves it alone then. */
 int afz_rule_canonicalize(afz_rule *r);
 /* afz_plan_equal compares two plans field by field (0 for a plan with

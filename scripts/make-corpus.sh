@@ -12,12 +12,15 @@ set -euo pipefail
 acmefuzz=${1:?usage: make-corpus.sh PATH-TO-acmefuzz}
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/corpus/fuzz
-rm -rf "$out"
-mkdir -p "$out"
+# Everything is regenerated except the seeds named fuzz-*.bin in
+# fuzz_independent: findings of its fuzz runs, kept by hand.
+find "$out" -mindepth 1 -maxdepth 1 ! -name fuzz_independent -exec rm -rf {} +
+mkdir -p "$out/fuzz_independent"
+find "$out/fuzz_independent" -type f ! -name 'fuzz-*.bin' -delete
 
 encode() { "$acmefuzz" encode "$1" > "$2"; }
 
-client_targets=(fuzz_reference)
+client_targets=(fuzz_reference fuzz_independent)
 for src in "$root"/clients/zoo/afz_zoo_*.c; do
   short=$(basename "$src" .c); short=${short#afz_zoo_}
   client_targets+=("fuzz_zoo_$short")

@@ -1,6 +1,8 @@
 /* check_plan.c - fault plans: the total binary decoder, its inverse, the
  * locality of byte changes, reachability of every fault and argument, the
  * class of rules and plans, and the plan seed. */
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +59,15 @@ static const char *rule_problem(const afz_rule *r)
     return NULL;
 }
 
-static const char *plan_problem(const afz_plan *p, size_t input_len)
+/* slot_live says whether the fault byte of rule slot |slot| of |in| names
+ * a fault (a missing byte reads as 0, fault 0). */
+static int slot_live(const uint8_t *in, size_t n, size_t slot)
+{
+    size_t pos = 1 + slot * AFZ_PLAN_RULE_BYTES + 2;
+    return pos >= n || in[pos] < AFZ_FAULT__COUNT;
+}
+
+static const char *plan_problem(const afz_plan *p, const uint8_t *in, size_t input_len)
 {
     if (p->n_identifiers < 1 || p->n_identifiers > AFZ_PLAN_MAX_IDENTIFIERS)
         return "identifiers out of range";
@@ -68,10 +78,14 @@ static const char *plan_problem(const afz_plan *p, size_t input_len)
         alg_ok |= p->account_alg == header_algs[i];
     if (!alg_ok)
         return "account algorithm out of range";
-    /* one rule per 6 bytes after the header, a partial one counting */
-    size_t want = input_len <= 1 ? 0 : (input_len - 1 + AFZ_PLAN_RULE_BYTES - 1) / AFZ_PLAN_RULE_BYTES;
-    if (want > AFZ_PLAN_MAX_RULES)
-        want = AFZ_PLAN_MAX_RULES;
+    /* one slot per 6 bytes after the header, a partial one counting; a
+     * slot is a rule unless its fault byte is reserved */
+    size_t slots = input_len <= 1 ? 0 : (input_len - 1 + AFZ_PLAN_RULE_BYTES - 1) / AFZ_PLAN_RULE_BYTES;
+    if (slots > AFZ_PLAN_MAX_RULES)
+        slots = AFZ_PLAN_MAX_RULES;
+    size_t want = 0;
+    for (size_t i = 0; i < slots; i++)
+        want += (size_t)slot_live(in, input_len, i);
     if (p->n_rules != want)
         return "wrong number of rules";
     for (size_t i = 0; i < p->n_rules; i++) {
@@ -114,7 +128,7 @@ START_TEST(test_plan_decoding_is_total_and_round_trips)
         afz_prng_bytes(&g, in, n);
         afz_plan p, q;
         decode_bytes(in, n, &p);
-        const char *why = plan_problem(&p, n);
+        const char *why = plan_problem(&p, in, n);
         if (why)
             ck_abort_msg("iteration %d (%zu bytes): %s", iter, n, why);
         afz_fault_class cls = afz_plan_class(&p);
@@ -218,6 +232,8 @@ START_TEST(test_plan_partial_trailing_rule_reads_as_zero_padded)
     for (int iter = 0; iter < 500; iter++) {
         uint8_t in[1 + 2 * AFZ_PLAN_RULE_BYTES];
         afz_prng_bytes(&g, in, sizeof(in));
+        in[3] %= AFZ_FAULT__COUNT; /* both slots live */
+        in[3 + AFZ_PLAN_RULE_BYTES] %= AFZ_FAULT__COUNT;
         size_t n = 1 + AFZ_PLAN_RULE_BYTES + part;
         uint8_t padded[sizeof(in)];
         memcpy(padded, in, n);
@@ -239,6 +255,8 @@ START_TEST(test_plan_bytes_after_sixteen_rules_are_ignored)
     for (int iter = 0; iter < 200; iter++) {
         uint8_t in[FULL + 64];
         afz_prng_bytes(&g, in, sizeof(in));
+        for (size_t i = 0; i < AFZ_PLAN_MAX_RULES; i++) /* every slot live */
+            in[3 + i * AFZ_PLAN_RULE_BYTES] %= AFZ_FAULT__COUNT;
         size_t extra = 1 + (size_t)afz_prng_below(&g, 64);
         afz_plan a, b;
         decode_bytes(in, FULL, &a);
@@ -269,7 +287,7 @@ static const char *change_problem(const afz_rule *x, const afz_rule *y, size_t o
 
 /* Flipping one bit of byte |_i| (0..5) of one rule changes that rule
  * only, and only the field that byte encodes: an argument byte changes
- * only that argument. */
+ * only that argument; a fault byte turned reserved drops that rule only. */
 START_TEST(test_plan_small_byte_changes_make_small_plan_changes)
 {
     size_t off = (size_t)_i;
@@ -279,6 +297,8 @@ START_TEST(test_plan_small_byte_changes_make_small_plan_changes)
     size_t changed = 0;
     for (int iter = 0; iter < 2000; iter++) {
         afz_prng_bytes(&g, in, sizeof(in));
+        for (size_t i = 0; i < 4; i++) /* every slot live, so rule i is slot i */
+            in[3 + i * AFZ_PLAN_RULE_BYTES] %= AFZ_FAULT__COUNT;
         size_t ri = (size_t)afz_prng_below(&g, 4);
         size_t pos = 1 + ri * AFZ_PLAN_RULE_BYTES + off;
         uint8_t mutated[sizeof(in)];
@@ -287,6 +307,18 @@ START_TEST(test_plan_small_byte_changes_make_small_plan_changes)
         afz_plan a, b;
         decode_bytes(in, sizeof(in), &a);
         decode_bytes(mutated, sizeof(mutated), &b);
+        if (off == 2 && mutated[pos] >= AFZ_FAULT__COUNT) {
+            /* rule ri is gone, the others are untouched */
+            afz_plan want = a;
+            memmove(&want.rules[ri], &want.rules[ri + 1],
+                    (want.n_rules - ri - 1) * sizeof(want.rules[0]));
+            want.n_rules--;
+            if (!afz_plan_equal(&want, &b))
+                ck_abort_msg("iteration %d: a reserved fault byte did more than drop rule %zu",
+                             iter, ri);
+            changed++;
+            continue;
+        }
         if (a.n_identifiers != b.n_identifiers || a.account_alg != b.account_alg ||
             a.attempts != b.attempts || a.n_rules != b.n_rules)
             ck_abort_msg("iteration %d: the header changed", iter);
@@ -311,7 +343,7 @@ END_TEST
 START_TEST(test_plan_every_fault_and_argument_is_reachable)
 {
     int seen_fault[AFZ_FAULT__COUNT] = {0};
-    for (unsigned fb = 0; fb < 256; fb++) {
+    for (unsigned fb = 0; fb < AFZ_FAULT__COUNT; fb++) {
         uint8_t in[7] = {0, 0, 0, (uint8_t)fb, 0, 0, 0};
         afz_plan p;
         decode_bytes(in, sizeof(in), &p);
@@ -692,6 +724,8 @@ START_TEST(test_plan_seed_depends_on_the_plan_only)
     for (int iter = 0; iter < 512; iter++) {
         size_t len = (size_t)afz_prng_below(&g, sizeof(in) + 1);
         afz_prng_bytes(&g, in, len);
+        for (size_t pos = 3; pos < len; pos += AFZ_PLAN_RULE_BYTES) /* no reserved slot */
+            in[pos] %= AFZ_FAULT__COUNT;
         afz_plan p, q;
         decode_bytes(in, len, &p);
         /* an equal plan (re-decoded from its encoding) has the same seed */
@@ -749,6 +783,145 @@ START_TEST(test_plan_identifiers_are_fixed)
 }
 END_TEST
 
+/* ---- stable fault bytes ---- */
+
+/* A fault byte no fault holds yet is a no-op slot: the rule is dropped,
+ * the slots around it keep their rules, and the plan encodes without it. */
+START_TEST(test_plan_reserved_fault_bytes_decode_to_no_rule)
+{
+    for (unsigned fb = AFZ_FAULT__COUNT; fb < 256; fb++) {
+        uint8_t in[1 + 3 * AFZ_PLAN_RULE_BYTES] = {
+            0x01, 0, 2, AFZ_FAULT_RETRY_AFTER, 1, 0, 0,
+            7,    3, (uint8_t)fb, 9, 9, 9,
+            0,    1, AFZ_FAULT_BAD_NONCE, 0, 0, 0,
+        };
+        afz_plan p;
+        decode_bytes(in, sizeof(in), &p);
+        if (p.n_rules != 2 || p.rules[0].fault != AFZ_FAULT_RETRY_AFTER ||
+            p.rules[0].args[0] != 1 || p.rules[0].occ != AFZ_OCC_NTH || p.rules[0].k != 2 ||
+            p.rules[1].fault != AFZ_FAULT_BAD_NONCE || p.rules[1].k != 1)
+            ck_abort_msg("fault byte %u: not dropped alone", fb);
+        /* a plan of reserved slots only is the header's empty plan */
+        uint8_t only[1 + AFZ_PLAN_RULE_BYTES] = {0x01, 1, 1, (uint8_t)fb, 1, 1, 1};
+        decode_bytes(only, sizeof(only), &p);
+        if (p.n_rules != 0 || p.n_identifiers != 2)
+            ck_abort_msg("fault byte %u: a lone reserved slot is not the empty plan", fb);
+    }
+    /* encode never writes a reserved byte, and refuses an unknown fault */
+    afz_rule r;
+    memset(&r, 0, sizeof(r));
+    r.fault = AFZ_FAULT__COUNT;
+    ck_assert_int_eq(afz_rule_canonicalize(&r), -1);
+    /* no fault is retired today; a retired one would be dropped the same way */
+    for (int f = 0; f < AFZ_FAULT__COUNT; f++) {
+        ck_assert_int_eq(afz_fault_get((afz_fault_id)f)->retired, 0);
+        ck_assert_int_eq(AFZ_FAULT_IS_RETIRED((afz_fault_id)f), 0);
+    }
+}
+END_TEST
+
+/* The decoding before fault bytes were made stable: the byte modulo the
+ * fault count. Kept as the reference of what committed inputs meant. */
+static void decode_modulo(const uint8_t *data, size_t n, afz_plan *p)
+{
+    static const afz_jws_alg algs[4] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256,
+                                        AFZ_ALG_EDDSA};
+    afz_plan_init(p);
+    if (n == 0)
+        return;
+    size_t at = 0;
+#define NEXT_BYTE() (at < n ? data[at++] : 0)
+    uint8_t h = NEXT_BYTE();
+    p->n_identifiers = 1u + (h & 3u);
+    p->account_alg = (h & 0xc0u) == 0xc0u ? algs[(h >> 2) & 3u] : AFZ_ALG_ES256;
+    p->attempts = 1u + ((h >> 4) & 3u);
+    while (at < n && p->n_rules < AFZ_PLAN_MAX_RULES) {
+        afz_rule *r = &p->rules[p->n_rules++];
+        uint8_t kind = NEXT_BYTE();
+        uint8_t occ = NEXT_BYTE();
+        uint8_t fault = NEXT_BYTE();
+        r->kind = (afz_resource)(kind % AFZ_RES__COUNT);
+        r->occ = occ == 0 ? AFZ_OCC_EVERY : occ < 128 ? AFZ_OCC_NTH : AFZ_OCC_FROM;
+        r->k = occ == 0 ? 0 : occ < 128 ? occ : occ - 127u;
+        r->fault = (afz_fault_id)(fault % AFZ_FAULT__COUNT);
+        const afz_fault_def *d = afz_fault_get(r->fault);
+        for (size_t i = 0; i < AFZ_FAULT_MAX_ARGS; i++)
+            r->args[i] = NEXT_BYTE() % afz_arg_domain(d->args[i].type);
+        afz_rule_canonicalize(r);
+    }
+#undef NEXT_BYTE
+}
+
+/* source_path writes SOURCE_ROOT/|rel|: $AFZ_SOURCE_DIR when set, else
+ * the root derived from this file's path (absolute, passed by CMake). */
+static void source_path(const char *rel, char *out, size_t n)
+{
+    const char *env = getenv("AFZ_SOURCE_DIR");
+    if (env && *env) {
+        snprintf(out, n, "%s/%s", env, rel);
+        return;
+    }
+    const char *self = __FILE__;
+    const char *tail = strstr(self, "tests/check_plan.c");
+    int root_len = tail ? (int)(tail - self) : 0;
+    snprintf(out, n, "%.*s%s", root_len, self, rel);
+}
+
+/* The targets whose inputs are binary plans. */
+static int reads_plans(const char *target)
+{
+    return strcmp(target, "fuzz_plan") == 0 || strcmp(target, "fuzz_reference") == 0 ||
+           strcmp(target, "fuzz_independent") == 0 || strncmp(target, "fuzz_zoo_", 9) == 0;
+}
+
+/* Every committed binary plan means under the stable decoding what it
+ * meant under the modulo one (make-corpus.sh writes canonical encodings,
+ * which hold no reserved byte; a fuzz finding kept raw had to be rewritten
+ * to its canonical form). */
+START_TEST(test_plan_committed_corpora_keep_their_meaning)
+{
+    char root[4096];
+    source_path("corpus/fuzz", root, sizeof(root));
+    DIR *top = opendir(root);
+    ck_assert_msg(top != NULL, "cannot open %s", root);
+    size_t files = 0, targets = 0;
+    struct dirent *t;
+    while ((t = readdir(top)) != NULL) {
+        if (t->d_name[0] == '.' || !reads_plans(t->d_name))
+            continue;
+        char dir[4400];
+        snprintf(dir, sizeof(dir), "%s/%s", root, t->d_name);
+        DIR *d = opendir(dir);
+        ck_assert_msg(d != NULL, "cannot open %s", dir);
+        targets++;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            char path[4800];
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            afz_buf b;
+            afz_buf_init(&b, 1u << 20);
+            ck_assert_msg(afz_buf_read_file(&b, path) == AFZ_OK, "cannot read %s", path);
+            afz_plan was, now;
+            decode_modulo((const uint8_t *)b.data, b.len, &was);
+            decode_bytes((const uint8_t *)b.data, b.len, &now);
+            afz_buf_cleanup(&b);
+            if (!afz_plan_equal(&was, &now))
+                ck_abort_msg("%s changed meaning: rewrite it as `acmefuzz encode` of the plan "
+                             "it meant",
+                             path);
+            files++;
+        }
+        closedir(d);
+    }
+    closedir(top);
+    /* the walk did find the corpora */
+    ck_assert_uint_ge(targets, 3);
+    ck_assert_uint_ge(files, 50);
+}
+END_TEST
+
 Suite *plan_suite(void)
 {
     Suite *s = suite_create("plan");
@@ -767,6 +940,8 @@ Suite *plan_suite(void)
     tcase_add_loop_test(tc, test_plan_encode_rejects_out_of_range_headers, 0, 6);
     tcase_add_test(tc, test_plan_canonicalize_moves_rules_to_their_natural_form);
     tcase_add_test(tc, test_plan_fault_and_value_numbers_are_stable);
+    tcase_add_test(tc, test_plan_reserved_fault_bytes_decode_to_no_rule);
+    tcase_add_test(tc, test_plan_committed_corpora_keep_their_meaning);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("class");
