@@ -25,7 +25,8 @@ static void serve_usage(FILE *f)
         "usage: acmefuzz serve [--listen 127.0.0.1:PORT] [--management 127.0.0.1:PORT]\n"
         "                      [--scenario FILE] [--async] [--finalize-polls N] [--authz-polls N]\n"
         "                      [--retry-after S] [--ca-bundle-out FILE] [--seed N] [-v]\n"
-        "                      [--max-connections N] [--timeout S]\n"
+        "                      [--max-connections N] [--timeout S] [--allow-weak-csr]\n"
+        "                      [--max-accounts N] [--max-orders N]\n"
         "                      [--validate TYPES] [--http-port N] [--tls-port N]\n"
         "                      [--validation-timeout S] [--fail-on LEVELS] [--allow ID]\n"
         "                      [-config FILE] [-dnsserver ADDR] [-strict]\n"
@@ -46,8 +47,17 @@ static void serve_usage(FILE *f)
         "  --retry-after S      Retry-After seconds on processing orders and pending authzs\n"
         "  --ca-bundle-out FILE write the CA bundle (TLS root + issuing root) clients trust\n"
         "  --seed N             seed of the model's PRNG (default: random per run)\n"
-        "  --max-connections N  concurrent connections (default 256)\n"
-        "  --timeout S          per-connection read/write/idle timeout (default 20)\n"
+        "  --max-connections N  concurrent connections (default 256); at the cap a new one\n"
+        "                       evicts the least recently active\n"
+        "  --timeout S          per-connection read/write/idle timeout, and the total time\n"
+        "                       to send each request, not restarted by bytes (default 20)\n"
+        "  --max-accounts N     accounts held (default 1024); at the cap a new account\n"
+        "                       evicts the oldest (with its orders), never 429 unless\n"
+        "                       every account has an order being processed\n"
+        "  --max-orders N       orders held (default 4096; authorizations 4 x N); at the\n"
+        "                       cap the oldest expired, else finished, else oldest goes\n"
+        "  --allow-weak-csr     accept CSRs signed with SHA-1 or MD5 (default: badCSR, as\n"
+        "                       Boulder answers)\n"
         "  -v, --verbose        one line per exchange on stderr\n"
         "GET /verdict's default policy (its ?fail-on= and ?allow= override per call):\n"
         AFZ_CLI_POLICY_USAGE
@@ -258,6 +268,9 @@ int afz_cmd_serve(int argc, char **argv)
         {"tls-port", required_argument, NULL, 'L'},
         {"validation-timeout", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
+        {"allow-weak-csr", no_argument, NULL, 'w'},
+        {"max-accounts", required_argument, NULL, 'Y'},
+        {"max-orders", required_argument, NULL, 'Z'},
         AFZ_CLI_POLICY_OPTIONS,
         {NULL, 0, NULL, 0},
     };
@@ -370,6 +383,19 @@ int afz_cmd_serve(int argc, char **argv)
             if (afz_cli_policy_arg("serve", c, optarg, &policy))
                 goto done;
             break;
+        case 'w': cfg.server.allow_weak_csr_digest = 1; break;
+        case 'Y':
+        case 'Z':
+            if (afz_cli_parse_u64(optarg, 10000000, &v) || v == 0) {
+                fprintf(stderr, "acmefuzz serve: --%s wants 1..10000000, got '%s'\n",
+                        c == 'Y' ? "max-accounts" : "max-orders", optarg);
+                goto done;
+            }
+            if (c == 'Y')
+                cfg.server.max_accounts = (size_t)v;
+            else
+                cfg.server.max_orders = (size_t)v;
+            break;
         case 'h': serve_usage(stdout); exit_code = 0; goto done;
         default: serve_usage(stderr); goto done;
         }
@@ -427,7 +453,11 @@ int afz_cmd_serve(int argc, char **argv)
             printf("Validating tls-alpn-01 on 127.0.0.1:%u\n", (unsigned)cfg.tlsalpn01_port);
         fflush(stdout);
         exit_code = afz_serve_run(s) == AFZ_OK ? 0 : 2;
-        printf("acmefuzz serve: stopped after %zu exchanges\n", afz_serve_history(s)->n_ex);
+        afz_serve_conn_counts cc;
+        afz_serve_conn_stats(s, &cc);
+        printf("acmefuzz serve: stopped after %zu exchanges; connections evicted %" PRIu64
+               ", closed at the request deadline %" PRIu64 ", accept pauses %" PRIu64 "\n",
+               afz_serve_history(s)->n_ex, cc.evicted, cc.deadline_closed, cc.accept_pauses);
     }
     if (sig_int)
         event_free(sig_int);

@@ -40,6 +40,8 @@ const char *afz_csr_verdict_detail(afz_csr_verdict v)
         return "CSR names do not match the order's identifiers";
     case AFZ_CSR_ACCOUNT_KEY:
         return "CSR public key must not be the account key";
+    case AFZ_CSR_WEAK_SIGNATURE:
+        return "CSR signature algorithm uses SHA-1 or MD5, which is not accepted";
     }
     return "CSR is unacceptable";
 }
@@ -311,6 +313,11 @@ afz_rc afz_csr_parse(const uint8_t *der, size_t n, afz_csr *out, afz_csr_verdict
     afz_cryptostat_count_key(sig_ok ? AFZ_CS_CSR_VERIFY : AFZ_CS_CSR_VERIFY_BAD, key, 0);
     if (!sig_ok)
         goto out;
+
+    int md_nid = NID_undef, pk_nid = NID_undef;
+    if (OBJ_find_sigid_algs(X509_REQ_get_signature_nid(req), &md_nid, &pk_nid) == 1)
+        out->weak_digest = md_nid == NID_sha1 || md_nid == NID_md5 || md_nid == NID_md4 ||
+                           md_nid == NID_md5_sha1;
 
     v = AFZ_CSR_OK;
     if ((rc = collect_cn(req, &names, &bad)) != AFZ_OK)

@@ -28,7 +28,9 @@ typedef enum afz_csr_verdict {
     AFZ_CSR_NO_NAMES,          /* neither CN nor SAN names anything */
     AFZ_CSR_BAD_NAME,          /* a SAN that is not a dNSName, or a bad name */
     AFZ_CSR_NAMES_MISMATCH,    /* names differ from the order's identifiers */
-    AFZ_CSR_ACCOUNT_KEY        /* CSR key equals the account key (RFC 8555 11.1) */
+    AFZ_CSR_ACCOUNT_KEY,       /* CSR key equals the account key (RFC 8555 11.1) */
+    AFZ_CSR_WEAK_SIGNATURE     /* appended: signed with SHA-1 or MD5 (the server
+                                  refuses it unless configured to allow it) */
 } afz_csr_verdict;
 
 /* afz_csr_verdict_detail returns the badCSR "detail" text for |v|. */
@@ -40,6 +42,8 @@ typedef struct afz_csr {
     EVP_PKEY *pubkey;   /* the subject public key */
     char **names;       /* CN and dNSName SANs, lower-cased, sorted, unique */
     size_t n_names;
+    int weak_digest;    /* appended: 1 when the self-signature uses SHA-1 or
+                           MD5 (afz_csr_parse accepts it; the caller decides) */
 } afz_csr;
 
 /* afz_csr_parse parses |n| bytes of DER, verifies the self-signature,

@@ -3,6 +3,7 @@
  * and the per-run state. */
 #include "afz_serve.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,7 +23,9 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <openssl/rand.h>
 
 #include "afz_json.h"
@@ -114,9 +117,59 @@ int64_t afz_serve_now_ms(afz_serve *s)
  * evhttp in libevent 2.1 has no connection cap. Every connection gets its
  * SSL object from bev_cb, so the SSL objects alive are the connections
  * alive: an ex_data slot whose free callback fires in SSL_free counts
- * them down. */
+ * them down and frees the connection's record.
+ *
+ * A slow client must not lock others out (issue 15): evhttp's timeout
+ * restarts on every byte, so each connection also gets a total deadline
+ * (cfg.timeout_s) for its next request, counted from accept and then from
+ * the start of each request, that no byte restarts. At the cap a new
+ * connection evicts the least recently active one (first one that never
+ * completed a request) instead of being refused. Closing is a shutdown()
+ * of the socket: evhttp then sees the end of the stream and frees the
+ * connection on its ordinary path. */
+
+struct afz_serve_conn {
+    afz_serve *s;
+    SSL *ssl;                    /* the connection's (owner of this record) */
+    struct event *deadline;      /* owned; NULL once the loop is torn down */
+    uint64_t requests;           /* requests started on it */
+    int listed;                  /* in s->conn_head list */
+    int evicted;                 /* shut down by us, not yet freed */
+    afz_serve_conn *prev, *next;
+};
 
 static int conn_index = -1;
+
+static void conn_unlink(afz_serve_conn *c)
+{
+    if (!c->listed)
+        return;
+    afz_serve *s = c->s;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conn_head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        s->conn_tail = c->prev;
+    c->prev = c->next = NULL;
+    c->listed = 0;
+}
+
+static void conn_append(afz_serve_conn *c)
+{
+    afz_serve *s = c->s;
+    conn_unlink(c);
+    c->prev = s->conn_tail;
+    c->next = NULL;
+    if (s->conn_tail)
+        s->conn_tail->next = c;
+    else
+        s->conn_head = c;
+    s->conn_tail = c;
+    c->listed = 1;
+}
 
 static void conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
                       void *argp)
@@ -126,24 +179,209 @@ static void conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long
     (void)idx;
     (void)argl;
     (void)argp;
-    afz_serve *s = ptr;
-    if (s && s->connections)
+    afz_serve_conn *c = ptr;
+    if (!c)
+        return;
+    afz_serve *s = c->s;
+    if (s->connections)
         s->connections--;
+    if (c->evicted && s->evicting)
+        s->evicting--;
+    conn_unlink(c);
+    if (c->deadline)
+        event_free(c->deadline);
+    free(c);
+}
+
+/* conn_close shuts |c|'s socket down; evhttp frees it soon after. */
+static int conn_close(afz_serve_conn *c)
+{
+    int fd = SSL_get_fd(c->ssl);
+    if (fd < 0 || c->evicted)
+        return -1;
+    shutdown(fd, SHUT_RDWR);
+    c->evicted = 1;
+    c->s->evicting++;
+    conn_unlink(c);
+    if (c->deadline)
+        evtimer_del(c->deadline);
+    return 0;
+}
+
+static void conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    afz_serve_conn *c = arg;
+    if (conn_close(c) == 0)
+        c->s->deadline_closed++;
+}
+
+static void conn_arm(afz_serve_conn *c)
+{
+    int t = c->s->cfg.timeout_s > 0 ? c->s->cfg.timeout_s : 20;
+    struct timeval tv = {(time_t)t, 0};
+    if (c->deadline)
+        evtimer_add(c->deadline, &tv);
+}
+
+/* evict_one closes the least recently active connection, preferring one
+ * that never started a request (the first 64 looked at). 0 when one went. */
+static int evict_one(afz_serve *s)
+{
+    afz_serve_conn *pick = NULL;
+    int looked = 0;
+    for (afz_serve_conn *c = s->conn_head; c && looked < 64; c = c->next, looked++) {
+        if (c->requests == 0 && SSL_get_fd(c->ssl) >= 0) {
+            pick = c;
+            break;
+        }
+    }
+    for (afz_serve_conn *c = s->conn_head; !pick && c; c = c->next)
+        if (SSL_get_fd(c->ssl) >= 0)
+            pick = c;
+    if (!pick || conn_close(pick) != 0)
+        return -1;
+    s->evicted++;
+    return 0;
+}
+
+static afz_serve_conn *conn_of(struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = req ? evhttp_request_get_connection(req) : NULL;
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+    return ssl ? SSL_get_ex_data(ssl, conn_index) : NULL;
+}
+
+void afz_serve_conn_request(struct evhttp_request *req)
+{
+    afz_serve_conn *c = conn_of(req);
+    if (!c || c->evicted)
+        return;
+    c->requests++;
+    conn_append(c);
+    conn_arm(c);
+}
+
+/* conn_hold: |req| is held on purpose (the timeout fault); its connection
+ * is neither evicted nor cut at the deadline meanwhile. */
+static void conn_hold(struct evhttp_request *req)
+{
+    afz_serve_conn *c = conn_of(req);
+    if (!c)
+        return;
+    conn_unlink(c);
+    if (c->deadline)
+        evtimer_del(c->deadline);
 }
 
 static struct bufferevent *bev_cb(struct event_base *base, void *arg)
 {
     afz_serve *s = arg;
-    /* Over the cap, the connection gets a context without a certificate:
-     * the handshake fails at once and evhttp closes it. */
-    SSL_CTX *ctx = s->connections >= s->cfg.max_connections ? s->tls.refuse : s->tls.ctx;
+    unsigned live = s->connections - s->evicting;
+    if (live >= s->cfg.max_connections && evict_one(s) == 0)
+        live--;
+    /* Over the cap with nothing to evict, the connection gets a context
+     * without a certificate: the handshake fails at once and evhttp
+     * closes it. */
+    SSL_CTX *ctx = live >= s->cfg.max_connections ? s->tls.refuse : s->tls.ctx;
     SSL *ssl = SSL_new(ctx);
     if (!ssl)
         return NULL;
-    if (SSL_set_ex_data(ssl, conn_index, s) == 1)
-        s->connections++;
+    afz_serve_conn *c = calloc(1, sizeof(*c));
+    if (c) {
+        c->s = s;
+        c->ssl = ssl;
+        c->deadline = evtimer_new(base, conn_deadline, c);
+        if (SSL_set_ex_data(ssl, conn_index, c) == 1) {
+            s->connections++;
+            conn_append(c);
+            conn_arm(c);
+        } else {
+            if (c->deadline)
+                event_free(c->deadline);
+            free(c);
+        }
+    }
     return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                           BEV_OPT_CLOSE_ON_FREE);
+}
+
+/* conns_detach frees every connection's deadline before the loop goes
+ * (the records themselves go with their SSL objects). */
+static void conns_detach(afz_serve *s)
+{
+    for (afz_serve_conn *c = s->conn_head; c; c = c->next) {
+        if (c->deadline)
+            event_free(c->deadline);
+        c->deadline = NULL;
+    }
+}
+
+/* ---- accept back-off ----
+ * At the fd limit accept() fails with EMFILE/ENFILE while the pending
+ * connection stays queued: libevent would retry at once, forever (a busy
+ * loop and a log line per try). Instead the listener pauses 100 ms, one
+ * connection is evicted to free an fd, and one line is logged at most
+ * every 10 s. */
+
+static void accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    afz_serve_accept *a = arg;
+    evconnlistener_enable(a->listener);
+}
+
+/* The error callback gets evhttp's argument, not ours: the back-off state
+ * of a listener is found in this registry (one entry per open listener,
+ * in the loop's thread only). */
+static afz_serve_accept *accept_registry[16];
+
+static void accept_register(afz_serve_accept *a)
+{
+    for (size_t i = 0; i < sizeof(accept_registry) / sizeof(accept_registry[0]); i++) {
+        if (!accept_registry[i]) {
+            accept_registry[i] = a;
+            return;
+        }
+    }
+}
+
+static void accept_unregister(afz_serve_accept *a)
+{
+    for (size_t i = 0; i < sizeof(accept_registry) / sizeof(accept_registry[0]); i++)
+        if (accept_registry[i] == a)
+            accept_registry[i] = NULL;
+}
+
+static void accept_error(struct evconnlistener *l, void *arg)
+{
+    (void)arg;
+    afz_serve_accept *a = NULL;
+    for (size_t i = 0; !a && i < sizeof(accept_registry) / sizeof(accept_registry[0]); i++)
+        if (accept_registry[i] && accept_registry[i]->listener == l)
+            a = accept_registry[i];
+    if (!a)
+        return; /* not registered (the registry was full): libevent goes on */
+    afz_serve *s = a->s;
+    int e = EVUTIL_SOCKET_ERROR();
+    if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
+        return; /* ECONNABORTED and the like: the next accept goes on */
+    s->accept_pauses++;
+    evict_one(s);
+    int64_t now = real_mono_ms();
+    if (s->accept_logged_ms == 0 || now - s->accept_logged_ms >= 10000) {
+        fprintf(stderr,
+                "acmefuzz serve: cannot accept a connection: %s; pausing accepts 100 ms "
+                "(%" PRIu64 " pauses so far; logged at most every 10 s)\n",
+                strerror(e), s->accept_pauses);
+        s->accept_logged_ms = now;
+    }
+    struct timeval tv = {0, 100 * 1000};
+    if (a->resume && evtimer_add(a->resume, &tv) == 0)
+        evconnlistener_disable(l);
 }
 
 /* ---- replies ---- */
@@ -166,6 +404,7 @@ const char *afz_serve_reason(int status)
     case 415: return "Unsupported Media Type";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     default: return status < 400 ? "OK" : "Error";
@@ -276,6 +515,7 @@ static int stall(afz_serve *s, struct evhttp_request *req, int64_t ms)
     }
     st->next = s->stalls;
     s->stalls = st;
+    conn_hold(req);
     return 0;
 }
 
@@ -394,11 +634,76 @@ static void log_exchange(afz_serve *s, const afz_request *req, const afz_respons
             afz_url_path(req->url), resp->status, afz_resource_name(kind));
 }
 
+/* afz_serve_http_refusal returns why a request is one Pebble (Go's
+ * net/http) refuses, with the status it answers, or NULL. libevent has
+ * already cut header values at a NUL byte, so only the other control
+ * bytes are visible here. */
+const char *afz_serve_http_refusal(struct evhttp_request *ereq, int *status)
+{
+    *status = 400;
+    struct evkeyvalq *in = evhttp_request_get_input_headers(ereq);
+    /* RFC 9112 3.2: "A server MUST respond with a 400 (Bad Request)
+     * status code to any HTTP/1.1 request message that lacks a Host
+     * header field". */
+    if (ereq->major == 1 && ereq->minor >= 1 && !evhttp_find_header(in, "Host"))
+        return "Bad Request: missing required Host header";
+    const char *length = NULL, *coding = NULL;
+    int codings = 0;
+    struct evkeyval *kv;
+    TAILQ_FOREACH(kv, in, next)
+    {
+        for (const unsigned char *p = (const unsigned char *)kv->value; *p; p++)
+            if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+                return "Bad Request: invalid header value (control byte)";
+        if (strcasecmp(kv->key, "Content-Length") == 0) {
+            if (length && strcmp(length, kv->value) != 0)
+                return "Bad Request: conflicting Content-Length headers";
+            length = kv->value;
+        } else if (strcasecmp(kv->key, "Transfer-Encoding") == 0) {
+            coding = kv->value;
+            codings++;
+        }
+    }
+    if (coding) {
+        while (*coding == ' ' || *coding == '\t')
+            coding++;
+        size_t n = strlen(coding);
+        while (n && (coding[n - 1] == ' ' || coding[n - 1] == '\t'))
+            n--;
+        if (codings > 1 || n != 7 || strncasecmp(coding, "chunked", 7) != 0) {
+            *status = 501;
+            return "Not Implemented: unsupported Transfer-Encoding (only \"chunked\")";
+        }
+        /* RFC 9112 6.3: both framings at once are a smuggling attempt. */
+        if (length)
+            return "Bad Request: both Transfer-Encoding and Content-Length";
+    }
+    return NULL;
+}
+
+/* refuse answers a request the transport refused and closes the
+ * connection after the answer. */
+static void refuse(struct evhttp_request *ereq, int status, const char *why)
+{
+    char body[160];
+    int n = snprintf(body, sizeof(body), "%s\n", why);
+    evhttp_add_header(evhttp_request_get_output_headers(ereq), "Connection", "close");
+    afz_serve_reply(ereq, status, "text/plain; charset=utf-8", body,
+                    n > 0 && (size_t)n < sizeof(body) ? (size_t)n : 0);
+}
+
 static void acme_cb(struct evhttp_request *ereq, void *arg)
 {
     afz_serve *s = arg;
     afz_request req;
     afz_response resp;
+    int refused_status;
+    afz_serve_conn_request(ereq);
+    const char *refused = afz_serve_http_refusal(ereq, &refused_status);
+    if (refused) {
+        refuse(ereq, refused_status, refused);
+        return;
+    }
     afz_response_init(&resp);
     afz_rc rc = build_request(s, ereq, &req);
     if (rc != AFZ_OK) {
@@ -473,7 +778,8 @@ afz_rc afz_serve_reset(afz_serve *s, const afz_plan *plan)
 
 static struct evhttp *listen_on(afz_serve *s, uint16_t port, void (*cb)(struct evhttp_request *,
                                                                        void *),
-                                uint16_t *bound, char *err, size_t errlen)
+                                afz_serve_accept *acc, uint16_t *bound, char *err,
+                                size_t errlen)
 {
     struct evhttp *h = evhttp_new(s->base);
     if (!h) {
@@ -489,9 +795,12 @@ static struct evhttp *listen_on(afz_serve *s, uint16_t port, void (*cb)(struct e
                                       EVHTTP_REQ_PATCH);
     evhttp_set_bevcb(h, bev_cb, s);
     evhttp_set_gencb(h, cb, s);
+    errno = 0;
     struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(h, "127.0.0.1", port);
     if (!bs) {
-        snprintf(err, errlen, "cannot listen on 127.0.0.1:%u", (unsigned)port);
+        int e = errno;
+        snprintf(err, errlen, "cannot listen on 127.0.0.1:%u: %s", (unsigned)port,
+                 e ? strerror(e) : "bind or listen failed");
         evhttp_free(h);
         return NULL;
     }
@@ -509,6 +818,16 @@ static struct evhttp *listen_on(afz_serve *s, uint16_t port, void (*cb)(struct e
         return NULL;
     }
     *bound = ntohs(sa.sin_port);
+    acc->s = s;
+    acc->listener = evhttp_bound_socket_get_listener(bs);
+    acc->resume = evtimer_new(s->base, accept_resume, acc);
+    if (!acc->listener || !acc->resume) {
+        snprintf(err, errlen, "out of memory");
+        evhttp_free(h);
+        return NULL;
+    }
+    accept_register(acc);
+    evconnlistener_set_error_cb(acc->listener, accept_error);
     return h;
 }
 
@@ -567,10 +886,11 @@ afz_rc afz_serve_open(const afz_serve_config *cfg, afz_serve **out, char *err, s
         snprintf(err, errlen, "cannot create the event loop");
         goto fail;
     }
-    if (!(s->http = listen_on(s, cfg->port, acme_cb, &s->port, err, errlen)))
+    if (!(s->http = listen_on(s, cfg->port, acme_cb, &s->accept[0], &s->port, err, errlen)))
         goto fail;
     if (cfg->management &&
-        !(s->mgmt = listen_on(s, cfg->management_port, afz_serve_mgmt_cb, &s->mgmt_port, err,
+        !(s->mgmt = listen_on(s, cfg->management_port, afz_serve_mgmt_cb, &s->accept[1],
+                              &s->mgmt_port, err,
                               errlen)))
         goto fail;
     snprintf(s->base_url, sizeof(s->base_url), "https://127.0.0.1:%u", (unsigned)s->port);
@@ -596,10 +916,16 @@ void afz_serve_free(afz_serve *s)
     afz_serve_va_cancel_all(s);
     while (s->stalls)
         stall_release(s->stalls);
+    for (size_t i = 0; i < 2; i++) {
+        accept_unregister(&s->accept[i]);
+        if (s->accept[i].resume)
+            event_free(s->accept[i].resume);
+    }
     if (s->http)
         evhttp_free(s->http);
     if (s->mgmt)
         evhttp_free(s->mgmt);
+    conns_detach(s);
     if (s->base)
         event_base_free(s->base);
     afz_server_free(s->server);
@@ -613,6 +939,14 @@ void afz_serve_free(afz_serve *s)
 }
 
 /* ---- accessors ---- */
+
+void afz_serve_conn_stats(const afz_serve *s, afz_serve_conn_counts *out)
+{
+    out->live = s->connections - s->evicting;
+    out->evicted = s->evicted;
+    out->deadline_closed = s->deadline_closed;
+    out->accept_pauses = s->accept_pauses;
+}
 
 uint16_t afz_serve_port(const afz_serve *s)
 {

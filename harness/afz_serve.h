@@ -114,8 +114,11 @@ typedef struct afz_serve_config {
     uint64_t seed;                /* server PRNG; 0: from the OS per run */
     size_t max_body;              /* request body cap (256 KiB) */
     size_t max_headers;           /* request line + headers cap (16 KiB) */
-    unsigned max_connections;     /* concurrent connections (256) */
-    int timeout_s;                /* read/write/idle timeout per connection (20) */
+    unsigned max_connections;     /* concurrent connections (256); at the cap a new
+                                     one evicts the least recently active */
+    int timeout_s;                /* read/write/idle timeout per connection, and the
+                                     total deadline of each request (from accept or
+                                     the previous request; bytes do not restart it) (20) */
     size_t max_exchanges;         /* history cap (20000) */
     int verbose;                  /* 1: one line per exchange on stderr */
     /* Challenge validation (see "Challenges" above). */
@@ -151,6 +154,17 @@ typedef struct afz_serve afz_serve;
 afz_rc afz_serve_open(const afz_serve_config *cfg, afz_serve **out, char *err, size_t errlen);
 /* afz_serve_free closes everything (open connections included); NULL ok. */
 void afz_serve_free(afz_serve *s);
+
+/* afz_serve_conn_counts: what the connection handling did so far. */
+typedef struct afz_serve_conn_counts {
+    unsigned live;              /* connections open now */
+    uint64_t evicted;           /* closed to make room at the cap or the fd limit */
+    uint64_t deadline_closed;   /* closed at their request deadline (cfg.timeout_s
+                                   from accept or from the previous request, not
+                                   restarted by bytes) */
+    uint64_t accept_pauses;     /* accept() found no free fd; accepting paused 100 ms */
+} afz_serve_conn_counts;
+void afz_serve_conn_stats(const afz_serve *s, afz_serve_conn_counts *out);
 
 /* Ports actually bound (after port 0 was resolved); 0 when no management. */
 uint16_t afz_serve_port(const afz_serve *s);

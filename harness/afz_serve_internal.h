@@ -31,6 +31,15 @@ struct event;
 typedef struct afz_serve_check afz_serve_check;
 /* A request held with no answer by the timeout fault (afz_serve.c). */
 typedef struct afz_serve_stall afz_serve_stall;
+/* One accepted TLS connection (afz_serve.c): owned by its SSL object's
+ * ex_data slot, freed when OpenSSL frees the SSL. */
+typedef struct afz_serve_conn afz_serve_conn;
+/* One listening socket's accept back-off (afz_serve.c). */
+typedef struct afz_serve_accept {
+    afz_serve *s;
+    struct evconnlistener *listener; /* borrowed from evhttp */
+    struct event *resume;            /* re-enables accepting (owned) */
+} afz_serve_accept;
 
 /* TLS credentials for both listeners. */
 typedef struct afz_serve_tls {
@@ -63,6 +72,16 @@ struct afz_serve {
     afz_serve_check *checks;     /* validations in flight (owned) */
     SSL_CTX *va_tls;             /* tls-alpn-01 client context, made on first use */
     afz_serve_stall *stalls;     /* held requests (owned) */
+    /* Connections that may be evicted, least recently active first: a
+     * connection joins at accept, moves to the tail at every request, and
+     * leaves while a request is held (stall) and when it is evicted. */
+    afz_serve_conn *conn_head, *conn_tail;
+    unsigned evicting;           /* evicted, not yet freed by evhttp */
+    uint64_t evicted;            /* connections closed to make room (total) */
+    uint64_t deadline_closed;    /* connections closed at their request deadline */
+    uint64_t accept_pauses;      /* accept() failed for lack of fds */
+    int64_t accept_logged_ms;    /* last "cannot accept" line (rate limit) */
+    afz_serve_accept accept[2];  /* ACME, management */
 
     /* the current run */
     const afz_plan *plan;
@@ -100,5 +119,14 @@ void afz_serve_reply(struct evhttp_request *req, int status, const char *ctype,
                      const void *body, size_t n);
 /* afz_serve_reason returns the reason phrase for |status|. */
 const char *afz_serve_reason(int status);
+/* afz_serve_conn_request notes that a request started on |req|'s
+ * connection: its request deadline restarts and it becomes the most
+ * recently active (the last to be evicted). Every callback calls it. */
+void afz_serve_conn_request(struct evhttp_request *req);
+/* afz_serve_http_refusal returns the reason (static text) to refuse a
+ * request Pebble's HTTP layer refuses (HTTP/1.1 without Host, conflicting
+ * Content-Length, a Transfer-Encoding other than "chunked", control bytes
+ * in a header value) and sets *status (400 or 501); NULL when acceptable. */
+const char *afz_serve_http_refusal(struct evhttp_request *req, int *status);
 
 #endif

@@ -303,6 +303,7 @@ static const char index_text[] =
 void afz_serve_mgmt_cb(struct evhttp_request *req, void *arg)
 {
     afz_serve *s = arg;
+    afz_serve_conn_request(req);
     const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
     const char *path = u ? evhttp_uri_get_path(u) : NULL;
     const char *query = u ? evhttp_uri_get_query(u) : NULL;

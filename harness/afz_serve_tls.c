@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -11,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "afz_buf.h"
@@ -111,6 +113,33 @@ static char *read_file(const char *path)
     return out;
 }
 
+/* A client that speaks plain HTTP to the TLS port gets Go's (Pebble's)
+ * readable answer instead of a silent close. OpenSSL recognizes such a
+ * first record ("GET ", "POST ", "HEAD ", "PUT ") and fails the handshake
+ * with SSL_R_HTTP_REQUEST without sending an alert, so the socket is still
+ * clean: the answer is written to it directly, once, before libevent
+ * closes the connection. */
+static void plain_http_answer(const SSL *ssl, int where, int ret)
+{
+    static const char answer[] = "HTTP/1.0 400 Bad Request\r\n"
+                                 "Content-Type: text/plain; charset=utf-8\r\n"
+                                 "Connection: close\r\n"
+                                 "Content-Length: 48\r\n"
+                                 "\r\n"
+                                 "Client sent an HTTP request to an HTTPS server.\n";
+    if (!(where & SSL_CB_EXIT) || ret > 0)
+        return;
+    unsigned long e = ERR_peek_last_error();
+    if (ERR_GET_LIB(e) != ERR_LIB_SSL || ERR_GET_REASON(e) != SSL_R_HTTP_REQUEST)
+        return;
+    int fd = SSL_get_fd(ssl);
+    if (fd < 0)
+        return;
+    /* Best effort: a fresh socket's send buffer takes these bytes whole. */
+    ssize_t n = send(fd, answer, sizeof(answer) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)n;
+}
+
 static SSL_CTX *new_ctx(void)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -120,6 +149,7 @@ static SSL_CTX *new_ctx(void)
     /* No renegotiation: a client must not be able to restart the
      * handshake mid-connection (CPU cost, and nothing here needs it). */
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_info_callback(ctx, plain_http_answer);
     return ctx;
 }
 

@@ -338,9 +338,11 @@ static afz_rc dispatch(afz_server *s, const afz_request *req, const srv_route *r
     case SRV_OP_UNKNOWN:
         return srv_problem(resp, 404, "malformed", NULL, "Resource not found");
     case SRV_OP_DIRECTORY:
-        if (strcmp(req->method, "GET") == 0)
+        /* HEAD wherever GET is allowed, as Pebble does (RFC 9110 9.3.2);
+         * the transport sends no body for HEAD. */
+        if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
             return serve_directory(s, resp);
-        return method_not_allowed(resp, "GET");
+        return method_not_allowed(resp, "GET, HEAD");
     case SRV_OP_NONCE:
         if (strcmp(req->method, "HEAD") == 0)
             return serve_nonce(s, 1, resp);

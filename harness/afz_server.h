@@ -40,9 +40,12 @@
  * AUTHZ_VALID, ORDER_READY and CERT_ISSUED are recorded in the exchange
  * that first observes the transition.
  *
- * Bounds: at max_accounts newAccount answers 429 rateLimited; at
+ * Bounds: at max_accounts newAccount first forgets the oldest account
+ * without orders, else the oldest whose orders (none processing) it
+ * forgets too, and answers 429 rateLimited only when none can go; at
  * max_orders (or max_authzs) newOrder first forgets the oldest expired
- * orders that are not processing, then answers 429 rateLimited; nonces
+ * order, else the oldest finished (valid/invalid), else the oldest, never
+ * one being processed, then answers 429 rateLimited; nonces
  * beyond max_nonces evict the oldest. Request bodies above 256 KiB are
  * refused (413). newAccount requires termsOfServiceAgreed:true whenever
  * terms_of_service is set (as Pebble does); an externalAccountBinding is
@@ -104,6 +107,9 @@ typedef struct afz_server_config {
     int order_reuse;                 /* identical newOrder returns the pending/ready order */
     int finalize_fails;              /* accepted finalize ends in an "invalid" order */
     int validation_fails;            /* challenge validation ends "invalid" */
+    /* appended: 1 accepts CSRs self-signed with SHA-1 or MD5; by default
+     * finalize refuses them with badCSR, as Boulder does */
+    int allow_weak_csr_digest;
 } afz_server_config;
 
 /* afz_server_config_default fills |c| with the defaults: base_url

@@ -145,6 +145,35 @@ static afz_rc account_respond(afz_server *s, const srv_account *a, int status, i
     return rc;
 }
 
+static void account_forget(afz_server *s, size_t i)
+{
+    srv_account_free(s->accts[i]);
+    memmove(&s->accts[i], &s->accts[i + 1], (s->n_accts - i - 1) * sizeof(s->accts[0]));
+    s->n_accts--;
+}
+
+/* At max_accounts a new account makes room instead of getting 429 (issue
+ * 15): the oldest account that holds no order goes, else the oldest whose
+ * orders can all go (none is being processed), with them. Returns 1 if
+ * one went. A client that comes back with a forgotten account's key
+ * simply registers again. */
+static int account_evict_one(afz_server *s)
+{
+    for (size_t i = 0; i < s->n_accts; i++) {
+        if (srv_orders_of(s, s->accts[i]) == 0) {
+            account_forget(s, i);
+            return 1;
+        }
+    }
+    for (size_t i = 0; i < s->n_accts; i++) {
+        if (srv_orders_forget_account(s, s->accts[i]) == 0) {
+            account_forget(s, i);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static afz_rc account_add(afz_server *s, srv_account *a)
 {
     if (s->n_accts == s->cap_accts) {
@@ -208,7 +237,7 @@ afz_rc srv_new_account(afz_server *s, const afz_request *req, afz_response *resp
     rc = parse_contacts(p, resp, &contact, &n_contact, &present);
     if (rc != AFZ_OK)
         goto out;
-    if (s->n_accts >= s->cfg.max_accounts) {
+    if (s->n_accts >= s->cfg.max_accounts && !account_evict_one(s)) {
         rc = answered(srv_problem(resp, 429, "rateLimited", NULL, "too many accounts"));
         goto out;
     }

@@ -148,6 +148,9 @@ afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt,
         v = afz_csr_check(&csr, (const char *const *)o->names, o->n_names, o->acct->key);
     else if (v == AFZ_CSR_OK)
         v = AFZ_CSR_UNPARSABLE;
+    /* Boulder refuses SHA-1 CSRs; so does the model unless configured. */
+    if (v == AFZ_CSR_OK && csr.weak_digest && !s->cfg.allow_weak_csr_digest)
+        v = AFZ_CSR_WEAK_SIGNATURE;
     if (v != AFZ_CSR_OK) {
         rc = bad_csr(s, o, v, resp);
         goto out;

@@ -332,6 +332,10 @@ void srv_order_fail(afz_server *s, srv_order *o, const char *type, const char *d
  * Retry-After while it is processing). */
 afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *resp);
 void srv_order_free(srv_order *o);
+/* srv_orders_forget_account forgets every order of |a| not being
+ * processed and returns how many are left; srv_orders_of counts them. */
+size_t srv_orders_forget_account(afz_server *s, const srv_account *a);
+size_t srv_orders_of(const afz_server *s, const srv_account *a);
 void srv_authz_free(srv_authz *a);
 
 /* ---- finalize, certificates, revocation (afz_server_cert.c) ---- */

@@ -1,6 +1,7 @@
 /* afz_server_jws.c - nonces (RFC 8555 6.5, 7.2) and the authentication of
  * every POST (RFC 8555 6.2-6.4): content type, JWS syntax, algorithm,
- * nonce, url, jwk versus kid, account, key, signature, in that order. */
+ * crit, nonce present, url, jwk versus kid, account, key, signature, and
+ * only then the nonce is spent, in that order. */
 #include "afz_server_internal.h"
 
 #include <stdlib.h>
@@ -182,6 +183,16 @@ static afz_rc auth_key(afz_server *s, srv_keymode mode, srv_auth *auth, afz_resp
     if (!cJSON_IsObject(j->jwk))
         return answered(srv_problem(resp, 400, "malformed", NULL,
                                     "JWS header parameter 'jwk' must be an object"));
+    /* RFC 7518 6.2.2 / 6.3.2 / RFC 8037 2 name the private members of EC,
+     * RSA and OKP keys ("k" is an oct key's secret): an account key is a
+     * public key, so a jwk that carries one is refused, as Pebble does. */
+    static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
+    for (size_t i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++)
+        if (cJSON_GetObjectItemCaseSensitive(j->jwk, private_members[i]))
+            return answered(srv_problem(resp, 400, "badPublicKey", NULL,
+                                        "JWK carries the private key member \"%s\"; send "
+                                        "the public key only",
+                                        private_members[i]));
     afz_rc rc = afz_jwk_to_key(j->jwk, &auth->jwk_key);
     if (rc == AFZ_ENOMEM)
         return rc;
@@ -224,12 +235,20 @@ afz_rc srv_authenticate(afz_server *s, const afz_request *req, srv_keymode mode,
                                     "JWS header parameter 'alg' is missing"));
     }
 
+    /* RFC 7515 4.1.11: "If any of the listed extension Header Parameters
+     * are not understood and supported by the recipient, then the JWS is
+     * invalid." This server understands no extension, so any "crit" (and a
+     * malformed one all the more) makes the JWS invalid. */
+    if (cJSON_GetObjectItemCaseSensitive(j->protected_hdr, "crit"))
+        return answered(srv_problem(resp, 400, "malformed", NULL,
+                                    "JWS header parameter 'crit' lists an extension this server "
+                                    "does not understand (RFC 7515 4.1.11)"));
+
+    /* The nonce is only looked at here; it is spent after the signature
+     * verified, so a forged request cannot burn a client's nonce. */
     if (!j->nonce)
         return answered(
             srv_problem(resp, 400, "badNonce", NULL, "JWS has no anti-replay nonce"));
-    const char *bad = nonce_consume(s, j->nonce);
-    if (bad)
-        return answered(srv_problem(resp, 400, "badNonce", NULL, "%s", bad));
 
     if (!j->url)
         return answered(srv_problem(resp, 400, "malformed", NULL,
@@ -250,5 +269,8 @@ afz_rc srv_authenticate(afz_server *s, const afz_request *req, srv_keymode mode,
         return rc;
     if (rc != AFZ_OK)
         return answered(srv_problem(resp, 400, "malformed", NULL, "JWS verification error"));
+    const char *bad = nonce_consume(s, j->nonce);
+    if (bad)
+        return answered(srv_problem(resp, 400, "badNonce", NULL, "%s", bad));
     return AFZ_OK;
 }

@@ -91,22 +91,61 @@ static void order_release(afz_server *s, srv_order *o)
     }
 }
 
-/* Forgets the oldest expired order that is not being processed, so a
- * long-lived server mode stays within max_orders. Returns 1 if it did. */
+static void order_forget(afz_server *s, size_t i)
+{
+    srv_order *o = s->orders[i];
+    order_release(s, o);
+    srv_order_free(o);
+    memmove(&s->orders[i], &s->orders[i + 1], (s->n_orders - i - 1) * sizeof(o));
+    s->n_orders--;
+}
+
+/* Forgets one order so a long-lived server mode stays within max_orders
+ * instead of refusing new ones (issue 15): the oldest expired one, else
+ * the oldest finished one (valid or invalid), else the oldest one at all;
+ * never one being processed. Returns 1 if it did. */
 static int order_evict_one(afz_server *s)
 {
     int64_t now = srv_now(s);
-    for (size_t i = 0; i < s->n_orders; i++) {
-        srv_order *o = s->orders[i];
-        if (now < o->expires_ms || o->status == SRV_ST_PROCESSING)
-            continue;
-        order_release(s, o);
-        srv_order_free(o);
-        memmove(&s->orders[i], &s->orders[i + 1], (s->n_orders - i - 1) * sizeof(o));
-        s->n_orders--;
-        return 1;
+    for (int pass = 0; pass < 3; pass++) {
+        for (size_t i = 0; i < s->n_orders; i++) {
+            srv_order *o = s->orders[i];
+            if (o->status == SRV_ST_PROCESSING)
+                continue;
+            if (pass == 0 && now < o->expires_ms)
+                continue;
+            if (pass == 1 && o->status != SRV_ST_VALID && o->status != SRV_ST_INVALID)
+                continue;
+            order_forget(s, i);
+            return 1;
+        }
     }
     return 0;
+}
+
+size_t srv_orders_forget_account(afz_server *s, const srv_account *a)
+{
+    size_t left = 0;
+    for (size_t i = 0; i < s->n_orders;) {
+        srv_order *o = s->orders[i];
+        if (o->acct != a) {
+            i++;
+        } else if (o->status == SRV_ST_PROCESSING) {
+            left++;
+            i++;
+        } else {
+            order_forget(s, i);
+        }
+    }
+    return left;
+}
+
+size_t srv_orders_of(const afz_server *s, const srv_account *a)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_orders; i++)
+        n += s->orders[i]->acct == a;
+    return n;
 }
 
 static size_t grown(size_t cap, size_t need)

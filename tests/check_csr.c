@@ -421,7 +421,7 @@ END_TEST
 
 START_TEST(test_csr_verdict_details)
 {
-    for (int v = AFZ_CSR_OK; v <= AFZ_CSR_ACCOUNT_KEY; v++)
+    for (int v = AFZ_CSR_OK; v <= AFZ_CSR_WEAK_SIGNATURE; v++)
         ck_assert(strlen(afz_csr_verdict_detail((afz_csr_verdict)v)) > 8);
     ck_assert_str_ne(afz_csr_verdict_detail(AFZ_CSR_BAD_NAME),
                      afz_csr_verdict_detail(AFZ_CSR_NO_NAMES));

@@ -460,19 +460,53 @@ START_TEST(test_server_external_account_required)
 }
 END_TEST
 
+/* At max_accounts a new account evicts the oldest one (with its orders)
+ * instead of getting 429; only an account whose order is being processed
+ * cannot go. */
 START_TEST(test_server_account_limit)
 {
     t_env t;
     t_init(&t);
     t.cfg.max_accounts = 1;
+    t.cfg.async_finalize = 1;
+    t.cfg.finalize_polls = 5;
     t_start(&t);
     t_account(&t);
+    char *old_kid = afz_strdup(t.kid);
+    cJSON *o = t_order(&t, "[{\"type\":\"dns\",\"value\":\"a.example.com\"}]", NULL);
     EVP_PKEY *k = new_key();
     afz_response r;
     t_post_as(&t, U("/new-account"), k, NULL, "{\"termsOfServiceAgreed\":true}", &r);
+    ck_assert_int_eq(r.status, 201);
+    afz_response_cleanup(&r);
+    /* The first account and its order are gone. */
+    t_post(&t, old_kid, NULL, &r);
+    t_assert_problem(&r, 400, "accountDoesNotExist");
+    afz_response_cleanup(&r);
+    cJSON_Delete(o);
+    /* An account whose order is processing stays, and a new account is
+     * refused for now. */
+    free(t.kid);
+    EVP_PKEY_free(t.key);
+    EVP_PKEY_free(k);
+    t.key = NULL;
+    t.kid = NULL;
+    t_account(&t); /* evicts the second account, which holds no order */
+    o = t_order(&t, "[{\"type\":\"dns\",\"value\":\"b.example.com\"}]", NULL);
+    t_validate(&t, o);
+    EVP_PKEY *ck = new_key();
+    const char *names[] = {"b.example.com"};
+    t_finalize(&t, o, ck, names, 1, &r);
+    ck_assert_int_eq(r.status, 200);
+    afz_response_cleanup(&r);
+    EVP_PKEY *k3 = new_key();
+    t_post_as(&t, U("/new-account"), k3, NULL, "{\"termsOfServiceAgreed\":true}", &r);
     t_assert_problem(&r, 429, "rateLimited");
     afz_response_cleanup(&r);
-    EVP_PKEY_free(k);
+    EVP_PKEY_free(k3);
+    EVP_PKEY_free(ck);
+    cJSON_Delete(o);
+    free(old_kid);
     t_free(&t);
 }
 END_TEST
@@ -1197,22 +1231,37 @@ START_TEST(test_server_order_limit_evicts_expired)
 {
     t_env t;
     t_init(&t);
-    t.cfg.max_orders = 1;
+    t.cfg.max_orders = 2;
     t_start(&t);
     t_account(&t);
     cJSON *o1 = t_order(&t, "[{\"type\":\"dns\",\"value\":\"a.example.com\"}]", NULL);
+    EVP_PKEY *ck = new_key();
+    X509 *leaf = NULL;
+    cJSON *done = t_issue(&t, "done.example.com", ck, &leaf);
+    X509_free(leaf);
+    /* Full: the finished (valid) order goes first, the pending one stays. */
     afz_response r;
-    t_post(&t, U("/new-order"), "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"b.example.com\"}]}",
-           &r);
-    t_assert_problem(&r, 429, "rateLimited");
-    afz_response_cleanup(&r);
-    afz_clock_advance(&t.clock, INT64_C(8) * 86400 * 1000);
     cJSON *o2 = t_order(&t, "[{\"type\":\"dns\",\"value\":\"b.example.com\"}]", NULL);
+    t_post(&t, afz_json_str(done, "certificate"), NULL, &r); /* its order is gone */
+    ck_assert_int_eq(r.status, 404);
+    afz_response_cleanup(&r);
+    t_post(&t, authz_url(o1, 0), NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    afz_response_cleanup(&r);
+    /* Then the oldest expired one. */
+    afz_clock_advance(&t.clock, INT64_C(8) * 86400 * 1000);
+    cJSON *o3 = t_order(&t, "[{\"type\":\"dns\",\"value\":\"c.example.com\"}]", NULL);
     t_post(&t, authz_url(o1, 0), NULL, &r); /* its order is gone */
     t_assert_problem(&r, 404, "malformed");
     afz_response_cleanup(&r);
+    t_post(&t, authz_url(o2, 0), NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    afz_response_cleanup(&r);
+    EVP_PKEY_free(ck);
+    cJSON_Delete(done);
     cJSON_Delete(o1);
     cJSON_Delete(o2);
+    cJSON_Delete(o3);
     t_free(&t);
 }
 END_TEST
@@ -1410,6 +1459,198 @@ START_TEST(test_server_garbage_bodies)
 }
 END_TEST
 
+/* ---- strictness at least Pebble's (issue 15, item 6) ---- */
+
+/* RFC 7515 4.1.11: "If any of the listed extension Header Parameters are
+ * not understood and supported by the recipient, then the JWS is
+ * invalid." No extension is understood, so every crit form is refused. */
+static const char *const crit_forms[] = {
+    "\"crit\":[\"foo\"],\"foo\":1",
+    "\"crit\":[\"b64\"],\"b64\":false",
+    "\"crit\":\"foo\"",
+    "\"crit\":[]",
+};
+
+START_TEST(test_server_crit_refused)
+{
+    t_env t;
+    t_init(&t);
+    t_start(&t);
+    t_account(&t);
+    t_fresh_nonce(&t);
+    char used[128];
+    snprintf(used, sizeof(used), "%s", t.nonce);
+    char hdr[768];
+    snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"nonce\":\"%s\",\"url\":\"%s\",\"kid\":\"%s\",%s}",
+             t.nonce, t.kid, t.kid, crit_forms[_i]);
+    afz_response r;
+    t_post_crafted(&t, t.kid, hdr, "", &r);
+    t_assert_problem(&r, 400, "malformed");
+    char d[256];
+    ck_assert_ptr_nonnull(strstr(problem_detail(&r, d, sizeof(d)), "'crit'"));
+    afz_response_cleanup(&r);
+    /* Refused before the nonce is spent: the same nonce still works in a
+     * correct request (no crit), which must be accepted. */
+    afz_buf b;
+    t_sign(&t, t.kid, t.key, t.kid, used, NULL, &b);
+    t_post_body(&t, t.kid, "application/jose+json", b.data, b.len, &r);
+    afz_buf_cleanup(&b);
+    ck_assert_int_eq(r.status, 200);
+    afz_response_cleanup(&r);
+    t_free(&t);
+}
+END_TEST
+
+/* A jwk with private members (RFC 7515 A.3's P-256 key, d included) is
+ * refused as an account key; the same key without d parses on. */
+START_TEST(test_server_jwk_private_refused)
+{
+    static const char *const members[] = {"\"d\":\"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI\"",
+                                          "\"p\":\"AAAA\"", "\"k\":\"AAAA\"", NULL};
+    t_env t;
+    t_init(&t);
+    t_start(&t);
+    const char *extra = members[_i];
+    t_fresh_nonce(&t);
+    char hdr[768];
+    snprintf(hdr, sizeof(hdr),
+             "{\"alg\":\"ES256\",\"nonce\":\"%s\",\"url\":\"%s\",\"jwk\":{\"kty\":\"EC\","
+             "\"crv\":\"P-256\",\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","
+             "\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"%s%s}}",
+             t.nonce, U("/new-account"), extra ? "," : "", extra ? extra : "");
+    afz_response r;
+    t_post_crafted(&t, U("/new-account"), hdr, "{\"termsOfServiceAgreed\":true}", &r);
+    char d[256];
+    if (extra) {
+        t_assert_problem(&r, 400, "badPublicKey");
+        ck_assert_ptr_nonnull(strstr(problem_detail(&r, d, sizeof(d)), "private key member"));
+    } else {
+        /* The public key is fine; only the crafted signature fails. */
+        t_assert_problem(&r, 400, "malformed");
+        ck_assert_str_eq(problem_detail(&r, d, sizeof(d)), "JWS verification error");
+    }
+    afz_response_cleanup(&r);
+    t_free(&t);
+}
+END_TEST
+
+/* A bad signature must not spend the nonce (Pebble and Boulder verify
+ * first); a good request spends it as before. */
+START_TEST(test_server_bad_signature_keeps_nonce)
+{
+    t_env t;
+    t_init(&t);
+    t_start(&t);
+    t_account(&t);
+    t_fresh_nonce(&t);
+    char used[128];
+    snprintf(used, sizeof(used), "%s", t.nonce);
+    char hdr[512];
+    snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"nonce\":\"%s\",\"url\":\"%s\",\"kid\":\"%s\"}",
+             used, t.kid, t.kid);
+    afz_response r;
+    t_post_crafted(&t, t.kid, hdr, "", &r);
+    t_assert_problem(&r, 400, "malformed");
+    afz_response_cleanup(&r);
+    afz_buf b;
+    t_sign(&t, t.kid, t.key, t.kid, used, NULL, &b);
+    t_post_body(&t, t.kid, "application/jose+json", b.data, b.len, &r);
+    ck_assert_int_eq(r.status, 200);
+    afz_response_cleanup(&r);
+    /* Spent now: replaying the good request is badNonce. */
+    t_post_body(&t, t.kid, "application/jose+json", b.data, b.len, &r);
+    afz_buf_cleanup(&b);
+    t_assert_problem(&r, 400, "badNonce");
+    afz_response_cleanup(&r);
+    t_free(&t);
+}
+END_TEST
+
+/* csr_with_digest: the DER of a CSR for |name| signed with |md|. */
+static void csr_with_digest(EVP_PKEY *key, const char *name, const EVP_MD *md, afz_buf *der)
+{
+    X509_REQ *req = X509_REQ_new();
+    ck_assert_ptr_nonnull(req);
+    X509_NAME *subj = X509_REQ_get_subject_name(req);
+    ck_assert_int_eq(X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC,
+                                                (const unsigned char *)name, -1, -1, 0),
+                     1);
+    ck_assert_int_eq(X509_REQ_set_pubkey(req, key), 1);
+    STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+    char san[300];
+    snprintf(san, sizeof(san), "DNS:%s", name);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
+    ck_assert_ptr_nonnull(ext);
+    sk_X509_EXTENSION_push(exts, ext);
+    ck_assert_int_eq(X509_REQ_add_extensions(req, exts), 1);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    ck_assert_int_gt(X509_REQ_sign(req, key, md), 0);
+    unsigned char *buf = NULL;
+    int n = i2d_X509_REQ(req, &buf);
+    ck_assert_int_gt(n, 0);
+    afz_buf_init(der, 0);
+    ck_assert_int_eq(afz_buf_append(der, buf, (size_t)n), AFZ_OK);
+    OPENSSL_free(buf);
+    X509_REQ_free(req);
+}
+
+/* Boulder refuses SHA-1-signed CSRs; so does the model unless
+ * allow_weak_csr_digest. A SHA-256 CSR of the same key is accepted. */
+START_TEST(test_server_sha1_csr)
+{
+    int allow = _i == 1, sha256 = _i == 2;
+    t_env t;
+    t_init(&t);
+    t.cfg.allow_weak_csr_digest = allow;
+    t_start(&t);
+    t_account(&t);
+    cJSON *o = t_order(&t, "[{\"type\":\"dns\",\"value\":\"example.com\"}]", NULL);
+    t_validate(&t, o);
+    EVP_PKEY *ck = new_key();
+    afz_buf der, b64, payload;
+    csr_with_digest(ck, "example.com", sha256 ? EVP_sha256() : EVP_sha1(), &der);
+    afz_buf_init(&b64, 0);
+    afz_buf_init(&payload, 0);
+    ck_assert_int_eq(afz_b64url_encode(der.data, der.len, &b64), AFZ_OK);
+    ck_assert_int_eq(afz_buf_printf(&payload, "{\"csr\":\"%s\"}", afz_buf_cstr(&b64)), AFZ_OK);
+    afz_response r;
+    t_post(&t, afz_json_str(o, "finalize"), afz_buf_cstr(&payload), &r);
+    if (allow || sha256) {
+        ck_assert_int_eq(r.status, 200);
+    } else {
+        t_assert_problem(&r, 400, "badCSR");
+        char d[256];
+        ck_assert_str_eq(problem_detail(&r, d, sizeof(d)),
+                         afz_csr_verdict_detail(AFZ_CSR_WEAK_SIGNATURE));
+    }
+    afz_response_cleanup(&r);
+    afz_buf_cleanup(&der);
+    afz_buf_cleanup(&b64);
+    afz_buf_cleanup(&payload);
+    EVP_PKEY_free(ck);
+    cJSON_Delete(o);
+    t_free(&t);
+}
+END_TEST
+
+/* HEAD is allowed wherever GET is (the directory, as Pebble does). */
+START_TEST(test_server_head_directory)
+{
+    t_env t;
+    t_init(&t);
+    t_start(&t);
+    afz_response r;
+    t_plain(&t, "HEAD", U("/directory"), &r);
+    ck_assert_int_eq(r.status, 200);
+    afz_response_cleanup(&r);
+    t_plain(&t, "PUT", U("/directory"), &r);
+    ck_assert_int_eq(r.status, 405);
+    ck_assert_str_eq(afz_headers_get(&r.headers, "Allow"), "GET, HEAD");
+    afz_response_cleanup(&r);
+    t_free(&t);
+}
+END_TEST
+
 Suite *server_suite(void)
 {
     Suite *s = suite_create("server");
@@ -1457,6 +1698,12 @@ Suite *server_suite(void)
     tcase_add_test(tc, test_server_hook);
     tcase_add_test(tc, test_server_determinism);
     tcase_add_test(tc, test_server_garbage_bodies);
+    tcase_add_loop_test(tc, test_server_crit_refused, 0,
+                        (int)(sizeof(crit_forms) / sizeof(crit_forms[0])));
+    tcase_add_loop_test(tc, test_server_jwk_private_refused, 0, 4);
+    tcase_add_test(tc, test_server_bad_signature_keeps_nonce);
+    tcase_add_loop_test(tc, test_server_sha1_csr, 0, 3);
+    tcase_add_test(tc, test_server_head_directory);
     suite_add_tcase(s, tc);
     return s;
 }
