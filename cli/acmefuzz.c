@@ -19,6 +19,7 @@ static void usage(FILE *f)
           "  serve   serve the ACME server model over HTTPS on loopback (Pebble drop-in)\n"
           "  suite   run a real client binary against every scenario of a directory\n"
           "  judge   evaluate every property again over a recorded history (JSON)\n"
+          "  coverage  which catalog faults the suite tiers meet, and what each scenario catches\n"
           "  help    show this text\n"
           "\n"
           "'acmefuzz COMMAND --help' describes each command.\n",
@@ -52,6 +53,8 @@ int main(int argc, char **argv)
         return afz_cmd_suite(argc - 1, argv + 1);
     if (strcmp(cmd, "judge") == 0)
         return afz_cmd_judge(argc - 1, argv + 1);
+    if (strcmp(cmd, "coverage") == 0)
+        return afz_cmd_coverage(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;

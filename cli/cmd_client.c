@@ -1,5 +1,6 @@
 /* cmd_client.c - `acmefuzz client`: obtain a real certificate from a real
- * ACME server (Pebble, a staging CA) with the reference client over
+ * ACME server (Pebble, a staging CA, `acmefuzz serve`) with the reference
+ * client, or any built-in client (--client, e.g. a zoo client), over
  * libcurl. It generates a fresh account key and certificate key, runs one
  * issuance, and writes DIR/cert.pem (the chain as received) and
  * DIR/cert-key.pem (PKCS#8 PEM, mode 0600). */
@@ -17,6 +18,7 @@
 
 #include "afz_cli.h"
 #include "afz_client.h"
+#include "afz_clients.h"
 #include "afz_jose.h"
 #include "afz_reference.h"
 #include "afz_transport_curl.h"
@@ -28,9 +30,15 @@ static void client_usage(FILE *f)
     fputs("usage: acmefuzz client --directory URL --ca-bundle FILE --domain NAME\n"
           "                       [--domain NAME]... --out DIR\n"
           "                       [--account-key-alg ES256|ES384|RS256|EdDSA]\n"
-          "                       [--contact mailto:...] [--challenge-dir DIR] [-v]\n"
+          "                       [--contact mailto:...] [--challenge-dir DIR]\n"
+          "                       [--client NAME] [-v]\n"
           "\n"
           "Obtains a certificate from a real ACME server with the reference client.\n"
+          "  --client NAME        run another built-in client instead (`acmefuzz list\n"
+          "                       clients`: the zoo clients carry one known bug each), so\n"
+          "                       `acmefuzz suite --client-cmd 'acmefuzz client --client\n"
+          "                       zoo-... --directory {directory} ...'` measures suite mode\n"
+          "                       on them as users run it\n"
           "  --directory URL      the server's ACME directory (https://...)\n"
           "  --ca-bundle FILE     PEM file of the CAs trusted for the server's TLS\n"
           "  --domain NAME        identifier to order (repeatable, at least one)\n"
@@ -107,12 +115,14 @@ int afz_cmd_client(int argc, char **argv)
         {"account-key-alg", required_argument, NULL, 'k'},
         {"contact", required_argument, NULL, 'c'},
         {"challenge-dir", required_argument, NULL, 'w'},
+        {"client", required_argument, NULL, 'n'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *directory = NULL, *ca_bundle = NULL, *out_dir = NULL;
     const char *contact = NULL, *challenge_dir = NULL;
+    const afz_client *client = &afz_client_reference;
     const char *domains[MAX_DOMAINS];
     size_t n_domains = 0;
     int verbose = 0;
@@ -157,6 +167,14 @@ int afz_cmd_client(int argc, char **argv)
             break;
         case 'w':
             challenge_dir = optarg;
+            break;
+        case 'n':
+            client = afz_client_find(optarg);
+            if (!client) {
+                fprintf(stderr, "acmefuzz client: --client: no built-in client '%s' (see "
+                                "`acmefuzz list clients`)\n", optarg);
+                return 2;
+            }
             break;
         case 'v':
             verbose++;
@@ -242,7 +260,7 @@ int afz_cmd_client(int argc, char **argv)
         .contact = contact,
         .challenge_dir = challenge_dir,
     };
-    afz_rc rc = afz_client_reference.obtain(&afz_client_reference, &env.env, &p, &res);
+    afz_rc rc = client->obtain(client, &env.env, &p, &res);
     if (rc != AFZ_OK) {
         fprintf(stderr, "acmefuzz client: FAILED: %s\n",
                 res.reason[0] ? res.reason : afz_rc_str(rc));
@@ -256,8 +274,9 @@ int afz_cmd_client(int argc, char **argv)
         fprintf(stderr, "acmefuzz client: cannot write %s: %s\n", key_path, strerror(errno));
         goto out;
     }
-    printf("acmefuzz client: OK: certificate for %zu name(s) (%s%s) with a %s account: %s\n",
-           n_domains, domains[0], n_domains > 1 ? ", ..." : "", afz_jws_alg_name(alg), cert_path);
+    printf("acmefuzz client: OK: %s: certificate for %zu name(s) (%s%s) with a %s account: %s\n",
+           client->name, n_domains, domains[0], n_domains > 1 ? ", ..." : "",
+           afz_jws_alg_name(alg), cert_path);
     status = 0;
 out:
     free(res.cert_pem);

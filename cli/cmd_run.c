@@ -12,6 +12,7 @@
 #include "afz_cli.h"
 #include "afz_client_lib.h"
 #include "afz_clients.h"
+#include "afz_suite.h"
 #include "afz_prng.h"
 #include "afz_property.h"
 #include "afz_report.h"
@@ -71,6 +72,8 @@ int afz_cmd_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    /* `replay FILE` runs as `run --scenario FILE` under its own name */
+    const char *cmd = argc > 0 && strcmp(argv[0], "replay") == 0 ? "replay" : "run";
     const char *client_name = "reference";
     const char *client_lib_path = NULL;
     int client_given = 0;
@@ -102,14 +105,14 @@ int afz_cmd_run(int argc, char **argv)
             break;
         case 'd':
             if (n_domains == MAX_DOMAINS) {
-                fprintf(stderr, "acmefuzz run: at most %d --domain\n", MAX_DOMAINS);
+                fprintf(stderr, "acmefuzz %s: at most %d --domain\n", cmd, MAX_DOMAINS);
                 return 2;
             }
             domains[n_domains++] = optarg;
             break;
         case 's':
             if (afz_cli_parse_u64(optarg, UINT64_MAX, &v)) {
-                fprintf(stderr, "acmefuzz run: --seed wants a non-negative integer, got '%s'\n", optarg);
+                fprintf(stderr, "acmefuzz %s: --seed wants a non-negative integer, got '%s'\n", cmd, optarg);
                 return 2;
             }
             cfg.seed = v;
@@ -120,21 +123,21 @@ int afz_cmd_run(int argc, char **argv)
             break;
         case 'F':
             if (afz_cli_parse_u64(optarg, 1000, &v)) {
-                fprintf(stderr, "acmefuzz run: --finalize-polls wants 0..1000, got '%s'\n", optarg);
+                fprintf(stderr, "acmefuzz %s: --finalize-polls wants 0..1000, got '%s'\n", cmd, optarg);
                 return 2;
             }
             cfg.server.finalize_polls = (uint32_t)v;
             break;
         case 'A':
             if (afz_cli_parse_u64(optarg, 1000, &v)) {
-                fprintf(stderr, "acmefuzz run: --authz-polls wants 0..1000, got '%s'\n", optarg);
+                fprintf(stderr, "acmefuzz %s: --authz-polls wants 0..1000, got '%s'\n", cmd, optarg);
                 return 2;
             }
             cfg.server.authz_pending_polls = (uint32_t)v;
             break;
         case 'R':
             if (afz_cli_parse_u64(optarg, 86400, &v)) {
-                fprintf(stderr, "acmefuzz run: --retry-after wants 0..86400 seconds, got '%s'\n", optarg);
+                fprintf(stderr, "acmefuzz %s: --retry-after wants 0..86400 seconds, got '%s'\n", cmd, optarg);
                 return 2;
             }
             cfg.server.order_retry_after_s = (int64_t)v;
@@ -143,7 +146,7 @@ int afz_cmd_run(int argc, char **argv)
         case 'k':
             alg = afz_jws_alg_from_name(optarg);
             if (alg == AFZ_ALG_NONE) {
-                fprintf(stderr, "acmefuzz run: unknown --account-key-alg '%s'\n", optarg);
+                fprintf(stderr, "acmefuzz %s: unknown --account-key-alg '%s'\n", cmd, optarg);
                 return 2;
             }
             alg_given = 1;
@@ -153,7 +156,7 @@ int afz_cmd_run(int argc, char **argv)
             break;
         case AFZ_CLI_OPT_FAIL_ON:
         case AFZ_CLI_OPT_ALLOW:
-            if (afz_cli_policy_arg("run", c, optarg, &policy))
+            if (afz_cli_policy_arg(cmd, c, optarg, &policy))
                 return 2;
             break;
         case 'v':
@@ -168,21 +171,25 @@ int afz_cmd_run(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "acmefuzz run: unexpected argument '%s'\n", argv[optind]);
+        fprintf(stderr, "acmefuzz %s: unexpected argument '%s'\n", cmd, argv[optind]);
         return 2;
     }
-    if (afz_cli_check_client("run", client_name, client_given, client_lib_path))
+    if (afz_cli_check_client(cmd, client_name, client_given, client_lib_path))
         return 2;
     const afz_client *client = NULL;
     afz_plan plan;
     if (scenario) {
         afz_scn_error err;
-        afz_rc lrc = afz_plan_load(scenario, &plan, &err);
+        int as_text = 0;
+        afz_rc lrc = afz_suite_plan_load(scenario, &plan, &err, &as_text);
+        if (as_text)
+            fprintf(stderr, "acmefuzz %s: %s is a text scenario, not a binary plan: read as "
+                            "text (name it .scn)\n", cmd, scenario);
         if (lrc != AFZ_OK) {
             if (err.line)
                 fprintf(stderr, "%s:%u:%u: %s\n", scenario, err.line, err.col, err.msg);
             else
-                fprintf(stderr, "acmefuzz run: %s: %s\n", scenario, err.msg);
+                fprintf(stderr, "acmefuzz %s: %s: %s\n", cmd, scenario, err.msg);
             return 2;
         }
         uint64_t seed = cfg.seed;
@@ -201,7 +208,7 @@ int afz_cmd_run(int argc, char **argv)
 
     /* Loaded last, so every early return above leaves nothing loaded. */
     afz_client_lib *lib = NULL;
-    if (afz_cli_load_client("run", client_name, client_lib_path, &lib, &client))
+    if (afz_cli_load_client(cmd, client_name, client_lib_path, &lib, &client))
         return 2;
 
     afz_buf replay;
@@ -219,7 +226,7 @@ int afz_cmd_run(int argc, char **argv)
     afz_buf out;
     afz_buf_init(&out, 0);
     if (afz_world_init(&world) != AFZ_OK) {
-        fprintf(stderr, "acmefuzz run: could not create the CA and keys\n");
+        fprintf(stderr, "acmefuzz %s: could not create the CA and keys\n", cmd);
         goto done;
     }
     /* A client that crashes is a finding, not the end of the report: the
@@ -228,7 +235,7 @@ int afz_cmd_run(int argc, char **argv)
     cfg.catch_crashes = 1;
     afz_rc rc = afz_run(&world, client, &cfg, &res);
     if (rc != AFZ_OK) {
-        fprintf(stderr, "acmefuzz run: %s\n", afz_rc_str(rc));
+        fprintf(stderr, "acmefuzz %s: %s\n", cmd, afz_rc_str(rc));
         goto done_world;
     }
     afz_report report;
@@ -257,12 +264,12 @@ int afz_cmd_run(int argc, char **argv)
         rc = afz_report_text(&report, &res, verbose, replay.data, &out);
     }
     if (rc != AFZ_OK) {
-        fprintf(stderr, "acmefuzz run: %s\n", afz_rc_str(rc));
+        fprintf(stderr, "acmefuzz %s: %s\n", cmd, afz_rc_str(rc));
         goto done_world;
     }
     fwrite(out.data, 1, out.len, stdout);
     if (res.crash_signal)
-        fprintf(stderr, "acmefuzz run: the client crashed: %s\n", res.crash_detail);
+        fprintf(stderr, "acmefuzz %s: the client crashed: %s\n", cmd, res.crash_detail);
     exit_code = report.violations ? 1 : 0;
 done_world:
     afz_world_cleanup(&world);
@@ -293,9 +300,10 @@ int afz_cmd_list(int argc, char **argv)
                 const afz_fault_def *d = afz_fault_get((afz_fault_id)i);
                 if ((int)d->cls != cls)
                     continue;
-                printf("  %-26s [%s, %s] %s\n", d->name,
+                printf("  %-26s [%s, %s%s] %s\n", d->name,
                        d->resource == AFZ_RES_UNKNOWN ? "any" : afz_resource_name(d->resource),
-                       afz_fault_mech_name(d->mech), d->description);
+                       afz_fault_mech_name(d->mech), d->retired ? ", retired: a no-op" : "",
+                       d->description);
                 for (size_t a = 0; a < d->n_args; a++)
                     printf("  %-26s   %s = %s\n", "", d->args[a].name, afz_arg_type_name(d->args[a].type));
                 printf("  %-26s   source: %s\n", "", d->reference);

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,7 @@ static void suite_usage(FILE *f)
           "                      --scenarios DIR|FILE [--scenarios ...] [--timeout S]\n"
           "                      [--junit FILE] [--tap] [--json FILE] [--fail-on LEVELS] [--allow ID]...\n"
           "                      [--workdir DIR] [--keep] [--validate TYPES] [--serve-webroot]\n"
-          "                      [--account-key-algs LIST] [--stateless] [-v]\n"
+          "                      [--account-key-algs LIST] [--stateless] [--hosts] [-v]\n"
           "\n"
           "For each scenario (*.scn or *.bin, in name order): a fresh acmefuzz server on\n"
           "127.0.0.1 with the scenario's fault plan, the client command, then every property\n"
@@ -41,11 +43,18 @@ static void suite_usage(FILE *f)
     }
     fputs("  --client-cmd T       a command template run by /bin/sh in the work directory, with\n"
           "                       {directory} {domain} {domains} {ca_bundle} {workdir} {http_port}\n"
-          "                       {tls_port}\n"
+          "                       {tls_port}; {domains} is comma-separated, {domains:FLAG}\n"
+          "                       repeats FLAG per identifier ({domains:-d} gives\n"
+          "                       '-d example.com -d www.example.com'); path placeholders are\n"
+          "                       absolute. A scenario with several identifiers warns when\n"
+          "                       the template passes only {domain}\n"
           "                       (the same values are in AFZ_DIRECTORY, AFZ_DOMAIN, ...);\n"
           "                       exit status 0 means the client obtained its certificate\n"
           "  --name NAME          the client's name in reports (with --client-cmd)\n"
-          "  --scenarios P        a scenario directory or file (repeatable)\n"
+          "  --scenarios P        a scenario file, or a directory read recursively (repeatable):\n"
+          "                       corpus/suite/quick is the tier for every pull request (about\n"
+          "                       a minute per client), corpus/suite/full the nightly one, and\n"
+          "                       corpus/suite both (`acmefuzz coverage` shows what each meets)\n"
           "  --timeout S          per client run (default 60); past it the process group is\n"
           "                       killed and `terminates` is violated\n"
           "  --junit FILE         JUnit XML: one testsuite per scenario, one testcase per property\n"
@@ -70,11 +79,22 @@ static void suite_usage(FILE *f)
           "  --stateless          the client keeps no state across a campaign's attempts (it\n"
           "                       orders anew each time); campaigns still run, and the\n"
           "                       properties are told (afz_client.h AFZ_CLIENT_STATELESS)\n"
+          "  --hosts              (root) run the client in a private mount namespace whose\n"
+          "                       /etc/hosts maps the scenario's identifiers to 127.0.0.1, for\n"
+          "                       clients that resolve their own names (a self-check of the\n"
+          "                       http-01 answer); refused when not root\n"
           "  -v, --verbose        print the exchange log of every failing scenario\n"
           "Trust: the suite writes the CA bundle to WORKDIR/ca-bundle.pem and sets\n"
           "LEGO_CA_CERTIFICATES, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, CURL_CA_BUNDLE and\n"
           "NODE_EXTRA_CA_CERTS to it (proxy variables are removed, HOME is the work directory).\n"
-          "exit status: 0 no violation, 1 a violation or an unloadable scenario, 2 usage error\n",
+          "Output files (--junit, --json) are opened before the first scenario. SIGINT or\n"
+          "SIGTERM stops the running client's process group (SIGTERM, SIGKILL 2 s later),\n"
+          "writes the reports of the scenarios done so far (the interrupted one as an\n"
+          "error), removes the work directory unless --keep or --workdir, and exits 128+N.\n"
+          "exit status: 0 no violation, 1 a violation or an unloadable scenario, 2 usage error\n"
+          "or an error of the harness itself (unwritable work directory or report, full\n"
+          "disk, exchanges.log not written: the reason is printed, no client verdict is\n"
+          "drawn from that scenario), 130 or 143 interrupted by SIGINT or SIGTERM\n",
           f);
 }
 
@@ -89,8 +109,12 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* add_scenarios appends the scenario files under |path| (or |path|). */
-static int add_scenarios(const char *path, char **list, size_t *n)
+/* add_scenarios appends the scenario files under |path| (or |path|):
+ * a directory is read recursively (subdirectories such as the tiers
+ * corpus/suite/quick and corpus/suite/full included; names starting with
+ * '.' skipped), and its files are run in path order. |depth| bounds the
+ * recursion (symbolic-link loops). */
+static int add_scenarios(const char *path, char **list, size_t *n, int depth)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -98,10 +122,16 @@ static int add_scenarios(const char *path, char **list, size_t *n)
         return -1;
     }
     if (!S_ISDIR(st.st_mode)) {
-        if (*n == MAX_SCENARIOS)
+        if (*n == MAX_SCENARIOS) {
+            fprintf(stderr, "acmefuzz suite: more than %d scenarios\n", MAX_SCENARIOS);
             return -1;
+        }
         list[(*n)++] = afz_strdup(path);
         return 0;
+    }
+    if (depth > 8) {
+        fprintf(stderr, "acmefuzz suite: %s: directories nested too deep\n", path);
+        return -1;
     }
     DIR *d = opendir(path);
     if (!d) {
@@ -110,23 +140,32 @@ static int add_scenarios(const char *path, char **list, size_t *n)
     }
     size_t first = *n;
     struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || !(has_suffix(e->d_name, ".scn") || has_suffix(e->d_name, ".bin")))
+    int rc = 0;
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    while (!rc && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        afz_buf_reset(&b);
+        afz_buf_printf(&b, "%s/%s", path, e->d_name);
+        struct stat est;
+        if (stat(afz_buf_cstr(&b), &est) == 0 && S_ISDIR(est.st_mode)) {
+            rc = add_scenarios(afz_buf_cstr(&b), list, n, depth + 1);
+            continue;
+        }
+        if (!(has_suffix(e->d_name, ".scn") || has_suffix(e->d_name, ".bin")))
             continue;
         if (*n == MAX_SCENARIOS) {
             fprintf(stderr, "acmefuzz suite: more than %d scenarios\n", MAX_SCENARIOS);
-            closedir(d);
-            return -1;
+            rc = -1;
+            break;
         }
-        afz_buf b;
-        afz_buf_init(&b, 0);
-        afz_buf_printf(&b, "%s/%s", path, e->d_name);
-        list[(*n)++] = afz_buf_take(&b, NULL);
-        afz_buf_cleanup(&b);
+        list[(*n)++] = afz_strdup(afz_buf_cstr(&b));
     }
+    afz_buf_cleanup(&b);
     closedir(d);
     qsort(list + first, *n - first, sizeof(char *), cmp_str);
-    return 0;
+    return rc;
 }
 
 static int on_path(const char *prog)
@@ -165,14 +204,46 @@ static void rm_tree(const char *dir)
     nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* write_file writes |b| to |path|; on failure it says why, removes the
+ * partial file (a full disk must not leave a 0-byte report that looks
+ * like one) and returns -1. */
 static int write_file(const char *path, const afz_buf *b)
 {
     FILE *f = fopen(path, "w");
-    if (!f)
+    if (!f) {
+        fprintf(stderr, "acmefuzz suite: cannot write %s: %s\n", path, strerror(errno));
         return -1;
+    }
     int ok = fwrite(b->data ? b->data : "", 1, b->len, f) == b->len;
-    ok = fclose(f) == 0 && ok;
-    return ok ? 0 : -1;
+    int e = errno;
+    if (fclose(f) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok) {
+        fprintf(stderr, "acmefuzz suite: cannot write %s: %s (removed)\n", path, strerror(e));
+        remove(path);
+        return -1;
+    }
+    return 0;
+}
+
+/* check_output makes sure |path| can be written before any scenario runs
+ * (it is created, empty, and written for real at the end). */
+static int check_output(const char *opt, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "acmefuzz suite: --%s %s: %s\n", opt, path, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
+static void on_stop_signal(int sig)
+{
+    afz_suite_interrupt(sig);
 }
 
 static const char *violated_ids(const afz_suite_result *r, char *buf, size_t n)
@@ -203,6 +274,10 @@ static const char *outcome(const afz_suite_result *r, char *buf, size_t n)
         snprintf(buf, n, "timeout");
     else if (sig)
         snprintf(buf, n, "killed by signal %d (%s)", sig, afz_crash_signal_name(sig));
+    else if (r->exit_code > 128 && r->exit_code < 128 + 65)
+        /* a shell reports a child killed by signal N as 128+N */
+        snprintf(buf, n, "exit %d: killed by signal %d (%s)", r->exit_code, r->exit_code - 128,
+                 afz_crash_signal_name(r->exit_code - 128));
     else
         snprintf(buf, n, "exit %d", r->exit_code);
     return buf;
@@ -226,6 +301,7 @@ int afz_cmd_suite(int argc, char **argv)
         {"serve-webroot", no_argument, NULL, 'R'},
         {"account-key-algs", required_argument, NULL, 'K'},
         {"stateless", no_argument, NULL, 'L'},
+        {"hosts", no_argument, NULL, 'H'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -239,7 +315,7 @@ int afz_cmd_suite(int argc, char **argv)
     int tap = 0, keep = 0, verbose = 0, timeout_s = 60, serve_webroot = 0, c;
     unsigned validate = 0;
     uint32_t account_algs = 0;
-    int stateless = 0;
+    int stateless = 0, private_hosts = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
         switch (c) {
@@ -289,6 +365,7 @@ int afz_cmd_suite(int argc, char **argv)
             }
             break;
         case 'L': stateless = 1; break;
+        case 'H': private_hosts = 1; break;
         case 'v': verbose = 1; break;
         case 'h': suite_usage(stdout); return 0;
         default: suite_usage(stderr); return 2;
@@ -331,6 +408,14 @@ int afz_cmd_suite(int argc, char **argv)
     }
     if (!name)
         name = "custom";
+    if (private_hosts && geteuid() != 0) {
+        fprintf(stderr, "acmefuzz suite: --hosts needs root (it mounts a hosts file in a "
+                        "private mount namespace); not root, so the client would resolve "
+                        "names as the system does: run as root or drop --hosts\n");
+        return 2;
+    }
+    if ((junit && check_output("junit", junit)) || (json && check_output("json", json)))
+        return 2;
 
     int exit_code = 2;
     char *scen[MAX_SCENARIOS];
@@ -340,7 +425,7 @@ int afz_cmd_suite(int argc, char **argv)
     char root[512], bundle[600];
     int made_root = 0;
     for (size_t i = 0; i < n_scen_args; i++)
-        if (add_scenarios(scen_args[i], scen, &n_scen))
+        if (add_scenarios(scen_args[i], scen, &n_scen, 0))
             goto done;
     if (!n_scen) {
         fprintf(stderr, "acmefuzz suite: no scenario (*.scn, *.bin) found\n");
@@ -362,6 +447,17 @@ int afz_cmd_suite(int argc, char **argv)
         }
         made_root = 1;
     }
+    /* every path placeholder is absolute, whatever --workdir was */
+    char abs_root[PATH_MAX];
+    if (!realpath(root, abs_root)) {
+        fprintf(stderr, "acmefuzz suite: %s: %s\n", root, strerror(errno));
+        goto done;
+    }
+    if (strlen(abs_root) >= sizeof(root) - 64) {
+        fprintf(stderr, "acmefuzz suite: %s: path too long\n", abs_root);
+        goto done;
+    }
+    snprintf(root, sizeof(root), "%s", abs_root);
     res = calloc(n_scen, sizeof(*res));
     if (!res)
         goto done;
@@ -390,6 +486,7 @@ int afz_cmd_suite(int argc, char **argv)
         .serve_webroot = serve_webroot,
         .account_algs = account_algs,
         .client_stateless = stateless,
+        .private_hosts = private_hosts,
     };
     FILE *con = tap ? stderr : stdout;
     fprintf(con, "acmefuzz suite: client %s, %zu scenario(s), timeout %d s, server %s\n", name,
@@ -413,17 +510,45 @@ int afz_cmd_suite(int argc, char **argv)
                 validate & AFZ_SERVE_VALIDATE_TLSALPN01 ? " tls-alpn-01 at {tls_port}" : "",
                 serve_webroot ? " (the suite serves the webroot)" : "");
     size_t failed = 0, waived = 0, warned = 0;
+    size_t n_all = n_scen;
+    int harness_error = 0, stop_sig = 0;
     char ob[64], ids[256];
-    for (size_t i = 0; i < n_scen; i++) {
-        fprintf(con, "[%2zu/%zu] %-44s ", i + 1, n_scen, scen[i]);
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    for (size_t i = 0; i < n_all; i++) {
+        if ((stop_sig = afz_suite_interrupted())) {
+            n_scen = i;
+            break;
+        }
+        fprintf(con, "[%2zu/%zu] %-44s ", i + 1, n_all, scen[i]);
         fflush(con);
         afz_rc rc = afz_suite_run_one(srv, &cfg, scen[i], &res[i]);
         afz_suite_result *r = &res[i];
         if (rc != AFZ_OK) {
             if (r->loaded) /* could not run: count as an error */
                 r->loaded = 0;
-            fprintf(con, "ERROR  %s\n", r->error);
             failed++;
+            if (r->interrupted) {
+                fprintf(con, "INTERRUPTED  %s\n", r->error);
+                stop_sig = r->interrupted;
+                if (!keep)
+                    rm_tree(r->workdir);
+                n_scen = i + 1;
+                break;
+            }
+            if (rc != AFZ_EPARSE) {
+                /* the harness failed, not the client: no verdict, stop here */
+                fprintf(con, "ERROR (harness)  %s\n", r->error);
+                fprintf(stderr, "acmefuzz suite: harness error in %s: %s\n", scen[i], r->error);
+                harness_error = 1;
+                n_scen = i + 1;
+                break;
+            }
+            fprintf(con, "ERROR  %s\n", r->error);
             continue;
         }
         int ok = afz_suite_passed(r);
@@ -432,6 +557,8 @@ int afz_cmd_suite(int argc, char **argv)
         warned += r->report.warnings;
         fprintf(con, "%-9s %6.2f s %4zu req  %-8s %s\n", ok ? "pass" : "VIOLATION", r->seconds,
                 r->requests, outcome(r, ob, sizeof(ob)), violated_ids(r, ids, sizeof(ids)));
+        if (r->warning[0])
+            fprintf(con, "        warning: %s\n", r->warning);
         if (ok && !keep)
             rm_tree(r->workdir);
     }
@@ -484,25 +611,29 @@ int afz_cmd_suite(int argc, char **argv)
     afz_buf_init(&out, 0);
     int io_ok = 1;
     if (junit) {
-        if (afz_suite_junit(&cfg, res, n_scen, &out) != AFZ_OK || write_file(junit, &out)) {
-            fprintf(stderr, "acmefuzz suite: cannot write %s\n", junit);
+        if (afz_suite_junit(&cfg, res, n_scen, &out) != AFZ_OK || write_file(junit, &out))
             io_ok = 0;
-        }
         afz_buf_reset(&out);
     }
     if (json) {
-        if (afz_suite_json(&cfg, res, n_scen, &out) != AFZ_OK || write_file(json, &out)) {
-            fprintf(stderr, "acmefuzz suite: cannot write %s\n", json);
+        if (afz_suite_json(&cfg, res, n_scen, &out) != AFZ_OK || write_file(json, &out))
             io_ok = 0;
-        }
         afz_buf_reset(&out);
     }
     if (tap && afz_suite_tap(&cfg, res, n_scen, &out) == AFZ_OK)
         fwrite(out.data ? out.data : "", 1, out.len, stdout);
     afz_buf_cleanup(&out);
-    if (made_root && !failed && !keep)
+    if (made_root && !keep && (!failed || stop_sig))
         rm_tree(root);
-    exit_code = failed ? 1 : io_ok ? 0 : 2;
+    if (stop_sig)
+        fprintf(stderr, "acmefuzz suite: interrupted by signal %d (%s) after %zu of %zu "
+                        "scenario(s)%s\n",
+                stop_sig, afz_crash_signal_name(stop_sig), n_scen, n_all,
+                made_root && !keep ? "; work directory removed" : "");
+    exit_code = stop_sig ? 128 + stop_sig : harness_error || !io_ok ? 2 : failed ? 1 : 0;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    n_scen = n_all; /* every path below frees them all */
 done:
     afz_serve_free(srv);
     for (size_t i = 0; res && i < n_scen; i++)

@@ -1,5 +1,6 @@
 /* afz_suite.c - see afz_suite.h: templates, the client process under the
  * server's event loop, and the verdict per scenario. */
+#define _GNU_SOURCE /* unshare, mount: the private hosts file */
 #include "afz_suite.h"
 #include "afz_webroot.h"
 
@@ -9,8 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -74,6 +78,39 @@ afz_rc afz_suite_expand(const char *tmpl, const afz_suite_vars *v, afz_buf *out,
             return AFZ_EINVAL;
         }
         size_t n = (size_t)(close - p - 1);
+        if (n > 8 && strncmp(p + 1, "domains:", 8) == 0) {
+            /* {domains:FLAG}: "FLAG id1 FLAG id2 ..." for clients that take
+             * one flag per identifier */
+            char flag[64];
+            size_t fl = n - 8;
+            if (fl >= sizeof(flag)) {
+                snprintf(err, errlen, "the flag of {domains:...} is too long");
+                return AFZ_EINVAL;
+            }
+            memcpy(flag, p + 9, fl);
+            flag[fl] = '\0';
+            if (!safe_value(flag)) {
+                snprintf(err, errlen, "the flag of {domains:%s} has characters unsafe for a "
+                                      "shell", flag);
+                return AFZ_EINVAL;
+            }
+            const char *ds = v->domains ? v->domains : "";
+            if (!safe_value(ds)) {
+                snprintf(err, errlen, "the value of {domains} has characters unsafe for a "
+                                      "shell: '%.60s'", ds);
+                return AFZ_EINVAL;
+            }
+            for (int first = 1; *ds; first = 0) {
+                const char *comma = strchr(ds, ',');
+                size_t dl = comma ? (size_t)(comma - ds) : strlen(ds);
+                if (dl && afz_buf_printf(out, "%s%s %.*s", first ? "" : " ", flag, (int)dl, ds) !=
+                              AFZ_OK)
+                    return AFZ_ENOMEM;
+                ds += dl + (comma ? 1 : 0);
+            }
+            p = close + 1;
+            continue;
+        }
         const char *value = NULL;
         int known = 0;
         for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]) && !known; i++)
@@ -99,6 +136,11 @@ afz_rc afz_suite_expand(const char *tmpl, const afz_suite_vars *v, afz_buf *out,
     return AFZ_OK;
 }
 
+int afz_suite_template_passes_all(const char *tmpl)
+{
+    return strstr(tmpl, "{domains}") || strstr(tmpl, "{domains:") || strstr(tmpl, "AFZ_DOMAINS");
+}
+
 /* ---- results ---- */
 
 void afz_suite_result_cleanup(afz_suite_result *r)
@@ -113,6 +155,66 @@ void afz_suite_result_cleanup(afz_suite_result *r)
 int afz_suite_passed(const afz_suite_result *r)
 {
     return r->loaded && r->report.violations == 0;
+}
+
+/* ---- plan files ---- */
+
+static int looks_like_scenario_text(const unsigned char *b, size_t n)
+{
+    if (!n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((b[i] >= 0x20 && b[i] < 0x7f) || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
+            return 0;
+    char *t = malloc(n + 1);
+    if (!t)
+        return 0;
+    memcpy(t, b, n);
+    t[n] = '\0';
+    int yes = strstr(t, "->") || t[0] == '#' || strncmp(t, "identifiers", 11) == 0 ||
+              strncmp(t, "attempts", 8) == 0 || strncmp(t, "account-key", 11) == 0;
+    free(t);
+    return yes;
+}
+
+afz_rc afz_suite_plan_load(const char *path, afz_plan *out, afz_scn_error *err, int *as_text)
+{
+    if (as_text)
+        *as_text = 0;
+    size_t len = strlen(path);
+    if (len >= 4 && strcmp(path + len - 4, ".scn") == 0)
+        return afz_plan_load(path, out, err);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return afz_plan_load(path, out, err); /* it says why */
+    enum { CAP = 1 << 20 };
+    unsigned char *buf = malloc(CAP + 1);
+    size_t n = buf ? fread(buf, 1, CAP + 1, f) : 0;
+    fclose(f);
+    afz_rc rc;
+    if (buf && n <= CAP && looks_like_scenario_text(buf, n)) {
+        if (as_text)
+            *as_text = 1;
+        rc = afz_scenario_parse((const char *)buf, n, out, err);
+    } else {
+        rc = afz_plan_load(path, out, err);
+    }
+    free(buf);
+    return rc;
+}
+
+/* ---- interruption ---- */
+
+static volatile sig_atomic_t interrupt_signal;
+
+void afz_suite_interrupt(int sig)
+{
+    interrupt_signal = sig;
+}
+
+int afz_suite_interrupted(void)
+{
+    return (int)interrupt_signal;
 }
 
 /* ---- the child process ---- */
@@ -132,7 +234,10 @@ typedef struct child {
     int status;             /* waitpid status */
     int timed_out;
     int signalled;          /* the runner signalled the client itself (a timeout, a
-                               clean-up): how it ended then says nothing of it */
+                               clean-up, an interruption): how it ended then says
+                               nothing of it */
+    int interrupted;        /* the suite was interrupted (afz_suite_interrupt) */
+    int io_errno;           /* why client.log or the process could not be made */
     afz_serve *srv;
     struct event *tick;
 } child;
@@ -154,7 +259,13 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     int64_t t = now_ms();
-    if (t >= c->deadline_ms && !c->term_sent_ms) {
+    if (interrupt_signal && !c->term_sent_ms) {
+        /* The suite is stopping: the client's whole group goes with it. */
+        c->interrupted = 1;
+        c->signalled = 1;
+        c->term_sent_ms = t;
+        kill(-c->pid, SIGTERM);
+    } else if (t >= c->deadline_ms && !c->term_sent_ms) {
         c->timed_out = 1;
         c->signalled = 1;
         c->term_sent_ms = t;
@@ -248,16 +359,19 @@ static uint16_t free_port(void)
 
 /* run_client runs |cmd| once under the server's loop. */
 static afz_rc run_client(afz_serve *srv, const char *cmd, char **envp, const char *workdir,
-                         const char *log_path, int timeout_s, child *c)
+                         const char *log_path, const char *hosts, int timeout_s, child *c)
 {
     memset(c, 0, sizeof(*c));
     c->srv = srv;
     int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (logfd < 0)
+    if (logfd < 0) {
+        c->io_errno = errno;
         return AFZ_EIO;
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
+        c->io_errno = errno;
         close(logfd);
         return AFZ_EIO;
     }
@@ -270,6 +384,17 @@ static afz_rc run_client(afz_serve *srv, const char *cmd, char **envp, const cha
         dup2(logfd, 1);
         dup2(logfd, 2);
         signal(SIGPIPE, SIG_DFL);
+        if (hosts) {
+            /* A private mount namespace whose /etc/hosts maps the
+             * scenario's identifiers to 127.0.0.1 (root only). */
+            if (unshare(CLONE_NEWNS) != 0 ||
+                mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+                mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) != 0) {
+                dprintf(2, "acmefuzz suite: cannot bind %s over /etc/hosts in a private mount "
+                           "namespace: %s\n", hosts, strerror(errno));
+                _exit(126);
+            }
+        }
         if (chdir(workdir) != 0)
             _exit(126);
         char *const argv[] = {"sh", "-c", (char *)cmd, NULL};
@@ -300,6 +425,39 @@ static afz_rc run_client(afz_serve *srv, const char *cmd, char **envp, const cha
         c->done = 1;
     }
     return rc;
+}
+
+/* write_hosts writes the system's /etc/hosts (when readable) followed by
+ * one line mapping every identifier to 127.0.0.1. */
+static int write_hosts(const char *path, const char *const *ids, unsigned n)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    FILE *sys = fopen("/etc/hosts", "r");
+    if (sys) {
+        char line[1024];
+        while (fgets(line, sizeof(line), sys))
+            fputs(line, f);
+        fclose(sys);
+    }
+    fputs("\n# acmefuzz suite: the scenario's identifiers\n127.0.0.1", f);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(f, " %s", ids[i]);
+    fputc('\n', f);
+    int ok = !ferror(f);
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* disk_full says whether the file system holding |dir| has no room left
+ * for an ordinary user (under 64 KiB or no free inode). */
+static int disk_full(const char *dir)
+{
+    struct statvfs st;
+    if (statvfs(dir, &st) != 0)
+        return 0;
+    unsigned long long avail = (unsigned long long)st.f_bavail * st.f_frsize;
+    return avail < 64 * 1024 || (st.f_files && st.f_favail == 0);
 }
 
 static char *read_tail(const char *path, size_t max)
@@ -343,7 +501,8 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
     snprintf(out->path, sizeof(out->path), "%s", path);
     base_name(path, out->name, sizeof(out->name));
     afz_scn_error perr;
-    if (afz_plan_load(path, &out->plan, &perr) != AFZ_OK) {
+    int as_text = 0;
+    if (afz_suite_plan_load(path, &out->plan, &perr, &as_text) != AFZ_OK) {
         if (perr.line)
             snprintf(out->error, sizeof(out->error), "%s:%u:%u: %s", path, perr.line, perr.col,
                      perr.msg);
@@ -407,6 +566,19 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
         rc = AFZ_ENOMEM;
         goto done;
     }
+    if (out->plan.n_identifiers > 1 && !afz_suite_template_passes_all(cfg->command))
+        snprintf(out->warning, sizeof(out->warning),
+                 "the scenario has %u identifiers but the template passes only {domain}: use "
+                 "{domains} (comma list) or {domains:FLAG} (FLAG id per identifier)",
+                 out->plan.n_identifiers);
+    char hosts_path[600];
+    snprintf(hosts_path, sizeof(hosts_path), "%s/hosts", out->workdir);
+    if (cfg->private_hosts && write_hosts(hosts_path, ids, out->plan.n_identifiers) != 0) {
+        snprintf(out->error, sizeof(out->error), "cannot write %.200s: %s", hosts_path,
+                 strerror(errno));
+        rc = AFZ_EIO;
+        goto done;
+    }
     afz_serve_set_validation_ports(srv, hp, tp);
     if ((rc = afz_serve_reset(srv, &out->plan)) != AFZ_OK)
         goto done;
@@ -432,9 +604,19 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
         }
         out->attempts = a;
         if ((rc = run_client(srv, afz_buf_cstr(&cmd), envp, out->workdir, log_path,
-                             cfg->timeout_s, &c)) != AFZ_OK) {
-            snprintf(out->error, sizeof(out->error), "cannot run the client: %s",
-                     afz_rc_str(rc));
+                             cfg->private_hosts ? hosts_path : NULL, cfg->timeout_s, &c)) !=
+            AFZ_OK) {
+            snprintf(out->error, sizeof(out->error), "cannot run the client: %s%s%.150s",
+                     afz_rc_str(rc), c.io_errno ? ": " : "",
+                     c.io_errno ? strerror(c.io_errno) : "");
+            goto done;
+        }
+        if (c.interrupted) {
+            out->interrupted = interrupt_signal ? (int)interrupt_signal : SIGTERM;
+            snprintf(out->error, sizeof(out->error),
+                     "interrupted by signal %d (%s); the client's process group was stopped",
+                     out->interrupted, afz_crash_signal_name(out->interrupted));
+            rc = AFZ_EFAIL;
             goto done;
         }
         out->timed_out = c.timed_out;
@@ -518,10 +700,28 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
     /* The exchange log beside the client's own output. */
     char xlog[600];
     snprintf(xlog, sizeof(xlog), "%s/exchanges.log", out->workdir);
+    /* A failure here is the harness's (a full disk), never the client's. */
     FILE *xf = fopen(xlog, "w");
+    int xok = xf != NULL;
     if (xf) {
-        fputs(out->log ? out->log : "", xf);
-        fclose(xf);
+        const char *log = out->log ? out->log : "";
+        size_t len = strlen(log);
+        xok = fwrite(log, 1, len, xf) == len;
+        xok = (fclose(xf) == 0) && xok;
+    }
+    if (!xok) {
+        snprintf(out->error, sizeof(out->error), "cannot write %.120s: %.100s", xlog,
+                 strerror(errno));
+        rc = AFZ_EIO;
+        goto done;
+    }
+    if (disk_full(out->workdir)) {
+        snprintf(out->error, sizeof(out->error),
+                 "no space left on the file system of %.120s: the client's outcome says "
+                 "nothing of it",
+                 out->workdir);
+        rc = AFZ_EIO;
+        goto done;
     }
     rc = AFZ_OK;
 done:

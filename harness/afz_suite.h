@@ -36,6 +36,8 @@
 #include "afz_report.h"
 #include "afz_serve.h"
 
+struct afz_scn_error;
+
 /* Placeholders of a command template. */
 typedef struct afz_suite_vars {
     const char *directory;   /* {directory}: the ACME directory URL */
@@ -48,12 +50,17 @@ typedef struct afz_suite_vars {
 } afz_suite_vars;
 
 /* afz_suite_expand appends |tmpl| with every {name} replaced by its value
- * from |v|. Values are inserted as they are, so each must consist of
+ * from |v|, and {domains:FLAG} by "FLAG id1 FLAG id2 ..." (one FLAG per
+ * identifier, e.g. {domains:--domain} or {domains:-d}). Values are inserted as they are, so each must consist of
  * shell-safe bytes only (letters, digits, and . _ - / : @ + = ,); "{{"
  * stands for "{". Returns AFZ_EINVAL (naming the culprit in |err|) for an
  * unknown placeholder, an unterminated one or an unsafe value. */
 afz_rc afz_suite_expand(const char *tmpl, const afz_suite_vars *v, afz_buf *out, char *err,
                         size_t errlen);
+/* afz_suite_template_passes_all says whether |tmpl| can pass every
+ * identifier ({domains}, {domains:FLAG} or $AFZ_DOMAINS); when it cannot,
+ * a scenario with several identifiers gets a warning (result.warning). */
+int afz_suite_template_passes_all(const char *tmpl);
 
 typedef struct afz_suite_config {
     const char *client;           /* name in reports (adapter name or "custom") */
@@ -73,6 +80,10 @@ typedef struct afz_suite_config {
     uint32_t account_algs;        /* AFZ_CLIENT_ALG_* bits; 0: not declared */
     int client_stateless;         /* 1: keeps nothing across campaign attempts (for the
                                      properties, as afz_run_result.client_stateless) */
+    int private_hosts;            /* 1 (root only): run the client in a private mount
+                                     namespace whose /etc/hosts (WORKDIR/hosts: the
+                                     system's, plus the identifiers on 127.0.0.1) makes
+                                     the scenario's names resolve to loopback */
 } afz_suite_config;
 
 typedef struct afz_suite_result {
@@ -94,7 +105,27 @@ typedef struct afz_suite_result {
     char *log;                    /* the exchange log, offending exchanges marked (owned) */
     char *history_json;           /* the history as JSON (owned) */
     char *client_tail;            /* the end of the client's output (owned) */
+    char warning[256];            /* a template problem worth saying, or "" */
+    int interrupted;              /* the signal that stopped the suite during this scenario
+                                     (afz_suite_interrupt), or 0; error says so */
 } afz_suite_result;
+
+/* afz_suite_plan_load reads a plan file as afz_plan_load does (text for
+ * ".scn", binary otherwise), except that a file not named ".scn" whose
+ * bytes are a text scenario (printable ASCII only, with a "->" rule, a
+ * header statement or a '#' comment) is parsed as text rather than run as
+ * a random binary plan; *as_text (may be NULL) says so, for the caller to
+ * tell the user. */
+afz_rc afz_suite_plan_load(const char *path, afz_plan *out, struct afz_scn_error *err,
+                           int *as_text);
+
+/* Interruption. afz_suite_interrupt(sig) is async-signal-safe: a SIGINT
+ * or SIGTERM handler calls it. A client running then gets SIGTERM (its
+ * whole process group), SIGKILL 2 s later, and afz_suite_run_one returns
+ * AFZ_EFAIL with out->interrupted set; afz_suite_interrupted returns the
+ * signal (0 when none came) so the caller stops before the next scenario. */
+void afz_suite_interrupt(int sig);
+int afz_suite_interrupted(void);
 
 void afz_suite_result_cleanup(afz_suite_result *r);
 
@@ -106,7 +137,10 @@ int afz_suite_passed(const afz_suite_result *r);
  * event loop must not be running). |out| is filled whatever happens
  * (cleanup it). Returns AFZ_OK when the client ran (whatever it did),
  * AFZ_EPARSE when the scenario did not load (out->error says why), AFZ_EIO
- * when the work directory or the process could not be made. */
+ * (or AFZ_ENOMEM) when the harness failed: the work directory, client.log
+ * or the process could not be made, exchanges.log could not be written,
+ * or the work directory's file system is full (a client failing then says
+ * nothing of the client); AFZ_EFAIL when interrupted (out->interrupted). */
 afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char *path,
                          afz_suite_result *out);
 
@@ -123,5 +157,58 @@ afz_rc afz_suite_tap(const afz_suite_config *cfg, const afz_suite_result *r, siz
                      afz_buf *out);
 afz_rc afz_suite_json(const afz_suite_config *cfg, const afz_suite_result *r, size_t n,
                       afz_buf *out);
+
+/* ---- coverage (afz_suite_coverage.c) ----
+ *
+ * What a suite folder meets of the fault catalog. Scanning reads every
+ * scenario under a root (recursively, as `suite --scenarios` does); its
+ * tier is the first directory below the root (corpus/suite/quick ->
+ * "quick"), "-" for a file at the root. Exercising runs every built-in
+ * client (reference and zoo, clients/afz_clients.h) in process under each
+ * scenario's plan and records which properties any of them violates: the
+ * properties the scenario can catch, derived from the property table and
+ * the fault engine, not from a hand-kept list. */
+
+/* A catalog fault no scenario can meet over HTTPS, and why. */
+typedef struct afz_suite_exclusion {
+    const char *fault;   /* catalog name */
+    const char *reason;
+} afz_suite_exclusion;
+
+/* afz_suite_exclusions returns the documented exclusion list (static) and
+ * its length in *n. */
+const afz_suite_exclusion *afz_suite_exclusions(size_t *n);
+
+typedef struct afz_suite_cov_entry {
+    char path[512];
+    char tier[64];
+    int loaded;                       /* 0: see error */
+    char error[256];
+    afz_fault_class cls;
+    unsigned char uses[AFZ_FAULT__COUNT]; /* 1: a rule of the plan injects fault i */
+    char *caught;                     /* owned; "prop(client,...) ..." after exercise, or NULL */
+} afz_suite_cov_entry;
+
+typedef struct afz_suite_coverage {
+    afz_suite_cov_entry *entries;     /* owned */
+    size_t n;
+} afz_suite_coverage;
+
+/* afz_suite_coverage_scan fills |out| (cleanup it whatever happens) with
+ * the scenarios under |root| in path order. AFZ_EIO (reason in |err|) when
+ * |root| cannot be read; an unloadable scenario is an entry with loaded 0. */
+afz_rc afz_suite_coverage_scan(const char *root, afz_suite_coverage *out, char *err,
+                               size_t errlen);
+/* afz_suite_coverage_exercise sets every loaded entry's caught list. */
+afz_rc afz_suite_coverage_exercise(afz_suite_coverage *c);
+/* afz_suite_coverage_missing appends to |names| (space-separated) every
+ * catalog fault (retired ones aside) that no loaded entry injects and the
+ * exclusion list does not name; returns how many. */
+size_t afz_suite_coverage_missing(const afz_suite_coverage *c, afz_buf *names);
+/* afz_suite_coverage_print appends the report: fault x tier x scenario,
+ * then per scenario its class, faults and caught properties, then the
+ * excluded and the missing faults. */
+afz_rc afz_suite_coverage_print(const afz_suite_coverage *c, afz_buf *out);
+void afz_suite_coverage_cleanup(afz_suite_coverage *c);
 
 #endif

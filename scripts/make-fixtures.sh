@@ -10,7 +10,8 @@
 # flipped.
 #
 # --record first runs `acmefuzz suite --client CLIENT --scenarios
-# corpus/suite --json` for each CLIENT (default: lego, certbot, uacme,
+# corpus/suite/quick --json` (the quick tier; AFZ_FIXTURE_SCENARIOS=corpus/suite/full or
+# =corpus/suite records another folder of the source tree) for each CLIENT (default: lego, certbot, uacme,
 # acme-tiny and node-acme-client (its folder clients/external/node-acme-client
 # on PATH after its install.sh),
 # those installed; `bash scripts/install-deps.sh test` installs lego and
@@ -65,9 +66,9 @@ if [ "$RECORD" = 1 ]; then
             echo "make-fixtures.sh: $c is not installed; its fixtures are kept as they are"
             continue
         fi
-        echo "make-fixtures.sh: recording $c over corpus/suite"
+        echo "make-fixtures.sh: recording $c over ${AFZ_FIXTURE_SCENARIOS:-corpus/suite/quick}"
         # shellcheck disable=SC2046
-        "$ACMEFUZZ" suite --client "$c" --scenarios "$SRC/corpus/suite" $(suite_opts "$c") \
+        "$ACMEFUZZ" suite --client "$c" --scenarios "$SRC/${AFZ_FIXTURE_SCENARIOS:-corpus/suite/quick}" $(suite_opts "$c") \
             --json "$WORK/$c.json" --workdir "$WORK/runs-$c" >"$WORK/$c.out" 2>&1 || true
         [ -s "$WORK/$c.json" ] || { cat "$WORK/$c.out"; echo "make-fixtures.sh: $c gave no report" >&2; exit 1; }
         rm -rf "${FIX:?}/$c"

@@ -80,7 +80,7 @@ done
 
 # ---- 2. suite: a client that dies by SIGSEGV --------------------------------
 mkdir -p "$WORK/one"
-cp "$SOURCE_DIR/corpus/suite/plain.scn" "$WORK/one/"
+cp "$SOURCE_DIR/corpus/suite/quick/plain.scn" "$WORK/one/"
 
 # suite_case NAME COMMAND [suite options]: runs one suite over plain.scn,
 # leaving console, TAP and JSON in $WORK/NAME.*, the exit status in $rc.

@@ -43,7 +43,7 @@ for tool in lego openssl curl python3; do
 done
 [ -x "$ACMEFUZZ" ] || fail "$ACMEFUZZ is missing: build first"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmefuzz-validate.XXXXXX") || fail "mktemp failed"
-PLAIN="$SOURCE_DIR/corpus/suite/plain.scn"
+PLAIN="$SOURCE_DIR/corpus/suite/quick/plain.scn"
 LEGO='lego --server {directory} --accept-tos --email a@example.com --path {workdir}/lego --domains {domain}'
 
 # validation_events JSON - prints "ok|detail" per validation event.

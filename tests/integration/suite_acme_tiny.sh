@@ -4,7 +4,7 @@
 # http-01 for real (acme-tiny writes the token into the webroot the suite
 # publishes):
 #
-#   plain.scn, async-finalize.scn, order-ready.scn from corpus/suite, and
+#   plain.scn, async-finalize.scn, order-ready.scn from corpus/suite/quick, and
 #   two-names.scn (made here: "identifiers 2", so the CSR carries both
 #   names from {domains})
 #
@@ -40,7 +40,7 @@ command -v python3 >/dev/null || fail "python3 is missing"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmefuzz-suite-acme-tiny.XXXXXX") || fail "mktemp failed"
 mkdir "$WORK/scn"
 for s in plain async-finalize order-ready; do
-    cp "$SOURCE_DIR/corpus/suite/$s.scn" "$WORK/scn/" || fail "corpus/suite/$s.scn is missing"
+    cp "$SOURCE_DIR/corpus/suite/quick/$s.scn" "$WORK/scn/" || fail "corpus/suite/quick/$s.scn is missing"
 done
 printf '# Two names in one order: the CSR lists both (legal, no fault).\nidentifiers 2\n' \
     >"$WORK/scn/two-names.scn"

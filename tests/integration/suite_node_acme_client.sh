@@ -6,7 +6,7 @@
 # the token into the webroot the suite publishes):
 #
 #   plain.scn, async-finalize.scn, order-ready.scn, bad-nonce.scn from
-#   corpus/suite, and
+#   corpus/suite/quick, and
 #   two-names.scn (made here: "identifiers 2", one CSR for both names)
 #
 # First clients/external/node-acme-client/install.sh puts acme-client in
@@ -61,7 +61,7 @@ export PATH="$ADAPTER:$PATH"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmefuzz-suite-node-acme-client.XXXXXX") || fail "mktemp failed"
 mkdir "$WORK/scn"
 for s in plain async-finalize order-ready bad-nonce; do
-    cp "$SOURCE_DIR/corpus/suite/$s.scn" "$WORK/scn/" || fail "corpus/suite/$s.scn is missing"
+    cp "$SOURCE_DIR/corpus/suite/quick/$s.scn" "$WORK/scn/" || fail "corpus/suite/quick/$s.scn is missing"
 done
 printf '# Two names in one order: the CSR lists both (legal, no fault).\nidentifiers 2\n' \
     >"$WORK/scn/two-names.scn"
