@@ -33,6 +33,10 @@ test_pkgs+=("${afl_pkgs[@]}")
 # elsewhere ships npm inside its nodejs package, and Debian's npm would
 # conflict with it.
 test_pkgs+=(acme-tiny)
+# uacme for tests/integration/suite_uacme.sh (as root: its adapter
+# bind-mounts the CA bundle in a private mount namespace; util-linux's
+# unshare, which every Debian system has).
+test_pkgs+=(uacme)
 if ! command -v npm >/dev/null 2>&1; then
   test_pkgs+=(nodejs npm)
 fi
