@@ -18,6 +18,7 @@
 #include "afz_serve.h"
 
 #define MAX_BLOCKED 64
+#define MAX_EAB_KEYS 64
 
 static void serve_usage(FILE *f)
 {
@@ -26,7 +27,8 @@ static void serve_usage(FILE *f)
         "                      [--scenario FILE] [--async] [--finalize-polls N] [--authz-polls N]\n"
         "                      [--retry-after S] [--ca-bundle-out FILE] [--seed N] [-v]\n"
         "                      [--max-connections N] [--timeout S] [--allow-weak-csr]\n"
-        "                      [--max-accounts N] [--max-orders N]\n"
+        "                      [--max-accounts N] [--max-orders N] [--max-history-mb N]\n"
+        "                      [--strict-keys]\n"
         "                      [--validate TYPES] [--http-port N] [--tls-port N]\n"
         "                      [--validation-timeout S] [--fail-on LEVELS] [--allow ID]\n"
         "                      [-config FILE] [-dnsserver ADDR] [-strict]\n"
@@ -56,6 +58,13 @@ static void serve_usage(FILE *f)
         "                       every account has an order being processed\n"
         "  --max-orders N       orders held (default 4096; authorizations 4 x N); at the\n"
         "                       cap the oldest expired, else finished, else oldest goes\n"
+        "  --max-history-mb N   memory of the recorded history, finished runs included\n"
+        "                       (default 256); at the cap the oldest finished runs are\n"
+        "                       forgotten, then exchanges are served but not recorded\n"
+        "                       (\"dropped\" in /verdict's summary)\n"
+        "  --strict-keys        refuse RSA keys under 2048 bits for accounts (badPublicKey)\n"
+        "                       and in CSRs (badCSR), as Boulder does (default: from 1024\n"
+        "                       bits, as Pebble accepts them)\n"
         "  --allow-weak-csr     accept CSRs signed with SHA-1 or MD5 (default: badCSR, as\n"
         "                       Boulder answers)\n"
         "  -v, --verbose        one line per exchange on stderr\n"
@@ -71,7 +80,8 @@ static void serve_usage(FILE *f)
         "Pebble compatibility:\n"
         "  -config FILE         Pebble JSON: pebble.listenAddress, managementListenAddress,\n"
         "                       certificate, privateKey (TLS for both listeners),\n"
-        "                       externalAccountBindingRequired, domainBlocklist,\n"
+        "                       externalAccountBindingRequired, externalAccountMACKeys\n"
+        "                       (bindings verified, RFC 8555 7.3.4), domainBlocklist,\n"
         "                       retryAfter.authz/order, certificateValidityPeriod, httpPort\n"
         "                       and tlsPort (used with --validate); ocspResponderURL is\n"
         "                       accepted and unused (there is no OCSP responder).\n"
@@ -107,6 +117,7 @@ static int parse_listen(const char *s, uint16_t *port, int *moved)
 typedef struct pebble_holder {
     cJSON *json;                          /* keeps strings alive */
     const char *blocked[MAX_BLOCKED + 1]; /* NULL-terminated */
+    afz_server_eab_key eab[MAX_EAB_KEYS]; /* externalAccountMACKeys */
 } pebble_holder;
 
 static char *slurp(const char *path, size_t max, size_t *n)
@@ -170,9 +181,37 @@ static int load_pebble_config(const char *path, afz_serve_config *cfg, pebble_ho
     int b;
     if (afz_json_bool(p, "externalAccountBindingRequired", &b) == 0)
         cfg->server.external_account_required = b;
+    const cJSON *it;
+    /* {"kid": "base64url MAC key", ...}: bindings are verified (RFC 8555 7.3.4) */
+    const cJSON *mk = cJSON_GetObjectItemCaseSensitive(p, "externalAccountMACKeys");
+    if (mk && !cJSON_IsObject(mk)) {
+        fprintf(stderr, "acmefuzz serve: %s: externalAccountMACKeys must be an object of "
+                        "\"kid\": \"key\" strings\n", path);
+        goto out;
+    }
+    size_t ne = 0;
+    cJSON_ArrayForEach(it, mk)
+    {
+        if (!cJSON_IsString(it) || !it->string || !*it->valuestring) {
+            fprintf(stderr, "acmefuzz serve: %s: externalAccountMACKeys.%s must be a non-empty "
+                            "base64url string\n", path, it->string ? it->string : "?");
+            goto out;
+        }
+        if (ne == MAX_EAB_KEYS) {
+            fprintf(stderr, "acmefuzz serve: %s: more than %d externalAccountMACKeys\n", path,
+                    MAX_EAB_KEYS);
+            goto out;
+        }
+        ph->eab[ne].kid = it->string;
+        ph->eab[ne].b64_key = it->valuestring;
+        ne++;
+    }
+    if (ne) {
+        cfg->server.eab_keys = ph->eab;
+        cfg->server.n_eab_keys = ne;
+    }
     const cJSON *bl = afz_json_array(p, "domainBlocklist");
     size_t nb = 0;
-    const cJSON *it;
     cJSON_ArrayForEach(it, bl)
     {
         if (cJSON_IsString(it) && nb < MAX_BLOCKED)
@@ -271,6 +310,8 @@ int afz_cmd_serve(int argc, char **argv)
         {"allow-weak-csr", no_argument, NULL, 'w'},
         {"max-accounts", required_argument, NULL, 'Y'},
         {"max-orders", required_argument, NULL, 'Z'},
+        {"max-history-mb", required_argument, NULL, 'G'},
+        {"strict-keys", no_argument, NULL, 'K'},
         AFZ_CLI_POLICY_OPTIONS,
         {NULL, 0, NULL, 0},
     };
@@ -384,6 +425,7 @@ int afz_cmd_serve(int argc, char **argv)
                 goto done;
             break;
         case 'w': cfg.server.allow_weak_csr_digest = 1; break;
+        case 'K': cfg.server.strict_keys = 1; break;
         case 'Y':
         case 'Z':
             if (afz_cli_parse_u64(optarg, 10000000, &v) || v == 0) {
@@ -395,6 +437,14 @@ int afz_cmd_serve(int argc, char **argv)
                 cfg.server.max_accounts = (size_t)v;
             else
                 cfg.server.max_orders = (size_t)v;
+            break;
+        case 'G':
+            if (afz_cli_parse_u64(optarg, 1048576, &v) || v == 0) {
+                fprintf(stderr, "acmefuzz serve: --max-history-mb wants 1..1048576, got '%s'\n",
+                        optarg);
+                goto done;
+            }
+            cfg.max_history_bytes = (size_t)v << 20;
             break;
         case 'h': serve_usage(stdout); exit_code = 0; goto done;
         default: serve_usage(stderr); goto done;

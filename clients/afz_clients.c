@@ -7,7 +7,8 @@
 #include "afz_zoo.h"
 
 /* The reference client first, then the zoo (clients/zoo/afz_zoo.h), then
- * the independent client (clients/independent). Each declares its
+ * the independent client (clients/independent), then zoo clients added
+ * since (appended: the list only grows at its end). Each declares its
  * capabilities (afz_client.account_algs and .flags: all four algorithms,
  * stateful; the independent client stateless), which
  * tests/check_client_lib.c checks. */
@@ -30,6 +31,8 @@ static const afz_client *const builtin[] = {
     &afz_zoo_crash_missing_status,
     &afz_zoo_reorder_loop,
     &afz_client_independent, /* stateless, written apart (afz_independent.h) */
+    &afz_zoo_challenge_post_as_get,
+    &afz_zoo_cert_before_valid,
 };
 
 size_t afz_clients_count(void)

@@ -44,6 +44,9 @@ typedef struct afz_csr {
     size_t n_names;
     int weak_digest;    /* appended: 1 when the self-signature uses SHA-1 or
                            MD5 (afz_csr_parse accepts it; the caller decides) */
+    int small_rsa_key;  /* appended: 1 when the key is RSA of
+                           AFZ_RSA_MIN_BITS_PEBBLE to AFZ_RSA_MIN_BITS - 1 bits
+                           (afz_csr_parse accepts it; the caller decides) */
 } afz_csr;
 
 /* afz_csr_parse parses |n| bytes of DER, verifies the self-signature,

@@ -183,7 +183,16 @@ typedef enum afz_arg_type {
     X(CHAIN_REVERSED, "chain_reversed", MALFORMED, AFTER, CERT, "", NONE, "", NONE, "", NONE,      \
       "the chain lists the intermediate before the leaf", "RFC 8555 7.4.2")                        \
     X(NO_LOCATION, "no_location", MALFORMED, AFTER, UNKNOWN, "", NONE, "", NONE, "", NONE,         \
-      "removes the Location header", "RFC 8555 7.3, 7.4")
+      "removes the Location header", "RFC 8555 7.3, 7.4")                                        \
+    /* ---- appended later, whatever their class (a number is a position) ---- */                \
+    X(SPARE_NONCE, "spare_nonce", LEGAL, AFTER, UNKNOWN, "", NONE, "", NONE, "", NONE,             \
+      "adds a fresh Replay-Nonce to a response that has none (an answer to a GET, such as the "  \
+      "directory), a spare nonce a client may keep and use later",                                \
+      "RFC 8555 6.5.1; Boulder (a nonce on every answer to a non-GET request)")                   \
+    X(CERT_EARLY, "certificate_early", MALFORMED, CONFIG, FINALIZE, "", NONE, "", NONE, "", NONE,  \
+      "finalize answers \"processing\" and the order already carries its \"certificate\" URL, "   \
+      "which answers 404 until the order is \"valid\"",                                           \
+      "RFC 8555 7.1.3, 7.4; certbot#7997")
 
 typedef enum afz_fault_id {
 #define AFZ_FAULT_ENUM(e, ...) AFZ_FAULT_##e,

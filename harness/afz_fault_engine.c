@@ -73,6 +73,12 @@ void afz_fault_configure(const afz_plan *p, afz_server_config *c)
         case AFZ_FAULT_AUTHZ_INVALID:
             c->validation_fails = 1;
             break;
+        case AFZ_FAULT_CERT_EARLY:
+            /* the URL shows on a "processing" order: finalize must be
+             * asynchronous (its polls, delay and Retry-After are kept) */
+            c->async_finalize = 1;
+            c->cert_url_early = 1;
+            break;
         case AFZ_FAULT_ORDER_EXPIRES: {
             int64_t s = afz_arg_seconds(a[0]);
             c->order_lifetime_s = s > 0 ? s : 1;
@@ -230,6 +236,12 @@ static int request_hook(void *ctx, afz_resource kind, const afz_request *req, af
         if (d->mech != AFZ_MECH_BEFORE || !rule_matches(r, e->cur_kind, e->cur_n, e->cur_any))
             continue;
         if (answer_before(e, r, req, resp)) {
+            /* The CA refused a request it read: the nonce is spent, as a
+             * real server spends it before it rate-limits or fails (a
+             * replay of the same bytes earns badNonce). A proxy's 502 page
+             * never reached the CA: its nonce stays live. */
+            if (r->fault != AFZ_FAULT_HTML_ERROR)
+                afz_server_spend_nonce(e->server, req);
             record(e, AFZ_EV_FAULT, i, NULL);
             e->cur_answered = 1;
             return 1;
@@ -553,6 +565,13 @@ static int edit_after(afz_fault_engine *e, size_t ri, const afz_rule *r, afz_res
             return 0;
         afz_headers_remove(&resp->headers, "Replay-Nonce");
         return 1;
+    case AFZ_FAULT_SPARE_NONCE:
+        /* RFC 8555 6.5.1 defines the header for any response; a client may
+         * keep the nonce for a later request. */
+        if (afz_headers_get(&resp->headers, "Replay-Nonce"))
+            return 0;
+        add_nonce(e, resp);
+        return afz_headers_get(&resp->headers, "Replay-Nonce") != NULL;
     case AFZ_FAULT_BAD_REPLAY_NONCE:
         afz_headers_set(&resp->headers, "Replay-Nonce", "not+base64/url=");
         return 1;

@@ -9,6 +9,13 @@
  * the run reports to the client as a transport error). Every injected
  * fault is recorded as an AFZ_EV_FAULT event naming its rule.
  *
+ * Injected refusals behave like a CA's: a BEFORE fault that answers a
+ * POST spends the request's nonce when the model would have accepted its
+ * JWS up to the nonce (afz_server_spend_nonce), so re-sending the same
+ * signed bytes earns badNonce; they carry a fresh Replay-Nonce (RFC 8555
+ * 6.5) except bad_nonce_bare, which omits it on purpose, and html_error,
+ * a proxy's page that never reached the CA (its nonce is not spent).
+ *
  * Occurrences: the request hook counts every request by the kind the
  * server classified it as; "any" counts all requests. The response hook
  * sees the same counts for the same request. */

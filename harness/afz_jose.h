@@ -109,6 +109,9 @@ void afz_jws_cleanup(afz_jws *jws);
  * bound keeps a hostile key from making every verification expensive. */
 #define AFZ_RSA_MIN_BITS 2048
 #define AFZ_RSA_MAX_BITS 8192
+/* Pebble accepts smaller RSA keys (measured: 1024 bits, for accounts and
+ * CSRs); server mode does too unless strict_keys (afz_server.h). */
+#define AFZ_RSA_MIN_BITS_PEBBLE 1024
 
 /* afz_key_bits returns EVP_PKEY_get_bits of |key| (RSA: modulus bits, EC:
  * group order bits, Ed25519: 253), or 0 for NULL or an unknown size. */

@@ -28,14 +28,15 @@
  *                   +2 fault       the catalog position itself: byte b
  *                                  < AFZ_FAULT__COUNT is fault b; a byte
  *                                  no fault holds yet (b >= AFZ_FAULT__COUNT,
- *                                  46 today) or a retired fault's byte
+ *                                  48 today) or a retired fault's byte
  *                                  is reserved: the slot is a no-op and
  *                                  decodes to no rule at all
  *                   +3..+5 args    byte % the argument type's domain
  *                 A final partial slot is read as if padded with zeros;
  *                 bytes after the last slot are ignored.
  *                 Fault bytes are append-only: faults appended to the
- *                 catalog take the bytes 46..255 in turn, and once a byte
+ *                 catalog take the free bytes in turn (46 spare_nonce,
+ *                 47 certificate_early, then 48..255), and once a byte
  *                 means a fault it means it forever (afz_fault.h). So a
  *                 saved input (corpus file, crash) keeps its meaning when
  *                 faults are added; only its reserved slots may come alive.

@@ -40,6 +40,7 @@ void afz_serve_config_default(afz_serve_config *c)
     c->max_connections = 256;
     c->timeout_s = 20;
     c->max_exchanges = 20000;
+    c->max_history_bytes = (size_t)256 << 20;
     c->http01_port = 5002;
     c->tlsalpn01_port = 5001;
     c->validation_timeout_s = 10;
@@ -607,6 +608,10 @@ static int reject_hook(void *ctx, afz_resource kind, const afz_request *req, afz
             "{\"type\":\"urn:ietf:params:acme:error:badNonce\","
             "\"detail\":\"JWS has an invalid anti-replay nonce (rejected at random: "
             "PEBBLE_WFE_NONCEREJECT)\",\"status\":400}";
+        /* Pebble checks the nonce before the random roll, so the nonce
+         * of a refused request is spent as any server would spend it
+         * (RFC 8555 6.5): resending the same bytes gets badNonce again. */
+        afz_server_spend_nonce(s->server, req);
         resp->status = 400;
         afz_buf nonce;
         afz_buf_init(&nonce, 256);
@@ -692,6 +697,17 @@ static void refuse(struct evhttp_request *ereq, int status, const char *why)
                     n > 0 && (size_t)n < sizeof(body) ? (size_t)n : 0);
 }
 
+/* history_room says whether an exchange of |xb| bytes may be recorded
+ * under max_history_bytes, forgetting the oldest finished runs first. */
+static int history_room(afz_serve *s, size_t xb)
+{
+    size_t cap = s->cfg.max_history_bytes;
+    if (s->history_bytes + xb > cap)
+        return 0;
+    afz_serve_log_trim_bytes(&s->log, cap - s->history_bytes - xb);
+    return s->log.past_bytes + s->history_bytes + xb <= cap;
+}
+
 static void acme_cb(struct evhttp_request *ereq, void *arg)
 {
     afz_serve *s = arg;
@@ -721,8 +737,11 @@ static void acme_cb(struct evhttp_request *ereq, void *arg)
         goto out;
     }
     int delivered = resp.status != 0;
-    if (s->history.n_ex < s->cfg.max_exchanges)
-        afz_history_add_exchange(&s->history, &req, delivered ? &resp : NULL, kind, mono, wall);
+    size_t xb = afz_serve_exchange_bytes(&req, delivered ? &resp : NULL);
+    if (s->history.n_ex < s->cfg.max_exchanges && history_room(s, xb) &&
+        afz_history_add_exchange(&s->history, &req, delivered ? &resp : NULL, kind, mono, wall) ==
+            AFZ_OK)
+        s->history_bytes += xb;
     else
         s->dropped++;
     if (s->cfg.verbose)
@@ -770,6 +789,7 @@ afz_rc afz_serve_reset(afz_serve *s, const afz_plan *plan)
     if (s->cfg.validate)
         afz_server_set_validator(s->server, afz_serve_va_offer, s);
     s->dropped = 0;
+    s->history_bytes = 0;
     s->runs++;
     return AFZ_OK;
 }

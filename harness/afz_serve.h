@@ -28,7 +28,14 @@
  * max_headers 400, idle or slow connections are closed after timeout_s,
  * connections beyond max_connections are refused in the TLS handshake, and
  * the history keeps at most max_exchanges exchanges (later ones are served
- * but not recorded; afz_serve_dropped counts them).
+ * but not recorded; afz_serve_dropped counts them). Memory is also bounded
+ * by bytes: the exchanges of the current run and of the finished runs kept
+ * for /verdict hold at most max_history_bytes (request and response bodies,
+ * URLs and headers); at the cap the oldest finished runs are forgotten
+ * first (their sessions counted as forgotten), then new exchanges are
+ * served without being recorded (counted in afz_serve_dropped and in
+ * /verdict's summary "dropped"), so a client posting 256 KiB bodies in a
+ * loop cannot grow the server past the budget.
  *
  * Challenges. By default the model decides (valid at once, or as the
  * scenario says). With cfg.validate, a challenge a client POSTs is checked
@@ -120,6 +127,9 @@ typedef struct afz_serve_config {
                                      total deadline of each request (from accept or
                                      the previous request; bytes do not restart it) (20) */
     size_t max_exchanges;         /* history cap (20000) */
+    size_t max_history_bytes;     /* history cap in bytes, finished runs included
+                                     (256 MiB): bodies, URLs and headers of every
+                                     recorded exchange; see "Hardening" */
     int verbose;                  /* 1: one line per exchange on stderr */
     /* Challenge validation (see "Challenges" above). */
     unsigned validate;            /* AFZ_SERVE_VALIDATE_* bits; 0: the model decides */

@@ -95,7 +95,8 @@ struct afz_serve {
     afz_fault_engine engine;
     afz_server_request_hook inner_hook; /* the fault engine's, chained */
     void *inner_ctx;
-    size_t dropped;              /* exchanges past the history cap */
+    size_t dropped;              /* exchanges past the history caps */
+    size_t history_bytes;        /* afz_serve_exchange_bytes of the current run */
     uint64_t runs;               /* resets so far */
 
     /* finished runs and POST /session marks, for per-session verdicts

@@ -587,6 +587,51 @@ static afz_rc count_sessions(const afz_history *h, const afz_serve_mark *marks, 
     return rc;
 }
 
+size_t afz_serve_exchange_bytes(const afz_request *req, const afz_response *resp)
+{
+    size_t n = 256; /* the record, its event links, the allocator's share */
+    if (req) {
+        n += req->body_len + (req->url ? strlen(req->url) : 0);
+        for (size_t i = 0; i < req->headers.n; i++)
+            n += strlen(req->headers.v[i].name) + strlen(req->headers.v[i].value) + 16;
+    }
+    if (resp) {
+        n += resp->body_len;
+        for (size_t i = 0; i < resp->headers.n; i++)
+            n += strlen(resp->headers.v[i].name) + strlen(resp->headers.v[i].value) + 16;
+    }
+    return n;
+}
+
+static size_t history_bytes(const afz_history *h)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h->n_ex; i++)
+        n += afz_serve_exchange_bytes(&h->ex[i].req, h->ex[i].delivered ? &h->ex[i].resp : NULL);
+    return n;
+}
+
+/* forget_oldest drops the |drop| oldest finished runs, counting their
+ * sessions so that later ids stay stable. */
+static void forget_oldest(afz_serve_log *l, size_t drop)
+{
+    for (size_t i = 0; i < drop; i++) {
+        afz_serve_run_rec *old = &l->past[i];
+        size_t n = 0;
+        if (count_sessions(&old->history, old->marks, old->n_marks, &n) != AFZ_OK)
+            n = 1; /* out of memory: ids may shift, nothing worse */
+        l->forgotten_sessions += n;
+        l->forgotten_runs++;
+        l->past_exchanges -= old->history.n_ex;
+        l->past_bytes -= old->bytes;
+        run_rec_cleanup(old);
+    }
+    if (drop) {
+        memmove(l->past, l->past + drop, (l->n_past - drop) * sizeof(*l->past));
+        l->n_past -= drop;
+    }
+}
+
 afz_rc afz_serve_log_archive(afz_serve_log *l, uint64_t run, afz_history *h, const afz_plan *plan,
                              size_t dropped, size_t max_exchanges)
 {
@@ -599,6 +644,7 @@ afz_rc afz_serve_log_archive(afz_serve_log *l, uint64_t run, afz_history *h, con
     r->plan = plan;
     r->dropped = dropped;
     r->run = run;
+    r->bytes = history_bytes(&r->history);
     if (l->marks_run == run) {
         r->marks = l->marks;
         r->n_marks = l->n_marks;
@@ -609,24 +655,22 @@ afz_rc afz_serve_log_archive(afz_serve_log *l, uint64_t run, afz_history *h, con
     l->marks = NULL;
     l->n_marks = l->cap_marks = 0;
     l->past_exchanges += r->history.n_ex;
+    l->past_bytes += r->bytes;
     /* Forget the oldest runs past the cap; their sessions keep their ids
      * by being counted. The newest run always stays. */
     size_t drop = 0;
-    while (l->n_past - drop > 1 && l->past_exchanges > max_exchanges) {
-        afz_serve_run_rec *old = &l->past[drop++];
-        size_t n = 0;
-        if (count_sessions(&old->history, old->marks, old->n_marks, &n) != AFZ_OK)
-            n = 1; /* out of memory: ids may shift, nothing worse */
-        l->forgotten_sessions += n;
-        l->forgotten_runs++;
-        l->past_exchanges -= old->history.n_ex;
-        run_rec_cleanup(old);
-    }
-    if (drop) {
-        memmove(l->past, l->past + drop, (l->n_past - drop) * sizeof(*l->past));
-        l->n_past -= drop;
-    }
+    for (size_t ex = l->past_exchanges; l->n_past - drop > 1 && ex > max_exchanges; drop++)
+        ex -= l->past[drop].history.n_ex;
+    forget_oldest(l, drop);
     return AFZ_OK;
+}
+
+void afz_serve_log_trim_bytes(afz_serve_log *l, size_t max_bytes)
+{
+    size_t drop = 0;
+    for (size_t b = l->past_bytes; drop < l->n_past && b > max_bytes; drop++)
+        b -= l->past[drop].bytes;
+    forget_oldest(l, drop);
 }
 
 /* A run as the verdict sees it, archived or current. */

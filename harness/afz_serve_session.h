@@ -125,6 +125,7 @@ typedef struct afz_serve_run_rec {
     size_t n_marks, cap_marks;
     size_t dropped; /* exchanges past the history cap */
     uint64_t run;   /* 1-based run number (resets + 1) */
+    size_t bytes;   /* afz_serve_exchange_bytes of its exchanges */
 } afz_serve_run_rec;
 
 /* afz_serve_log keeps what per-session verdicts need across resets: the
@@ -135,6 +136,7 @@ typedef struct afz_serve_log {
     afz_serve_run_rec *past;
     size_t n_past, cap_past;
     size_t past_exchanges;
+    size_t past_bytes; /* afz_serve_exchange_bytes of the finished runs */
     size_t forgotten_sessions, forgotten_runs;
     afz_serve_mark *marks; /* of the current run */
     size_t n_marks, cap_marks;
@@ -157,6 +159,17 @@ afz_rc afz_serve_log_mark(afz_serve_log *l, uint64_t run, const afz_history *h, 
  * it was). */
 afz_rc afz_serve_log_archive(afz_serve_log *l, uint64_t run, afz_history *h, const afz_plan *plan,
                              size_t dropped, size_t max_exchanges);
+
+/* afz_serve_exchange_bytes is what one recorded exchange costs the
+ * history's byte budget: request and response bodies, URL, header names
+ * and values, plus a fixed overhead for the record itself. |resp| may be
+ * NULL (nothing delivered). */
+size_t afz_serve_exchange_bytes(const afz_request *req, const afz_response *resp);
+
+/* afz_serve_log_trim_bytes forgets the oldest finished runs (counted, as
+ * afz_serve_log_archive does) until they hold at most |max_bytes|
+ * together; the newest is forgotten too when it alone is over. */
+void afz_serve_log_trim_bytes(afz_serve_log *l, size_t max_bytes);
 
 /* The current run, as the server holds it (everything borrowed). */
 typedef struct afz_serve_current {

@@ -7,7 +7,15 @@
  *   http-01      evhttp client: GET /.well-known/acme-challenge/<token> on
  *                127.0.0.1:http01_port with Host: <identifier>[:port]; the
  *                body, trailing whitespace ignored (RFC 8555 8.3), must be
- *                the key authorization. Redirects are not followed.
+ *                the key authorization. Redirects (301, 302, 303, 307,
+ *                308) are followed, as RFC 8555 8.3 says the server SHOULD
+ *                ("The server SHOULD follow redirects when dereferencing
+ *                the URL") and Pebble does: at most VA_MAX_REDIRECTS, to
+ *                http or https (TLS not verified, as a CA's VA does not
+ *                verify it for http-01), any name still meaning 127.0.0.1;
+ *                port 80 (or none) maps to http01_port and 443 (or none,
+ *                for https) to tlsalpn01_port, other ports are used as
+ *                given. The result's detail names the redirects taken.
  *   tls-alpn-01  TLS (1.2 or later) to 127.0.0.1:tlsalpn01_port with SNI
  *                <identifier> and ALPN "acme-tls/1" only; the peer must
  *                select acme-tls/1 and present a certificate with exactly
@@ -43,6 +51,7 @@
 #include "afz_serve_internal.h"
 
 #define VA_MAX_BODY 4096 /* a key authorization is ~87 bytes */
+#define VA_MAX_REDIRECTS 10 /* as Boulder and Pebble (Go's http.Client) */
 
 struct afz_serve_check {
     afz_serve *s;
@@ -57,6 +66,12 @@ struct afz_serve_check {
     char result_detail[320];
     char *identifier, *token, *key_auth, *chall_url;
     struct evhttp_connection *conn;  /* http-01 */
+    int redirects;                   /* http-01: redirects followed so far */
+    int next_https;                  /* the next hop: scheme, port, host, path */
+    unsigned next_port;
+    char next_host[300], next_path[1024];
+    char hops[160];                  /* "-> url" of the hops, for the detail */
+    struct event *hop;               /* http-01: starts the next hop from the loop */
     struct bufferevent *bev;         /* tls-alpn-01 */
     struct event *deadline;
     struct afz_serve_check *next;
@@ -81,6 +96,8 @@ static void check_free(afz_serve_check *c)
 {
     if (c->deadline)
         event_free(c->deadline);
+    if (c->hop)
+        event_free(c->hop);
     if (c->conn)
         evhttp_connection_free(c->conn);
     if (c->bev)
@@ -171,20 +188,114 @@ static void http_result(afz_serve_check *c, int ok, const char *type, const char
     event_active(c->deadline, EV_TIMEOUT, 0);
 }
 
+/* cur_url writes the URL being fetched, for details. */
+static const char *cur_url(const afz_serve_check *c, char *buf, size_t n)
+{
+    if (snprintf(buf, n, "%s://%s%s", c->next_https ? "https" : "http", c->next_host,
+                 c->next_path) >= (int)n && n > 4)
+        memcpy(buf + n - 4, "...", 4); /* too long for a detail: cut, said so */
+    return buf;
+}
+
+/* follow_redirect reads the Location of a redirect answer and sets up the
+ * next hop (see the header). 0: set; -1: |why| says why it cannot be
+ * followed. */
+static int follow_redirect(afz_serve_check *c, const char *loc, char *why, size_t whylen)
+{
+    afz_serve *s = c->s;
+    if (!loc || !*loc) {
+        snprintf(why, whylen, "a redirect without Location");
+        return -1;
+    }
+    if (c->redirects >= VA_MAX_REDIRECTS) {
+        snprintf(why, whylen, "more than %d redirects", VA_MAX_REDIRECTS);
+        return -1;
+    }
+    struct evhttp_uri *u = evhttp_uri_parse(loc);
+    if (!u) {
+        snprintf(why, whylen, "an unreadable redirect Location \"%.80s\"", loc);
+        return -1;
+    }
+    const char *scheme = evhttp_uri_get_scheme(u), *host = evhttp_uri_get_host(u);
+    const char *path = evhttp_uri_get_path(u), *query = evhttp_uri_get_query(u);
+    int rc = -1;
+    char newpath[sizeof(c->next_path)];
+    if (!path || !*path)
+        path = "/";
+    if (path[0] != '/') {
+        /* a relative path: against the current one's directory */
+        const char *slash = strrchr(c->next_path, '/');
+        int dir = slash ? (int)(slash - c->next_path) + 1 : 1;
+        snprintf(newpath, sizeof(newpath), "%.*s%s", dir, slash ? c->next_path : "/", path);
+    } else {
+        snprintf(newpath, sizeof(newpath), "%s", path);
+    }
+    if (query && strlen(newpath) + strlen(query) + 2 < sizeof(newpath)) {
+        strcat(newpath, "?");
+        strcat(newpath, query);
+    }
+    if (scheme && strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
+        snprintf(why, whylen, "a redirect to the scheme \"%.20s\" (only http and https)", scheme);
+        goto out;
+    }
+    if (scheme) {
+        if (!host || !*host) {
+            snprintf(why, whylen, "a redirect to \"%.80s\" without a host", loc);
+            goto out;
+        }
+        int https = strcasecmp(scheme, "https") == 0;
+        int port = evhttp_uri_get_port(u);
+        if (port == 0 || port > 65535) {
+            snprintf(why, whylen, "a redirect to port %d", port);
+            goto out;
+        }
+        unsigned to = port < 0 ? (https ? 443u : 80u) : (unsigned)port;
+        /* every name is 127.0.0.1; the default ports are the configured ones */
+        c->next_port = to == 80 ? s->cfg.http01_port : to == 443 ? s->cfg.tlsalpn01_port : to;
+        c->next_https = https;
+        if (port < 0)
+            snprintf(c->next_host, sizeof(c->next_host), "%s", host);
+        else
+            snprintf(c->next_host, sizeof(c->next_host), "%s:%d", host, port);
+    }
+    snprintf(c->next_path, sizeof(c->next_path), "%s", newpath);
+    c->redirects++;
+    size_t used = strlen(c->hops);
+    char u8[400];
+    if (used + 8 < sizeof(c->hops) &&
+        snprintf(c->hops + used, sizeof(c->hops) - used, " -> %s", cur_url(c, u8, sizeof(u8))) >=
+            (int)(sizeof(c->hops) - used))
+        memcpy(c->hops + sizeof(c->hops) - 4, "...", 4);
+    rc = 0;
+out:
+    evhttp_uri_free(u);
+    return rc;
+}
+
 static void http_done(struct evhttp_request *req, void *arg)
 {
     afz_serve_check *c = arg;
-    unsigned port = c->s->cfg.http01_port;
+    char url[1400], why[200];
+    cur_url(c, url, sizeof(url));
     int code = req ? evhttp_request_get_response_code(req) : 0;
     if (!req || code == 0) {
-        http_result(c, 0, "connection", "http-01: cannot fetch http://%s:%u/.well-known/"
-                    "acme-challenge/%s: %s", c->identifier, port, c->token,
+        http_result(c, 0, "connection", "http-01: cannot fetch %s%s: %s", url, c->hops,
                     c->http_err ? c->http_err : "connection refused or closed before an answer");
         return;
     }
+    if (code == 301 || code == 302 || code == 303 || code == 307 || code == 308) {
+        const char *loc = evhttp_find_header(evhttp_request_get_input_headers(req), "Location");
+        if (follow_redirect(c, loc, why, sizeof(why)) != 0) {
+            http_result(c, 0, "unauthorized", "http-01: GET %s answered %d: %s", url, code, why);
+            return;
+        }
+        /* the connection cannot be freed inside its own callback */
+        event_active(c->hop, EV_TIMEOUT, 0);
+        return;
+    }
     if (code != 200) {
-        http_result(c, 0, "unauthorized", "http-01: GET http://%s:%u/.well-known/acme-challenge/%s "
-                    "answered %d", c->identifier, port, c->token, code);
+        http_result(c, 0, "unauthorized", "http-01: GET %s answered %d%s%s", url, code,
+                    c->redirects ? " after redirects from the challenge URL:" : "", c->hops);
         return;
     }
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -200,8 +311,11 @@ static void http_done(struct evhttp_request *req, void *arg)
         n--;
     size_t want = strlen(c->key_auth);
     if (n == want && memcmp(body, c->key_auth, n) == 0) {
-        http_result(c, 1, NULL, "http-01: key authorization served at http://%s:%u/.well-known/"
-                    "acme-challenge/%s", c->identifier, port, c->token);
+        if (c->redirects)
+            http_result(c, 1, NULL, "http-01: key authorization served at %s (after %d "
+                        "redirect(s):%s)", url, c->redirects, c->hops);
+        else
+            http_result(c, 1, NULL, "http-01: key authorization served at %s", url);
         return;
     }
     /* Quote the start of what was served, printable bytes only. */
@@ -210,15 +324,55 @@ static void http_done(struct evhttp_request *req, void *arg)
     for (; k < n && k < sizeof(seen) - 1; k++)
         seen[k] = body[k] >= 0x20 && body[k] < 0x7f && body[k] != '"' ? body[k] : '?';
     seen[k] = '\0';
-    http_result(c, 0, "unauthorized", "http-01: the file at http://%s:%u/.well-known/"
-                "acme-challenge/%s is not the key authorization (%zu bytes: \"%s%s\")",
-                c->identifier, port, c->token, n, seen, n > k ? "..." : "");
+    http_result(c, 0, "unauthorized", "http-01: the file at %s is not the key authorization "
+                "(%zu bytes: \"%s%s\")", url, n, seen, n > k ? "..." : "");
 }
 
-static int start_http01(afz_serve_check *c)
+/* host_of copies the name part of a Host value (no port, no brackets). */
+static void host_of(const char *host, char *out, size_t n)
+{
+    snprintf(out, n, "%s", host);
+    char *colon = strrchr(out, ':');
+    if (colon && !strchr(out, ']'))
+        *colon = '\0';
+}
+
+/* fetch starts the GET of the current hop on a new connection. */
+static int fetch(afz_serve_check *c)
 {
     afz_serve *s = c->s;
-    c->conn = evhttp_connection_base_new(s->base, NULL, "127.0.0.1", s->cfg.http01_port);
+    if (c->next_https) {
+        if (!s->va_tls) {
+            s->va_tls = SSL_CTX_new(TLS_client_method());
+            if (!s->va_tls)
+                return -1;
+            SSL_CTX_set_min_proto_version(s->va_tls, TLS1_2_VERSION);
+            SSL_CTX_set_verify(s->va_tls, SSL_VERIFY_NONE, NULL);
+        }
+        SSL *ssl = SSL_new(s->va_tls);
+        if (!ssl)
+            return -1;
+        char name[300];
+        host_of(c->next_host, name, sizeof(name));
+        if (!SSL_set_tlsext_host_name(ssl, name)) {
+            SSL_free(ssl);
+            return -1;
+        }
+        /* On failure bufferevent_openssl_socket_new frees |ssl| itself. */
+        struct bufferevent *bev = bufferevent_openssl_socket_new(
+            s->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+        if (!bev)
+            return -1;
+        c->conn = evhttp_connection_base_bufferevent_new(s->base, NULL, bev, "127.0.0.1",
+                                                         (unsigned short)c->next_port);
+        if (!c->conn) {
+            bufferevent_free(bev);
+            return -1;
+        }
+    } else {
+        c->conn = evhttp_connection_base_new(s->base, NULL, "127.0.0.1",
+                                             (unsigned short)c->next_port);
+    }
     if (!c->conn)
         return -1;
     evhttp_connection_set_timeout(c->conn, s->cfg.validation_timeout_s);
@@ -229,21 +383,50 @@ static int start_http01(afz_serve_check *c)
     if (!req)
         return -1;
     evhttp_request_set_error_cb(req, http_error);
-    char host[300], path[128];
-    if (s->cfg.http01_port == 80)
-        snprintf(host, sizeof(host), "%s", c->identifier);
-    else
-        snprintf(host, sizeof(host), "%s:%u", c->identifier, (unsigned)s->cfg.http01_port);
-    snprintf(path, sizeof(path), "/.well-known/acme-challenge/%s", c->token);
+    c->http_err = NULL;
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    if (evhttp_add_header(h, "Host", host) || evhttp_add_header(h, "User-Agent", "acmefuzz-va") ||
-        evhttp_add_header(h, "Accept", "*/*")) {
+    if (evhttp_add_header(h, "Host", c->next_host) ||
+        evhttp_add_header(h, "User-Agent", "acmefuzz-va") || evhttp_add_header(h, "Accept", "*/*")) {
         evhttp_request_free(req);
         return -1;
     }
     /* evhttp_make_request owns |req| from here, even when it fails. The
-     * connection stays ours: check_free frees it. */
-    return evhttp_make_request(c->conn, req, EVHTTP_REQ_GET, path) == 0 ? 0 : -1;
+     * connection stays ours: check_free (or the next hop) frees it. */
+    return evhttp_make_request(c->conn, req, EVHTTP_REQ_GET, c->next_path) == 0 ? 0 : -1;
+}
+
+/* on_hop runs the next hop of a redirect, from the loop. */
+static void on_hop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    afz_serve_check *c = arg;
+    if (c->conn) {
+        evhttp_connection_free(c->conn);
+        c->conn = NULL;
+    }
+    if (fetch(c) != 0) {
+        char url[1400];
+        http_result(c, 0, "connection", "http-01: cannot start the fetch of %s (redirected)",
+                    cur_url(c, url, sizeof(url)));
+    }
+}
+
+static int start_http01(afz_serve_check *c)
+{
+    afz_serve *s = c->s;
+    c->hop = event_new(s->base, -1, 0, on_hop, c);
+    if (!c->hop)
+        return -1;
+    c->next_https = 0;
+    c->next_port = s->cfg.http01_port;
+    if (s->cfg.http01_port == 80)
+        snprintf(c->next_host, sizeof(c->next_host), "%s", c->identifier);
+    else
+        snprintf(c->next_host, sizeof(c->next_host), "%s:%u", c->identifier,
+                 (unsigned)s->cfg.http01_port);
+    snprintf(c->next_path, sizeof(c->next_path), "/.well-known/acme-challenge/%s", c->token);
+    return fetch(c);
 }
 
 /* ---- tls-alpn-01 ---- */

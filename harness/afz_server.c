@@ -1,7 +1,7 @@
 /* afz_server.c - the ACME server model: construction, routing, the
  * directory and newNonce resources, and the tail every response gets
- * (Replay-Nonce on POST, Link rel="index", the response hook). The
- * resources themselves live in afz_server_{account,order,cert}.c. */
+ * (Replay-Nonce on every non-GET answer, Link rel="index", the response
+ * hook). The resources themselves live in afz_server_{account,order,cert}.c. */
 #include "afz_server_internal.h"
 
 #include <stdlib.h>
@@ -301,6 +301,31 @@ static void route(const afz_server *s, const char *url, srv_route *rt)
     }
 }
 
+int afz_server_spend_nonce(afz_server *s, const afz_request *req)
+{
+    if (!req || strcmp(req->method, "POST") != 0)
+        return 0;
+    srv_route rt;
+    route(s, req->url ? req->url : "", &rt);
+    /* The key mode each handler authenticates with. */
+    srv_keymode mode = SRV_KEY_KID;
+    switch (rt.op) {
+    case SRV_OP_UNKNOWN:
+    case SRV_OP_DIRECTORY:
+    case SRV_OP_NONCE: return 0; /* never authenticated: nothing spent */
+    case SRV_OP_NEW_ACCOUNT: mode = SRV_KEY_JWK; break;
+    case SRV_OP_REVOKE: mode = SRV_KEY_EITHER; break;
+    default: break;
+    }
+    afz_response scratch;
+    afz_response_init(&scratch);
+    srv_auth auth;
+    afz_rc rc = srv_authenticate(s, req, mode, &auth, &scratch);
+    srv_auth_cleanup(&auth);
+    afz_response_cleanup(&scratch);
+    return rc == AFZ_OK;
+}
+
 /* ---- directory and newNonce ---- */
 
 static afz_rc method_not_allowed(afz_response *resp, const char *allow)
@@ -396,8 +421,10 @@ afz_rc afz_server_handle(afz_server *s, const afz_request *req, afz_response *re
         if (rc != AFZ_OK)
             goto fail;
     }
-    /* RFC 8555 6.5: a fresh nonce on every POST answer, errors included. */
-    if (is_post) {
+    /* RFC 8555 6.5: a fresh nonce on every POST answer, errors included;
+     * like Boulder, on every answer to a request other than GET (HEAD of
+     * the directory, a 405 to HEAD or PUT): a spare nonce. */
+    if (strcmp(req->method, "GET") != 0 && !afz_headers_get(&resp->headers, "Replay-Nonce")) {
         rc = srv_nonce_issue(s, resp);
         if (rc != AFZ_OK)
             goto fail;

@@ -49,7 +49,8 @@
  * beyond max_nonces evict the oldest. Request bodies above 256 KiB are
  * refused (413). newAccount requires termsOfServiceAgreed:true whenever
  * terms_of_service is set (as Pebble does); an externalAccountBinding is
- * required when configured but is not verified.
+ * required when configured, and verified (RFC 8555 7.3.4) whenever MAC
+ * keys are configured (see afz_server_eab.c for the answers).
  */
 #ifndef AFZ_SERVER_H
 #define AFZ_SERVER_H
@@ -110,7 +111,30 @@ typedef struct afz_server_config {
     /* appended: 1 accepts CSRs self-signed with SHA-1 or MD5; by default
      * finalize refuses them with badCSR, as Boulder does */
     int allow_weak_csr_digest;
+    /* appended: 1 gives an order its certificate URL when finalize is
+     * accepted (asynchronous mode), so a "processing" order already carries
+     * "certificate"; the URL answers 404 until the certificate is issued
+     * there, when the order turns "valid" (the certificate_early fault) */
+    int cert_url_early;
+    /* appended: external account binding (RFC 8555 7.3.4; Pebble's
+     * externalAccountMACKeys). With n_eab_keys > 0 a newAccount carrying
+     * "externalAccountBinding" is verified against these keys (afz_server_eab.c);
+     * borrowed, kid and key strings live as long as the server */
+    const struct afz_server_eab_key *eab_keys;
+    size_t n_eab_keys;
+    /* appended: 1 refuses RSA keys under AFZ_RSA_MIN_BITS (2048) for
+     * accounts (badPublicKey) and CSRs (badCSR), as Boulder does; 0, the
+     * default, accepts them from AFZ_RSA_MIN_BITS_PEBBLE (1024) on, as
+     * Pebble does, so a drop-in passes the tests written against it */
+    int strict_keys;
 } afz_server_config;
+
+/* One external account MAC key: |kid| as the CA gave it, |b64_key| the
+ * key itself, base64url (padding tolerated), as Pebble's config holds it. */
+typedef struct afz_server_eab_key {
+    const char *kid;
+    const char *b64_key;
+} afz_server_eab_key;
 
 /* afz_server_config_default fills |c| with the defaults: base_url
  * "https://acme.invalid", synchronous finalize, no delays, no Retry-After,
@@ -187,6 +211,18 @@ afz_rc afz_server_validation_result(afz_server *s, const char *authz_id, size_t 
  * (for answers built outside the model, such as an injected badNonce). */
 afz_rc afz_server_fresh_nonce(afz_server *s, afz_buf *out);
 
+/* afz_server_spend_nonce spends the nonce of |req| as the model does
+ * before it refuses a request it authenticated (RFC 8555 6.5: "Once a
+ * nonce value has appeared in an ACME request, the server MUST consider
+ * it invalid"), for answers built outside the model, such as an injected
+ * 429: when |req| is a POST whose JWS passes the model's checks up to and
+ * including the signature (content type, syntax, alg, url, jwk or kid as
+ * the URL requires, key) and carries a live nonce, that nonce is spent.
+ * Nothing else changes and no event is recorded. Returns 1 when a nonce
+ * was spent, else 0 (a GET, an unauthenticated request, a nonce the
+ * server never issued or already spent). */
+int afz_server_spend_nonce(afz_server *s, const afz_request *req);
+
 /* afz_server_base_url returns the configured base URL (borrowed). */
 const char *afz_server_base_url(const afz_server *s);
 
@@ -194,8 +230,11 @@ const char *afz_server_base_url(const afz_server *s);
  * initialises; the caller cleans it up): protocol errors become RFC 7807
  * problem documents (application/problem+json) with the
  * urn:ietf:params:acme:error:* type and the HTTP status Boulder uses. It
- * sets *kind (may be NULL) to the resource the URL named. Returns AFZ_OK,
- * or AFZ_ENOMEM when it could not build a response at all. */
+ * sets *kind (may be NULL) to the resource the URL named. Every answer
+ * the model builds to a request other than GET carries a fresh
+ * Replay-Nonce (RFC 8555 6.5 asks it of POST answers; Boulder gives one to
+ * HEAD and the rest too), and so does newNonce's answer to GET. Returns
+ * AFZ_OK, or AFZ_ENOMEM when it could not build a response at all. */
 afz_rc afz_server_handle(afz_server *s, const afz_request *req, afz_response *resp,
                          afz_resource *kind);
 

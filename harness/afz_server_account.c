@@ -29,7 +29,19 @@ void srv_account_free(srv_account *a)
     EVP_PKEY_free(a->key);
     free(a->thumb);
     contacts_free(a->contact, a->n_contact);
+    free(a->jwk_json);
     free(a);
+}
+
+/* jwk_text returns |key|'s public JWK as compact JSON (malloc'd), or NULL. */
+static char *jwk_text(EVP_PKEY *key)
+{
+    cJSON *jwk = NULL;
+    if (afz_jwk_from_key(key, &jwk) != AFZ_OK)
+        return NULL;
+    char *t = afz_json_print_alloc(jwk, NULL);
+    cJSON_Delete(jwk);
+    return t;
 }
 
 srv_account *srv_account_by_url(const afz_server *s, const char *url)
@@ -135,6 +147,10 @@ static afz_rc account_respond(afz_server *s, const srv_account *a, int status, i
         }
         srv_w_raw(&w, "]");
     }
+    if (a->jwk_json) {
+        srv_w_raw(&w, ",\"key\":");
+        srv_w_raw(&w, a->jwk_json);
+    }
     srv_w_raw(&w, ",\"orders\":");
     srv_w_str(&w, a->orders_url);
     srv_w_raw(&w, "}");
@@ -221,10 +237,18 @@ afz_rc srv_new_account(afz_server *s, const afz_request *req, afz_response *resp
                                   "No account exists with the provided key"));
         goto out;
     }
-    if (s->cfg.external_account_required && !afz_json_object(p, "externalAccountBinding")) {
+    const cJSON *eab = cJSON_GetObjectItemCaseSensitive(p, "externalAccountBinding");
+    if (s->cfg.external_account_required && !eab) {
         rc = answered(srv_problem(resp, 400, "externalAccountRequired", NULL,
                                   "External account binding is required for new accounts"));
         goto out;
+    }
+    /* RFC 8555 7.3.4: with MAC keys configured, a binding is checked
+     * (without keys, and not required, it is ignored as Pebble does) */
+    if (eab && (s->cfg.n_eab_keys || s->cfg.external_account_required)) {
+        rc = srv_eab_check(s, eab, &auth, thumb, resp);
+        if (rc != AFZ_OK)
+            goto out;
     }
     int agreed = 0;
     if (s->cfg.terms_of_service &&
@@ -256,6 +280,11 @@ afz_rc srv_new_account(afz_server *s, const afz_request *req, afz_response *resp
     }
     a->key = auth.jwk_key;
     auth.jwk_key = NULL;
+    a->jwk_json = jwk_text(a->key);
+    if (!a->jwk_json) {
+        rc = AFZ_ENOMEM;
+        goto out;
+    }
     a->thumb = thumb;
     thumb = NULL;
     a->contact = contact;
@@ -423,7 +452,7 @@ afz_rc srv_key_change(afz_server *s, const afz_request *req, afz_response *resp)
     rc = jwk_key(inner.jwk, "Inner JWS jwk", resp, &new_key);
     if (rc != AFZ_OK)
         goto out;
-    const char *bad = srv_key_acceptable(new_key);
+    const char *bad = srv_key_acceptable(s, new_key);
     if (bad) {
         rc = answered(srv_problem(resp, 400, "badPublicKey", NULL, "%s", bad));
         goto out;
@@ -463,6 +492,13 @@ afz_rc srv_key_change(afz_server *s, const afz_request *req, afz_response *resp)
             rc = srv_add_header(resp, "Location", holder->url);
         goto out;
     }
+    char *new_jwk = jwk_text(new_key);
+    if (!new_jwk) {
+        rc = AFZ_ENOMEM;
+        goto out;
+    }
+    free(a->jwk_json);
+    a->jwk_json = new_jwk;
     EVP_PKEY_free(a->key);
     a->key = new_key;
     new_key = NULL;

@@ -63,7 +63,10 @@ void srv_order_issue(afz_server *s, srv_order *o)
         rc = afz_ca_issue(s->ca, o->csr_key, (const char *const *)o->names, o->n_names, serial,
                           afz_clock_wall_ms(s->clock) / 1000, s->cfg.cert_validity_s, &pem, hex);
     if (rc == AFZ_OK) {
-        srv_new_id(s, o->cert_id);
+        if (o->early_cert_id[0])
+            memcpy(o->cert_id, o->early_cert_id, sizeof(o->cert_id));
+        else
+            srv_new_id(s, o->cert_id);
         o->cert_url = srv_url(s, "/cert/", o->cert_id, NULL);
         o->cert_up_url = srv_url(s, "/cert/", o->cert_id, "/up");
         o->cert_pem = afz_buf_take(&pem, &o->cert_pem_len);
@@ -151,6 +154,9 @@ afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt,
     /* Boulder refuses SHA-1 CSRs; so does the model unless configured. */
     if (v == AFZ_CSR_OK && csr.weak_digest && !s->cfg.allow_weak_csr_digest)
         v = AFZ_CSR_WEAK_SIGNATURE;
+    /* RSA under 2048 bits: Pebble issues, Boulder (strict_keys) refuses */
+    if (v == AFZ_CSR_OK && csr.small_rsa_key && s->cfg.strict_keys)
+        v = AFZ_CSR_UNSUPPORTED_KEY;
     if (v != AFZ_CSR_OK) {
         rc = bad_csr(s, o, v, resp);
         goto out;
@@ -161,6 +167,8 @@ afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt,
     o->status = SRV_ST_PROCESSING;
     o->finalized_ms = srv_now(s);
     o->polls = 0;
+    if (s->cfg.cert_url_early && s->cfg.async_finalize && !o->early_cert_id[0])
+        srv_new_id(s, o->early_cert_id);
     if (!s->cfg.async_finalize)
         srv_order_issue(s, o);
     if (o->status == SRV_ST_INVALID) {

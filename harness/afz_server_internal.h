@@ -70,6 +70,8 @@ typedef struct srv_account {
     char **contact;    /* owned strings, validated mailto: URIs */
     size_t n_contact;
     int deactivated;
+    char *jwk_json;    /* the public JWK, compact JSON, owned: the account
+                          object's "key" field (as Boulder and Pebble give it) */
 } srv_account;
 
 typedef enum srv_chall_type { SRV_HTTP01 = 0, SRV_DNS01, SRV_TLSALPN01 } srv_chall_type;
@@ -127,6 +129,9 @@ typedef struct srv_order {
     EVP_PKEY *csr_key;            /* owned while processing */
     int64_t finalized_ms;
     uint32_t polls;               /* order URL polls counted while processing */
+    /* cert_url_early: the id the certificate will have, drawn when
+     * finalize is accepted ("" otherwise) */
+    char early_cert_id[SRV_ID_LEN + 1];
     /* certificate, once issued */
     char cert_id[SRV_ID_LEN + 1];
     char *cert_url;
@@ -291,7 +296,7 @@ afz_rc srv_authenticate(afz_server *s, const afz_request *req, srv_keymode mode,
 void srv_auth_cleanup(srv_auth *auth);
 /* srv_key_acceptable returns NULL when |key| may be an account key, else
  * the badPublicKey detail. */
-const char *srv_key_acceptable(EVP_PKEY *key);
+const char *srv_key_acceptable(const afz_server *s, EVP_PKEY *key);
 /* srv_require_empty answers 400 malformed and returns AFZ_EPROTO unless
  * the payload is the empty string (POST-as-GET, RFC 8555 6.3). */
 afz_rc srv_require_empty(const srv_auth *auth, afz_response *resp);
@@ -304,6 +309,13 @@ afz_rc srv_not_found(afz_response *resp, const char *what);
 /* ---- accounts (afz_server_account.c) ---- */
 
 afz_rc srv_new_account(afz_server *s, const afz_request *req, afz_response *resp);
+/* srv_eab_check verifies a newAccount's externalAccountBinding |eab|
+ * (RFC 8555 7.3.4) against config.eab_keys, for the outer request |outer|
+ * whose account key has thumbprint |thumb|. AFZ_OK: it binds. AFZ_EPROTO:
+ * |resp| holds the problem (afz_server_eab.c lists them). AFZ_ENOMEM,
+ * AFZ_ECRYPTO. */
+afz_rc srv_eab_check(afz_server *s, const cJSON *eab, const srv_auth *outer, const char *thumb,
+                     afz_response *resp);
 afz_rc srv_account_op(afz_server *s, const afz_request *req, const srv_route *rt,
                       afz_response *resp);
 afz_rc srv_key_change(afz_server *s, const afz_request *req, afz_response *resp);

@@ -109,14 +109,18 @@ afz_rc srv_payload_object(const srv_auth *auth, afz_response *resp, cJSON **out)
 
 /* ---- keys ---- */
 
-const char *srv_key_acceptable(EVP_PKEY *key)
+const char *srv_key_acceptable(const afz_server *s, EVP_PKEY *key)
 {
     if (afz_key_supported(key))
         return NULL;
     if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+        int bits = afz_key_bits(key);
+        if (!s->cfg.strict_keys && bits >= AFZ_RSA_MIN_BITS_PEBBLE && bits < AFZ_RSA_MIN_BITS)
+            return NULL; /* Pebble accepts it (strict_keys: Boulder does not) */
         /* Large keys would cost verification time for nothing. */
-        if (afz_key_bits(key) < AFZ_RSA_MIN_BITS)
-            return "key too small: RSA keys must be at least 2048 bits";
+        if (bits < AFZ_RSA_MIN_BITS)
+            return s->cfg.strict_keys ? "key too small: RSA keys must be at least 2048 bits"
+                                      : "key too small: RSA keys must be at least 1024 bits";
         return "key too large: RSA keys above 8192 bits are not supported";
     }
     return "unsupported key type: use P-256, P-384, RSA or Ed25519";
@@ -199,7 +203,7 @@ static afz_rc auth_key(afz_server *s, srv_keymode mode, srv_auth *auth, afz_resp
     if (rc != AFZ_OK)
         return answered(srv_problem(resp, 400, rc == AFZ_ECRYPTO ? "badPublicKey" : "malformed",
                                     NULL, "Error parsing JWK: %s", afz_rc_str(rc)));
-    const char *bad = srv_key_acceptable(auth->jwk_key);
+    const char *bad = srv_key_acceptable(s, auth->jwk_key);
     if (bad)
         return answered(srv_problem(resp, 400, "badPublicKey", NULL, "%s", bad));
     return AFZ_OK;

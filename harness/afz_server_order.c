@@ -382,6 +382,14 @@ afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *
     if (o->status == SRV_ST_VALID && o->cert_url) {
         srv_w_raw(&w, ",\"certificate\":");
         srv_w_str(&w, o->cert_url);
+    } else if (o->status == SRV_ST_PROCESSING && o->early_cert_id[0]) {
+        /* cert_url_early: the URL the certificate will have (404 until then) */
+        char *early = srv_url(s, "/cert/", o->early_cert_id, NULL);
+        if (!early && w.rc == AFZ_OK)
+            w.rc = AFZ_ENOMEM;
+        srv_w_raw(&w, ",\"certificate\":");
+        srv_w_str(&w, early ? early : "");
+        free(early);
     }
     if (o->status == SRV_ST_INVALID && o->err_type) {
         srv_w_raw(&w, ",\"error\":{\"type\":\"urn:ietf:params:acme:error:");

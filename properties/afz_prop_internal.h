@@ -34,6 +34,10 @@ void afz_prop_check_nonce_fresh(const afz_prop_input *in, afz_prop_result *out);
 void afz_prop_check_retries_bad_nonce(const afz_prop_input *in, afz_prop_result *out);
 void afz_prop_check_jws_headers(const afz_prop_input *in, afz_prop_result *out);
 
+/* afz_prop_wait.c: re-reads that wait for what cannot come. */
+void afz_prop_check_bounded_valid_rereads(const afz_prop_input *in, afz_prop_result *out);
+void afz_prop_check_no_unasked_authz_polls(const afz_prop_input *in, afz_prop_result *out);
+
 /* A small map from URL (or any string key, borrowed) to per-key state,
  * with linear lookup: runs touch tens of URLs. */
 typedef struct afz_prop_slot {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afz_clock.h"
 #include "afz_crash.h"
 #include "afz_prop_internal.h"
 
@@ -261,6 +262,96 @@ done:
  * attempt that had itself used less than half of it, the attempts
  * together spent it: that is no evidence of a loop, and the verdict is
  * inconclusive rather than a violation. */
+/* A suite's client command killed at its wall-clock --timeout (the event
+ * afz_suite.c records, detail "wall-clock"). Unlike an in-process run's
+ * virtual 24 h, a budget of a minute or two cannot tell a patient client
+ * (lego backs off up to 100 x Retry-After on a stuck authorization) from
+ * a stuck one, so the kill alone is no verdict:
+ *   - busy at the end (at least WALL_BUSY_REQUESTS requests in the last
+ *     WALL_WINDOW_MS): a loop, violation;
+ *   - idle since a Retry-After that asked for more than the virtual-time
+ *     budget of a run (24 h): it waits out an absurd value, violation;
+ *   - no request at all before the kill: it never started talking to
+ *     the server within the budget the user gave, violation;
+ *   - silent for at least WALL_HUNG_FACTOR times the longest wait it had
+ *     shown, the server's last Retry-After and WALL_MIN_GAP_MS: hung,
+ *     violation (3, not 2: a doubling back-off, caught mid-sleep, is
+ *     silent for up to twice its previous gap);
+ *   - otherwise still waiting as it had been: inconclusive, with the
+ *     advice to give it a longer --timeout. */
+#define WALL_WINDOW_MS 30000
+#define WALL_BUSY_REQUESTS 10
+#define WALL_MIN_GAP_MS 2000
+#define WALL_HUNG_FACTOR 3
+
+static void terminates_wall_clock(const afz_history *h, const afz_event *kill,
+                                  afz_prop_result *out)
+{
+    char tb[32], gb[32], lb[32];
+    int64_t at = kill->mono_ms;
+    size_t last = h->n_ex ? h->n_ex - 1 : SIZE_MAX;
+    size_t recent = 0;
+    int64_t longest = 0, ra_ms = -1;
+    size_t ra_ex = SIZE_MAX;
+    for (size_t i = 0; i < h->n_ex; i++) {
+        const afz_exchange *x = &h->ex[i];
+        if (x->mono_ms >= at - WALL_WINDOW_MS)
+            recent++;
+        if (i > 0 && x->mono_ms - h->ex[i - 1].mono_ms > longest)
+            longest = x->mono_ms - h->ex[i - 1].mono_ms;
+        const char *v = x->delivered ? afz_headers_get(&x->resp.headers, "Retry-After") : NULL;
+        afz_retry_after_kind kind;
+        int64_t d;
+        if (v && afz_retry_after_parse(v, x->wall_ms, &kind, &d) == AFZ_OK) {
+            ra_ms = d;
+            ra_ex = i;
+        }
+    }
+    afz_prop_limits def;
+    afz_prop_limits_default(&def);
+    int64_t idle = last != SIZE_MAX ? at - h->ex[last].mono_ms : at;
+    if (recent >= WALL_BUSY_REQUESTS) {
+        afz_prop_violation(out, last,
+                           "killed at the suite's time limit (%s) while still busy: %zu "
+                           "requests in its last %d s, a loop",
+                           afz_prop_secs(at, tb, sizeof(tb)), recent, WALL_WINDOW_MS / 1000);
+        return;
+    }
+    if (ra_ex == last && ra_ex != SIZE_MAX && ra_ms > def.max_virtual_ms) {
+        afz_prop_violation(out, last,
+                           "killed at the suite's time limit (%s) while waiting out the "
+                           "Retry-After of #%zu (%s), longer than the %s any run may take",
+                           afz_prop_secs(at, tb, sizeof(tb)), ra_ex + 1,
+                           afz_prop_secs(ra_ms, gb, sizeof(gb)),
+                           afz_prop_secs(def.max_virtual_ms, lb, sizeof(lb)));
+        return;
+    }
+    if (last == SIZE_MAX) {
+        afz_prop_violation(out, last,
+                           "killed at the suite's time limit (%s) before it sent any request",
+                           afz_prop_secs(at, tb, sizeof(tb)));
+        return;
+    }
+    int64_t expected = longest > WALL_MIN_GAP_MS ? longest : WALL_MIN_GAP_MS;
+    if (ra_ex == last && ra_ms > expected)
+        expected = ra_ms;
+    if (idle >= WALL_HUNG_FACTOR * expected) {
+        afz_prop_violation(out, last,
+                           "killed at the suite's time limit (%s) after %s without a "
+                           "request, three times the longest wait it had shown or been asked "
+                           "for: hung",
+                           afz_prop_secs(at, tb, sizeof(tb)), afz_prop_secs(idle, gb, sizeof(gb)));
+        return;
+    }
+    afz_prop_inconclusive(out,
+                          "killed at the suite's time limit (%s) while waiting as it had been "
+                          "(%zu request(s) in its last %d s, %s since the last): a patient "
+                          "client cannot be told from a stuck one in this time; give it a "
+                          "longer --timeout to judge",
+                          afz_prop_secs(at, tb, sizeof(tb)), recent, WALL_WINDOW_MS / 1000,
+                          afz_prop_secs(idle, gb, sizeof(gb)));
+}
+
 void afz_prop_check_terminates(const afz_prop_input *in, afz_prop_result *out)
 {
     const afz_history *h = in->history;
@@ -285,6 +376,10 @@ void afz_prop_check_terminates(const afz_prop_input *in, afz_prop_result *out)
                            "the client kept calling after its %s budget was spent and was "
                            "unwound (%zu requests, %s virtual)",
                            which, h->n_ex, afz_prop_secs(end_ms, tb, sizeof(tb)));
+        return;
+    }
+    if (spent && spent->detail && strcmp(spent->detail, "wall-clock") == 0) {
+        terminates_wall_clock(h, spent, out);
         return;
     }
     if (in->budget_exhausted || spent) {

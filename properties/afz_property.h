@@ -84,6 +84,16 @@ typedef struct afz_prop_limits {
     int64_t malformed_retry_after_floor_ms; /* least wait after a malformed Retry-After (1000) */
     int64_t retry_after_cap_ms;     /* respects-retry-after: a well-formed delay above this
                                         is absurd and judged like a malformed one (1 h) */
+    unsigned max_certless_valid_rereads; /* bounded-valid-rereads: quick re-reads of a
+                                        "valid" order without a certificate URL, per order
+                                        and obtain call (10); all re-reads are bounded by
+                                        max_polls_per_resource */
+    int64_t certless_reread_quick_ms; /* bounded-valid-rereads: a re-read sooner than this
+                                        after the previous request to the order is quick
+                                        (10000) */
+    unsigned max_unasked_authz_rereads; /* no-unasked-authz-polls: re-reads of a
+                                        pending authorization none of whose challenges
+                                        the client asked to validate (3) */
 } afz_prop_limits;
 
 /* afz_prop_limits_default fills |l| with the defaults above. */

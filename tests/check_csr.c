@@ -13,7 +13,7 @@
 
 #define N_ALGS 5
 static EVP_PKEY *keys[N_ALGS];
-static EVP_PKEY *rsa1024;
+static EVP_PKEY *rsa1024, *rsa768;
 
 static const afz_jws_alg all_algs[] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256, AFZ_ALG_EDDSA};
 #define N_ALL (sizeof all_algs / sizeof all_algs[0])
@@ -24,6 +24,8 @@ static void keys_setup(void)
         ck_assert_int_eq(afz_key_generate(all_algs[i], &keys[all_algs[i]]), AFZ_OK);
     rsa1024 = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
     ck_assert_ptr_nonnull(rsa1024);
+    rsa768 = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)768);
+    ck_assert_ptr_nonnull(rsa768);
 }
 
 static void keys_teardown(void)
@@ -34,6 +36,8 @@ static void keys_teardown(void)
     }
     EVP_PKEY_free(rsa1024);
     rsa1024 = NULL;
+    EVP_PKEY_free(rsa768);
+    rsa768 = NULL;
 }
 
 /* custom_csr builds CSRs afz_csr_build will not: any subject CN (or none)
@@ -188,7 +192,7 @@ enum bad_csr_kind {
     BAD_TRAILING_BYTE,
     BAD_TRUNCATED,
     BAD_SIGNATURE_BYTE,
-    BAD_RSA_1024,
+    BAD_RSA_768,
     BAD_IP_SAN,
     BAD_EMAIL_SAN,
     BAD_DNS_CHARS,
@@ -203,7 +207,7 @@ static const afz_csr_verdict bad_csr_want[BAD_N_KINDS] = {
     [BAD_TRAILING_BYTE] = AFZ_CSR_UNPARSABLE,
     [BAD_TRUNCATED] = AFZ_CSR_UNPARSABLE,
     [BAD_SIGNATURE_BYTE] = AFZ_CSR_BAD_SIGNATURE,
-    [BAD_RSA_1024] = AFZ_CSR_UNSUPPORTED_KEY,
+    [BAD_RSA_768] = AFZ_CSR_UNSUPPORTED_KEY,
     [BAD_IP_SAN] = AFZ_CSR_BAD_NAME,
     [BAD_EMAIL_SAN] = AFZ_CSR_BAD_NAME,
     [BAD_DNS_CHARS] = AFZ_CSR_BAD_NAME,
@@ -237,8 +241,8 @@ START_TEST(test_csr_parse_verdicts)
         build(AFZ_ALG_ES256, good, 2, &der);
         der.data[der.len - 1] ^= 0x01;
         break;
-    case BAD_RSA_1024:
-        ck_assert_int_eq(afz_csr_build(rsa1024, good, 2, &der), AFZ_OK);
+    case BAD_RSA_768:
+        ck_assert_int_eq(afz_csr_build(rsa768, good, 2, &der), AFZ_OK);
         break;
     case BAD_IP_SAN:
         gens = GENERAL_NAMES_new();
@@ -428,6 +432,29 @@ START_TEST(test_csr_verdict_details)
 }
 END_TEST
 
+/* RSA 1024 (under AFZ_RSA_MIN_BITS, from AFZ_RSA_MIN_BITS_PEBBLE on)
+ * parses, flagged: Pebble issues for it, strict_keys refuses it. */
+START_TEST(test_csr_rsa1024_flagged_small)
+{
+    static const char *const good[] = {"example.com", "www.example.com"};
+    afz_buf der;
+    afz_buf_init(&der, 0);
+    ck_assert_int_eq(afz_csr_build(rsa1024, good, 2, &der), AFZ_OK);
+    afz_csr csr;
+    afz_csr_verdict v = AFZ_CSR_UNPARSABLE;
+    ck_assert_int_eq(afz_csr_parse((const uint8_t *)der.data, der.len, &csr, &v), AFZ_OK);
+    ck_assert_int_eq(v, AFZ_CSR_OK);
+    ck_assert_int_eq(csr.small_rsa_key, 1);
+    afz_csr_cleanup(&csr);
+    afz_buf_reset(&der);
+    ck_assert_int_eq(afz_csr_build(keys[AFZ_ALG_RS256], good, 2, &der), AFZ_OK);
+    ck_assert_int_eq(afz_csr_parse((const uint8_t *)der.data, der.len, &csr, &v), AFZ_OK);
+    ck_assert_int_eq(csr.small_rsa_key, 0);
+    afz_csr_cleanup(&csr);
+    afz_buf_cleanup(&der);
+}
+END_TEST
+
 Suite *csr_suite(void)
 {
     Suite *s = suite_create("csr");
@@ -438,6 +465,7 @@ Suite *csr_suite(void)
     tcase_add_test(tc, test_csr_build_subject_and_san);
     tcase_add_test(tc, test_csr_long_first_name_has_no_cn);
     tcase_add_loop_test(tc, test_csr_parse_verdicts, 0, BAD_N_KINDS);
+    tcase_add_test(tc, test_csr_rsa1024_flagged_small);
     tcase_add_test(tc, test_csr_custom_good_csr_accepted);
     tcase_add_loop_test(tc, test_csr_check_names, 0,
                         (int)(sizeof check_cases / sizeof check_cases[0]));

@@ -23,6 +23,8 @@
 #include "afz_plan.h"
 #include "afz_run.h"
 #include "afz_scenario.h"
+#include "afz_property.h"
+#include "afz_trace.h"
 
 /* ---- fixture: one world per process ---- */
 
@@ -700,6 +702,303 @@ START_TEST(test_fault_engine_before_faults_answer_in_place_of_the_model)
     ck_assert_uint_eq(count_events(&t.hist, AFZ_EV_ORDER_CREATED), 1);
     ck_assert_uint_eq(fe_faults(&t), 1);
     fe_free(&t);
+}
+END_TEST
+
+/* Signs |payload| for |url| with the next nonce and leaves the request in
+ * |req| (the caller sends it, maybe twice, and cleans it up). */
+static void fe_signed(fe *t, const char *url, const char *payload, afz_request *req)
+{
+    if (!t->nonce[0]) {
+        afz_response r;
+        fe_plain(t, "HEAD", U("/new-nonce"), &r);
+        afz_response_cleanup(&r);
+    }
+    afz_jws_sign_params sp = {.key = afz_world_account_key(&world, AFZ_ALG_ES256),
+                              .kid = t->kid,
+                              .nonce = t->nonce,
+                              .url = url};
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    ck_assert_int_eq(afz_jws_sign(&sp, payload, strlen(payload), &b), AFZ_OK);
+    t->nonce[0] = '\0';
+    ck_assert_int_eq(afz_request_init(req, "POST", url), AFZ_OK);
+    ck_assert_int_eq(afz_headers_add(&req->headers, "Content-Type", "application/jose+json"),
+                     AFZ_OK);
+    ck_assert_int_eq(afz_request_set_body(req, b.data, b.len), AFZ_OK);
+    afz_buf_cleanup(&b);
+}
+
+/* RFC 8555 6.5: "Once a nonce value has appeared in an ACME request, the
+ * server MUST consider it invalid". An injected refusal spends the nonce
+ * as a CA does: the identical bytes re-sent earn badNonce, a fresh nonce
+ * is served. A proxy's 502 never reached the CA: its nonce stays live. */
+static const struct {
+    const char *rule;
+    int status;        /* the injected answer */
+    int replay_status; /* the same bytes sent again */
+} spend_cases[] = {
+    {"newOrder @1 -> rate_limited(retry_after=1)", 429, 400},
+    {"newOrder @1 -> rate_limited_bare()", 429, 400},
+    {"newOrder @1 -> unavailable(retry_after=1)", 503, 400},
+    {"newOrder @1 -> server_internal()", 500, 400},
+    {"newOrder @1 -> user_action_required()", 403, 400},
+    {"newOrder @1 -> unknown_error()", 400, 400},
+    {"newOrder @1 -> bad_nonce()", 400, 400},
+    {"newOrder @1 -> bad_nonce_bare()", 400, 400},
+    {"newOrder @1 -> html_error()", 502, 201},
+};
+
+START_TEST(test_fault_engine_injected_refusals_spend_the_nonce)
+{
+    fe t;
+    fe_start(&t, spend_cases[_i].rule);
+    fe_account(&t);
+    afz_request req;
+    fe_signed(&t, U("/new-order"), "{\"identifiers\":" IDS_ONE "}", &req);
+    afz_response r;
+    fe_send(&t, &req, &r);
+    ck_assert_int_eq(r.status, spend_cases[_i].status);
+    afz_response_cleanup(&r);
+    ck_assert_uint_eq(fe_faults(&t), 1);
+    /* the identical signed request again (same nonce) */
+    fe_send(&t, &req, &r);
+    ck_assert_int_eq(r.status, spend_cases[_i].replay_status);
+    if (spend_cases[_i].replay_status == 400) {
+        cJSON *j = fe_json(&r);
+        ck_assert_str_eq(afz_json_str(j, "type"), "urn:ietf:params:acme:error:badNonce");
+        cJSON_Delete(j);
+        ck_assert_ptr_nonnull(afz_headers_get(&r.headers, "Replay-Nonce"));
+        ck_assert_uint_eq(count_events(&t.hist, AFZ_EV_ORDER_CREATED), 0);
+    } else {
+        ck_assert_uint_eq(count_events(&t.hist, AFZ_EV_ORDER_CREATED), 1);
+    }
+    afz_response_cleanup(&r);
+    afz_request_cleanup(&req);
+    ck_assert_uint_eq(fe_faults(&t), 1); /* the replay met the model, not the rule */
+    /* NOT: the same request with a fresh nonce is served */
+    fe_new_order(&t, IDS_ONE, &r);
+    ck_assert_int_eq(r.status, 201);
+    afz_response_cleanup(&r);
+    fe_free(&t);
+}
+END_TEST
+
+/* NOT: what the engine spends is the refused request's nonce only; an
+ * unauthenticated POST (no account yet, wrong kid) spends nothing, so the
+ * nonce it carried still works for a correct request. */
+START_TEST(test_fault_engine_refusals_spend_only_authenticated_nonces)
+{
+    fe t;
+    fe_start(&t, "newOrder @1 -> rate_limited(retry_after=1)\n");
+    fe_account(&t);
+    ck_assert(t.nonce[0]);
+    char saved[128];
+    snprintf(saved, sizeof(saved), "%s", t.nonce);
+    char *kid = t.kid;
+    t.kid = afz_strdup(U("/account/0000000000000000")); /* no such account */
+    afz_request req;
+    fe_signed(&t, U("/new-order"), "{\"identifiers\":" IDS_ONE "}", &req);
+    afz_response r;
+    fe_send(&t, &req, &r);
+    ck_assert_int_eq(r.status, 429);
+    afz_response_cleanup(&r);
+    afz_request_cleanup(&req);
+    free(t.kid);
+    t.kid = kid;
+    /* the nonce the refused request carried is still live */
+    snprintf(t.nonce, sizeof(t.nonce), "%s", saved);
+    fe_new_order(&t, IDS_ONE, &r);
+    ck_assert_int_eq(r.status, 201);
+    afz_response_cleanup(&r);
+    /* a GET has no nonce to spend */
+    afz_request get;
+    ck_assert_int_eq(afz_request_init(&get, "GET", U("/directory")), AFZ_OK);
+    ck_assert_int_eq(afz_server_spend_nonce(t.s, &get), 0);
+    afz_request_cleanup(&get);
+    fe_free(&t);
+}
+END_TEST
+
+/* NOT: the reference client re-signs every retry with a fresh nonce, so
+ * spending the refused request's nonce costs it nothing: under 429 and 503
+ * on newOrder it obtains the certificate and never meets badNonce. */
+START_TEST(test_fault_engine_spent_nonces_do_not_hurt_the_reference_client)
+{
+    static const char *const plans[] = {
+        "newOrder @1 -> rate_limited(retry_after=1)\n",
+        "newOrder @1 -> unavailable(retry_after=1)\nfinalize @1 -> server_internal()\n",
+        "any @3 -> rate_limited_bare()\nany @5 -> bad_nonce()\n",
+    };
+    afz_plan p = plan_of(plans[_i]);
+    afz_run_result r;
+    run_plan(&p, &r);
+    ck_assert_msg(r.client_rc == AFZ_OK, "%s: %s", plans[_i], r.reason);
+    size_t bad_nonce = 0;
+    for (size_t i = 0; i < r.history.n_ex; i++) {
+        const afz_exchange *x = &r.history.ex[i];
+        if (x->resp.status != 400)
+            continue;
+        cJSON *j = body_json(&x->resp);
+        const char *ty = j ? afz_json_str(j, "type") : NULL;
+        bad_nonce += ty && strcmp(ty, "urn:ietf:params:acme:error:badNonce") == 0;
+        cJSON_Delete(j);
+    }
+    /* only the injected one, if the plan has it */
+    ck_assert_uint_eq(bad_nonce, strstr(plans[_i], "bad_nonce") ? 1 : 0);
+    afz_run_result_cleanup(&r);
+}
+END_TEST
+
+/* Spare nonces. Without a fault the model answers like Boulder: a nonce
+ * on every answer to a non-GET request (HEAD of the directory too), none
+ * on a GET of the directory. spare_nonce adds one where none is; a client
+ * that keeps it and uses it later is served. */
+START_TEST(test_fault_engine_spare_nonce_adds_a_usable_nonce)
+{
+    fe t;
+    fe_start(&t, "");
+    afz_response r;
+    fe_plain(&t, "GET", U("/directory"), &r);
+    ck_assert_ptr_null(afz_headers_get(&r.headers, "Replay-Nonce"));
+    afz_response_cleanup(&r);
+    fe_plain(&t, "HEAD", U("/directory"), &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(afz_headers_get(&r.headers, "Replay-Nonce"));
+    afz_response_cleanup(&r);
+    fe_free(&t);
+
+    fe_start(&t, "directory * -> spare_nonce()\naccount * -> spare_nonce()\n");
+    fe_plain(&t, "GET", U("/directory"), &r);
+    ck_assert_int_eq(r.status, 200);
+    const char *spare = afz_headers_get(&r.headers, "Replay-Nonce");
+    ck_assert_ptr_nonnull(spare);
+    ck_assert_uint_gt(strlen(spare), 0);
+    afz_response_cleanup(&r);
+    ck_assert_uint_eq(fe_faults(&t), 1);
+    /* the spare nonce (fe_send kept it) signs newAccount: served */
+    fe_account(&t);
+    /* a POST answer already has one: nothing added, no event */
+    ck_assert_uint_eq(fe_faults(&t), 1);
+    fe_post(&t, t.kid, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(afz_headers_count(&r.headers, "Replay-Nonce"), 1);
+    afz_response_cleanup(&r);
+    ck_assert_uint_eq(fe_faults(&t), 1);
+    fe_free(&t);
+}
+END_TEST
+
+/* NOT: a client that takes its nonces from GET responses is correct; the
+ * reference client under spare nonces everywhere obtains as before. */
+START_TEST(test_fault_engine_spare_nonce_keeps_the_reference_client_whole)
+{
+    afz_plan p = plan_of("any * -> spare_nonce()\n");
+    afz_run_config cfg;
+    afz_run_config_default(&cfg);
+    afz_run_config_apply_plan(&cfg, &p);
+    afz_run_result r;
+    afz_run_result_init(&r);
+    ck_assert_int_eq(afz_run(&world, &afz_client_reference, &cfg, &r), AFZ_OK);
+    ck_assert_msg(r.client_rc == AFZ_OK, "%s", r.reason);
+    for (size_t i = 0; i < r.history.n_ex; i++)
+        ck_assert_uint_le(afz_headers_count(&r.history.ex[i].resp.headers, "Replay-Nonce"), 1);
+    /* the client did take the directory's spare nonce for its first POST */
+    const afz_exchange *dir = nth_exchange(&r.history, AFZ_RES_DIRECTORY, 1);
+    ck_assert_ptr_nonnull(dir);
+    const char *spare = afz_headers_get(&dir->resp.headers, "Replay-Nonce");
+    ck_assert_ptr_nonnull(spare);
+    const afz_exchange *first_post = NULL;
+    for (size_t i = 0; i < r.history.n_ex && !first_post; i++)
+        if (strcmp(r.history.ex[i].req.method, "POST") == 0)
+            first_post = &r.history.ex[i];
+    ck_assert_ptr_nonnull(first_post);
+    afz_jws jws;
+    const char *why = NULL;
+    ck_assert_int_eq(afz_jws_parse(first_post->req.body, first_post->req.body_len, &jws, &why),
+                     AFZ_OK);
+    ck_assert_str_eq(jws.nonce, spare);
+    afz_jws_cleanup(&jws);
+    /* and no nonce property holds that against it */
+    afz_trace tr;
+    ck_assert_int_eq(afz_trace_build(&r.history, &tr), AFZ_OK);
+    afz_prop_input in;
+    afz_prop_input_from_run(&in, &r, &cfg, &tr, NULL);
+    static const char *const ids[] = {"nonce-discipline", "nonce-fresh", "retries-bad-nonce"};
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        const afz_property *prop = afz_property_find(ids[i]);
+        ck_assert_ptr_nonnull(prop);
+        afz_prop_result out;
+        prop->check(&in, &out);
+        ck_assert_msg(out.verdict == AFZ_VERDICT_PASS, "%s: %s", ids[i], out.message);
+    }
+    afz_trace_cleanup(&tr);
+    afz_run_result_cleanup(&r);
+}
+END_TEST
+
+/* certificate_early (certbot#7997): the "processing" order already names
+ * its certificate URL; the URL answers 404 until the order is "valid",
+ * then serves the chain at the same URL. */
+START_TEST(test_fault_engine_certificate_early_names_the_url_before_valid)
+{
+    fe t;
+    fe_start(&t, "finalize * -> certificate_early()\n");
+    char *order_url = NULL;
+    cJSON *f = fe_issue(&t, &order_url);
+    ck_assert_str_eq(afz_json_str(f, "status"), "processing");
+    const char *early = afz_json_str(f, "certificate");
+    ck_assert_ptr_nonnull(early);
+    char url[256];
+    snprintf(url, sizeof(url), "%s", early);
+    ck_assert_ptr_nonnull(strstr(url, "/cert/"));
+    cJSON_Delete(f);
+    afz_response r;
+    /* too early: an error, no chain */
+    fe_post(&t, url, NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_int_eq(pem_certs(r.body, r.body_len, NULL), 0);
+    afz_response_cleanup(&r);
+    ck_assert_uint_eq(count_events(&t.hist, AFZ_EV_CERT_ISSUED), 0);
+    /* the order poll issues it (polls=0, no delay): same URL, now served */
+    cJSON *o = fe_fetch(&t, order_url, &r);
+    afz_response_cleanup(&r);
+    ck_assert_str_eq(afz_json_str(o, "status"), "valid");
+    ck_assert_str_eq(afz_json_str(o, "certificate"), url);
+    cJSON_Delete(o);
+    fe_post(&t, url, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_ge(pem_certs(r.body, r.body_len, NULL), 1);
+    afz_response_cleanup(&r);
+    free(order_url);
+    fe_free(&t);
+
+    /* NOT: without the fault a processing order has no certificate */
+    fe_start(&t, "finalize * -> async_finalize(polls=1)\n");
+    f = fe_issue(&t, &order_url);
+    ck_assert_str_eq(afz_json_str(f, "status"), "processing");
+    ck_assert_ptr_null(afz_json_str(f, "certificate"));
+    cJSON_Delete(f);
+    free(order_url);
+    fe_free(&t);
+}
+END_TEST
+
+/* NOT: the reference client reads "status" before it downloads: under
+ * certificate_early (with polls to wait out) it never fetches the URL
+ * before the order is "valid", and obtains the certificate. */
+START_TEST(test_fault_engine_certificate_early_spares_a_client_that_waits)
+{
+    afz_plan p = plan_of("finalize * -> async_finalize(polls=2, delay=0s, retry_after=1)\n"
+                         "finalize * -> certificate_early()\n");
+    afz_run_result r;
+    run_plan(&p, &r);
+    ck_assert_msg(r.client_rc == AFZ_OK, "%s", r.reason);
+    for (size_t i = 0; i < r.history.n_ex; i++)
+        if (r.history.ex[i].resource == AFZ_RES_CERT)
+            ck_assert_int_eq(r.history.ex[i].resp.status, 200);
+    ck_assert_uint_eq(count_events(&r.history, AFZ_EV_CERT_ISSUED), 1);
+    afz_run_result_cleanup(&r);
 }
 END_TEST
 
@@ -1922,6 +2221,14 @@ Suite *fault_engine_suite(void)
     tcase_add_test(tc, test_fault_engine_bad_nonce_spares_requests_without_a_nonce);
     tcase_add_loop_test(tc, test_fault_engine_before_faults_answer_in_place_of_the_model, 0,
                         (int)(sizeof(before_cases) / sizeof(before_cases[0])));
+    tcase_add_loop_test(tc, test_fault_engine_injected_refusals_spend_the_nonce, 0,
+                        (int)(sizeof(spend_cases) / sizeof(spend_cases[0])));
+    tcase_add_test(tc, test_fault_engine_refusals_spend_only_authenticated_nonces);
+    tcase_add_loop_test(tc, test_fault_engine_spent_nonces_do_not_hurt_the_reference_client, 0, 3);
+    tcase_add_test(tc, test_fault_engine_spare_nonce_adds_a_usable_nonce);
+    tcase_add_test(tc, test_fault_engine_spare_nonce_keeps_the_reference_client_whole);
+    tcase_add_test(tc, test_fault_engine_certificate_early_names_the_url_before_valid);
+    tcase_add_test(tc, test_fault_engine_certificate_early_spares_a_client_that_waits);
     tcase_add_test(tc, test_fault_engine_order_not_ready_refuses_a_ready_order);
     tcase_add_loop_test(tc, test_fault_engine_async_finalize_holds_processing_for_n_polls, 0, 16);
     tcase_add_test(tc, test_fault_engine_async_finalize_waits_out_its_delay);

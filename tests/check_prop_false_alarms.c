@@ -44,6 +44,7 @@ START_TEST(test_prop_false_alarms_finalize_after_challenge_valid)
     fx_assert_pass(&f, "no-refinalize");
     fx_assert_pass(&f, "final-states-final");
     fx_assert_pass(&f, "poll-backoff");
+    fx_assert_pass(&f, "no-unasked-authz-polls");
     fx_cleanup(&f);
 }
 END_TEST
@@ -212,6 +213,143 @@ START_TEST(test_prop_false_alarms_stateless_campaign)
 }
 END_TEST
 
+/* no-unasked-authz-polls must not flag what correct clients do before
+ * and after asking for validation (RFC 8555 7.5.1):
+ *   0 read the challenge by POST-as-GET (""), then answer it with {} and
+ *     poll the authorization while the server validates (legal, 6.3);
+ *   1 read the authorization twice before answering (a look after
+ *     provisioning), then answer;
+ *   2 answer, be refused (503, the server never saw it), read the
+ *     authorization, answer again: it asked, whatever the answer;
+ *   3 find a challenge already "processing" (asked before, by this
+ *     account in an earlier run): waiting for it is waiting for progress;
+ *   4 answer a challenge of another authorization only: this one is read
+ *     once per order and never polled. */
+START_TEST(test_prop_false_alarms_authz_reads_before_answering)
+{
+    for (int k = 0; k < 5; k++) {
+        fx f;
+        fx_init(&f);
+        fx_to_account(&f);
+        fx_post(&f, AFZ_RES_NEW_ORDER, FX_NEW_ORDER, FX_NEW_ORDER_PAYLOAD, created());
+        const char *pending =
+            k == 3 ? "{\"status\":\"pending\",\"identifier\":{\"type\":\"dns\","
+                     "\"value\":\"example.com\"},\"challenges\":[{\"type\":\"http-01\","
+                     "\"url\":\"" FX_CHALL "\",\"status\":\"processing\",\"token\":\"tok\"}]}"
+                   : FX_AUTHZ_BODY("pending");
+        fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(pending));
+        if (k == 0)
+            fx_post(&f, AFZ_RES_CHALLENGE, FX_CHALL, "", fx_ok(FX_CHALL_BODY("pending")));
+        if (k == 1)
+            for (int i = 0; i < 2; i++) {
+                fx_sleep(&f, 2000);
+                fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("pending")));
+            }
+        if (k == 2) {
+            fx_post(&f, AFZ_RES_CHALLENGE, FX_CHALL, "{}",
+                    (fx_resp){.status = 503,
+                              .body = FX_PROBLEM("serverInternal", 503),
+                              .retry_after = "1"});
+            fx_sleep(&f, 1000);
+            fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("pending")));
+        }
+        if (k != 3 && k != 4) {
+            fx_event(&f, AFZ_EV_CHALLENGE_STARTED, FX_CHALL, FX_AUTHZ, FX_IDS, NULL, NULL, 0);
+            fx_post(&f, AFZ_RES_CHALLENGE, FX_CHALL, "{}", fx_ok(FX_CHALL_BODY("processing")));
+        }
+        if (k == 4)
+            fx_post(&f, AFZ_RES_CHALLENGE, FX_BASE "/a/10/c/http", "{}",
+                    fx_ok("{\"type\":\"http-01\",\"url\":\"" FX_BASE "/a/10/c/http\","
+                          "\"status\":\"processing\",\"token\":\"tok2\"}"));
+        /* validation takes a while: eight polls, a second apart */
+        for (int i = 0; k != 4 && i < 8; i++) {
+            fx_sleep(&f, 1000);
+            fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(pending));
+        }
+        fx_sleep(&f, 1000);
+        fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("valid")));
+        afz_prop_result r = fx_check(&f, "no-unasked-authz-polls");
+        ck_assert_msg(r.verdict == AFZ_VERDICT_PASS, "case %d: %s", k, r.message);
+        fx_assert_pass(&f, "post-as-get-empty");
+        fx_assert_pass(&f, "poll-backoff");
+        fx_cleanup(&f);
+    }
+}
+END_TEST
+
+/* lego's shape with a look first: read the challenge by POST-as-GET twice
+ * before answering it with {}, then poll the challenge (not the
+ * authorization) while the server validates. */
+START_TEST(test_prop_false_alarms_challenge_read_then_answered_then_polled)
+{
+    fx f;
+    fx_init(&f);
+    fx_to_account(&f);
+    fx_post(&f, AFZ_RES_NEW_ORDER, FX_NEW_ORDER, FX_NEW_ORDER_PAYLOAD, created());
+    fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("pending")));
+    for (int i = 0; i < 2; i++)
+        fx_post(&f, AFZ_RES_CHALLENGE, FX_CHALL, "", fx_ok(FX_CHALL_BODY("pending")));
+    fx_event(&f, AFZ_EV_CHALLENGE_STARTED, FX_CHALL, FX_AUTHZ, FX_IDS, NULL, NULL, 0);
+    fx_post(&f, AFZ_RES_CHALLENGE, FX_CHALL, "{}", fx_ok(FX_CHALL_BODY("pending")));
+    for (int i = 0; i < 8; i++) {
+        fx_sleep(&f, 1000);
+        fx_post(&f, AFZ_RES_CHALLENGE, FX_CHALL, "",
+                fx_ok(i < 7 ? FX_CHALL_BODY("pending") : FX_CHALL_BODY("valid")));
+    }
+    fx_assert_pass(&f, "no-unasked-authz-polls");
+    fx_assert_pass(&f, "post-as-get-empty");
+    fx_cleanup(&f);
+}
+END_TEST
+
+/* bounded-valid-rereads must not flag a client that re-reads a "valid"
+ * order without a certificate URL a few times until the URL appears (a
+ * lagging replica; the fault certificate_late), with or without back-off,
+ * nor the reference client's answer (no re-read: it fails at once), nor
+ * re-reads of an order that shows its certificate, nor a client that
+ * backs off and gives up after 40 reads. */
+START_TEST(test_prop_false_alarms_valid_order_reread_until_certificate)
+{
+    for (int rereads = 0; rereads <= 3; rereads++) {
+        fx f;
+        fx_init(&f);
+        fx_to_ready(&f);
+        fx_post(&f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
+                (fx_resp){.status = 200, .body = FX_ORDER_BODY("valid"), .location = FX_ORDER});
+        for (int i = 0; i < rereads; i++) {
+            fx_sleep(&f, rereads == 3 ? 0 : 1000 << i);
+            fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "",
+                    fx_ok(i + 1 == rereads ? FX_ORDER_VALID : FX_ORDER_BODY("valid")));
+        }
+        if (rereads > 0) {
+            /* a look or two more at the order that shows the URL */
+            fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_VALID));
+            f.use_accept = "application/pem-certificate-chain";
+            fx_post(&f, AFZ_RES_CERT, FX_CERT, "", fx_ok(FX_PEM));
+        }
+        afz_prop_result r = fx_check(&f, "bounded-valid-rereads");
+        ck_assert_msg(r.verdict == AFZ_VERDICT_PASS, "%d re-reads: %s", rereads, r.message);
+        fx_cleanup(&f);
+    }
+
+    /* the independent client's shape (clients/independent): back-off
+     * doubling from 1 s up to 60 s, 40 reads in all, then it gives up */
+    fx f;
+    fx_init(&f);
+    fx_to_ready(&f);
+    fx_post(&f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
+            (fx_resp){.status = 200, .body = FX_ORDER_BODY("valid"), .location = FX_ORDER});
+    int64_t wait = 1000;
+    for (int i = 0; i < 40; i++) {
+        fx_sleep(&f, wait);
+        wait = wait * 2 > 60000 ? 60000 : wait * 2;
+        fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_BODY("valid")));
+    }
+    fx_assert_pass(&f, "bounded-valid-rereads");
+    fx_cleanup(&f);
+}
+END_TEST
+
 Suite *prop_false_alarms_suite(void)
 {
     Suite *s = suite_create("prop_false_alarms");
@@ -222,6 +360,9 @@ Suite *prop_false_alarms_suite(void)
     tcase_add_test(tc, test_prop_false_alarms_no_crash);
     tcase_add_test(tc, test_prop_false_alarms_succeeds_under_real_world);
     tcase_add_test(tc, test_prop_false_alarms_stateless_campaign);
+    tcase_add_test(tc, test_prop_false_alarms_authz_reads_before_answering);
+    tcase_add_test(tc, test_prop_false_alarms_challenge_read_then_answered_then_polled);
+    tcase_add_test(tc, test_prop_false_alarms_valid_order_reread_until_certificate);
     suite_add_tcase(s, tc);
     return s;
 }

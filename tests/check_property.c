@@ -29,6 +29,7 @@ START_TEST(test_property_table_has_stable_ids)
         "respects-retry-after", "poll-backoff",          "post-as-get-empty",  "nonce-discipline",
         "jws-headers",          "cert-url-from-order",   "final-states-final", "terminates",
         "succeeds-under-legal", "no-crash",              "nonce-fresh",        "retries-bad-nonce",
+        "bounded-valid-rereads", "no-unasked-authz-polls",
     };
     size_t n = 0;
     const afz_property *p = afz_properties(&n);
@@ -56,6 +57,8 @@ START_TEST(test_property_table_has_stable_ids)
     ck_assert_int_eq(afz_property_find("post-as-get-empty")->level, AFZ_LEVEL_MUST);
     ck_assert_int_eq(afz_property_find("terminates")->level, AFZ_LEVEL_HARM);
     ck_assert_int_eq(afz_property_find("no-duplicate-issuance")->level, AFZ_LEVEL_HARM);
+    ck_assert_int_eq(afz_property_find("bounded-valid-rereads")->level, AFZ_LEVEL_HARM);
+    ck_assert_int_eq(afz_property_find("no-unasked-authz-polls")->level, AFZ_LEVEL_HARM);
     ck_assert_int_eq(afz_property_find("jws-headers")->level, AFZ_LEVEL_MUST);
     ck_assert_str_eq(afz_verdict_name(AFZ_VERDICT_INCONCLUSIVE), "inconclusive");
     ck_assert_str_eq(afz_level_name(AFZ_LEVEL_MUST), "MUST");
@@ -74,6 +77,9 @@ START_TEST(test_property_limits_defaults)
     ck_assert_int_eq(l.retry_after_tolerance_ms, 0);
     ck_assert_int_eq(l.malformed_retry_after_floor_ms, 1000);
     ck_assert_int_eq(l.retry_after_cap_ms, INT64_C(3600000));
+    ck_assert_uint_eq(l.max_certless_valid_rereads, 10);
+    ck_assert_int_eq(l.certless_reread_quick_ms, 10000);
+    ck_assert_uint_eq(l.max_unasked_authz_rereads, 3);
 }
 END_TEST
 
@@ -871,6 +877,192 @@ START_TEST(test_property_poll_backoff_bounded_per_obtain_call)
 }
 END_TEST
 
+/* ---- bounded-valid-rereads ---------------------------------------------- */
+
+/* fx_to_valid_without_cert: ... a finalize answered "valid" without a
+ * certificate URL (a server that never provisions it). */
+static void to_valid_without_cert(fx *f)
+{
+    fx_to_ready(f);
+    fx_post(f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
+            (fx_resp){.status = 200, .body = FX_ORDER_BODY("valid"), .location = FX_ORDER});
+}
+
+/* certbot's shape (issue 13: 59-89 polls in 30-94 s): re-read the order
+ * once a second until the certificate URL appears or a deadline passes. */
+START_TEST(test_property_bounded_valid_rereads_loop_is_violation)
+{
+    fx f;
+    fx_init(&f);
+    to_valid_without_cert(&f);
+    for (int i = 0; i < 10; i++) {
+        fx_sleep(&f, 1000);
+        fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_BODY("valid")));
+    }
+    fx_assert_pass(&f, "bounded-valid-rereads");
+    fx_sleep(&f, 1000);
+    size_t bad = fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_BODY("valid")));
+    fx_retrace(&f);
+    fx_assert_violation(&f, "bounded-valid-rereads", bad);
+    afz_prop_result r = fx_check(&f, "bounded-valid-rereads");
+    ck_assert_ptr_nonnull(strstr(r.message, "re-read number 11"));
+    /* the other properties have nothing to say about it */
+    fx_assert_pass(&f, "poll-backoff");
+    fx_assert_pass(&f, "final-states-final");
+    fx_cleanup(&f);
+}
+END_TEST
+
+/* Slow re-reads (a minute apart) are not a hot loop, but they are
+ * bounded like any poll (max_polls_per_resource). */
+START_TEST(test_property_bounded_valid_rereads_slow_ones_bounded_in_all)
+{
+    fx f;
+    fx_init(&f);
+    f.lim.max_polls_per_resource = 5;
+    to_valid_without_cert(&f);
+    for (int i = 0; i < 5; i++) {
+        fx_sleep(&f, 60000);
+        fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_BODY("valid")));
+    }
+    fx_assert_pass(&f, "bounded-valid-rereads");
+    fx_sleep(&f, 60000);
+    size_t bad = fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_BODY("valid")));
+    fx_retrace(&f);
+    fx_assert_violation(&f, "bounded-valid-rereads", bad);
+    fx_cleanup(&f);
+}
+END_TEST
+
+/* A read that shows the certificate URL, or any other answer, ends the
+ * run of re-reads; a campaign's next obtain call counts afresh. */
+START_TEST(test_property_bounded_valid_rereads_counts_runs_per_obtain_call)
+{
+    fx f;
+    fx_init(&f);
+    f.lim.max_certless_valid_rereads = 2;
+    to_valid_without_cert(&f);
+    fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_BODY("valid")));
+    fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_VALID));
+    fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_BODY("valid"))); /* not counted */
+    fx_assert_pass(&f, "bounded-valid-rereads");
+    fx_sleep(&f, 60000);
+    /* the first look of the next obtain call is a look, then two re-reads */
+    fx_event(&f, AFZ_EV_ATTEMPT_START, NULL, NULL, NULL, NULL, NULL, 2);
+    for (int i = 0; i < 3; i++)
+        fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_BODY("valid")));
+    fx_retrace(&f);
+    fx_assert_pass(&f, "bounded-valid-rereads");
+    size_t bad = fx_post(&f, AFZ_RES_ORDER, FX_ORDER, "", fx_ok(FX_ORDER_BODY("valid")));
+    fx_retrace(&f);
+    fx_assert_violation(&f, "bounded-valid-rereads", bad);
+    fx_cleanup(&f);
+}
+END_TEST
+
+/* ---- no-unasked-authz-polls ----------------------------------------- */
+
+/* The bug of issue 13: "" (a POST-as-GET read) to the challenge URL where
+ * the response {} was due (RFC 8555 7.5.1), then polls of the
+ * authorization, spaced and with back-off, that validation never moves. */
+START_TEST(test_property_no_unasked_authz_polls_empty_challenge_payload_is_violation)
+{
+    fx f;
+    fx_init(&f);
+    fx_to_account(&f);
+    fx_post(&f, AFZ_RES_NEW_ORDER, FX_NEW_ORDER, FX_NEW_ORDER_PAYLOAD, created());
+    fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("pending")));
+    size_t empty = fx_post(&f, AFZ_RES_CHALLENGE, FX_CHALL, "", fx_ok(FX_CHALL_BODY("pending")));
+    for (int i = 0; i < 3; i++) {
+        fx_sleep(&f, 1000 << i);
+        fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("pending")));
+    }
+    fx_assert_pass(&f, "no-unasked-authz-polls");
+    fx_sleep(&f, 8000);
+    size_t bad = fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("pending")));
+    fx_retrace(&f);
+    fx_assert_violation(&f, "no-unasked-authz-polls", bad);
+    afz_prop_result r = fx_check(&f, "no-unasked-authz-polls");
+    char tag[32];
+    snprintf(tag, sizeof(tag), "#%zu POSTed \"\"", empty + 1);
+    ck_assert_msg(strstr(r.message, tag) != NULL, "%s", r.message);
+    ck_assert_ptr_nonnull(strstr(r.message, "7.5.1"));
+    /* what judged nothing before: "" to a challenge is a legal read, and
+     * poll-backoff ignores polls of an authorization never started */
+    fx_assert_pass(&f, "post-as-get-empty");
+    fx_assert_pass(&f, "poll-backoff");
+    fx_cleanup(&f);
+}
+END_TEST
+
+/* The same bug with the challenge as the thing polled: "" meant as the
+ * response, then "" again and again to see it validated. */
+START_TEST(test_property_no_unasked_authz_polls_challenge_polled_by_empty_payload)
+{
+    fx f;
+    fx_init(&f);
+    fx_to_account(&f);
+    fx_post(&f, AFZ_RES_NEW_ORDER, FX_NEW_ORDER, FX_NEW_ORDER_PAYLOAD, created());
+    fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("pending")));
+    size_t first = fx_post(&f, AFZ_RES_CHALLENGE, FX_CHALL, "", fx_ok(FX_CHALL_BODY("pending")));
+    size_t bad = 0;
+    for (int i = 0; i < 4; i++) {
+        fx_sleep(&f, 2000);
+        bad = fx_post(&f, AFZ_RES_CHALLENGE, FX_CHALL, "", fx_ok(FX_CHALL_BODY("pending")));
+    }
+    fx_assert_violation(&f, "no-unasked-authz-polls", bad);
+    afz_prop_result r = fx_check(&f, "no-unasked-authz-polls");
+    char tag[32];
+    snprintf(tag, sizeof(tag), "#%zu POSTed \"\"", first + 1);
+    ck_assert_msg(strstr(r.message, tag) && strstr(r.message, "challenge"), "%s", r.message);
+    fx_cleanup(&f);
+}
+END_TEST
+
+/* No request to the challenge at all; a hot loop of reads. A campaign's
+ * next obtain call counts afresh. */
+START_TEST(test_property_no_unasked_authz_polls_without_challenge_post)
+{
+    fx f;
+    fx_init(&f);
+    fx_to_account(&f);
+    fx_post(&f, AFZ_RES_NEW_ORDER, FX_NEW_ORDER, FX_NEW_ORDER_PAYLOAD, created());
+    size_t bad = 0;
+    for (int i = 0; i < 5; i++)
+        bad = fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("pending")));
+    fx_assert_violation(&f, "no-unasked-authz-polls", bad);
+    afz_prop_result r = fx_check(&f, "no-unasked-authz-polls");
+    ck_assert_ptr_nonnull(strstr(r.message, "no response POSTed"));
+    fx_cleanup(&f);
+
+    fx_init(&f);
+    fx_to_account(&f);
+    fx_post(&f, AFZ_RES_NEW_ORDER, FX_NEW_ORDER, FX_NEW_ORDER_PAYLOAD, created());
+    for (int i = 0; i < 4; i++)
+        fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("pending")));
+    fx_event(&f, AFZ_EV_ATTEMPT_START, NULL, NULL, NULL, NULL, NULL, 2);
+    for (int i = 0; i < 4; i++)
+        fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("pending")));
+    fx_assert_pass(&f, "no-unasked-authz-polls");
+    fx_cleanup(&f);
+
+    /* a badNonce retry is no re-read (RFC 8555 6.5) */
+    fx_init(&f);
+    fx_to_account(&f);
+    fx_post(&f, AFZ_RES_NEW_ORDER, FX_NEW_ORDER, FX_NEW_ORDER_PAYLOAD, created());
+    for (int i = 0; i < 3; i++)
+        fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("pending")));
+    fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "",
+            (fx_resp){.status = 400, .body = FX_PROBLEM("badNonce", 400)});
+    fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("pending")));
+    fx_assert_pass(&f, "no-unasked-authz-polls");
+    bad = fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "", fx_ok(FX_AUTHZ_BODY("pending")));
+    fx_retrace(&f);
+    fx_assert_violation(&f, "no-unasked-authz-polls", bad);
+    fx_cleanup(&f);
+}
+END_TEST
+
 /* ---- post-as-get-empty -------------------------------------------------- */
 
 START_TEST(test_property_post_as_get_empty_braces_on_order_is_violation)
@@ -1476,6 +1668,12 @@ Suite *property_suite(void)
     tcase_add_test(tc, test_property_poll_backoff_processing_order);
     tcase_add_test(tc, test_property_poll_backoff_pending_order_after_authz_check_is_no_poll);
     tcase_add_test(tc, test_property_poll_backoff_bounded_per_obtain_call);
+    tcase_add_test(tc, test_property_bounded_valid_rereads_loop_is_violation);
+    tcase_add_test(tc, test_property_bounded_valid_rereads_slow_ones_bounded_in_all);
+    tcase_add_test(tc, test_property_bounded_valid_rereads_counts_runs_per_obtain_call);
+    tcase_add_test(tc, test_property_no_unasked_authz_polls_empty_challenge_payload_is_violation);
+    tcase_add_test(tc, test_property_no_unasked_authz_polls_without_challenge_post);
+    tcase_add_test(tc, test_property_no_unasked_authz_polls_challenge_polled_by_empty_payload);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("jws");

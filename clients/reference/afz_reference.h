@@ -46,7 +46,7 @@ typedef enum afz_ref_quirk {
     /* POST-as-GET with payload "{}" instead of "" [post-as-get-empty]. */
     AFZ_REF_QUIRK_POST_AS_GET_BRACES = 1u << 1,
     /* Trigger the challenge with payload "" instead of "{}": the challenge
-     * never starts [terminates / succeeds-under-legal]. */
+     * never starts [no-unasked-authz-polls / succeeds-under-legal]. */
     AFZ_REF_QUIRK_CHALLENGE_EMPTY_PAYLOAD = 1u << 2,
     /* Re-POST finalize whenever the order shows "processing" (Crypt-LE #65)
      * [no-refinalize]. */

@@ -30,5 +30,7 @@ extern const afz_client afz_zoo_challenge_repost; /* zoo-challenge-repost */
 extern const afz_client afz_zoo_scheduler_no_resume; /* zoo-scheduler-no-resume */
 extern const afz_client afz_zoo_crash_missing_status; /* zoo-crash-missing-status */
 extern const afz_client afz_zoo_reorder_loop; /* zoo-reorder-loop */
+extern const afz_client afz_zoo_challenge_post_as_get; /* zoo-challenge-post-as-get */
+extern const afz_client afz_zoo_cert_before_valid; /* zoo-cert-before-valid */
 
 #endif
