@@ -934,6 +934,7 @@ void afz_serve_free(afz_serve *s)
      * connections (their SSL objects count down s->connections), then the
      * loop, whose teardown runs any deferred finalizers. */
     afz_serve_va_cancel_all(s);
+    afz_serve_mgmt_cancel_jobs(s);
     while (s->stalls)
         stall_release(s->stalls);
     for (size_t i = 0; i < 2; i++) {

@@ -102,7 +102,14 @@ struct afz_serve {
     /* finished runs and POST /session marks, for per-session verdicts
      * (kept by the management API; afz_serve_reset alone leaves it be) */
     afz_serve_log log;
+    /* GET /verdict computed in forked children (afz_serve_mgmt.c) */
+    struct afz_serve_vjob *vjobs;
+    unsigned n_vjobs;
 };
+
+/* afz_serve_mgmt_cancel_jobs stops every /verdict still computed in a
+ * child (the child is killed and reaped, the client gets 503). */
+void afz_serve_mgmt_cancel_jobs(afz_serve *s);
 
 /* afz_serve_va_offer is the model's validator (ctx: the afz_serve): it
  * takes http-01 and tls-alpn-01 challenges as cfg.validate says and

@@ -1,14 +1,30 @@
 /* afz_serve_mgmt.c - the management listener: Pebble's read-only API for
  * the issuing hierarchy and certificate status, plus acmefuzz's history,
- * per-session verdicts (afz_serve_session.h), sessions and reset. */
+ * per-session verdicts (afz_serve_session.h), sessions and reset.
+ *
+ * GET /verdict judges every session: about a second at 10,000 exchanges
+ * (bench/serve_soak.sh), during which the event loop would serve no ACME
+ * request. So it is computed in a forked child, over the copy-on-write
+ * snapshot of the history that fork gives for free, and the answer comes
+ * back through a pipe the loop reads; at most VJOBS_MAX at once (past
+ * that, or when fork or pipe fails, it is computed in the loop as before).
+ * The child closes every descriptor but the pipe, computes, writes one
+ * status byte and the JSON, and leaves with _exit. */
+#define _GNU_SOURCE /* closefrom */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sys/queue.h>
+#include <sys/wait.h>
 
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -172,6 +188,170 @@ static void reply_json(struct evhttp_request *req, cJSON *j)
     afz_buf_cleanup(&out);
 }
 
+/* ---- /verdict in a child ---- */
+
+#define VJOBS_MAX 4
+
+typedef struct afz_serve_vjob afz_serve_vjob;
+struct afz_serve_vjob {
+    afz_serve *s;
+    struct evhttp_request *req;
+    pid_t pid;
+    int fd;
+    struct event *ev;
+    afz_buf out; /* status byte + body, as the child wrote them */
+    struct afz_serve_vjob *next;
+};
+
+static void vjob_free(afz_serve_vjob *j)
+{
+    for (afz_serve_vjob **p = &j->s->vjobs; *p; p = &(*p)->next) {
+        if (*p == j) {
+            *p = j->next;
+            break;
+        }
+    }
+    j->s->n_vjobs--;
+    if (j->ev)
+        event_free(j->ev);
+    if (j->fd >= 0)
+        close(j->fd);
+    afz_buf_cleanup(&j->out);
+    free(j);
+}
+
+/* vjob_answer replies with what the child wrote (the client may be gone:
+ * evhttp then frees the detached request on reply, as for held ACME
+ * requests). */
+static void vjob_answer(afz_serve_vjob *j, int complete)
+{
+    int st = 0;
+    while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    int ok = complete && WIFEXITED(st) && WEXITSTATUS(st) == 0 && j->out.len >= 1;
+    char tag = ok ? j->out.data[0] : 'E';
+    if (tag == 'O')
+        afz_serve_reply(j->req, 200, CT_JSON, j->out.data + 1, j->out.len - 1);
+    else if (tag == 'N')
+        reply_text(j->req, 404, "text/plain", "acmefuzz: no such session (or it was forgotten)\n");
+    else
+        reply_text(j->req, 500, "text/plain", "acmefuzz: the verdict could not be computed\n");
+    vjob_free(j);
+}
+
+static void vjob_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    afz_serve_vjob *j = arg;
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n > 0) {
+            if (afz_buf_append(&j->out, chunk, (size_t)n) != AFZ_OK) {
+                kill(j->pid, SIGKILL);
+                vjob_answer(j, 0);
+                return;
+            }
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return; /* more later */
+        vjob_answer(j, n == 0);
+        return;
+    }
+}
+
+/* vjob_child computes the verdict and writes it to |wfd|; never returns. */
+static void vjob_child(afz_serve *s, int wfd, const afz_serve_verdict_query *vq)
+{
+    if (wfd != 3) {
+        if (dup2(wfd, 3) < 0)
+            _exit(2);
+        wfd = 3;
+    }
+    closefrom(4); /* the listeners and client sockets stay the parent's alone */
+    afz_serve_current cur = {
+        .history = &s->history, .plan = s->plan, .dropped = s->dropped, .run = s->runs};
+    cJSON *j = NULL;
+    afz_rc rc = afz_serve_log_verdict(&s->log, &cur, vq, &j);
+    afz_buf out;
+    afz_buf_init(&out, 0);
+    char tag = rc == AFZ_OK ? 'O' : rc == AFZ_ENOTFOUND ? 'N' : 'E';
+    afz_buf_putc(&out, tag);
+    if (rc == AFZ_OK && (afz_json_print(j, &out) != AFZ_OK || afz_buf_putc(&out, '\n') != AFZ_OK))
+        _exit(3);
+    size_t off = 0;
+    while (off < out.len) {
+        ssize_t n = write(wfd, out.data + off, out.len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            _exit(4);
+        off += (size_t)n;
+    }
+    _exit(0);
+}
+
+/* vjob_start forks the computation of |vq| for |req|; 0 when the child
+ * took it (the reply comes later), -1 to compute it here. */
+static int vjob_start(afz_serve *s, struct evhttp_request *req, const afz_serve_verdict_query *vq)
+{
+    if (s->n_vjobs >= VJOBS_MAX)
+        return -1;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -1;
+    afz_serve_vjob *j = calloc(1, sizeof(*j));
+    if (!j) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        vjob_child(s, fds[1], vq);
+    }
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        free(j);
+        return -1;
+    }
+    j->s = s;
+    j->req = req;
+    j->pid = pid;
+    j->fd = fds[0];
+    afz_buf_init(&j->out, 0);
+    evutil_make_socket_nonblocking(j->fd);
+    j->ev = event_new(s->base, j->fd, EV_READ | EV_PERSIST, vjob_read, j);
+    j->next = s->vjobs;
+    s->vjobs = j;
+    s->n_vjobs++;
+    if (!j->ev || event_add(j->ev, NULL) != 0) {
+        kill(pid, SIGKILL);
+        vjob_answer(j, 0);
+    }
+    return 0;
+}
+
+void afz_serve_mgmt_cancel_jobs(afz_serve *s)
+{
+    while (s->vjobs) {
+        afz_serve_vjob *j = s->vjobs;
+        kill(j->pid, SIGKILL);
+        int st;
+        while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        reply_text(j->req, 503, "text/plain", "acmefuzz: the server is stopping\n");
+        j->pid = -1;
+        vjob_free(j);
+    }
+}
+
 static void verdict(afz_serve *s, struct evhttp_request *req, const char *query)
 {
     struct evkeyvalq q;
@@ -211,6 +391,8 @@ static void verdict(afz_serve *s, struct evhttp_request *req, const char *query)
     }
     vq.policy = &policy;
     vq.outcome = outcome;
+    if (vjob_start(s, req, &vq) == 0)
+        goto out;
     afz_serve_current cur = current_of(s);
     cJSON *j = NULL;
     afz_rc rc = afz_serve_log_verdict(&s->log, &cur, &vq, &j);

@@ -40,9 +40,9 @@
  * AUTHZ_VALID, ORDER_READY and CERT_ISSUED are recorded in the exchange
  * that first observes the transition.
  *
- * Bounds: at max_accounts newAccount first forgets the oldest account
- * without orders, else the oldest whose orders (none processing) it
- * forgets too, and answers 429 rateLimited only when none can go; at
+ * Bounds: at max_accounts newAccount first forgets the least recently
+ * used account whose orders (none processing) it forgets too, and answers
+ * 429 rateLimited only when none can go; at
  * max_orders (or max_authzs) newOrder first forgets the oldest expired
  * order, else the oldest finished (valid/invalid), else the oldest, never
  * one being processed, then answers 429 rateLimited; nonces

@@ -168,26 +168,38 @@ static void account_forget(afz_server *s, size_t i)
     s->n_accts--;
 }
 
+/* processing_orders counts |a|'s orders being processed (never evicted). */
+static size_t processing_orders(const afz_server *s, const srv_account *a)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_orders; i++)
+        n += s->orders[i]->acct == a && s->orders[i]->status == SRV_ST_PROCESSING;
+    return n;
+}
+
 /* At max_accounts a new account makes room instead of getting 429 (issue
- * 15): the oldest account that holds no order goes, else the oldest whose
- * orders can all go (none is being processed), with them. Returns 1 if
+ * 15): the least recently used account goes, with its orders, unless one
+ * of them is being processed. Least recently used, not "oldest without
+ * orders": under concurrent clients the account without orders is most
+ * often the one just created, whose client is about to order (measured:
+ * 35 of 2000 issuances by 4 concurrent clients failed accountDoesNotExist
+ * with that rule at the default cap, bench/serve_soak.sh). Returns 1 if
  * one went. A client that comes back with a forgotten account's key
  * simply registers again. */
 static int account_evict_one(afz_server *s)
 {
+    size_t best = SIZE_MAX;
     for (size_t i = 0; i < s->n_accts; i++) {
-        if (srv_orders_of(s, s->accts[i]) == 0) {
-            account_forget(s, i);
-            return 1;
-        }
+        if (best != SIZE_MAX && s->accts[i]->last_used >= s->accts[best]->last_used)
+            continue;
+        if (processing_orders(s, s->accts[i]) == 0)
+            best = i;
     }
-    for (size_t i = 0; i < s->n_accts; i++) {
-        if (srv_orders_forget_account(s, s->accts[i]) == 0) {
-            account_forget(s, i);
-            return 1;
-        }
-    }
-    return 0;
+    if (best == SIZE_MAX)
+        return 0;
+    srv_orders_forget_account(s, s->accts[best]);
+    account_forget(s, best);
+    return 1;
 }
 
 static afz_rc account_add(afz_server *s, srv_account *a)
@@ -227,8 +239,10 @@ afz_rc srv_new_account(afz_server *s, const afz_request *req, afz_response *resp
     if (existing) {
         if (existing->deactivated)
             rc = srv_unauthorized(resp, "Account is not valid, has status \"deactivated\"");
-        else
+        else {
+            existing->last_used = ++s->acct_tick; /* a client coming back */
             rc = account_respond(s, existing, 200, 1, resp);
+        }
         goto out;
     }
     int only = 0;
@@ -280,6 +294,7 @@ afz_rc srv_new_account(afz_server *s, const afz_request *req, afz_response *resp
     }
     a->key = auth.jwk_key;
     auth.jwk_key = NULL;
+    a->last_used = ++s->acct_tick;
     a->jwk_json = jwk_text(a->key);
     if (!a->jwk_json) {
         rc = AFZ_ENOMEM;

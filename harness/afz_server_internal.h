@@ -72,6 +72,8 @@ typedef struct srv_account {
     int deactivated;
     char *jwk_json;    /* the public JWK, compact JSON, owned: the account
                           object's "key" field (as Boulder and Pebble give it) */
+    uint64_t last_used; /* afz_server.acct_tick at its latest request: the
+                           least recently used account is evicted first */
 } srv_account;
 
 typedef enum srv_chall_type { SRV_HTTP01 = 0, SRV_DNS01, SRV_TLSALPN01 } srv_chall_type;
@@ -174,6 +176,7 @@ struct afz_server {
     size_t n_nonces, cap_nonces, nonce_head;
     srv_account **accts;
     size_t n_accts, cap_accts;
+    uint64_t acct_tick;           /* counts account uses (srv_account.last_used) */
     srv_order **orders;
     size_t n_orders, cap_orders;
     srv_authz **authzs;
@@ -345,9 +348,8 @@ void srv_order_fail(afz_server *s, srv_order *o, const char *type, const char *d
 afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *resp);
 void srv_order_free(srv_order *o);
 /* srv_orders_forget_account forgets every order of |a| not being
- * processed and returns how many are left; srv_orders_of counts them. */
+ * processed and returns how many are left. */
 size_t srv_orders_forget_account(afz_server *s, const srv_account *a);
-size_t srv_orders_of(const afz_server *s, const srv_account *a);
 void srv_authz_free(srv_authz *a);
 
 /* ---- finalize, certificates, revocation (afz_server_cert.c) ---- */

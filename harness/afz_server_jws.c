@@ -276,5 +276,7 @@ afz_rc srv_authenticate(afz_server *s, const afz_request *req, srv_keymode mode,
     const char *bad = nonce_consume(s, j->nonce);
     if (bad)
         return answered(srv_problem(resp, 400, "badNonce", NULL, "%s", bad));
+    if (auth->acct) /* an authenticated use: the account is not the one to evict */
+        auth->acct->last_used = ++s->acct_tick;
     return AFZ_OK;
 }

@@ -140,14 +140,6 @@ size_t srv_orders_forget_account(afz_server *s, const srv_account *a)
     return left;
 }
 
-size_t srv_orders_of(const afz_server *s, const srv_account *a)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < s->n_orders; i++)
-        n += s->orders[i]->acct == a;
-    return n;
-}
-
 static size_t grown(size_t cap, size_t need)
 {
     size_t c = cap ? cap : 8;

@@ -512,6 +512,45 @@ START_TEST(test_server_account_limit)
 }
 END_TEST
 
+/* Regression (bench/serve_soak.sh, 4 concurrent clients at the default
+ * cap): the account to evict is the least recently used, not the one
+ * without orders, which under concurrency is the one just created whose
+ * client is about to order. Cap 2: A orders, B registers, C registers:
+ * A (least recently used) goes, B still orders. */
+START_TEST(test_server_account_limit_evicts_least_recently_used)
+{
+    t_env t;
+    t_init(&t);
+    t.cfg.max_accounts = 2;
+    t_start(&t);
+    t_account(&t); /* A */
+    char *a_kid = afz_strdup(t.kid);
+    EVP_PKEY *a_key = t.key;
+    cJSON *o = t_order(&t, "[{\"type\":\"dns\",\"value\":\"a.example.com\"}]", NULL);
+    cJSON_Delete(o);
+    free(t.kid);
+    t.key = NULL;
+    t.kid = NULL;
+    t_account(&t); /* B: registered, no order yet */
+    EVP_PKEY *c = new_key();
+    afz_response r;
+    t_post_as(&t, U("/new-account"), c, NULL, "{\"termsOfServiceAgreed\":true}", &r); /* C */
+    ck_assert_int_eq(r.status, 201);
+    afz_response_cleanup(&r);
+    /* B's client goes on: its account is still there */
+    o = t_order(&t, "[{\"type\":\"dns\",\"value\":\"b.example.com\"}]", NULL);
+    cJSON_Delete(o);
+    /* A, used least recently, was the one evicted */
+    t_post_as(&t, a_kid, a_key, a_kid, "", &r);
+    t_assert_problem(&r, 400, "accountDoesNotExist");
+    afz_response_cleanup(&r);
+    EVP_PKEY_free(a_key);
+    EVP_PKEY_free(c);
+    free(a_kid);
+    t_free(&t);
+}
+END_TEST
+
 START_TEST(test_server_account_update_and_deactivate)
 {
     t_env t;
@@ -1677,6 +1716,7 @@ Suite *server_suite(void)
                         (int)(sizeof(bad_accounts) / sizeof(bad_accounts[0])));
     tcase_add_test(tc, test_server_external_account_required);
     tcase_add_test(tc, test_server_account_limit);
+    tcase_add_test(tc, test_server_account_limit_evicts_least_recently_used);
     tcase_add_test(tc, test_server_account_update_and_deactivate);
     tcase_add_test(tc, test_server_key_change);
     tcase_add_loop_test(tc, test_server_new_order_refused, 0,
