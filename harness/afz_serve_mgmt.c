@@ -4,12 +4,15 @@
  *
  * GET /verdict judges every session: about a second at 10,000 exchanges
  * (bench/serve_soak.sh), during which the event loop would serve no ACME
- * request. So it is computed in a forked child, over the copy-on-write
- * snapshot of the history that fork gives for free, and the answer comes
- * back through a pipe the loop reads; at most VJOBS_MAX at once (past
- * that, or when fork or pipe fails, it is computed in the loop as before).
- * The child closes every descriptor but the pipe, computes, writes one
- * status byte and the JSON, and leaves with _exit. */
+ * request; GET /history of a long run is tens of megabytes. Both are
+ * computed in a forked child, over the copy-on-write snapshot of the
+ * history that fork gives for free, and come back through a pipe the loop
+ * reads; at most VJOBS_MAX at once (past that, or when fork or pipe fails,
+ * in the loop as before). The child closes every descriptor but the pipe,
+ * computes, writes one status byte and the JSON, and leaves with _exit.
+ * /history is streamed on as chunks (Transfer-Encoding: chunked), reading
+ * from the child paused while the client has VJOB_BACKLOG unread, so the
+ * server never holds the whole document. */
 #define _GNU_SOURCE /* closefrom */
 #include <ctype.h>
 #include <errno.h>
@@ -24,6 +27,8 @@
 #include <sys/queue.h>
 #include <sys/wait.h>
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -188,18 +193,28 @@ static void reply_json(struct evhttp_request *req, cJSON *j)
     afz_buf_cleanup(&out);
 }
 
-/* ---- /verdict in a child ---- */
+/* ---- /verdict and /history in a child ---- */
 
 #define VJOBS_MAX 4
+#define VJOB_CHUNK 65536
+/* /history is streamed: reading from the child pauses while more than
+ * this is waiting in the client's connection, so the server holds at
+ * most about this much of the document at a time. */
+#define VJOB_BACKLOG (1024 * 1024)
+
+typedef enum vjob_kind { VJOB_VERDICT, VJOB_HISTORY } vjob_kind;
 
 typedef struct afz_serve_vjob afz_serve_vjob;
 struct afz_serve_vjob {
     afz_serve *s;
     struct evhttp_request *req;
+    vjob_kind kind;
     pid_t pid;
     int fd;
-    struct event *ev;
-    afz_buf out; /* status byte + body, as the child wrote them */
+    struct event *ev;    /* the pipe is readable */
+    struct event *pause; /* /history: re-check the client's backlog */
+    afz_buf out;         /* /verdict: status byte + body, as the child wrote them */
+    int started;         /* /history: the status byte was read, chunks follow */
     struct afz_serve_vjob *next;
 };
 
@@ -214,42 +229,125 @@ static void vjob_free(afz_serve_vjob *j)
     j->s->n_vjobs--;
     if (j->ev)
         event_free(j->ev);
+    if (j->pause)
+        event_free(j->pause);
     if (j->fd >= 0)
         close(j->fd);
     afz_buf_cleanup(&j->out);
     free(j);
 }
 
-/* vjob_answer replies with what the child wrote (the client may be gone:
- * evhttp then frees the detached request on reply, as for held ACME
- * requests). */
-static void vjob_answer(afz_serve_vjob *j, int complete)
+/* vjob_reap waits for the child; 1 when it exited with status 0. */
+static int vjob_reap(afz_serve_vjob *j)
 {
     int st = 0;
     while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
         ;
-    int ok = complete && WIFEXITED(st) && WEXITSTATUS(st) == 0 && j->out.len >= 1;
-    char tag = ok ? j->out.data[0] : 'E';
-    if (tag == 'O')
-        afz_serve_reply(j->req, 200, CT_JSON, j->out.data + 1, j->out.len - 1);
-    else if (tag == 'N')
-        reply_text(j->req, 404, "text/plain", "acmefuzz: no such session (or it was forgotten)\n");
-    else
-        reply_text(j->req, 500, "text/plain", "acmefuzz: the verdict could not be computed\n");
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* vjob_finish ends the job: the reply the child's output makes (the
+ * client may be gone: evhttp then frees the detached request on reply,
+ * as for held ACME requests), or the end of a streamed /history. */
+static void vjob_finish(afz_serve_vjob *j, int complete)
+{
+    if (!complete)
+        kill(j->pid, SIGKILL);
+    int ok = vjob_reap(j) && complete;
+    if (j->kind == VJOB_HISTORY && j->started) {
+        /* headers are out: a failure can only cut the document short */
+        evhttp_send_reply_end(j->req);
+    } else {
+        char tag = ok && j->out.len >= 1 ? j->out.data[0] : 'E';
+        if (tag == 'O')
+            afz_serve_reply(j->req, 200, CT_JSON, j->out.data + 1, j->out.len - 1);
+        else if (tag == 'N')
+            reply_text(j->req, 404, "text/plain",
+                       "acmefuzz: no such session (or it was forgotten)\n");
+        else
+            reply_text(j->req, 500, "text/plain", "acmefuzz: the answer could not be computed\n");
+    }
     vjob_free(j);
+}
+
+/* backlog returns the bytes waiting in |req|'s connection, or -1 when the
+ * client is gone. */
+static long backlog(struct evhttp_request *req)
+{
+    struct evhttp_connection *c = evhttp_request_get_connection(req);
+    struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+    return bev ? (long)evbuffer_get_length(bufferevent_get_output(bev)) : -1;
+}
+
+/* stream_chunk sends |n| bytes of /history on; 0, or -1 when the client
+ * is gone. The first byte of the child's output is its status. */
+static int stream_chunk(afz_serve_vjob *j, const char *p, size_t n)
+{
+    if (!j->started) {
+        if (p[0] != 'O')
+            return afz_buf_append(&j->out, p, 1) == AFZ_OK ? 1 : -1; /* reply at the end */
+        struct evkeyvalq *h = evhttp_request_get_output_headers(j->req);
+        evhttp_add_header(h, "Content-Type", CT_JSON);
+        evhttp_add_header(h, "Cache-Control", "no-store");
+        evhttp_send_reply_start(j->req, 200, "OK");
+        j->started = 1;
+        p++;
+        n--;
+    }
+    if (!n)
+        return 0;
+    if (backlog(j->req) < 0)
+        return -1;
+    struct evbuffer *b = evbuffer_new();
+    if (!b || evbuffer_add(b, p, n) != 0) {
+        evbuffer_free(b);
+        return -1;
+    }
+    evhttp_send_reply_chunk(j->req, b);
+    evbuffer_free(b);
+    return 0;
+}
+
+static void vjob_read(evutil_socket_t fd, short what, void *arg);
+
+static void vjob_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    afz_serve_vjob *j = arg;
+    long waiting = backlog(j->req);
+    if (waiting < 0) {
+        vjob_finish(j, 0);
+        return;
+    }
+    if (waiting > VJOB_BACKLOG) {
+        struct timeval tv = {0, 50000};
+        evtimer_add(j->pause, &tv);
+        return;
+    }
+    event_add(j->ev, NULL);
 }
 
 static void vjob_read(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     afz_serve_vjob *j = arg;
-    char chunk[65536];
+    char chunk[VJOB_CHUNK];
     for (;;) {
         ssize_t n = read(fd, chunk, sizeof(chunk));
         if (n > 0) {
-            if (afz_buf_append(&j->out, chunk, (size_t)n) != AFZ_OK) {
-                kill(j->pid, SIGKILL);
-                vjob_answer(j, 0);
+            int rc = j->kind == VJOB_HISTORY && !(j->started == 0 && j->out.len)
+                         ? stream_chunk(j, chunk, (size_t)n)
+                         : afz_buf_append(&j->out, chunk, (size_t)n) == AFZ_OK ? 0 : -1;
+            if (rc < 0) {
+                vjob_finish(j, 0);
+                return;
+            }
+            if (j->kind == VJOB_HISTORY && j->started && backlog(j->req) > VJOB_BACKLOG) {
+                /* the client reads slower than the child writes: wait */
+                event_del(j->ev);
+                struct timeval tv = {0, 50000};
+                evtimer_add(j->pause, &tv);
                 return;
             }
             continue;
@@ -258,13 +356,29 @@ static void vjob_read(evutil_socket_t fd, short what, void *arg)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return; /* more later */
-        vjob_answer(j, n == 0);
+        vjob_finish(j, n == 0);
         return;
     }
 }
 
-/* vjob_child computes the verdict and writes it to |wfd|; never returns. */
-static void vjob_child(afz_serve *s, int wfd, const afz_serve_verdict_query *vq)
+/* vjob_write writes all of |out| to |fd| or leaves the child. */
+static void vjob_write(int fd, const afz_buf *out)
+{
+    size_t off = 0;
+    while (off < out->len) {
+        ssize_t n = write(fd, out->data + off, out->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            _exit(4);
+        off += (size_t)n;
+    }
+}
+
+/* vjob_child computes the answer and writes it to |wfd|: a status byte
+ * ('O' done, 'N' no such session, 'E' failed) and the body; never
+ * returns. */
+static void vjob_child(afz_serve *s, int wfd, vjob_kind kind, const afz_serve_verdict_query *vq)
 {
     if (wfd != 3) {
         if (dup2(wfd, 3) < 0)
@@ -272,31 +386,36 @@ static void vjob_child(afz_serve *s, int wfd, const afz_serve_verdict_query *vq)
         wfd = 3;
     }
     closefrom(4); /* the listeners and client sockets stay the parent's alone */
-    afz_serve_current cur = {
-        .history = &s->history, .plan = s->plan, .dropped = s->dropped, .run = s->runs};
-    cJSON *j = NULL;
-    afz_rc rc = afz_serve_log_verdict(&s->log, &cur, vq, &j);
     afz_buf out;
     afz_buf_init(&out, 0);
-    char tag = rc == AFZ_OK ? 'O' : rc == AFZ_ENOTFOUND ? 'N' : 'E';
-    afz_buf_putc(&out, tag);
-    if (rc == AFZ_OK && (afz_json_print(j, &out) != AFZ_OK || afz_buf_putc(&out, '\n') != AFZ_OK))
-        _exit(3);
-    size_t off = 0;
-    while (off < out.len) {
-        ssize_t n = write(wfd, out.data + off, out.len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            _exit(4);
-        off += (size_t)n;
+    afz_rc rc;
+    if (kind == VJOB_HISTORY) {
+        afz_buf_putc(&out, 'O');
+        rc = afz_history_to_json(&s->history, &out);
+        if (rc == AFZ_OK)
+            rc = afz_buf_putc(&out, '\n');
+        if (rc != AFZ_OK) {
+            afz_buf_reset(&out);
+            afz_buf_putc(&out, 'E');
+        }
+    } else {
+        afz_serve_current cur = {
+            .history = &s->history, .plan = s->plan, .dropped = s->dropped, .run = s->runs};
+        cJSON *j = NULL;
+        rc = afz_serve_log_verdict(&s->log, &cur, vq, &j);
+        afz_buf_putc(&out, rc == AFZ_OK ? 'O' : rc == AFZ_ENOTFOUND ? 'N' : 'E');
+        if (rc == AFZ_OK &&
+            (afz_json_print(j, &out) != AFZ_OK || afz_buf_putc(&out, '\n') != AFZ_OK))
+            _exit(3);
     }
+    vjob_write(wfd, &out);
     _exit(0);
 }
 
-/* vjob_start forks the computation of |vq| for |req|; 0 when the child
- * took it (the reply comes later), -1 to compute it here. */
-static int vjob_start(afz_serve *s, struct evhttp_request *req, const afz_serve_verdict_query *vq)
+/* vjob_start forks the computation for |req| (|vq| for /verdict); 0 when
+ * the child took it (the reply comes later), -1 to compute it here. */
+static int vjob_start(afz_serve *s, struct evhttp_request *req, vjob_kind kind,
+                      const afz_serve_verdict_query *vq)
 {
     if (s->n_vjobs >= VJOBS_MAX)
         return -1;
@@ -313,7 +432,7 @@ static int vjob_start(afz_serve *s, struct evhttp_request *req, const afz_serve_
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
-        vjob_child(s, fds[1], vq);
+        vjob_child(s, fds[1], kind, vq);
     }
     close(fds[1]);
     if (pid < 0) {
@@ -323,18 +442,18 @@ static int vjob_start(afz_serve *s, struct evhttp_request *req, const afz_serve_
     }
     j->s = s;
     j->req = req;
+    j->kind = kind;
     j->pid = pid;
     j->fd = fds[0];
     afz_buf_init(&j->out, 0);
     evutil_make_socket_nonblocking(j->fd);
     j->ev = event_new(s->base, j->fd, EV_READ | EV_PERSIST, vjob_read, j);
+    j->pause = evtimer_new(s->base, vjob_resume, j);
     j->next = s->vjobs;
     s->vjobs = j;
     s->n_vjobs++;
-    if (!j->ev || event_add(j->ev, NULL) != 0) {
-        kill(pid, SIGKILL);
-        vjob_answer(j, 0);
-    }
+    if (!j->ev || !j->pause || event_add(j->ev, NULL) != 0)
+        vjob_finish(j, 0);
     return 0;
 }
 
@@ -343,11 +462,11 @@ void afz_serve_mgmt_cancel_jobs(afz_serve *s)
     while (s->vjobs) {
         afz_serve_vjob *j = s->vjobs;
         kill(j->pid, SIGKILL);
-        int st;
-        while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
-            ;
-        reply_text(j->req, 503, "text/plain", "acmefuzz: the server is stopping\n");
-        j->pid = -1;
+        vjob_reap(j);
+        if (j->started)
+            evhttp_send_reply_end(j->req);
+        else
+            reply_text(j->req, 503, "text/plain", "acmefuzz: the server is stopping\n");
         vjob_free(j);
     }
 }
@@ -391,7 +510,7 @@ static void verdict(afz_serve *s, struct evhttp_request *req, const char *query)
     }
     vq.policy = &policy;
     vq.outcome = outcome;
-    if (vjob_start(s, req, &vq) == 0)
+    if (vjob_start(s, req, VJOB_VERDICT, &vq) == 0)
         goto out;
     afz_serve_current cur = current_of(s);
     cJSON *j = NULL;
@@ -537,6 +656,8 @@ void afz_serve_mgmt_cb(struct evhttp_request *req, void *arg)
         return;
     }
     if (strcmp(path, "/history") == 0) {
+        if (vjob_start(s, req, VJOB_HISTORY, NULL) == 0)
+            return; /* streamed from a child */
         afz_buf out;
         afz_buf_init(&out, 0);
         afz_rc rc = afz_history_to_json(&s->history, &out);
