@@ -7,6 +7,9 @@
 #   2. time to detect   bench/detect.sh           seconds until each zoo bug is found
 #   3. server mode      bench/serve_vs_pebble.sh  acmefuzz serve beside Pebble
 #   4. memory           bench/memory.sh           peak RSS of fuzz_reference, two lengths
+#   5. serve soak       bench/serve_soak.sh       a long-lived serve at 2k/10k/20k exchanges:
+#                                                 /verdict time, ACME stall, /history, RSS
+#                                                 (opt-in: BENCH_SECTIONS=serve_soak; ~10 min)
 #
 # It installs what is missing (scripts/install-deps.sh bench), builds
 # BENCH_BUILD (default build-bench) with clang and libFuzzer and WITHOUT
@@ -124,6 +127,7 @@ if want memory; then
     run_section memory "4: memory"
   fi
 fi
+want serve_soak && run_section serve_soak "5: serve soak"
 
 # ---- one JSON, one table ---------------------------------------------------
 total=$(elapsed)
