@@ -245,6 +245,12 @@ afz_rc srv_cert_op(afz_server *s, const afz_request *req, const srv_route *rt,
         rc = srv_unauthorized(resp, "Account does not own this certificate");
         goto out;
     }
+    /* Pebble no longer serves a revoked certificate (404); RFC 8555 says
+     * nothing either way, and a drop-in must match Pebble-based tests. */
+    if (o->revoked) {
+        rc = srv_not_found(resp, "Certificate not found (revoked)");
+        goto out;
+    }
     rc = pem_respond(o->cert_pem, o->cert_pem_len, resp);
     if (rc == AFZ_OK)
         rc = srv_add_link(resp, o->cert_up_url, "up");

@@ -1344,6 +1344,10 @@ START_TEST(test_server_revoke)
     const afz_event *ev = find_event(&t, AFZ_EV_CERT_REVOKED);
     ck_assert_str_eq(ev->url, afz_json_str(fin, "certificate"));
     ck_assert_ptr_nonnull(ev->serial);
+    /* as Pebble: a revoked certificate is no longer served */
+    t_post(&t, afz_json_str(fin, "certificate"), "", &r);
+    t_assert_problem(&r, 404, "malformed");
+    afz_response_cleanup(&r);
     t_post(&t, U("/revoke-cert"), payload, &r);
     t_assert_problem(&r, 400, "alreadyRevoked");
     afz_response_cleanup(&r);
