@@ -159,6 +159,22 @@ static int load_pebble_config(const char *path, afz_serve_config *cfg, pebble_ho
     }
     int moved = 0;
     const char *s;
+    /* Every key Pebble documents that is not honoured here is said so at
+     * start-up, with what happens instead (a drop-in must not be silent). */
+    static const char *const honoured[] = {
+        "listenAddress", "managementListenAddress", "certificate", "privateKey",
+        "httpPort", "tlsPort", "ocspResponderURL", "externalAccountBindingRequired",
+        "externalAccountMACKeys", "domainBlocklist", "retryAfter", "certificateValidityPeriod"};
+    const cJSON *key;
+    cJSON_ArrayForEach(key, p)
+    {
+        int known = 0;
+        for (size_t i = 0; i < sizeof(honoured) / sizeof(honoured[0]) && !known; i++)
+            known = key->string && strcmp(key->string, honoured[i]) == 0;
+        if (!known)
+            fprintf(stderr, "acmefuzz serve: %s: pebble.%s is not honoured by acmefuzz serve "
+                            "(ignored)\n", path, key->string ? key->string : "?");
+    }
     if ((s = afz_json_str(p, "listenAddress"))) {
         if (parse_listen(s, &cfg->port, &moved)) {
             fprintf(stderr, "acmefuzz serve: %s: bad listenAddress '%s'\n", path, s);
@@ -239,7 +255,7 @@ out:
 }
 
 /* apply_pebble_env reads Pebble's environment knobs (see serve_usage). */
-static int apply_pebble_env(afz_serve_config *cfg, int validate_given)
+static int apply_pebble_env(afz_serve_config *cfg, int validate_given, int pebble_mode)
 {
     uint64_t v;
     const char *e = getenv("PEBBLE_VA_ALWAYS_VALID");
@@ -268,7 +284,22 @@ static int apply_pebble_env(afz_serve_config *cfg, int validate_given)
             return -1;
         }
         cfg->server.authz_reuse = v > 0;
+        if (v > 0 && v < 100)
+            fprintf(stderr, "acmefuzz serve: PEBBLE_AUTHZREUSE=%s: valid authorizations are "
+                            "reused always, not with probability %s%%\n", e, e);
+    } else if (pebble_mode) {
+        fprintf(stderr, "acmefuzz serve: PEBBLE_AUTHZREUSE unset: no authorization reuse "
+                        "(Pebble reuses with probability 50%%; set PEBBLE_AUTHZREUSE=1 to "
+                        "reuse)\n");
     }
+    e = getenv("PEBBLE_ALTERNATE_ROOTS");
+    if (e && *e && strcmp(e, "0") != 0)
+        fprintf(stderr, "acmefuzz serve: PEBBLE_ALTERNATE_ROOTS=%s ignored: one issuing "
+                        "hierarchy; /roots/N and /intermediates/N for N > 0 are 404\n", e);
+    e = getenv("PEBBLE_VA_SLEEPTIME");
+    if (e && *e)
+        fprintf(stderr, "acmefuzz serve: PEBBLE_VA_SLEEPTIME=%s ignored: checks start at once "
+                        "(as PEBBLE_VA_NOSLEEP=1); scenarios set delays (authz_pending)\n", e);
     e = getenv("PEBBLE_CHAIN_LENGTH");
     if (e && *e && strcmp(e, "2") != 0)
         fprintf(stderr, "acmefuzz serve: PEBBLE_CHAIN_LENGTH=%s ignored: acmefuzz serves a root "
@@ -458,7 +489,7 @@ int afz_cmd_serve(int argc, char **argv)
         fprintf(stderr, "acmefuzz serve: serving on 127.0.0.1 only\n");
     if (config && load_pebble_config(config, &cfg, &ph))
         goto done;
-    if (apply_pebble_env(&cfg, validate_given))
+    if (apply_pebble_env(&cfg, validate_given, config != NULL))
         goto done;
     afz_plan plan;
     if (scenario) {
