@@ -205,6 +205,15 @@ static afz_rc curl_http(void *ctx, const afz_request *req, afz_response *resp)
         SET(CURLOPT_POST, 1L);
         SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         SET(CURLOPT_POSTFIELDS, body);
+        /* A signed request goes on a fresh connection: on a reused one
+         * that the server closes before answering, libcurl silently sends
+         * the same bytes again, and the replayed JWS (same nonce) earns
+         * badNonce from any RFC 8555 6.5 server; the client never learns
+         * its first request may have been processed (measured on
+         * corpus/suite/quick/drop-connection-finalize: a second finalize).
+         * On a fresh connection a drop is a transport error the client
+         * handles itself. GET and HEAD still reuse connections. */
+        SET(CURLOPT_FRESH_CONNECT, 1L);
     }
 #undef SET
     if (cc != CURLE_OK) {
