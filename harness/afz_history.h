@@ -51,6 +51,11 @@ typedef enum afz_event_kind {
     AFZ_EV__COUNT
 } afz_event_kind;
 
+/* The detail of AFZ_EV_BUDGET_EXHAUSTED when `acmefuzz suite` killed the
+ * client command at its wall-clock --timeout (afz_suite.c); `terminates`
+ * judges such a kill apart from a run's own budgets (afz_prop_outcome.c). */
+#define AFZ_BUDGET_WALL_CLOCK "wall-clock"
+
 /* afz_event_kind_name returns a stable snake_case name for |k|. */
 const char *afz_event_kind_name(afz_event_kind k);
 

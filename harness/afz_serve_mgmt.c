@@ -279,13 +279,17 @@ static long backlog(struct evhttp_request *req)
     return bev ? (long)evbuffer_get_length(bufferevent_get_output(bev)) : -1;
 }
 
-/* stream_chunk sends |n| bytes of /history on; 0, or -1 when the client
- * is gone. The first byte of the child's output is its status. */
+/* stream_chunk passes |n| bytes of the child's /history output on. The
+ * first byte is its status: 'O' starts the chunked reply; anything else
+ * is kept for vjob_finish's error reply and what follows is dropped.
+ * 0, or -1 when the client is gone. */
 static int stream_chunk(afz_serve_vjob *j, const char *p, size_t n)
 {
     if (!j->started) {
+        if (j->out.len)
+            return 0; /* the child failed: nothing to send */
         if (p[0] != 'O')
-            return afz_buf_append(&j->out, p, 1) == AFZ_OK ? 1 : -1; /* reply at the end */
+            return afz_buf_putc(&j->out, p[0]) == AFZ_OK ? 0 : -1;
         struct evkeyvalq *h = evhttp_request_get_output_headers(j->req);
         evhttp_add_header(h, "Content-Type", CT_JSON);
         evhttp_add_header(h, "Cache-Control", "no-store");
@@ -336,9 +340,9 @@ static void vjob_read(evutil_socket_t fd, short what, void *arg)
     for (;;) {
         ssize_t n = read(fd, chunk, sizeof(chunk));
         if (n > 0) {
-            int rc = j->kind == VJOB_HISTORY && !(j->started == 0 && j->out.len)
-                         ? stream_chunk(j, chunk, (size_t)n)
-                         : afz_buf_append(&j->out, chunk, (size_t)n) == AFZ_OK ? 0 : -1;
+            int rc = j->kind == VJOB_HISTORY ? stream_chunk(j, chunk, (size_t)n)
+                     : afz_buf_append(&j->out, chunk, (size_t)n) == AFZ_OK ? 0
+                                                                          : -1;
             if (rc < 0) {
                 vjob_finish(j, 0);
                 return;

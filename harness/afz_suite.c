@@ -638,10 +638,8 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
         else
             afz_buf_printf(&tmp, "exit status %d", out->exit_code);
         if (c.timed_out)
-            /* "wall-clock": terminates judges such a kill apart from an
-             * in-process run's virtual-time budget (afz_prop_outcome.c) */
             afz_history_add_event(h, AFZ_EV_BUDGET_EXHAUSTED, afz_serve_now_ms(srv), NULL, NULL,
-                                  NULL, NULL, "wall-clock", 0);
+                                  NULL, NULL, AFZ_BUDGET_WALL_CLOCK, 0);
         if (crash_signal) {
             /* Worded like afz_run's: the signal's name first. */
             char what[128];

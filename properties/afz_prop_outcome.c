@@ -263,9 +263,9 @@ done:
  * together spent it: that is no evidence of a loop, and the verdict is
  * inconclusive rather than a violation. */
 /* A suite's client command killed at its wall-clock --timeout (the event
- * afz_suite.c records, detail "wall-clock"). Unlike an in-process run's
- * virtual 24 h, a budget of a minute or two cannot tell a patient client
- * (lego backs off up to 100 x Retry-After on a stuck authorization) from
+ * afz_suite.c records, detail AFZ_BUDGET_WALL_CLOCK). Unlike an in-process
+ * run's virtual 24 h, a budget of a minute or two cannot tell a patient
+ * client (lego's growing gaps of 5 to 18 s on a stuck authorization) from
  * a stuck one, so the kill alone is no verdict:
  *   - busy at the end (at least WALL_BUSY_REQUESTS requests in the last
  *     WALL_WINDOW_MS): a loop, violation;
@@ -378,7 +378,7 @@ void afz_prop_check_terminates(const afz_prop_input *in, afz_prop_result *out)
                            which, h->n_ex, afz_prop_secs(end_ms, tb, sizeof(tb)));
         return;
     }
-    if (spent && spent->detail && strcmp(spent->detail, "wall-clock") == 0) {
+    if (spent && spent->detail && strcmp(spent->detail, AFZ_BUDGET_WALL_CLOCK) == 0) {
         terminates_wall_clock(h, spent, out);
         return;
     }

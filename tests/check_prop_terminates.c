@@ -11,7 +11,7 @@
 static void kill_at(fx *f, int64_t ms)
 {
     f->now = ms;
-    fx_event(f, AFZ_EV_BUDGET_EXHAUSTED, NULL, NULL, NULL, NULL, "wall-clock", 0);
+    fx_event(f, AFZ_EV_BUDGET_EXHAUSTED, NULL, NULL, NULL, NULL, AFZ_BUDGET_WALL_CLOCK, 0);
     f->in.budget_exhausted = 1;
     f->in.client_succeeded = 0;
 }

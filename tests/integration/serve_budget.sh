@@ -11,41 +11,15 @@ set -u
 
 BUILD_DIR=${1:?usage: serve_budget.sh BUILD_DIR SOURCE_DIR}
 ACMEFUZZ=$BUILD_DIR/acmefuzz
-WORK=""
-PID=""
-
-say() { printf 'serve_budget.sh: %s\n' "$*"; }
-fail() {
-    say "$*"
-    [ -n "$WORK" ] && [ -s "$WORK/serve.err" ] && tail -n 20 "$WORK/serve.err" | sed 's/^/    /'
-    echo "FAIL: serve_budget: $*"
-    exit 1
-}
-# shellcheck disable=SC2317
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    [ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+# shellcheck source=serve_helpers.bash
+. "$(dirname "$0")/serve_helpers.bash"
+serve_test_init serve_budget
 
 command -v curl >/dev/null || fail "curl is missing"
 command -v python3 >/dev/null || fail "python3 is missing"
 [ -x "$ACMEFUZZ" ] || fail "$ACMEFUZZ is missing: build first"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmefuzz-serve-budget.XXXXXX") || fail "mktemp failed"
 
-"$ACMEFUZZ" serve --listen 127.0.0.1:0 --management 127.0.0.1:0 --max-history-mb 2 \
-    --ca-bundle-out "$WORK/ca.pem" >"$WORK/serve.out" 2>"$WORK/serve.err" &
-PID=$!
-PORT="" MPORT=""
-for _ in $(seq 1 100); do
-    kill -0 "$PID" 2>/dev/null || fail "acmefuzz serve exited at start"
-    PORT=$(sed -n 's/^Listening on: 127\.0\.0\.1://p' "$WORK/serve.out")
-    MPORT=$(sed -n 's|^Management API: https://127\.0\.0\.1:||p' "$WORK/serve.out")
-    [ -n "$PORT" ] && [ -n "$MPORT" ] && break
-    sleep 0.1
-done
-[ -n "$PORT" ] && [ -n "$MPORT" ] || fail "the server printed no ports within 10 s"
+serve_start --listen 127.0.0.1:0 --management 127.0.0.1:0 --max-history-mb 2 --ca-bundle-out "$WORK/ca.pem"
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status"; }
 
 head -c $((256 * 1024 - 64)) /dev/zero | tr '\0' 'A' >"$WORK/body"
@@ -77,9 +51,5 @@ if grep -q '^AFZ_SANITIZE:BOOL=ON' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null; then
 else
     [ "$grown" -lt 8192 ] || fail "RSS grew by $grown KiB for 10240 KiB of bodies under a 2 MiB budget"
 fi
-kill "$PID"
-wait "$PID"
-rc=$?
-PID=""
-[ "$rc" = 0 ] || fail "acmefuzz serve exited $rc on SIGTERM"
+serve_stop
 echo "PASS: serve_budget: history within 2 MiB under a 10 MiB flood ($dropped dropped, RSS +${grown} KiB), issuance still works"

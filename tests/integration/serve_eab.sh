@@ -18,31 +18,16 @@ set -u
 
 BUILD_DIR=${1:?usage: serve_eab.sh BUILD_DIR SOURCE_DIR}
 ACMEFUZZ=$BUILD_DIR/acmefuzz
-WORK=""
-PID=""
+# shellcheck source=serve_helpers.bash
+. "$(dirname "$0")/serve_helpers.bash"
+serve_test_init serve_eab
 KID=kid-1
 HMAC=YS1rZXktdGhlLWNhLWdhdmUtb3V0 # base64url, no padding (lego's reading)
-
-say() { printf 'serve_eab.sh: %s\n' "$*"; }
-fail() {
-    say "$*"
-    [ -n "$WORK" ] && [ -s "$WORK/serve.err" ] && tail -n 20 "$WORK/serve.err" | sed 's/^/    /'
-    echo "FAIL: serve_eab: $*"
-    exit 1
-}
-# shellcheck disable=SC2317
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    [ -n "$WORK" ] && [ -z "${KEEP:-}" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
 
 command -v lego >/dev/null || fail "lego is missing (apt-get install lego; 'make test' does it)"
 command -v curl >/dev/null || fail "curl is missing"
 command -v python3 >/dev/null || fail "python3 is missing"
 [ -x "$ACMEFUZZ" ] || fail "$ACMEFUZZ is missing: build first"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmefuzz-serve-eab.XXXXXX") || fail "mktemp failed"
 
 cat >"$WORK/pebble-config.json" <<JSON
 {"pebble": {"listenAddress": "127.0.0.1:0", "managementListenAddress": "127.0.0.1:0",
@@ -50,18 +35,7 @@ cat >"$WORK/pebble-config.json" <<JSON
   "externalAccountBindingRequired": true,
   "externalAccountMACKeys": {"kid-0": "b3RoZXIta2V5", "$KID": "$HMAC"}}}
 JSON
-"$ACMEFUZZ" serve -config "$WORK/pebble-config.json" --ca-bundle-out "$WORK/ca.pem" \
-    >"$WORK/serve.out" 2>"$WORK/serve.err" &
-PID=$!
-PORT="" MPORT=""
-for _ in $(seq 1 100); do
-    kill -0 "$PID" 2>/dev/null || fail "acmefuzz serve exited at start"
-    PORT=$(sed -n 's/^Listening on: 127\.0\.0\.1://p' "$WORK/serve.out")
-    MPORT=$(sed -n 's|^Management API: https://127\.0\.0\.1:||p' "$WORK/serve.out")
-    [ -n "$PORT" ] && [ -n "$MPORT" ] && break
-    sleep 0.1
-done
-[ -n "$PORT" ] && [ -n "$MPORT" ] || fail "the server printed no ports within 10 s"
+serve_start -config "$WORK/pebble-config.json" --ca-bundle-out "$WORK/ca.pem"
 DIR="https://127.0.0.1:$PORT/dir"
 MGMT="https://127.0.0.1:$MPORT"
 
@@ -122,9 +96,5 @@ grep -q "requires External Account Binding" "$WORK/none/lego.log" ||
 [ "$(newaccount_answers | wc -l)" = "$before" ] || fail "lego without --eab posted newAccount anyway"
 say "ok: the directory says externalAccountRequired, and lego without --eab stops before newAccount"
 
-kill "$PID"
-wait "$PID"
-rc=$?
-PID=""
-[ "$rc" = 0 ] || fail "acmefuzz serve exited $rc on SIGTERM"
+serve_stop
 echo "PASS: serve_eab: bindings verified as RFC 8555 7.3.4 says, lego registers only with the right one"

@@ -14,42 +14,15 @@ set -u
 
 BUILD_DIR=${1:?usage: serve_history.sh BUILD_DIR SOURCE_DIR}
 ACMEFUZZ=$BUILD_DIR/acmefuzz
-WORK=""
-PID=""
-
-say() { printf 'serve_history.sh: %s\n' "$*"; }
-fail() {
-    say "$*"
-    [ -n "$WORK" ] && [ -s "$WORK/serve.err" ] && tail -n 20 "$WORK/serve.err" | sed 's/^/    /'
-    echo "FAIL: serve_history: $*"
-    exit 1
-}
-# shellcheck disable=SC2317
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    jobs -p | xargs -r kill 2>/dev/null
-    [ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+# shellcheck source=serve_helpers.bash
+. "$(dirname "$0")/serve_helpers.bash"
+serve_test_init serve_history
 
 command -v curl >/dev/null || fail "curl is missing"
 command -v python3 >/dev/null || fail "python3 is missing"
 [ -x "$ACMEFUZZ" ] || fail "$ACMEFUZZ is missing: build first"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmefuzz-serve-history.XXXXXX") || fail "mktemp failed"
 
-"$ACMEFUZZ" serve --listen 127.0.0.1:0 --management 127.0.0.1:0 \
-    --ca-bundle-out "$WORK/ca.pem" >"$WORK/serve.out" 2>"$WORK/serve.err" &
-PID=$!
-PORT="" MPORT=""
-for _ in $(seq 1 100); do
-    kill -0 "$PID" 2>/dev/null || fail "acmefuzz serve exited at start"
-    PORT=$(sed -n 's/^Listening on: 127\.0\.0\.1://p' "$WORK/serve.out")
-    MPORT=$(sed -n 's|^Management API: https://127\.0\.0\.1:||p' "$WORK/serve.out")
-    [ -n "$PORT" ] && [ -n "$MPORT" ] && break
-    sleep 0.1
-done
-[ -n "$PORT" ] && [ -n "$MPORT" ] || fail "the server printed no ports within 10 s"
+serve_start --listen 127.0.0.1:0 --management 127.0.0.1:0 --ca-bundle-out "$WORK/ca.pem"
 C=(curl -s --max-time 60 --cacert "$WORK/ca.pem")
 
 for i in 1 2 3; do
@@ -96,9 +69,5 @@ say "ok: a slow reader (1 MiB/s) gets the same $size bytes; /directory answered 
 # 3. per-session verdicts
 code=$("${C[@]}" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$MPORT/verdict?session=999")
 [ "$code" = 404 ] || fail "?session=999 answered $code, not 404"
-kill "$PID"
-wait "$PID"
-rc=$?
-PID=""
-[ "$rc" = 0 ] || fail "acmefuzz serve exited $rc on SIGTERM"
+serve_stop
 echo "PASS: serve_history: /history streamed from a child ($size bytes), /verdict per session"

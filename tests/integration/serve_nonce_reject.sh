@@ -15,41 +15,18 @@ set -u
 
 BUILD_DIR=${1:?usage: serve_nonce_reject.sh BUILD_DIR SOURCE_DIR}
 ACMEFUZZ=$BUILD_DIR/acmefuzz
-WORK=""
-PID=""
-
-say() { printf 'serve_nonce_reject.sh: %s\n' "$*"; }
-fail() {
-    say "$*"
-    [ -n "$WORK" ] && [ -s "$WORK/serve.err" ] && tail -n 20 "$WORK/serve.err" | sed 's/^/    /'
-    echo "FAIL: serve_nonce_reject: $*"
-    exit 1
-}
-# shellcheck disable=SC2317
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    [ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+# shellcheck source=serve_helpers.bash
+. "$(dirname "$0")/serve_helpers.bash"
+serve_test_init serve_nonce_reject
 
 command -v curl >/dev/null || fail "curl is missing"
 command -v python3 >/dev/null || fail "python3 is missing"
 [ -x "$ACMEFUZZ" ] || fail "$ACMEFUZZ is missing: build first"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmefuzz-serve-nonce-reject.XXXXXX") || fail "mktemp failed"
 
-PEBBLE_WFE_NONCEREJECT=50 "$ACMEFUZZ" serve --listen 127.0.0.1:0 --management 127.0.0.1:0 \
-    --ca-bundle-out "$WORK/ca.pem" >"$WORK/serve.out" 2>"$WORK/serve.err" &
-PID=$!
-PORT="" MPORT=""
-for _ in $(seq 1 100); do
-    kill -0 "$PID" 2>/dev/null || fail "acmefuzz serve exited at start"
-    PORT=$(sed -n 's/^Listening on: 127\.0\.0\.1://p' "$WORK/serve.out")
-    MPORT=$(sed -n 's|^Management API: https://127\.0\.0\.1:||p' "$WORK/serve.out")
-    [ -n "$PORT" ] && [ -n "$MPORT" ] && break
-    sleep 0.1
-done
-[ -n "$PORT" ] && [ -n "$MPORT" ] || fail "the server printed no ports within 10 s"
+# --seed fixes the random refusals (the server's PRNG), so the run cannot
+# meet six refusals in a row by chance and fail the client
+PEBBLE_WFE_NONCEREJECT=50 serve_start --listen 127.0.0.1:0 --management 127.0.0.1:0 --seed 7 \
+    --ca-bundle-out "$WORK/ca.pem"
 
 "$ACMEFUZZ" client --directory "https://127.0.0.1:$PORT/directory" --ca-bundle "$WORK/ca.pem" \
     --domain reject.example --out "$WORK/out" >"$WORK/client.log" 2>&1 ||
@@ -82,9 +59,5 @@ for i in $(seq 1 8); do
         fail "replay $i of a refused request was answered $code: $(cat "$WORK/replay$i.json")"
 done
 say "ok: the bytes of a request refused at random, sent 8 more times, got badNonce each time"
-kill "$PID"
-wait "$PID"
-rc=$?
-PID=""
-[ "$rc" = 0 ] || fail "acmefuzz serve exited $rc on SIGTERM"
+serve_stop
 echo "PASS: serve_nonce_reject: a nonce refused at random is spent"

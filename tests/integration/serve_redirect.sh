@@ -22,28 +22,13 @@ set -u
 BUILD_DIR=${1:?usage: serve_redirect.sh BUILD_DIR SOURCE_DIR}
 SOURCE_DIR=${2:?usage: serve_redirect.sh BUILD_DIR SOURCE_DIR}
 ACMEFUZZ=$BUILD_DIR/acmefuzz
-WORK=""
-PIDS=()
-
-say() { printf 'serve_redirect.sh: %s\n' "$*"; }
-fail() {
-    say "$*"
-    [ -n "$WORK" ] && [ -s "$WORK/serve.err" ] && tail -n 20 "$WORK/serve.err" | sed 's/^/    /'
-    echo "FAIL: serve_redirect: $*"
-    exit 1
-}
-# shellcheck disable=SC2317
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-    [ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+# shellcheck source=serve_helpers.bash
+. "$(dirname "$0")/serve_helpers.bash"
+serve_test_init serve_redirect
 
 command -v python3 >/dev/null || fail "python3 is missing"
 command -v openssl >/dev/null || fail "openssl is missing"
 [ -x "$ACMEFUZZ" ] || fail "$ACMEFUZZ is missing: build first"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmefuzz-serve-redirect.XXXXXX") || fail "mktemp failed"
 mkdir -p "$WORK/tokens"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=redirect \
     -keyout "$WORK/tls.key" -out "$WORK/tls.pem" >/dev/null 2>&1 || fail "openssl req failed"
@@ -91,24 +76,13 @@ os.rename(os.path.join(work, "ports.tmp"), os.path.join(work, "ports"))
 threading.Event().wait()
 PY
 echo other-port >"$WORK/mode"
-python3 "$WORK/web.py" "$WORK" 2>"$WORK/web.err" &
-PIDS+=($!)
+python3 "$WORK/web.py" "$WORK" 2>"$WORK/web.err" & # stopped by the EXIT trap
 for _ in $(seq 1 100); do [ -s "$WORK/ports" ] && break; sleep 0.05; done
 [ -s "$WORK/ports" ] || fail "the web servers did not start: $(cat "$WORK/web.err")"
 read -r P1 P2 P3 <"$WORK/ports"
 
-"$ACMEFUZZ" serve --listen 127.0.0.1:0 --management 127.0.0.1:0 --ca-bundle-out "$WORK/ca.pem" \
-    --validate http-01 --http-port "$P1" --tls-port "$P3" --validation-timeout 5 \
-    >"$WORK/serve.out" 2>"$WORK/serve.err" &
-PIDS+=($!)
-PORT="" MPORT=""
-for _ in $(seq 1 100); do
-    PORT=$(sed -n 's/^Listening on: 127\.0\.0\.1://p' "$WORK/serve.out")
-    MPORT=$(sed -n 's|^Management API: https://127\.0\.0\.1:||p' "$WORK/serve.out")
-    [ -n "$PORT" ] && [ -n "$MPORT" ] && break
-    sleep 0.1
-done
-[ -n "$PORT" ] && [ -n "$MPORT" ] || fail "the server printed no ports within 10 s"
+serve_start --listen 127.0.0.1:0 --management 127.0.0.1:0 --ca-bundle-out "$WORK/ca.pem" \
+    --validate http-01 --http-port "$P1" --tls-port "$P3" --validation-timeout 5
 
 # case MODE WANT(pass|fail) PATTERN: one issuance, then the last validation
 # event's result and detail
