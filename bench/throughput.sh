@@ -15,7 +15,7 @@
 #      targets). The shim counts executions (leaving out those that set
 #      up the CA and keys: the first, or the first that needs them), their
 #      CPU and wall time, and every public-key operation the library made
-#      (harness/afz_cryptostat.h).
+#      (harness/core/base/afz_cryptostat.h).
 #   2. BUILD_DIR/bench/afz_crypto_floor replays exactly those operations
 #      (same key types, digests, EVP calls and payload sizes) on the same
 #      core and times them: crypto-only iterations per second.

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "afz_prop_internal.h"
-#include "afz_run.h"
 
 const char *afz_level_name(afz_level l)
 {
@@ -105,26 +104,6 @@ void afz_prop_limits_default(afz_prop_limits *l)
 const afz_prop_limits *afz_prop_limits_of(const afz_prop_input *in)
 {
     return in->limits ? in->limits : &default_limits;
-}
-
-void afz_prop_input_from_run(afz_prop_input *in, const struct afz_run_result *r,
-                             const struct afz_run_config *cfg, const struct afz_trace *trace,
-                             const afz_prop_limits *limits)
-{
-    memset(in, 0, sizeof(*in));
-    in->history = &r->history;
-    in->trace = trace;
-    in->plan = cfg->plan;
-    in->plan_class = cfg->plan ? afz_plan_class(cfg->plan) : AFZ_CLASS_LEGAL;
-    in->identifiers = cfg->identifiers;
-    in->n_identifiers = cfg->n_identifiers;
-    in->client_succeeded = r->client_rc == AFZ_OK;
-    in->budget_exhausted = r->budget_exhausted;
-    in->aborted = r->aborted;
-    in->attempts = r->attempts;
-    in->client_crash_signal = r->crash_signal;
-    in->client_stateless = r->client_stateless;
-    in->limits = limits;
 }
 
 /* ---- results ---- */

@@ -32,7 +32,7 @@
  *   afz_prop_limits lim;
  *   afz_prop_limits_default(&lim);
  *   afz_prop_input in;
- *   afz_prop_input_from_run(&in, &run, &cfg, &t, &lim);
+ *   afz_prop_input_from_run(&in, &run, &cfg, &t, &lim);   (afz_report.h; or fill it)
  *   size_t n;
  *   const afz_property *p = afz_properties(&n);
  *   for (size_t i = 0; i < n; i++) { afz_prop_result r; p[i].check(&in, &r); ... }
@@ -49,8 +49,6 @@
 #include "afz_plan.h"
 
 struct afz_trace;
-struct afz_run_result;
-struct afz_run_config;
 
 typedef enum afz_level {
     AFZ_LEVEL_MUST = 0,
@@ -122,13 +120,6 @@ typedef struct afz_prop_input {
                                       obtain calls (AFZ_CLIENT_STATELESS) */
     const afz_prop_limits *limits; /* NULL: afz_prop_limits_default */
 } afz_prop_input;
-
-/* afz_prop_input_from_run fills |in| from a finished in-process run: the
- * history, plan, class, identifiers and outcome of |r| and |cfg|, plus
- * |trace| and |limits| (both borrowed, may be NULL). */
-void afz_prop_input_from_run(afz_prop_input *in, const struct afz_run_result *r,
-                             const struct afz_run_config *cfg, const struct afz_trace *trace,
-                             const afz_prop_limits *limits);
 
 typedef struct afz_prop_result {
     afz_verdict verdict;

@@ -46,7 +46,7 @@ cp "$root"/corpus/regressions/*.scn "$root"/corpus/zoo/*.scn "$out/fuzz_scenario
 
 # Hardening targets of the server's input surfaces:
 #   fuzz_server: request sequences in the binary form of
-#     harness/afz_fuzz_request.h, written by the encoder below (a happy
+#     harness/run/afz_fuzz_request.h, written by the encoder below (a happy
 #     path, async issuance, every JWS breakage, odd payloads, methods and
 #     paths, tiny bounds, expiry, deactivation, reuse);
 #   fuzz_jws: the JWS bodies of reference-client runs (one per account key
@@ -59,7 +59,7 @@ command -v python3 > /dev/null || { echo "make-corpus: python3 is missing" >&2; 
 mkdir -p "$out/fuzz_server" "$out/fuzz_jws" "$out/fuzz_csr"
 python3 - "$out/fuzz_server" <<'PY'
 import os, sys
-# The layout of harness/afz_fuzz_request.h: byte 0 the server
+# The layout of harness/run/afz_fuzz_request.h: byte 0 the server
 # configuration, 4-byte records (sel, flags, var, len) from the front, the
 # byte runs from the back (the first record's run last).
 T = dict(directory=0, nonce=1, new_account=2, new_order=3, revoke=4, key_change=5,

@@ -1,4 +1,4 @@
-/* check_b64.c - tests for harness/afz_b64.c: unpadded base64url, strict
+/* check_b64.c - tests for harness/core/base/afz_b64.c: unpadded base64url, strict
  * decoding as RFC 8555 6.1 demands. */
 #include <stdint.h>
 #include <stdlib.h>

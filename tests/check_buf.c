@@ -1,4 +1,4 @@
-/* check_buf.c - tests for harness/afz_buf.c: the capped buffer, the
+/* check_buf.c - tests for harness/core/base/afz_buf.c: the capped buffer, the
  * bounded read cursor, the string helpers and afz_rc_str. */
 #include <stdint.h>
 #include <stdio.h>

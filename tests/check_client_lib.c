@@ -1,4 +1,4 @@
-/* check_client_lib.c - tests for harness/afz_client_lib.c: the client table
+/* check_client_lib.c - tests for harness/io/net/afz_client_lib.c: the client table
  * check and loading clients built as shared objects.
  *
  * The loaded objects are built by CMake (packaging block of the top-level

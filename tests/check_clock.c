@@ -1,4 +1,4 @@
-/* check_clock.c - tests for harness/afz_clock.c: the virtual clock,
+/* check_clock.c - tests for harness/core/base/afz_clock.c: the virtual clock,
  * HTTP-dates (RFC 9110 5.6.7) and Retry-After (RFC 9110 10.2.3). */
 #include <stdint.h>
 #include <stdio.h>

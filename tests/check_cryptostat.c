@@ -1,4 +1,4 @@
-/* check_cryptostat.c - tests for harness/afz_cryptostat.c: the operation
+/* check_cryptostat.c - tests for harness/core/base/afz_cryptostat.c: the operation
  * counters the benchmark replays (bench/README.md). The counters are
  * process-wide, so every test compares snapshots taken around its own
  * calls. */

@@ -24,6 +24,7 @@
 #include "afz_run.h"
 #include "afz_scenario.h"
 #include "afz_property.h"
+#include "afz_report.h"
 #include "afz_trace.h"
 
 /* ---- fixture: one world per process ---- */

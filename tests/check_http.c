@@ -1,4 +1,4 @@
-/* check_http.c - tests for harness/afz_http.c: header lists, request and
+/* check_http.c - tests for harness/core/base/afz_http.c: header lists, request and
  * response ownership, and URL paths. */
 #include <stdio.h>
 #include <stdlib.h>

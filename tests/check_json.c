@@ -1,4 +1,4 @@
-/* check_json.c - tests for harness/afz_json.c: strict, length-bounded
+/* check_json.c - tests for harness/core/base/afz_json.c: strict, length-bounded
  * parsing, typed getters and compact printing. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* check_prng.c - tests for harness/afz_prng.c: the run's xoshiro256**
+/* check_prng.c - tests for harness/core/base/afz_prng.c: the run's xoshiro256**
  * generator and the deterministic OpenSSL RAND method that makes key
  * generation and ECDSA signatures functions of the seed. */
 #include <stdint.h>

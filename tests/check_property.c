@@ -10,6 +10,7 @@
 #include <check.h>
 
 #include "afz_clients.h"
+#include "afz_report.h"
 #include "afz_run.h"
 #include "prop_fixtures.h"
 

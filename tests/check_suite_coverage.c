@@ -47,7 +47,7 @@ START_TEST(test_suite_coverage_every_fault_met_or_excluded)
     ck_assert_msg(missing == 0,
                   "catalog faults neither met by corpus/suite nor excluded: %s (add a scenario "
                   "to corpus/suite/quick or full, or an exclusion with its reason to "
-                  "harness/afz_suite_coverage.c)",
+                  "harness/io/suite/afz_suite_coverage.c)",
                   afz_buf_cstr(&names));
     /* both tiers exist and hold scenarios */
     int quick = 0, full = 0;

@@ -16,6 +16,7 @@
 
 #include "afz_clients.h"
 #include "afz_property.h"
+#include "afz_report.h"
 #include "afz_reference.h"
 #include "afz_run.h"
 #include "afz_scenario.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "afz_client_lib.h"
+#include "afz_client_abi.h"
 #include "afz_clock.h"
 #include "afz_crash.h"
 #include "afz_cryptostat.h"

@@ -47,6 +47,15 @@ typedef struct afz_report_options {
  * "WAIVED". */
 const char *afz_report_entry_label(const afz_report_entry *e);
 
+/* afz_prop_input_from_run fills |in| (afz_property.h) from a finished
+ * in-process run: the history, plan, class, identifiers and outcome of |r|
+ * and |cfg|, plus |trace| and |limits| (all borrowed; trace and limits may
+ * be NULL). It lives here, above the properties, because the properties
+ * judge histories and know nothing of how a run was made. */
+void afz_prop_input_from_run(afz_prop_input *in, const afz_run_result *r,
+                             const afz_run_config *cfg, const struct afz_trace *trace,
+                             const afz_prop_limits *limits);
+
 /* afz_report_evaluate runs every property over |run| (made with |cfg|).
  * Returns AFZ_ENOMEM if the trace could not be built. */
 afz_rc afz_report_evaluate(const afz_run_result *run, const afz_run_config *cfg,

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "afz_check.h"
-#include "afz_client_lib.h"
+#include "afz_client_abi.h"
 #include "afz_clients.h"
 #include "afz_policy.h"
 #include "afz_prng.h"

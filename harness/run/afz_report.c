@@ -15,6 +15,26 @@ const char *afz_report_entry_label(const afz_report_entry *e)
     return e->fails ? "VIOLATION" : "WARNING";
 }
 
+void afz_prop_input_from_run(afz_prop_input *in, const afz_run_result *r,
+                             const afz_run_config *cfg, const struct afz_trace *trace,
+                             const afz_prop_limits *limits)
+{
+    memset(in, 0, sizeof(*in));
+    in->history = &r->history;
+    in->trace = trace;
+    in->plan = cfg->plan;
+    in->plan_class = cfg->plan ? afz_plan_class(cfg->plan) : AFZ_CLASS_LEGAL;
+    in->identifiers = cfg->identifiers;
+    in->n_identifiers = cfg->n_identifiers;
+    in->client_succeeded = r->client_rc == AFZ_OK;
+    in->budget_exhausted = r->budget_exhausted;
+    in->aborted = r->aborted;
+    in->attempts = r->attempts;
+    in->client_crash_signal = r->crash_signal;
+    in->client_stateless = r->client_stateless;
+    in->limits = limits;
+}
+
 afz_rc afz_report_evaluate(const afz_run_result *run, const afz_run_config *cfg,
                            const afz_report_options *opt, afz_report *out)
 {
