@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "afz_crypto_internal.h"
 #include "afz_cryptostat.h"
 #include "afz_jose.h"
 
@@ -264,32 +265,6 @@ void afz_ca_free(afz_ca *ca)
     free(ca);
 }
 
-/* dns_general_names builds a GENERAL_NAMES of dNSName entries. */
-static GENERAL_NAMES *dns_general_names(const char *const *names, size_t n)
-{
-    GENERAL_NAMES *gens = GENERAL_NAMES_new();
-    if (!gens)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        GENERAL_NAME *g = GENERAL_NAME_new();
-        ASN1_IA5STRING *s = ASN1_IA5STRING_new();
-        if (!g || !s || !names[i] || ASN1_STRING_set(s, names[i], -1) != 1) {
-            GENERAL_NAME_free(g);
-            ASN1_IA5STRING_free(s);
-            goto fail;
-        }
-        GENERAL_NAME_set0_value(g, GEN_DNS, s);
-        if (!sk_GENERAL_NAME_push(gens, g)) {
-            GENERAL_NAME_free(g);
-            goto fail;
-        }
-    }
-    return gens;
-fail:
-    GENERAL_NAMES_free(gens);
-    return NULL;
-}
-
 /* add_ski adds the RFC 5280 4.2.1.2 method (1) key identifier: SHA-1 of
  * the subjectPublicKey bits. */
 static int add_ski(X509 *x)
@@ -343,7 +318,7 @@ afz_rc afz_ca_issue(const afz_ca *ca, EVP_PKEY *pubkey, const char *const *names
         rc = AFZ_EINVAL;
         goto out;
     }
-    gens = dns_general_names(names, n);
+    gens = afz_x509_dns_names(names, n);
     if (!gens || X509_add_ext(leaf, ca->leaf_bc, -1) != 1 ||
         X509_add_ext(leaf, ca->leaf_ku, -1) != 1 || X509_add_ext(leaf, ca->leaf_eku, -1) != 1 ||
         !add_ski(leaf) || X509_add_ext(leaf, ca->leaf_aki, -1) != 1 ||

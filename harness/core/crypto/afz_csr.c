@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "afz_crypto_internal.h"
 #include "afz_cryptostat.h"
 #include "afz_jose.h"
 
@@ -139,8 +140,7 @@ static void name_list_sort_unique(name_list *l)
     l->n = w;
 }
 
-/* dns_general_names builds a GENERAL_NAMES of dNSName entries. */
-static GENERAL_NAMES *dns_general_names(const char *const *names, size_t n)
+GENERAL_NAMES *afz_x509_dns_names(const char *const *names, size_t n)
 {
     GENERAL_NAMES *gens = GENERAL_NAMES_new();
     if (!gens)
@@ -182,7 +182,7 @@ afz_rc afz_csr_build(EVP_PKEY *key, const char *const *names, size_t n, afz_buf 
         X509_NAME_add_entry_by_NID(X509_REQ_get_subject_name(req), NID_commonName, MBSTRING_UTF8,
                                    (const unsigned char *)names[0], -1, -1, 0) != 1)
         goto out;
-    gens = dns_general_names(names, n);
+    gens = afz_x509_dns_names(names, n);
     if (!gens)
         goto out;
     ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, gens);
