@@ -483,8 +483,6 @@ START_TEST(test_reference_wait_decision_quirks)
     ck_assert_int_eq(afz_ref_wait_decide(&c, &h, NOW, 0, 0, &w), AFZ_OK);
     ck_assert_int_eq(w.ms, 1000);
     ck_assert_int_eq(w.source, AFZ_RA_INVALID);
-    c.quirks = AFZ_REF_QUIRK_HTTPDATE_FATAL;
-    ck_assert_int_eq(afz_ref_wait_decide(&c, &h, NOW, 0, 0, &w), AFZ_EPARSE);
     c.quirks = 0;
     c.max_wait_ms = 5000;
     ck_assert_int_eq(afz_ref_wait_decide(&c, &h, NOW, 0, 0, &w), AFZ_ELIMIT);

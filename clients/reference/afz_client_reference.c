@@ -357,9 +357,6 @@ static afz_rc poll_order(afz_ref *r, ref_order_run *o, int wait_first)
     }
     o->polls++;
     const char *url = o->url;
-    if (afz_ref_quirk_on(r, AFZ_REF_QUIRK_POLL_FINALIZE_URL) && o->finalize_posts > 0 &&
-        o->finalize_url)
-        url = o->finalize_url;
     afz_response resp;
     afz_response_init(&resp);
     afz_rc rc = afz_ref_fetch(r, "order", url, NULL, &resp);
@@ -640,17 +637,10 @@ static afz_rc order_flow(afz_ref *r, int may_resume)
                 /* Reading the order right after its authorizations is not a
                  * poll (RFC 8555 7.4); with nothing read in between it is,
                  * and waits like one. */
-                if (afz_ref_quirk_on(r, AFZ_REF_QUIRK_FINALIZE_WITHOUT_READY) &&
-                    !o.finalize_accepted)
-                    rc = do_finalize(r, &o);
-                else
-                    rc = poll_order(r, &o, r->n_requests == before);
+                rc = poll_order(r, &o, r->n_requests == before);
                 break;
             }
-            if (afz_ref_quirk_on(r, AFZ_REF_QUIRK_FINALIZE_WITHOUT_READY) && !o.finalize_accepted)
-                rc = do_finalize(r, &o);
-            else
-                rc = poll_order(r, &o, 1);
+            rc = poll_order(r, &o, 1);
             break;
         case AFZ_REF_ST_PROCESSING:
             if (afz_ref_quirk_on(r, AFZ_REF_QUIRK_PROCESSING_IS_FAILURE)) {

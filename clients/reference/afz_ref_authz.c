@@ -165,10 +165,6 @@ afz_rc afz_ref_authz_run(afz_ref *r, const char *url)
         if (a.status == AFZ_REF_ST_VALID) {
             /* RFC 8555 7.1.4: a valid authorization (reused, or just
              * validated) needs nothing more. */
-            if (afz_ref_quirk_on(r, AFZ_REF_QUIRK_ANSWER_VALID_AUTHZ) && !posted && a.n_chal > 0) {
-                posted = 1;
-                rc = post_challenge(r, a.chal[0].url, &resp);
-            }
             break;
         }
         int keep_polling = a.status == AFZ_REF_ST_PENDING ||

@@ -180,12 +180,7 @@ int afz_ref_quirk_on(const afz_ref *r, afz_ref_quirk q)
 
 int afz_ref_poll_limit_hit(const afz_ref *r, unsigned polls)
 {
-    return !afz_ref_quirk_on(r, AFZ_REF_QUIRK_UNBOUNDED_POLLS) && polls >= r->cfg.max_polls;
-}
-
-static int unbounded(const afz_ref *r)
-{
-    return afz_ref_quirk_on(r, AFZ_REF_QUIRK_UNBOUNDED_POLLS);
+    return polls >= r->cfg.max_polls;
 }
 
 /* http_once sends |req| once: request limit, Retry-After instant,
@@ -196,7 +191,7 @@ static afz_rc http_once(afz_ref *r, afz_request *req, afz_response *resp)
 {
     if (r->stopped)
         return AFZ_EBUDGET;
-    if (!unbounded(r) && r->n_requests >= r->cfg.max_requests)
+    if (r->n_requests >= r->cfg.max_requests)
         return afz_ref_fail(r, AFZ_EFAIL, "request limit of %u reached", r->cfg.max_requests);
     afz_rc rc = nb_wait(r, req->url);
     if (rc != AFZ_OK)

@@ -71,8 +71,6 @@ afz_rc afz_ref_wait_decide(const afz_reference_config *c, const afz_headers *h, 
             int64_t delay;
             if (afz_ref_retry_after_read(c, afz_headers_get(h, "Retry-After"), now_wall_ms,
                                          &kind, &delay) == AFZ_OK) {
-                if (kind == AFZ_RA_DATE && (c->quirks & AFZ_REF_QUIRK_HTTPDATE_FATAL))
-                    return AFZ_EPARSE;
                 out->ms = delay;
                 out->source = kind;
                 /* the 32-bit client's "if (secs > 0) sleep(secs);": a

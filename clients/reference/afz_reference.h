@@ -51,9 +51,7 @@ typedef enum afz_ref_quirk {
     /* Re-POST finalize whenever the order shows "processing" (Crypt-LE #65)
      * [no-refinalize]. */
     AFZ_REF_QUIRK_REFINALIZE_ON_PROCESSING = 1u << 3,
-    /* Finalize as soon as every authorization is valid, without waiting for
-     * the order to show "ready" (certbot #9766) [no-refinalize]. */
-    AFZ_REF_QUIRK_FINALIZE_WITHOUT_READY = 1u << 4,
+    /* bit 4 retired: finalize_without_ready, which no zoo client used */
     /* Take "certificate" from the finalize response and download it at
      * once whatever the status; fail when absent (dehydrated < 0.7)
      * [cert-url-from-order / succeeds-under-legal]. */
@@ -61,26 +59,18 @@ typedef enum afz_ref_quirk {
     /* Download the certificate from the finalize response's Location header
      * [cert-url-from-order]. */
     AFZ_REF_QUIRK_CERT_URL_FROM_LOCATION = 1u << 6,
-    /* Poll the finalize URL instead of the order URL (FortiGate)
-     * [final-states-final / succeeds-under-legal]. */
-    AFZ_REF_QUIRK_POLL_FINALIZE_URL = 1u << 7,
+    /* bit 7 retired: poll_finalize_url, which no zoo client used */
     /* Poll without sleeping at all [poll-backoff]. */
     AFZ_REF_QUIRK_NO_BACKOFF = 1u << 8,
-    /* No per-resource poll limit: poll until the run's budget stops it
-     * (acme.sh #6103) [terminates]. */
-    AFZ_REF_QUIRK_UNBOUNDED_POLLS = 1u << 9,
+    /* bit 9 retired: unbounded_polls, which no zoo client used */
     /* Retry badNonce with the rejected nonce instead of the error's fresh
      * one (acmephp #211) [nonce-discipline]. */
     AFZ_REF_QUIRK_REUSE_REJECTED_NONCE = 1u << 10,
     /* Retry 429/503 at once, resending the same JWS and nonce
      * (node-acme-client #103) [respects-retry-after / nonce-discipline]. */
     AFZ_REF_QUIRK_RETRY_SAME_JWS = 1u << 11,
-    /* Treat an HTTP-date Retry-After as a fatal parse error (acmez #14)
-     * [succeeds-under-legal]. */
-    AFZ_REF_QUIRK_HTTPDATE_FATAL = 1u << 12,
-    /* POST {} to a challenge even when its authorization is already valid
-     * (certbot 2016, boulder #1796) [succeeds-under-legal]. */
-    AFZ_REF_QUIRK_ANSWER_VALID_AUTHZ = 1u << 13,
+    /* bit 12 retired: httpdate_fatal, which no zoo client used */
+    /* bit 13 retired: answer_valid_authz, which no zoo client used */
     /* Treat "invalid" as "keep polling" (certbot #9296) [final-states-final]. */
     AFZ_REF_QUIRK_POLL_AFTER_INVALID = 1u << 14,
     /* After any failure past newOrder, start over with a new order, up to
@@ -117,10 +107,12 @@ typedef enum afz_ref_quirk {
     AFZ_REF_QUIRK_TRUST_STATUS_FIELD = 1u << 23
 } afz_ref_quirk;
 
-/* AFZ_REF_QUIRK_COUNT is how many quirk bits are defined;
- * AFZ_REF_QUIRKS_ALL masks all of them. */
+/* AFZ_REF_QUIRK_COUNT is how many bit positions have been given out (the
+ * retired ones included); AFZ_REF_QUIRKS_ALL masks the live bits. A
+ * retired bit in a config is ignored, like any unknown bit. */
 #define AFZ_REF_QUIRK_COUNT 24u
-#define AFZ_REF_QUIRKS_ALL ((uint32_t)0xffffffu)
+#define AFZ_REF_QUIRKS_RETIRED ((uint32_t)((1u << 4) | (1u << 7) | (1u << 9) | (1u << 12) | (1u << 13)))
+#define AFZ_REF_QUIRKS_ALL ((uint32_t)(0xffffffu & ~AFZ_REF_QUIRKS_RETIRED))
 
 typedef struct afz_reference_config {
     uint32_t struct_size;              /* sizeof(afz_reference_config) */
