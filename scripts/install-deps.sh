@@ -18,6 +18,8 @@ test_pkgs+=(lego certbot)
 # package ships it), readelf checks their shared-library needs, python3
 # zips and unzips seed corpora.
 test_pkgs+=(clang binutils python3)
+# tests/integration/lint.sh: the format check and static analysis.
+test_pkgs+=(clang-format cppcheck)
 
 # AFL++ (scripts/afl.sh and its test, tests/integration/afl.sh): optional
 # for building and libFuzzer fuzzing, installed for `make test`.

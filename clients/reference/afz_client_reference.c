@@ -694,6 +694,7 @@ static afz_rc check_params(const afz_env *env, const afz_obtain_params *p, const
         *why = "need 1 to 100 identifiers";
     else if (!p->account_key || !p->cert_key)
         *why = "missing key";
+    // cppcheck-suppress nullPointerRedundantCheck ; *why is set whenever p is NULL
     for (size_t i = 0; !*why && i < p->n_identifiers; i++)
         if (!p->identifiers[i] || !p->identifiers[i][0])
             *why = "empty identifier";
