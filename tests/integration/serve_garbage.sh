@@ -110,10 +110,22 @@ alive "bad JWS"
 
 # 5. slow and dropped connections, and more connections than the cap
 for i in $(seq 1 64); do
-    (exec 3<>/dev/tcp/127.0.0.1/"$PORT" && sleep 6) 2>/dev/null &
+    (exec 3<>/dev/tcp/127.0.0.1/"$PORT" && : >"$WORK/held.$i" && sleep 6) 2>/dev/null &
     HOLD_PIDS+=($!)
 done
-sleep 0.5
+# wait (bounded) until each of the 64 has connected (its marker file) or
+# given up (its process gone): the server holds at most 32 of them
+for _ in $(seq 1 100); do
+    settled=0
+    for i in $(seq 1 64); do
+        if [ -e "$WORK/held.$i" ] || ! kill -0 "${HOLD_PIDS[$((i - 1))]}" 2>/dev/null; then
+            settled=$((settled + 1))
+        fi
+    done
+    [ "$settled" -eq 64 ] && break
+    sleep 0.05
+done
+[ "$settled" -eq 64 ] || fail "only $settled of 64 connection attempts settled within 5 s"
 alive "64 idle connections"
 # a half-sent request inside TLS, left hanging until the server's timeout
 (printf 'POST /new-order HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{"a":'; sleep 6) |

@@ -89,7 +89,7 @@ echo "$ev" | grep -q '^1|tls-alpn-01: 127.0.0.1:[0-9]* proved example.com' \
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
     -subj /CN=example.com -addext subjectAltName=DNS:example.com \
     -keyout "$WORK/wrong.key" -out "$WORK/wrong.pem" >/dev/null 2>&1 || fail "openssl req failed"
-WRONG="openssl s_server -quiet -accept 127.0.0.1:{tls_port} -cert $WORK/wrong.pem -key $WORK/wrong.key -alpn acme-tls/1 -naccept 1 </dev/null >/dev/null 2>&1 & sleep 0.5; $LEGO --tls --tls.port 127.0.0.1:{http_port} run; rc=\$?; kill %1 2>/dev/null; exit \$rc"
+WRONG="openssl s_server -quiet -accept 127.0.0.1:{tls_port} -cert $WORK/wrong.pem -key $WORK/wrong.key -alpn acme-tls/1 -naccept 1 </dev/null >/dev/null 2>&1 & for i in \$(seq 1 200); do grep -qi \":\$(printf %04X {tls_port}) 00000000:0000 0A\" /proc/net/tcp && break; sleep 0.05; done; $LEGO --tls --tls.port 127.0.0.1:{http_port} run; rc=\$?; kill %1 2>/dev/null; exit \$rc"
 run_suite wrongcert 1 --fail-on all --client-cmd "$WRONG"
 ev=$(validation_events "$WORK/wrongcert.json")
 say "events: $ev"
