@@ -19,6 +19,7 @@
 #include "afz_client_lib.h"
 #include "afz_crash.h"
 #include "afz_external.h"
+#include "afz_sarif.h"
 #include "afz_suite.h"
 
 #define MAX_SCENARIOS 256
@@ -27,7 +28,8 @@ static void suite_usage(FILE *f)
 {
     fputs("usage: acmefuzz suite (--client NAME | --client-cmd TEMPLATE [--name NAME])\n"
           "                      --scenarios DIR|FILE [--scenarios ...] [--timeout S]\n"
-          "                      [--junit FILE] [--tap] [--json FILE] [--fail-on LEVELS] [--allow ID]...\n"
+          "                      [--junit FILE] [--tap] [--json FILE] [--html FILE] [--sarif FILE]\n"
+          "                      [--fail-on LEVELS] [--allow ID]...\n"
           "                      [--workdir DIR] [--keep] [--validate TYPES] [--serve-webroot]\n"
           "                      [--account-key-algs LIST] [--stateless] [--hosts] [-v]\n"
           "\n"
@@ -63,6 +65,14 @@ static void suite_usage(FILE *f)
           "  --junit FILE         JUnit XML: one testsuite per scenario, one testcase per property\n"
           "  --tap                TAP on stdout (progress goes to stderr)\n"
           "  --json FILE          every scenario's outcome, verdicts and history as JSON\n"
+          "  --html FILE          a self-contained HTML report: pass/fail per scenario at the\n"
+          "                       top, then per scenario a timeline per resource (Retry-After\n"
+          "                       windows, faults, early requests), the verdicts linked to\n"
+          "                       the exchanges (JWS decoded) and the client's output\n"
+          "  --sarif FILE         SARIF 2.1.0 for code-scanning dashboards: one result per\n"
+          "                       violation (rule = property, MUST/HARM error, SHOULD\n"
+          "                       warning, ROBUST note), the scenario file as location and\n"
+          "                       the replay command in the message\n"
           AFZ_CLI_POLICY_USAGE
           "  --workdir DIR        where work directories go (default: a new one under $TMPDIR);\n"
           "                       each scenario's holds client.log and exchanges.log\n"
@@ -90,7 +100,7 @@ static void suite_usage(FILE *f)
           "Trust: the suite writes the CA bundle to WORKDIR/ca-bundle.pem and sets\n"
           "LEGO_CA_CERTIFICATES, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, CURL_CA_BUNDLE and\n"
           "NODE_EXTRA_CA_CERTS to it (proxy variables are removed, HOME is the work directory).\n"
-          "Output files (--junit, --json) are opened before the first scenario. SIGINT or\n"
+          "Output files (--junit, --json, --html, --sarif) are opened before the first scenario. SIGINT or\n"
           "SIGTERM stops the running client's process group (SIGTERM, SIGKILL 2 s later),\n"
           "writes the reports of the scenarios done so far (the interrupted one as an\n"
           "error), removes the work directory unless --keep or --workdir, and exits 128+N.\n"
@@ -297,6 +307,8 @@ int afz_cmd_suite(int argc, char **argv)
         {"junit", required_argument, NULL, 'J'},
         {"tap", no_argument, NULL, 't'},
         {"json", required_argument, NULL, 'j'},
+        {"html", required_argument, NULL, 'P'},
+        {"sarif", required_argument, NULL, 'F'},
         AFZ_CLI_POLICY_OPTIONS,
         {"workdir", required_argument, NULL, 'w'},
         {"keep", no_argument, NULL, 'k'},
@@ -310,7 +322,7 @@ int afz_cmd_suite(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *client = NULL, *command = NULL, *name = NULL, *junit = NULL, *json = NULL;
-    const char *workdir = NULL;
+    const char *workdir = NULL, *html = NULL, *sarif = NULL;
     const char *scen_args[32];
     size_t n_scen_args = 0;
     afz_policy policy;
@@ -345,6 +357,8 @@ int afz_cmd_suite(int argc, char **argv)
         case 'J': junit = optarg; break;
         case 't': tap = 1; break;
         case 'j': json = optarg; break;
+        case 'P': html = optarg; break;
+        case 'F': sarif = optarg; break;
         case AFZ_CLI_OPT_FAIL_ON:
         case AFZ_CLI_OPT_ALLOW:
             if (afz_cli_policy_arg("suite", c, optarg, &policy))
@@ -417,7 +431,8 @@ int afz_cmd_suite(int argc, char **argv)
                         "names as the system does: run as root or drop --hosts\n");
         return 2;
     }
-    if ((junit && check_output("junit", junit)) || (json && check_output("json", json)))
+    if ((junit && check_output("junit", junit)) || (json && check_output("json", json)) ||
+        (html && check_output("html", html)) || (sarif && check_output("sarif", sarif)))
         return 2;
 
     int exit_code = 2;
@@ -478,7 +493,14 @@ int afz_cmd_suite(int argc, char **argv)
         fprintf(stderr, "acmefuzz suite: cannot write %s\n", bundle);
         goto done;
     }
+    /* the command that reruns one scenario: the adapter by name; for a
+     * template afz_suite_replay quotes it (both add --scenarios FILE) */
+    afz_buf replay;
+    afz_buf_init(&replay, 0);
+    if (client)
+        afz_buf_printf(&replay, "acmefuzz suite --client %s", client);
     afz_suite_config cfg = {
+        .replay = client ? afz_buf_cstr(&replay) : NULL,
         .client = name,
         .command = command,
         .workroot = root,
@@ -623,6 +645,16 @@ int afz_cmd_suite(int argc, char **argv)
             io_ok = 0;
         afz_buf_reset(&out);
     }
+    if (html) {
+        if (afz_suite_html(&cfg, res, n_scen, &out) != AFZ_OK || write_file(html, &out))
+            io_ok = 0;
+        afz_buf_reset(&out);
+    }
+    if (sarif) {
+        if (afz_sarif_suite(&cfg, res, n_scen, &out) != AFZ_OK || write_file(sarif, &out))
+            io_ok = 0;
+        afz_buf_reset(&out);
+    }
     if (tap && afz_suite_tap(&cfg, res, n_scen, &out) == AFZ_OK)
         fwrite(out.data ? out.data : "", 1, out.len, stdout);
     afz_buf_cleanup(&out);
@@ -637,6 +669,7 @@ int afz_cmd_suite(int argc, char **argv)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     n_scen = n_all; /* every path below frees them all */
+    afz_buf_cleanup(&replay);
 done:
     afz_serve_free(srv);
     for (size_t i = 0; res && i < n_scen; i++)
