@@ -7,7 +7,9 @@
  * placed inside <style> or <script>.
  *
  * The script only opens the <details> of an exchange when a link points
- * at it and outlines the target; the page reads the same without it. */
+ * at it, and marks the body data-script="ran" (the browser test reads it
+ * to know the script ran without error); the page reads the same without
+ * it. */
 #include "afz_report_html.h"
 
 const char afz_report_html_template[] =
@@ -80,6 +82,7 @@ const char afz_report_html_template[] =
     "  }\n"
     "  window.addEventListener('hashchange',show);\n"
     "  show();\n"
+    "  document.body.setAttribute('data-script','ran');\n"
     "})();\n"
     "</script>\n"
     "</body>\n"
