@@ -32,7 +32,7 @@
  * attribute. Numbers the writer computes itself are the only other
  * content.
  *
- * The template (CSS, a 10-line script that opens the exchange a link
+ * The template (CSS, a short script that opens the exchange a link
  * points at, and a Content-Security-Policy that allows no fetch at all) is
  * a C string in afz_report_html_template.c: one file, no build step. */
 #ifndef AFZ_REPORT_HTML_H

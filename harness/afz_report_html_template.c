@@ -58,7 +58,7 @@ const char afz_report_html_template[] =
     "#54aeff22 4px 8px);border:1px solid #54aeff;border-left:3px solid #0969da;border-radius:2px;z-index:1}\n"
     ".ra.clip{border-right:2px dotted #0969da}\n"
     ".legend span{display:inline-block;margin-right:1.2em;font-size:12px}\n"
-    ".legend .mk{position:static;transform:none;display:inline-block;margin-right:.3em}\n"
+    ".legend .mk{position:static;transform:none;display:inline-block;margin-right:.5em}\n"
     ".legend .ra{position:static;display:inline-block;width:30px;vertical-align:middle;"
     "margin-right:.3em}\n"
     "details{border:1px solid #e1e4e8;margin:.2em 0;padding:.1em .5em}\n"
