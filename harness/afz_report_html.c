@@ -208,6 +208,19 @@ static void lane_key(const afz_trace_ex *e, const char **kind, const char **url)
     }
 }
 
+/* ra_binds: |e| carries one well-formed Retry-After where RFC 8555 and
+ * 9110 give it a meaning (afz_prop_timing.c): an error or redirect, a
+ * resource "processing", an authorization or challenge "pending". */
+static int ra_binds(const afz_trace_ex *e)
+{
+    if (!e->delivered || e->ra_kind == AFZ_RA_INVALID)
+        return 0;
+    if (e->status >= 300 || (e->obj_status && strcmp(e->obj_status, "processing") == 0))
+        return 1;
+    return e->obj_status && strcmp(e->obj_status, "pending") == 0 &&
+           (e->kind == AFZ_RES_AUTHZ || e->kind == AFZ_RES_CHALLENGE);
+}
+
 static double pct(const layout *l, int64_t t)
 {
     if (t < 0)
@@ -257,7 +270,7 @@ static afz_rc layout_build(const afz_history *h, const afz_trace *t, const afz_r
     int64_t limit = last + (last / 4 > 1000 ? last / 4 : 1000), end = last;
     for (size_t i = 0; i < n; i++) {
         const afz_trace_ex *e = &t->ex[i];
-        if (e->delivered && e->ra_kind != AFZ_RA_INVALID && e->ra_instant_ms > end)
+        if (ra_binds(e) && e->ra_instant_ms > end)
             end = e->ra_instant_ms < limit ? e->ra_instant_ms : limit;
     }
     l->t_end = end;
@@ -275,17 +288,27 @@ static afz_rc layout_build(const afz_history *h, const afz_trace *t, const afz_r
         if (res->verdict == AFZ_VERDICT_VIOLATION && res->exchange < n)
             l->off[res->exchange] = 1;
     }
+    /* early: the next request to a URL a binding Retry-After governs comes
+     * before the instant it named, as respects-retry-after reads it (a
+     * finalize answer's also governs its order) */
     for (size_t i = 0; i < n; i++) {
         const afz_trace_ex *e = &t->ex[i];
-        /* early: the latest answer from this URL named a later instant */
-        size_t stop = i > 4096 ? i - 4096 : 0;
-        for (size_t j = i; j-- > stop;) {
-            const afz_trace_ex *p = &t->ex[j];
-            if (!p->delivered || strcmp(p->url, e->url) != 0)
-                continue;
-            l->early[i] = p->ra_kind != AFZ_RA_INVALID && e->x->mono_ms < p->ra_instant_ms;
-            break;
-        }
+        if (!ra_binds(e))
+            continue;
+        const char *targets[2] = {e->url, NULL};
+        if (e->kind == AFZ_RES_FINALIZE && e->status >= 200 && e->status < 300 && e->order_url &&
+            strcmp(e->order_url, e->url) != 0)
+            targets[1] = e->order_url;
+        for (size_t k = 0; k < 2 && targets[k]; k++)
+            for (size_t j = i + 1; j < n; j++)
+                if (strcmp(t->ex[j].url, targets[k]) == 0) {
+                    if (t->ex[j].x->mono_ms < e->ra_instant_ms)
+                        l->early[j] = 1;
+                    break;
+                }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const afz_trace_ex *e = &t->ex[i];
         const char *kind, *url;
         lane_key(e, &kind, &url);
         size_t k = 0;
@@ -436,7 +459,7 @@ static void mark_title(w *o, const afz_trace_ex *e, size_t i, const layout *l)
         esc(o, l->fault_detail[i]);
     }
     if (l->early[i])
-        put(o, "; EARLY: before the Retry-After instant of the previous answer from this URL");
+        put(o, "; EARLY: before the instant a Retry-After named for this URL");
     if (l->off[i])
         put(o, "; offending exchange of a violation");
 }
@@ -485,7 +508,7 @@ static void timeline(w *o, size_t sec, const afz_history *h, const afz_trace *t,
         putf(o, "</div><div class=\"track\" style=\"height:%zupx\">", rows * ROW_PX + 4);
         for (size_t i = 0; i < h->n_ex; i++) {
             const afz_trace_ex *e = &t->ex[i];
-            if (l->lane_of[i] != k || !e->delivered || e->ra_kind == AFZ_RA_INVALID)
+            if (l->lane_of[i] != k || !ra_binds(e))
                 continue;
             int64_t a = e->x->mono_ms, b = e->ra_instant_ms;
             double x0 = pct(l, a), x1 = pct(l, b);

@@ -18,7 +18,14 @@
  *     Retry-After is drawn from the response that carried it to the
  *     instant it named (id "sN-raI", data-start-ms and data-end-ms in
  *     virtual milliseconds), and a request to the same URL before that
- *     instant is outlined as early;
+ *     instant is outlined as early. Windows and early marks follow
+ *     respects-retry-after (afz_prop_timing.c): only a binding
+ *     Retry-After (an error, "processing", a pending authorization or
+ *     challenge) draws one; a finalize answer's also governs its order;
+ *     the next request to the URL is the one judged. The page shows the
+ *     instant the server named, while the verdict also allows its limits'
+ *     clock tolerance (server mode): a mark may be early by a few
+ *     milliseconds where the verdict passes;
  *   - every exchange in full: request line and headers, the decoded JWS
  *     protected header and payload, the response, and the events it led to;
  *   - the client's own output.

@@ -368,6 +368,62 @@ START_TEST(test_report_html_early_request_outlined)
 }
 END_TEST
 
+/* A finalize answer's Retry-After governs its order too (RFC 8555 7.4, as
+ * respects-retry-after reads it): the order read 0.5 s later is early, the
+ * one after the instant is not, and a 200 "valid" with a Retry-After draws
+ * no window (it binds nothing). */
+START_TEST(test_report_html_finalize_retry_after_governs_order)
+{
+    afz_history h;
+    afz_history_init(&h);
+    static const char processing[] =
+        "{\"status\":\"processing\",\"finalize\":\"https://x.invalid/finalize/1\"}";
+    static const char valid[] = "{\"status\":\"valid\"}";
+    const struct {
+        const char *url;
+        afz_resource kind;
+        int64_t t;
+        const char *body;
+        const char *ra;
+    } xs[] = {
+        {"https://x.invalid/finalize/1", AFZ_RES_FINALIZE, 1000, processing, "3"},
+        {"https://x.invalid/order/1", AFZ_RES_ORDER, 1500, processing, NULL},
+        {"https://x.invalid/order/1", AFZ_RES_ORDER, 5000, valid, "7"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        afz_request req;
+        afz_response resp;
+        ck_assert_int_eq(afz_request_init(&req, "POST", xs[i].url), AFZ_OK);
+        afz_response_init(&resp);
+        resp.status = 200;
+        ck_assert_int_eq(afz_headers_add(&resp.headers, "Content-Type", "application/json"),
+                         AFZ_OK);
+        ck_assert_int_eq(afz_headers_add(&resp.headers, "Location", "https://x.invalid/order/1"),
+                         AFZ_OK);
+        if (xs[i].ra)
+            ck_assert_int_eq(afz_headers_add(&resp.headers, "Retry-After", xs[i].ra), AFZ_OK);
+        ck_assert_int_eq(afz_response_set_body(&resp, xs[i].body, strlen(xs[i].body)), AFZ_OK);
+        ck_assert_int_eq(afz_history_add_exchange(&h, &req, &resp, xs[i].kind, xs[i].t, xs[i].t),
+                         AFZ_OK);
+        afz_request_cleanup(&req);
+        afz_response_cleanup(&resp);
+    }
+    afz_html_section sec = {.name = "finalize", .history = &h};
+    afz_buf page;
+    afz_buf_init(&page, 0);
+    ck_assert_int_eq(afz_report_html("t", &sec, 1, &page), AFZ_OK);
+    const char *s = afz_buf_cstr(&page);
+    ck_assert_ptr_nonnull(strstr(s, "id=\"s0-ra0\" data-start-ms=\"1000\" data-end-ms=\"4000\""));
+    ck_assert_ptr_nonnull(strstr(s, "class=\"mk st2 early\" id=\"s0-x1\""));
+    ck_assert_ptr_nonnull(strstr(s, "class=\"mk st2\" id=\"s0-x2\""));
+    ck_assert_ptr_null(strstr(s, "id=\"s0-ra2\""));
+    /* the three share the order's lane */
+    ck_assert_uint_eq(count(s, "<div class=\"lane\">"), 1);
+    afz_buf_cleanup(&page);
+    afz_history_cleanup(&h);
+}
+END_TEST
+
 Suite *report_html_suite(void)
 {
     Suite *s = suite_create("report_html");
@@ -376,6 +432,7 @@ Suite *report_html_suite(void)
                         (int)(sizeof(esc_cases) / sizeof(esc_cases[0])));
     tcase_add_test(tc, test_report_html_escape_every_byte_pair);
     tcase_add_test(tc, test_report_html_hostile_history_stays_text);
+    tcase_add_test(tc, test_report_html_finalize_retry_after_governs_order);
     suite_add_tcase(s, tc);
     tc = tcase_create("runs");
     tcase_add_unchecked_fixture(tc, world_setup, world_teardown);
