@@ -45,7 +45,7 @@ fi
 
 # Reports (harness/afz_report_html.h, afz_sarif.h): tests/integration/
 # report_browser.sh renders the HTML report in headless Chromium and checks
-# the screenshot, DOM and console; sarif_schema.sh validates `suite --sarif`
+# the screenshot, DOM and console; suite_reports.sh validates `suite --sarif`
 # against the SARIF 2.1.0 JSON schema with python3-jsonschema.
 test_pkgs+=(chromium python3-jsonschema)
 

@@ -2,7 +2,7 @@
  * result per violation with the property as rule id, the level mapped,
  * the scenario file as location and the replay command in the message;
  * waivers as suppressions; unloadable scenarios as notifications. The
- * full schema check is tests/integration/sarif_schema.sh. */
+ * full schema check is tests/integration/suite_reports.sh. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>

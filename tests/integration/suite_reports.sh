@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# sarif_schema.sh BUILD_DIR SOURCE_DIR - `acmefuzz suite --sarif` writes a
-# log that the SARIF 2.1.0 JSON schema accepts (python3-jsonschema,
-# Draft 4 as the schema declares), with one result per violation: a zoo
-# client run as a binary against two quick-tier scenarios (one it breaks,
-# one it passes) and one scenario that does not load.
+# suite_reports.sh BUILD_DIR SOURCE_DIR - the reports of `acmefuzz suite`
+# for a zoo client run as a binary against two quick-tier scenarios (one it
+# breaks, one it passes) and one scenario that does not load:
+#   --sarif: a log that the SARIF 2.1.0 JSON schema accepts
+#     (python3-jsonschema, Draft 4 as the schema declares), with one result
+#     per violation, the scenario as location and the replay command;
+#   --html: pass/fail of each scenario at the top, a section per scenario
+#     with its timeline and verdicts, the client's own output.
 #
 # The schema is tests/sarif-2.1.0-rtm.5.schema.json, byte for byte the file
 # lib/schemas/sarif-2.1.0-rtm.5.json of the npm package
@@ -14,13 +17,13 @@
 # about 6 s.
 set -u
 
-BUILD_DIR=${1:?usage: sarif_schema.sh BUILD_DIR SOURCE_DIR}
-SOURCE_DIR=${2:?usage: sarif_schema.sh BUILD_DIR SOURCE_DIR}
+BUILD_DIR=${1:?usage: suite_reports.sh BUILD_DIR SOURCE_DIR}
+SOURCE_DIR=${2:?usage: suite_reports.sh BUILD_DIR SOURCE_DIR}
 ACMEFUZZ=$(cd "$BUILD_DIR" && pwd)/acmefuzz
 SCHEMA=$SOURCE_DIR/tests/sarif-2.1.0-rtm.5.schema.json
 WORK=""
-say() { printf 'sarif_schema.sh: %s\n' "$*"; }
-fail() { say "$*"; echo "FAIL: sarif_schema: $*"; exit 1; }
+say() { printf 'suite_reports.sh: %s\n' "$*"; }
+fail() { say "$*"; echo "FAIL: suite_reports: $*"; exit 1; }
 # shellcheck disable=SC2317
 cleanup() { [ -n "$WORK" ] && rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -40,7 +43,7 @@ echo 'no such statement' >"$WORK/scn/zz-broken.scn"
 cd "$WORK" || fail "cd $WORK"
 "$ACMEFUZZ" suite --client-cmd "$ACMEFUZZ client --client zoo-refinalizer-2023 --directory {directory} --ca-bundle {ca_bundle} --domain {domain} --out {workdir}/out" \
     --name zoo-refinalizer-2023 --scenarios scn --timeout 20 --fail-on all \
-    --workdir "$WORK/runs" --sarif out.sarif >suite.out 2>&1
+    --workdir "$WORK/runs" --sarif out.sarif --html out.html >suite.out 2>&1
 rc=$?
 [ "$rc" = 1 ] || { sed 's/^/    /' suite.out; fail "suite exit $rc, not 1"; }
 
@@ -71,4 +74,17 @@ notes = inv["toolExecutionNotifications"]
 assert len(notes) == 1 and "zz-broken" in notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
 print("valid SARIF 2.1.0: %d results, %d rules" % (len(results), len(run["tool"]["driver"]["rules"])))
 PY
-echo "PASS: sarif_schema: the suite's SARIF log validates against the SARIF 2.1.0 schema"
+# the HTML page: the summary first, then one section per scenario
+grep -q '<p class="summary"><span class="badge b-fail">FAIL</span> 1 of 3 passed</p>' out.html ||
+    fail "no '1 of 3 passed' summary at the top"
+for row in 'href="#s0">async-finalize</a></td><td><span class="badge b-fail">VIOLATION' \
+    'href="#s1">plain</a></td><td><span class="badge b-pass">pass' \
+    'href="#s2">zz-broken</a></td><td><span class="badge b-fail">ERROR'; do
+    grep -qF "$row" out.html || fail "summary row missing: $row"
+done
+for want in 'id="s0-tl"' 'id="s1-tl"' '<code>no-refinalize</code>' '<h3>Client output</h3>' \
+    'acmefuzz client: ' 'not run</dt>'; do
+    grep -qF "$want" out.html || fail "the HTML report lacks '$want'"
+done
+[ "$(grep -c '<section class="run' out.html)" = 3 ] || fail "not one section per scenario"
+echo "PASS: suite_reports: SARIF valid against the 2.1.0 schema, HTML with a section per scenario"
