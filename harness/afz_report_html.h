@@ -55,8 +55,9 @@
  * "<!--AFZ:TITLE-->" and "<!--AFZ:BODY-->". */
 extern const char afz_report_html_template[];
 
-/* afz_html_escape appends the |n| bytes at |p| as HTML text that is safe
- * both as element content and inside a double-quoted attribute value:
+/* afz_html_escape (afz_report_html_escape.c) appends the |n| bytes at |p|
+ * as HTML text that is safe both as element content and inside a
+ * double-quoted attribute value:
  * & < > " ' become character references; tab and newline pass; carriage
  * return is dropped; every other control character (C0, DEL, C1, NUL
  * included) and every byte that is not part of a well-formed UTF-8
