@@ -23,8 +23,11 @@ static int valid_utf8(const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n;) {
         unsigned c = p[i];
-        size_t len = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3
-                                  : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+        size_t len = c < 0x80                   ? 1
+                     : (c >= 0xC2 && c <= 0xDF) ? 2
+                     : (c >= 0xE0 && c <= 0xEF) ? 3
+                     : (c >= 0xF0 && c <= 0xF4) ? 4
+                                                : 0;
         if (!len || i + len > n)
             return 0;
         for (size_t k = 1; k < len; k++)
@@ -104,10 +107,8 @@ START_TEST(test_report_html_escape_every_byte_pair)
             ck_assert_msg(valid_utf8((const unsigned char *)s, b.len), "bytes %02x %02x", a, c);
             for (const char *amp = strchr(s, '&'); amp; amp = strchr(amp + 1, '&'))
                 ck_assert_msg(strncmp(amp, "&amp;", 5) == 0 || strncmp(amp, "&lt;", 4) == 0 ||
-                                  strncmp(amp, "&gt;", 4) == 0 ||
-                                  strncmp(amp, "&quot;", 6) == 0 ||
-                                  strncmp(amp, "&#39;", 5) == 0 ||
-                                  strncmp(amp, "&#xFFFD;", 8) == 0,
+                                  strncmp(amp, "&gt;", 4) == 0 || strncmp(amp, "&quot;", 6) == 0 ||
+                                  strncmp(amp, "&#39;", 5) == 0 || strncmp(amp, "&#xFFFD;", 8) == 0,
                               "bytes %02x %02x: %s", a, c, s);
         }
     }
@@ -125,8 +126,8 @@ START_TEST(test_report_html_hostile_history_stays_text)
     afz_history_init(&h);
     afz_request req;
     afz_response resp;
-    ck_assert_int_eq(afz_request_init(&req, "POST", "https://acme.invalid/x<script>alert(1)</script>"),
-                     AFZ_OK);
+    ck_assert_int_eq(
+        afz_request_init(&req, "POST", "https://acme.invalid/x<script>alert(1)</script>"), AFZ_OK);
     ck_assert_int_eq(afz_headers_add(&req.headers, "X-Evil\"", hostile), AFZ_OK);
     /* a body with NUL and invalid UTF-8 around the script */
     static const char body[] = "\0\xff\xfe<script>alert(1)</script>\xc0\xaf</style>";
@@ -141,9 +142,8 @@ START_TEST(test_report_html_hostile_history_stays_text)
         "\"status\":\"</style><script>alert(1)</script>\"}";
     ck_assert_int_eq(afz_response_set_body(&resp, pbody, sizeof(pbody) - 1), AFZ_OK);
     /* a fault is recorded while its exchange is served, before the exchange */
-    ck_assert_int_eq(afz_history_add_event(&h, AFZ_EV_FAULT, 0, hostile, NULL, NULL, NULL,
-                                           hostile, 1),
-                     AFZ_OK);
+    ck_assert_int_eq(
+        afz_history_add_event(&h, AFZ_EV_FAULT, 0, hostile, NULL, NULL, NULL, hostile, 1), AFZ_OK);
     ck_assert_int_eq(afz_history_add_exchange(&h, &req, &resp, AFZ_RES_ORDER, 0, 0), AFZ_OK);
     ck_assert_int_eq(afz_history_add_exchange(&h, &req, NULL, AFZ_RES_FINALIZE, 1500, 1500),
                      AFZ_OK);
@@ -221,8 +221,8 @@ static void run_page(const char *client, const char *text, afz_run_result *r, af
     ck_assert_int_eq(afz_policy_levels_parse("all", &pol.fail_levels, why, sizeof(why)), AFZ_OK);
     afz_report_options opt = {.policy = &pol, .limits = NULL};
     ck_assert_int_eq(afz_report_evaluate(r, &cfg, &opt, rep), AFZ_OK);
-    afz_html_section sec = {.name = client, .client = client, .history = &r->history,
-                            .report = rep};
+    afz_html_section sec = {
+        .name = client, .client = client, .history = &r->history, .report = rep};
     afz_buf_init(page, 0);
     ck_assert_int_eq(afz_report_html("t", &sec, 1, page), AFZ_OK);
 }
@@ -237,7 +237,8 @@ static const afz_report_entry *violation_of(const afz_report *rep, const char *i
 }
 
 /* corpus/suite/quick/async-finalize.scn */
-static const char async_finalize[] = "finalize * -> async_finalize(polls=2, delay=0s, retry_after=1)\n";
+static const char async_finalize[] =
+    "finalize * -> async_finalize(polls=2, delay=0s, retry_after=1)\n";
 
 START_TEST(test_report_html_refinalize_linked_to_timeline)
 {
@@ -254,8 +255,7 @@ START_TEST(test_report_html_refinalize_linked_to_timeline)
     ck_assert_int_eq(r.history.ex[x].resource, AFZ_RES_FINALIZE);
     char want[160];
     /* the verdict row, its link to the mark and to the full exchange ... */
-    snprintf(want, sizeof(want), "<tr class=\"v-fail\" id=\"s0-v%zu\">",
-             (size_t)(e - rep.entries));
+    snprintf(want, sizeof(want), "<tr class=\"v-fail\" id=\"s0-v%zu\">", (size_t)(e - rep.entries));
     ck_assert_ptr_nonnull(strstr(s, want));
     const char *row = strstr(s, want);
     const char *row_end = strstr(row, "</tr>");
@@ -359,8 +359,9 @@ START_TEST(test_report_html_early_request_outlined)
     ck_assert_ptr_nonnull(prev);
     ck_assert_int_eq(prev->resp.status, 429);
     char win[160];
-    snprintf(win, sizeof(win), "id=\"s0-ra%zu\" data-start-ms=\"%" PRId64 "\" data-end-ms=\"%" PRId64
-             "\"", prev->index, prev->mono_ms, prev->mono_ms + 3000);
+    snprintf(win, sizeof(win),
+             "id=\"s0-ra%zu\" data-start-ms=\"%" PRId64 "\" data-end-ms=\"%" PRId64 "\"",
+             prev->index, prev->mono_ms, prev->mono_ms + 3000);
     ck_assert_msg(strstr(s, win), "no window %s", win);
     ck_assert_int_lt(r.history.ex[x].mono_ms, prev->mono_ms + 3000);
     afz_buf_cleanup(&page);

@@ -46,8 +46,8 @@ static cJSON *suite_log(void)
     snprintf(res[0].name, sizeof(res[0].name), "async finalize");
     snprintf(res[0].path, sizeof(res[0].path), "corpus/suite/quick/async finalize.scn");
     res[0].loaded = 1;
-    entry(&res[0].report, "no-refinalize", AFZ_VERDICT_VIOLATION, 9,
-          0, "#10 finalizes order /order/1 again \xff<bad utf-8>");
+    entry(&res[0].report, "no-refinalize", AFZ_VERDICT_VIOLATION, 9, 0,
+          "#10 finalizes order /order/1 again \xff<bad utf-8>");
     entry(&res[0].report, "poll-backoff", AFZ_VERDICT_VIOLATION, SIZE_MAX, 1, "polled hot");
     entry(&res[0].report, "jws-headers", AFZ_VERDICT_PASS, SIZE_MAX, 0, "fine");
     snprintf(res[1].name, sizeof(res[1].name), "plain");
@@ -147,7 +147,8 @@ START_TEST(test_sarif_suite_unloaded_scenario_is_notification)
     ck_assert_int_eq(cJSON_GetArraySize(notes), 1);
     const cJSON *n0 = cJSON_GetArrayItem(notes, 0);
     ck_assert_str_eq(get(n0, "level")->valuestring, "error");
-    ck_assert_ptr_nonnull(strstr(get(get(n0, "message"), "text")->valuestring, "unknown statement"));
+    ck_assert_ptr_nonnull(
+        strstr(get(get(n0, "message"), "text")->valuestring, "unknown statement"));
     cJSON_Delete(j);
 }
 END_TEST
@@ -161,8 +162,8 @@ START_TEST(test_sarif_write_empty_is_a_clean_run)
     ck_assert_int_eq(afz_json_parse(b.data, b.len, &j), AFZ_OK);
     const cJSON *run = cJSON_GetArrayItem(get(j, "runs"), 0);
     ck_assert_int_eq(cJSON_GetArraySize(get(run, "results")), 0);
-    ck_assert(cJSON_IsTrue(get(cJSON_GetArrayItem(get(run, "invocations"), 0),
-                               "executionSuccessful")));
+    ck_assert(
+        cJSON_IsTrue(get(cJSON_GetArrayItem(get(run, "invocations"), 0), "executionSuccessful")));
     cJSON_Delete(j);
     afz_buf_cleanup(&b);
 }

@@ -20,7 +20,6 @@
 #include "afz_server.h"
 #include "server_fixture.h"
 
-
 /* ---- directory and nonces ---- */
 
 START_TEST(test_server_directory)
@@ -879,8 +878,8 @@ START_TEST(test_server_happy_path_sync)
 
     /* The events a property checker reads, in order. */
     static const afz_event_kind want[] = {
-        AFZ_EV_ACCOUNT_CREATED, AFZ_EV_ORDER_CREATED,     AFZ_EV_CHALLENGE_STARTED,
-        AFZ_EV_AUTHZ_VALID,     AFZ_EV_ORDER_READY,       AFZ_EV_FINALIZE_ACCEPTED,
+        AFZ_EV_ACCOUNT_CREATED, AFZ_EV_ORDER_CREATED,   AFZ_EV_CHALLENGE_STARTED,
+        AFZ_EV_AUTHZ_VALID,     AFZ_EV_ORDER_READY,     AFZ_EV_FINALIZE_ACCEPTED,
         AFZ_EV_CERT_ISSUED,     AFZ_EV_CERT_DOWNLOADED,
     };
     ck_assert_uint_eq(t.hist.n_ev, sizeof(want) / sizeof(want[0]));
@@ -1321,8 +1320,7 @@ START_TEST(test_server_revoke)
     char payload[4096];
     afz_response r;
     /* reason 7 is not a reason */
-    snprintf(payload, sizeof(payload), "{\"certificate\":\"%s\",\"reason\":7}",
-             afz_buf_cstr(&der));
+    snprintf(payload, sizeof(payload), "{\"certificate\":\"%s\",\"reason\":7}", afz_buf_cstr(&der));
     t_post(&t, U("/revoke-cert"), payload, &r);
     t_assert_problem(&r, 400, "badRevocationReason");
     afz_response_cleanup(&r);
@@ -1331,8 +1329,7 @@ START_TEST(test_server_revoke)
     t_post_as(&t, U("/new-account"), k2, NULL, "{\"termsOfServiceAgreed\":true}", &r);
     char *kid2 = afz_strdup(afz_headers_get(&r.headers, "Location"));
     afz_response_cleanup(&r);
-    snprintf(payload, sizeof(payload), "{\"certificate\":\"%s\",\"reason\":1}",
-             afz_buf_cstr(&der));
+    snprintf(payload, sizeof(payload), "{\"certificate\":\"%s\",\"reason\":1}", afz_buf_cstr(&der));
     t_post_as(&t, U("/revoke-cert"), k2, kid2, payload, &r);
     t_assert_problem(&r, 403, "unauthorized");
     afz_response_cleanup(&r);
@@ -1482,8 +1479,8 @@ START_TEST(test_server_garbage_bodies)
         "{\"protected\":\"e30\",\"payload\":\"\",\"signature\":\"\"}",
         "{\"protected\":\"eyJhbGciOiJFUzI1NiJ9\",\"payload\":\"\",\"signature\":\"AA\"}",
     };
-    static const char *const paths[] = {"/new-account", "/new-order", "/key-change",
-                                        "/revoke-cert", "/order/abc", "/chall/abc-1",
+    static const char *const paths[] = {"/new-account", "/new-order",         "/key-change",
+                                        "/revoke-cert", "/order/abc",         "/chall/abc-1",
                                         "/cert/abc/up", "/account/abc/orders"};
     t_env t;
     t_init(&t);
@@ -1491,8 +1488,7 @@ START_TEST(test_server_garbage_bodies)
     for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
         for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
             afz_response r;
-            t_post_body(&t, U(paths[p]), "application/jose+json", bodies[i], strlen(bodies[i]),
-                        &r);
+            t_post_body(&t, U(paths[p]), "application/jose+json", bodies[i], strlen(bodies[i]), &r);
             ck_assert_int_ge(r.status, 400);
             ck_assert_int_lt(r.status, 500);
             ck_assert_ptr_nonnull(afz_headers_get(&r.headers, "Replay-Nonce"));
@@ -1525,8 +1521,9 @@ START_TEST(test_server_crit_refused)
     char used[128];
     snprintf(used, sizeof(used), "%s", t.nonce);
     char hdr[768];
-    snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"nonce\":\"%s\",\"url\":\"%s\",\"kid\":\"%s\",%s}",
-             t.nonce, t.kid, t.kid, crit_forms[_i]);
+    snprintf(hdr, sizeof(hdr),
+             "{\"alg\":\"ES256\",\"nonce\":\"%s\",\"url\":\"%s\",\"kid\":\"%s\",%s}", t.nonce,
+             t.kid, t.kid, crit_forms[_i]);
     afz_response r;
     t_post_crafted(&t, t.kid, hdr, "", &r);
     t_assert_problem(&r, 400, "malformed");

@@ -107,9 +107,13 @@ static void lane_key(const afz_trace_ex *e, const char **kind, const char **url)
     *url = NULL;
     switch (e->kind) {
     case AFZ_RES_DIRECTORY:
-    case AFZ_RES_NONCE: *kind = "directory and nonces"; break;
+    case AFZ_RES_NONCE:
+        *kind = "directory and nonces";
+        break;
     case AFZ_RES_ACCOUNT:
-    case AFZ_RES_KEY_CHANGE: *kind = "account"; break;
+    case AFZ_RES_KEY_CHANGE:
+        *kind = "account";
+        break;
     case AFZ_RES_NEW_ORDER:
         *kind = e->order_url ? "order" : "newOrder";
         *url = e->order_url;
@@ -122,11 +126,24 @@ static void lane_key(const afz_trace_ex *e, const char **kind, const char **url)
         *kind = e->order_url ? "order" : "finalize";
         *url = e->order_url ? e->order_url : e->url;
         break;
-    case AFZ_RES_AUTHZ: *kind = "authorization"; *url = e->url; break;
-    case AFZ_RES_CHALLENGE: *kind = "challenge"; *url = e->url; break;
-    case AFZ_RES_CERT: *kind = "certificate"; *url = e->url; break;
-    case AFZ_RES_REVOKE: *kind = "revokeCert"; break;
-    default: *kind = "other"; break;
+    case AFZ_RES_AUTHZ:
+        *kind = "authorization";
+        *url = e->url;
+        break;
+    case AFZ_RES_CHALLENGE:
+        *kind = "challenge";
+        *url = e->url;
+        break;
+    case AFZ_RES_CERT:
+        *kind = "certificate";
+        *url = e->url;
+        break;
+    case AFZ_RES_REVOKE:
+        *kind = "revokeCert";
+        break;
+    default:
+        *kind = "other";
+        break;
     }
 }
 
@@ -164,8 +181,7 @@ static void layout_cleanup(layout *l)
     memset(l, 0, sizeof(*l));
 }
 
-static afz_rc layout_build(const afz_history *h, const afz_trace *t, const afz_report *r,
-                           layout *l)
+static afz_rc layout_build(const afz_history *h, const afz_trace *t, const afz_report *r, layout *l)
 {
     memset(l, 0, sizeof(*l));
     size_t n = h->n_ex;
@@ -289,13 +305,13 @@ static const char *entry_label(const afz_report_entry *e, const char **badge)
     return afz_report_entry_label(e);
 }
 
-static void verdict_row(w *o, size_t sec, size_t k, const afz_report_entry *e,
-                        const afz_history *h)
+static void verdict_row(w *o, size_t sec, size_t k, const afz_report_entry *e, const afz_history *h)
 {
     const char *badge;
     const char *label = entry_label(e, &badge);
-    putf(o, "<tr class=\"%s\" id=\"s%zu-v%zu\"><td><span class=\"badge %s\">%s</span></td>"
-            "<td><code>",
+    putf(o,
+         "<tr class=\"%s\" id=\"s%zu-v%zu\"><td><span class=\"badge %s\">%s</span></td>"
+         "<td><code>",
          entry_class(e), sec, k, badge, label);
     esc(o, e->prop->id);
     putf(o, "</code></td><td>%s</td><td>", afz_level_name(e->prop->level));
@@ -307,8 +323,9 @@ static void verdict_row(w *o, size_t sec, size_t k, const afz_report_entry *e,
     put(o, "</td><td>");
     size_t x = e->result.exchange;
     if (x != SIZE_MAX && h && x < h->n_ex)
-        putf(o, "<a class=\"tlink\" href=\"#s%zu-x%zu\">#%zu on the timeline</a><br>"
-                "<a class=\"dlink\" href=\"#s%zu-d%zu\">request and response</a>",
+        putf(o,
+             "<a class=\"tlink\" href=\"#s%zu-x%zu\">#%zu on the timeline</a><br>"
+             "<a class=\"dlink\" href=\"#s%zu-d%zu\">request and response</a>",
              sec, x, x + 1, sec, x);
     else if (x != SIZE_MAX)
         putf(o, "#%zu", x + 1);
@@ -333,8 +350,9 @@ static void verdict_table(w *o, size_t sec, const afz_report *r, const afz_histo
                 verdict_row(o, sec, k, &r->entries[k], h);
         put(o, "</table>\n");
     }
-    putf(o, "<details class=\"held\"><summary>%zu other properties: held or inconclusive"
-            "</summary>\n",
+    putf(o,
+         "<details class=\"held\"><summary>%zu other properties: held or inconclusive"
+         "</summary>\n",
          r->n - violated);
     put(o, head);
     for (size_t k = 0; k < r->n; k++)
@@ -398,8 +416,8 @@ static void timeline(w *o, size_t sec, const afz_history *h, const afz_trace *t,
            "<span><i class=\"ra\"></i>Retry-After: when the client may ask again</span></div>\n");
     putf(o, "<div class=\"tl\" id=\"s%zu-tl\" data-end-ms=\"%" PRId64 "\">\n", sec, l->t_end);
     /* axis */
-    static const int64_t steps[] = {1,    2,    5,     10,    20,    50,     100,    200,
-                                    500,  1000, 2000,  5000,  10000, 20000,  30000,  60000,
+    static const int64_t steps[] = {1,      2,      5,      10,      20,      50,     100,   200,
+                                    500,    1000,   2000,   5000,    10000,   20000,  30000, 60000,
                                     120000, 300000, 600000, 1200000, 1800000, 3600000};
     int64_t step = steps[sizeof(steps) / sizeof(steps[0]) - 1];
     for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++)
@@ -434,11 +452,11 @@ static void timeline(w *o, size_t sec, const afz_history *h, const afz_trace *t,
                 continue;
             int64_t a = e->x->mono_ms, b = e->ra_instant_ms;
             double x0 = pct(l, a), x1 = pct(l, b);
-            putf(o, "<div class=\"ra%s\" id=\"s%zu-ra%zu\" data-start-ms=\"%" PRId64
-                    "\" data-end-ms=\"%" PRId64 "\" style=\"left:%.3f%%;width:%.3f%%;top:%zupx\" "
-                    "title=\"Retry-After ",
-                 b > l->t_end ? " clip" : "", sec, i, a, b, x0, x1 - x0,
-                 l->row_of[i] * ROW_PX + 8);
+            putf(o,
+                 "<div class=\"ra%s\" id=\"s%zu-ra%zu\" data-start-ms=\"%" PRId64
+                 "\" data-end-ms=\"%" PRId64 "\" style=\"left:%.3f%%;width:%.3f%%;top:%zupx\" "
+                 "title=\"Retry-After ",
+                 b > l->t_end ? " clip" : "", sec, i, a, b, x0, x1 - x0, l->row_of[i] * ROW_PX + 8);
             esc(o, e->retry_after);
             putf(o, " from #%zu: no request to this URL before t=%ss\"></div>", i + 1,
                  secs(b, tb, sizeof(tb)));
@@ -447,8 +465,9 @@ static void timeline(w *o, size_t sec, const afz_history *h, const afz_trace *t,
             if (l->lane_of[i] != k)
                 continue;
             const afz_trace_ex *e = &t->ex[i];
-            putf(o, "<a class=\"mk st%d%s%s%s\" id=\"s%zu-x%zu\" href=\"#s%zu-d%zu\" "
-                    "data-ms=\"%" PRId64 "\" style=\"left:%.3f%%;top:%zupx\" title=\"",
+            putf(o,
+                 "<a class=\"mk st%d%s%s%s\" id=\"s%zu-x%zu\" href=\"#s%zu-d%zu\" "
+                 "data-ms=\"%" PRId64 "\" style=\"left:%.3f%%;top:%zupx\" title=\"",
                  status_class(e), l->fault[i] ? " fault" : "", l->early[i] ? " early" : "",
                  l->off[i] ? " off" : "", sec, i, sec, i, e->x->mono_ms, pct(l, e->x->mono_ms),
                  l->row_of[i] * ROW_PX + 2);
@@ -486,9 +505,9 @@ static void exchange_detail(w *o, size_t sec, const afz_history *h, const afz_tr
     const afz_trace_ex *e = &t->ex[i];
     const afz_exchange *x = e->x;
     char tb[32];
-    putf(o, "<details id=\"s%zu-d%zu\"%s%s><summary><a href=\"#s%zu-x%zu\">#%zu</a> t=%ss ", sec,
-         i, l->off[i] || l->early[i] ? " class=\"off\"" : "", l->off[i] ? " open" : "", sec, i,
-         i + 1, secs(x->mono_ms, tb, sizeof(tb)));
+    putf(o, "<details id=\"s%zu-d%zu\"%s%s><summary><a href=\"#s%zu-x%zu\">#%zu</a> t=%ss ", sec, i,
+         l->off[i] || l->early[i] ? " class=\"off\"" : "", l->off[i] ? " open" : "", sec, i, i + 1,
+         secs(x->mono_ms, tb, sizeof(tb)));
     esc(o, x->req.method);
     put(o, " ");
     esc(o, afz_url_path(e->url));
@@ -642,8 +661,9 @@ static afz_rc section(w *o, size_t sec, const afz_html_section *s)
         afz_buf pol;
         afz_buf_init(&pol, 0);
         afz_policy_print(&s->report->policy, &pol);
-        putf(o, "<dt>verdicts</dt><dd>%zu failing, %zu warnings, %zu waived, %zu inconclusive "
-                "(",
+        putf(o,
+             "<dt>verdicts</dt><dd>%zu failing, %zu warnings, %zu waived, %zu inconclusive "
+             "(",
              s->report->violations, s->report->warnings, s->report->waived,
              s->report->inconclusive);
         esc(o, afz_buf_cstr(&pol));
@@ -713,7 +733,10 @@ afz_rc afz_report_html(const char *title, const afz_html_section *s, size_t n, a
             putf(&o, "<tr><td><a href=\"#s%zu\">", i);
             esc(&o, s[i].name ? s[i].name : "run");
             putf(&o, "</a></td><td><span class=\"badge %s\">%s</span></td><td>",
-                 ok ? "b-pass" : "b-fail", ok ? "pass" : s[i].error ? "ERROR" : "VIOLATION");
+                 ok ? "b-pass" : "b-fail",
+                 ok           ? "pass"
+                 : s[i].error ? "ERROR"
+                              : "VIOLATION");
             esc(&o, s[i].error ? s[i].error : s[i].outcome);
             put(&o, "</td><td>");
             for (size_t k = 0; s[i].report && k < s[i].report->n; k++) {

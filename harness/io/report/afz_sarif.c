@@ -34,10 +34,11 @@ static char *utf8_clean(const char *s)
     memcpy(c, s, n + 1);
     unsigned char *p = (unsigned char *)c;
     for (size_t i = 0; i < n;) {
-        size_t len = p[i] < 0x80 ? 1 : p[i] >= 0xC2 && p[i] <= 0xDF ? 2
-                                 : p[i] >= 0xE0 && p[i] <= 0xEF ? 3
-                                 : p[i] >= 0xF0 && p[i] <= 0xF4 ? 4
-                                                                : 0;
+        size_t len = p[i] < 0x80                    ? 1
+                     : p[i] >= 0xC2 && p[i] <= 0xDF ? 2
+                     : p[i] >= 0xE0 && p[i] <= 0xEF ? 3
+                     : p[i] >= 0xF0 && p[i] <= 0xF4 ? 4
+                                                    : 0;
         int ok = len > 0 && i + len <= n;
         for (size_t k = 1; ok && k < len; k++)
             ok = p[i + k] >= 0x80 && p[i + k] <= 0xBF;

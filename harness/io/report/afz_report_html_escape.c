@@ -50,14 +50,27 @@ afz_rc afz_html_escape(afz_buf *out, const void *p, size_t n)
         if (c < 0x80) {
             i++;
             switch (c) {
-            case '&': rc = afz_buf_puts(out, "&amp;"); break;
-            case '<': rc = afz_buf_puts(out, "&lt;"); break;
-            case '>': rc = afz_buf_puts(out, "&gt;"); break;
-            case '"': rc = afz_buf_puts(out, "&quot;"); break;
-            case '\'': rc = afz_buf_puts(out, "&#39;"); break;
+            case '&':
+                rc = afz_buf_puts(out, "&amp;");
+                break;
+            case '<':
+                rc = afz_buf_puts(out, "&lt;");
+                break;
+            case '>':
+                rc = afz_buf_puts(out, "&gt;");
+                break;
+            case '"':
+                rc = afz_buf_puts(out, "&quot;");
+                break;
+            case '\'':
+                rc = afz_buf_puts(out, "&#39;");
+                break;
             case '\n':
-            case '\t': rc = afz_buf_putc(out, (char)c); break;
-            case '\r': break;
+            case '\t':
+                rc = afz_buf_putc(out, (char)c);
+                break;
+            case '\r':
+                break;
             default:
                 rc = c < 0x20 || c == 0x7f ? afz_buf_puts(out, repl) : afz_buf_putc(out, (char)c);
             }
