@@ -15,6 +15,17 @@ int afz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 struct afz_client;
 struct afz_client_lib;
+struct afz_buf;
+
+/* afz_cli_check_output makes sure the report file |path| of option
+ * --|opt| can be written before any work is done: it is created (empty)
+ * and written for real at the end. Prints the reason and returns -1 when
+ * it cannot. */
+int afz_cli_check_output(const char *cmd, const char *opt, const char *path);
+/* afz_cli_write_file writes |b| to |path|; on failure it says why,
+ * removes the partial file (a full disk must not leave a truncated
+ * report that looks whole) and returns -1. */
+int afz_cli_write_file(const char *cmd, const char *path, const struct afz_buf *b);
 
 /* afz_cli_check_client checks the client choice of subcommand |cmd|
  * before anything is loaded: |lib_path| (--client-lib) and an explicit

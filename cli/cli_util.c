@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "afz_buf.h"
 #include "afz_cli.h"
 #include "afz_client_lib.h"
 #include "afz_clients.h"
@@ -64,4 +66,36 @@ int afz_cli_policy_arg(const char *cmd, int which, const char *arg, afz_policy *
     fprintf(stderr, "acmefuzz %s: %s: %s\n", cmd,
             which == AFZ_CLI_OPT_FAIL_ON ? "--fail-on" : "--allow", why);
     return -1;
+}
+
+int afz_cli_check_output(const char *cmd, const char *opt, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "acmefuzz %s: --%s %s: %s\n", cmd, opt, path, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
+int afz_cli_write_file(const char *cmd, const char *path, const afz_buf *b)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "acmefuzz %s: cannot write %s: %s\n", cmd, path, strerror(errno));
+        return -1;
+    }
+    int ok = fwrite(b->data ? b->data : "", 1, b->len, f) == b->len;
+    int e = errno;
+    if (fclose(f) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok) {
+        fprintf(stderr, "acmefuzz %s: cannot write %s: %s (removed)\n", cmd, path, strerror(e));
+        remove(path);
+        return -1;
+    }
+    return 0;
 }

@@ -13,9 +13,11 @@ int afz_cmd_replay(int argc, char **argv)
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || argv[1][0] == '-') {
         fprintf(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
                 "usage: acmefuzz replay FILE [--client NAME | --client-lib PATH.so] [-v] [--json]\n"
+                "                            [--html FILE]\n"
                 "Replays a fuzz input or crash file (binary plan; text if it ends in .scn, or\n"
                 "if its bytes are a text scenario, which is then said):\n"
-                "prints the decoded plan, the numbered exchange log and every verdict.\n");
+                "prints the decoded plan, the numbered exchange log and every verdict;\n"
+                "--html FILE also writes the HTML report (timeline, verdicts, exchanges).\n");
         return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
     }
     char **args = calloc((size_t)argc + 2, sizeof(*args));

@@ -16,6 +16,7 @@
 #include "afz_prng.h"
 #include "afz_property.h"
 #include "afz_report.h"
+#include "afz_report_html.h"
 #include "afz_run.h"
 #include "afz_scenario.h"
 
@@ -28,7 +29,8 @@ static void run_usage(FILE *f)
         "                    [--domain NAME]... [--seed N]\n"
         "                    [--async]\n"
         "                    [--finalize-polls N] [--authz-polls N] [--retry-after S]\n"
-        "                    [--account-key-alg ES256|ES384|RS256|EdDSA] [--json] [-v]\n"
+        "                    [--account-key-alg ES256|ES384|RS256|EdDSA] [--json]\n"
+        "                    [--html FILE] [-v]\n"
         "\n"
         "Runs one issuance in-process on a virtual clock and prints the exchange log.\n"
         "  --client NAME        built-in client (default: reference; see 'acmefuzz list clients')\n"
@@ -45,6 +47,9 @@ static void run_usage(FILE *f)
         "  --retry-after S      Retry-After seconds on processing orders and pending "
         "authzs\n" AFZ_CLI_POLICY_USAGE
         "  --json               print the verdicts and the history as JSON\n"
+        "  --html FILE          also write a self-contained HTML report: a timeline per\n"
+        "                       resource (Retry-After windows, faults, early requests),\n"
+        "                       the verdicts linked to the exchanges, every JWS decoded\n"
         "  -v, --verbose        show client log lines, decoded JWS payloads and bodies\n"
         "Every property ('acmefuzz list properties') is checked over the run. A client\n"
         "that crashes (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) is caught and judged by\n"
@@ -68,6 +73,7 @@ int afz_cmd_run(int argc, char **argv)
         {"retry-after", required_argument, NULL, 'R'},
         {"account-key-alg", required_argument, NULL, 'k'},
         {"json", no_argument, NULL, 'j'},
+        {"html", required_argument, NULL, 'H'},
         AFZ_CLI_POLICY_OPTIONS,
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -83,6 +89,7 @@ int afz_cmd_run(int argc, char **argv)
     const char *domains[MAX_DOMAINS];
     size_t n_domains = 0;
     int json = 0, verbose = 0;
+    const char *html = NULL;
     afz_policy policy;
     afz_policy_default(&policy);
     afz_jws_alg alg = AFZ_ALG_ES256;
@@ -159,6 +166,9 @@ int afz_cmd_run(int argc, char **argv)
         case 'j':
             json = 1;
             break;
+        case 'H':
+            html = optarg;
+            break;
         case AFZ_CLI_OPT_FAIL_ON:
         case AFZ_CLI_OPT_ALLOW:
             if (afz_cli_policy_arg(cmd, c, optarg, &policy))
@@ -180,6 +190,8 @@ int afz_cmd_run(int argc, char **argv)
         return 2;
     }
     if (afz_cli_check_client(cmd, client_name, client_given, client_lib_path))
+        return 2;
+    if (html && afz_cli_check_output(cmd, "html", html))
         return 2;
     const afz_client *client = NULL;
     afz_plan plan;
@@ -221,9 +233,14 @@ int afz_cmd_run(int argc, char **argv)
     afz_buf replay;
     afz_buf_init(&replay, 4096);
     afz_buf_puts(&replay, "acmefuzz run");
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--json") != 0)
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--html") == 0 && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        if (strcmp(argv[i], "--json") != 0 && strncmp(argv[i], "--html=", 7) != 0)
             afz_buf_printf(&replay, " %s", argv[i]);
+    }
 
     afz_detrand_install();
     int exit_code = 2;
@@ -276,6 +293,44 @@ int afz_cmd_run(int argc, char **argv)
         goto done_world;
     }
     fwrite(out.data, 1, out.len, stdout);
+    if (html) {
+        afz_buf outcome, plan_text, page;
+        afz_buf_init(&outcome, 0);
+        afz_buf_init(&plan_text, 0);
+        afz_buf_init(&page, 0);
+        if (res.client_rc == AFZ_OK)
+            afz_buf_puts(&outcome, "certificate obtained");
+        else
+            afz_buf_printf(&outcome, "client failed: %s", res.reason);
+        afz_buf_printf(&outcome, " (%zu requests, %.3f s virtual)", res.history.n_ex,
+                       (double)res.virtual_ms / 1000.0);
+        if (scenario)
+            afz_scenario_print(&plan, &plan_text);
+        afz_html_section sec = {
+            .name = scenario ? scenario : "run",
+            .client = client->name,
+            .scenario = scenario,
+            .plan_text = scenario ? afz_buf_cstr(&plan_text) : NULL,
+            .outcome = afz_buf_cstr(&outcome),
+            .replay = replay.data,
+            .history = &res.history,
+            .report = &report,
+        };
+        afz_buf title;
+        afz_buf_init(&title, 0);
+        afz_buf_printf(&title, "acmefuzz %s: %s", cmd, client->name);
+        rc = afz_report_html(afz_buf_cstr(&title), &sec, 1, &page);
+        int html_failed = rc != AFZ_OK || afz_cli_write_file(cmd, html, &page);
+        afz_buf_cleanup(&title);
+        afz_buf_cleanup(&outcome);
+        afz_buf_cleanup(&plan_text);
+        afz_buf_cleanup(&page);
+        if (html_failed) {
+            if (rc != AFZ_OK)
+                fprintf(stderr, "acmefuzz %s: --html: %s\n", cmd, afz_rc_str(rc));
+            goto done_world;
+        }
+    }
     if (res.crash_signal)
         fprintf(stderr, "acmefuzz %s: the client crashed: %s\n", cmd, res.crash_detail);
     exit_code = report.violations ? 1 : 0;

@@ -19,24 +19,26 @@
 #include "afz_client_lib.h"
 #include "afz_crash.h"
 #include "afz_external.h"
+#include "afz_sarif.h"
 #include "afz_suite.h"
 
 #define MAX_SCENARIOS 256
 
 static void suite_usage(FILE *f)
 {
-    fputs("usage: acmefuzz suite (--client NAME | --client-cmd TEMPLATE [--name NAME])\n"
-          "                      --scenarios DIR|FILE [--scenarios ...] [--timeout S]\n"
-          "                      [--junit FILE] [--tap] [--json FILE] [--fail-on LEVELS] [--allow "
-          "ID]...\n"
-          "                      [--workdir DIR] [--keep] [--validate TYPES] [--serve-webroot]\n"
-          "                      [--account-key-algs LIST] [--stateless] [--hosts] [-v]\n"
-          "\n"
-          "For each scenario (*.scn or *.bin, in name order): a fresh acmefuzz server on\n"
-          "127.0.0.1 with the scenario's fault plan, the client command, then every property\n"
-          "over the exchanges the server saw.\n"
-          "  --client NAME        a built-in adapter (see clients/external/README.md):\n",
-          f);
+    fputs(
+        "usage: acmefuzz suite (--client NAME | --client-cmd TEMPLATE [--name NAME])\n"
+        "                      --scenarios DIR|FILE [--scenarios ...] [--timeout S]\n"
+        "                      [--junit FILE] [--tap] [--json FILE] [--html FILE] [--sarif FILE]\n"
+        "                      [--fail-on LEVELS] [--allow ID]...\n"
+        "                      [--workdir DIR] [--keep] [--validate TYPES] [--serve-webroot]\n"
+        "                      [--account-key-algs LIST] [--stateless] [--hosts] [-v]\n"
+        "\n"
+        "For each scenario (*.scn or *.bin, in name order): a fresh acmefuzz server on\n"
+        "127.0.0.1 with the scenario's fault plan, the client command, then every property\n"
+        "over the exchanges the server saw.\n"
+        "  --client NAME        a built-in adapter (see clients/external/README.md):\n",
+        f);
     for (size_t i = 0; i < afz_external_count(); i++) {
         const afz_external_client *c = afz_external_get(i);
         fprintf(f, "                         %-8s Debian package %s%s\n", c->name, c->package,
@@ -64,8 +66,15 @@ static void suite_usage(FILE *f)
         "                       backing off as before (docs/PROPERTIES.md)\n"
         "  --junit FILE         JUnit XML: one testsuite per scenario, one testcase per property\n"
         "  --tap                TAP on stdout (progress goes to stderr)\n"
-        "  --json FILE          every scenario's outcome, verdicts and history as "
-        "JSON\n" AFZ_CLI_POLICY_USAGE
+        "  --json FILE          every scenario's outcome, verdicts and history as JSON\n"
+        "  --html FILE          a self-contained HTML report: pass/fail per scenario at the\n"
+        "                       top, then per scenario a timeline per resource (Retry-After\n"
+        "                       windows, faults, early requests), the verdicts linked to\n"
+        "                       the exchanges (JWS decoded) and the client's output\n"
+        "  --sarif FILE         SARIF 2.1.0 for code-scanning dashboards: one result per\n"
+        "                       violation (rule = property, MUST/HARM error, SHOULD\n"
+        "                       warning, ROBUST note), the scenario file as location and\n"
+        "                       the replay command in the message\n" AFZ_CLI_POLICY_USAGE
         "  --workdir DIR        where work directories go (default: a new one under $TMPDIR);\n"
         "                       each scenario's holds client.log and exchanges.log\n"
         "  --keep               keep every work directory (default: only failing ones)\n"
@@ -92,7 +101,8 @@ static void suite_usage(FILE *f)
         "Trust: the suite writes the CA bundle to WORKDIR/ca-bundle.pem and sets\n"
         "LEGO_CA_CERTIFICATES, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, CURL_CA_BUNDLE and\n"
         "NODE_EXTRA_CA_CERTS to it (proxy variables are removed, HOME is the work directory).\n"
-        "Output files (--junit, --json) are opened before the first scenario. SIGINT or\n"
+        "Output files (--junit, --json, --html, --sarif) are opened before the first scenario. "
+        "SIGINT or\n"
         "SIGTERM stops the running client's process group (SIGTERM, SIGKILL 2 s later),\n"
         "writes the reports of the scenarios done so far (the interrupted one as an\n"
         "error), removes the work directory unless --keep or --workdir, and exits 128+N.\n"
@@ -301,6 +311,8 @@ int afz_cmd_suite(int argc, char **argv)
         {"junit", required_argument, NULL, 'J'},
         {"tap", no_argument, NULL, 't'},
         {"json", required_argument, NULL, 'j'},
+        {"html", required_argument, NULL, 'P'},
+        {"sarif", required_argument, NULL, 'F'},
         AFZ_CLI_POLICY_OPTIONS,
         {"workdir", required_argument, NULL, 'w'},
         {"keep", no_argument, NULL, 'k'},
@@ -314,7 +326,7 @@ int afz_cmd_suite(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *client = NULL, *command = NULL, *name = NULL, *junit = NULL, *json = NULL;
-    const char *workdir = NULL;
+    const char *workdir = NULL, *html = NULL, *sarif = NULL;
     const char *scen_args[32];
     size_t n_scen_args = 0;
     afz_policy policy;
@@ -360,6 +372,12 @@ int afz_cmd_suite(int argc, char **argv)
             break;
         case 'j':
             json = optarg;
+            break;
+        case 'P':
+            html = optarg;
+            break;
+        case 'F':
+            sarif = optarg;
             break;
         case AFZ_CLI_OPT_FAIL_ON:
         case AFZ_CLI_OPT_ALLOW:
@@ -452,7 +470,8 @@ int afz_cmd_suite(int argc, char **argv)
                         "names as the system does: run as root or drop --hosts\n");
         return 2;
     }
-    if ((junit && check_output("junit", junit)) || (json && check_output("json", json)))
+    if ((junit && check_output("junit", junit)) || (json && check_output("json", json)) ||
+        (html && check_output("html", html)) || (sarif && check_output("sarif", sarif)))
         return 2;
 
     int exit_code = 2;
@@ -513,7 +532,14 @@ int afz_cmd_suite(int argc, char **argv)
         fprintf(stderr, "acmefuzz suite: cannot write %s\n", bundle);
         goto done;
     }
+    /* the command that reruns one scenario: the adapter by name; for a
+     * template afz_suite_replay quotes it (both add --scenarios FILE) */
+    afz_buf replay;
+    afz_buf_init(&replay, 0);
+    if (client)
+        afz_buf_printf(&replay, "acmefuzz suite --client %s", client);
     afz_suite_config cfg = {
+        .replay = client ? afz_buf_cstr(&replay) : NULL,
         .client = name,
         .command = command,
         .workroot = root,
@@ -659,6 +685,16 @@ int afz_cmd_suite(int argc, char **argv)
             io_ok = 0;
         afz_buf_reset(&out);
     }
+    if (html) {
+        if (afz_suite_html(&cfg, res, n_scen, &out) != AFZ_OK || write_file(html, &out))
+            io_ok = 0;
+        afz_buf_reset(&out);
+    }
+    if (sarif) {
+        if (afz_sarif_suite(&cfg, res, n_scen, &out) != AFZ_OK || write_file(sarif, &out))
+            io_ok = 0;
+        afz_buf_reset(&out);
+    }
     if (tap && afz_suite_tap(&cfg, res, n_scen, &out) == AFZ_OK)
         fwrite(out.data ? out.data : "", 1, out.len, stdout);
     afz_buf_cleanup(&out);
@@ -674,6 +710,7 @@ int afz_cmd_suite(int argc, char **argv)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     n_scen = n_all; /* every path below frees them all */
+    afz_buf_cleanup(&replay);
 done:
     afz_serve_free(srv);
     for (size_t i = 0; res && i < n_scen; i++)

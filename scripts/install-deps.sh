@@ -43,6 +43,12 @@ if ! command -v npm >/dev/null 2>&1; then
   test_pkgs+=(nodejs npm)
 fi
 
+# Reports (harness/io/report/afz_report_html.h, afz_sarif.h): tests/integration/
+# report_browser.sh renders the HTML report in headless Chromium and checks
+# the screenshot, DOM and console; suite_reports.sh validates `suite --sarif`
+# against the SARIF 2.1.0 JSON schema with python3-jsonschema.
+test_pkgs+=(chromium python3-jsonschema)
+
 # make bench (bench/run.sh): what make test installs (section 3 runs Pebble
 # and lego), plus jq to write and merge the JSON and GNU time for peak RSS.
 bench_pkgs=(jq time)

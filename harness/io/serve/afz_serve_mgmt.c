@@ -1,15 +1,18 @@
 /* afz_serve_mgmt.c - the management listener: Pebble's read-only API for
  * the issuing hierarchy and certificate status, plus acmefuzz's history,
- * per-session verdicts (afz_serve_session.h), sessions and reset.
+ * per-session verdicts (afz_serve_session.h), the HTML report of the
+ * latest session, sessions and reset.
  *
  * GET /verdict judges every session: about a second at 10,000 exchanges
  * (bench/serve_soak.sh), during which the event loop would serve no ACME
- * request; GET /history of a long run is tens of megabytes. Both are
+ * request; GET /history of a long run is tens of megabytes; GET /report
+ * judges one session and renders it. All three are
  * computed in a forked child, over the copy-on-write snapshot of the
  * history that fork gives for free, and come back through a pipe the loop
  * reads; at most VJOBS_MAX at once (past that, or when fork or pipe fails,
  * in the loop as before). The child closes every descriptor but the pipe,
- * computes, writes one status byte and the JSON, and leaves with _exit.
+ * computes, writes one status byte and the JSON (HTML for /report), and
+ * leaves with _exit.
  * /history is streamed on as chunks (Transfer-Encoding: chunked), reading
  * from the child paused while the client has VJOB_BACKLOG unread, so the
  * server never holds the whole document. */
@@ -34,11 +37,13 @@
 #include <event2/keyvalq_struct.h>
 
 #include "afz_json.h"
+#include "afz_report_html.h"
 #include "afz_serve_internal.h"
 
 #define CT_PEM "application/pem-certificate-chain; charset=utf-8"
 #define CT_KEY "application/x-pem-file; charset=utf-8"
 #define CT_JSON "application/json; charset=utf-8"
+#define CT_HTML "text/html; charset=utf-8"
 
 static void reply_text(struct evhttp_request *req, int status, const char *ctype, const char *s)
 {
@@ -193,6 +198,90 @@ static void reply_json(struct evhttp_request *req, cJSON *j)
     afz_buf_cleanup(&out);
 }
 
+/* ---- /report ---- */
+
+static int has_download(const afz_history *h)
+{
+    for (size_t i = 0; i < h->n_ev; i++)
+        if (h->ev[i].kind == AFZ_EV_CERT_DOWNLOADED)
+            return 1;
+    return 0;
+}
+
+/* report_page appends the HTML report (afz_report_html.h) of the latest
+ * session: the last of the current run, or of the last finished run when
+ * the current one has recorded nothing yet. It is judged as GET /verdict
+ * judges a session (the server's policy, real-time limits, no time limit,
+ * succeeded when a certificate was downloaded). */
+static afz_rc report_page(afz_serve *s, afz_buf *out)
+{
+    const afz_history *h = &s->history;
+    const afz_plan *plan = s->plan;
+    const afz_serve_mark *marks = s->log.marks_run == s->runs ? s->log.marks : NULL;
+    size_t n_marks = marks ? s->log.n_marks : 0;
+    uint64_t run = s->runs + 1;
+    if (!h->n_ex && s->log.n_past) {
+        const afz_serve_run_rec *p = &s->log.past[s->log.n_past - 1];
+        h = &p->history;
+        plan = p->plan;
+        marks = p->marks;
+        n_marks = p->n_marks;
+        run = p->run;
+    }
+    afz_serve_sessions ss;
+    afz_history sub;
+    afz_history_init(&sub);
+    afz_buf title, outcome;
+    afz_buf_init(&title, 0);
+    afz_buf_init(&outcome, 0);
+    afz_report r;
+    afz_rc rc = afz_serve_sessions_split(h, marks, n_marks, &ss);
+    if (rc != AFZ_OK)
+        goto out;
+    afz_buf_printf(&title, "acmefuzz serve: run %" PRIu64 ", session %zu of %zu", run, ss.n, ss.n);
+    afz_html_section sec = {.name = afz_buf_cstr(&title), .client = "(the server's client)"};
+    if (ss.n) {
+        const afz_serve_session *last = &ss.v[ss.n - 1];
+        size_t dir_from;
+        rc = afz_serve_session_history(h, last, &sub, NULL, &dir_from);
+        if (rc != AFZ_OK)
+            goto out;
+        afz_policy def;
+        afz_policy_default(&def);
+        afz_prop_limits lim;
+        afz_serve_prop_limits(&lim);
+        lim.max_virtual_ms = INT64_MAX / 4; /* as /verdict: sessions run as long as clients */
+        afz_report_options opt = {.policy = s->cfg.policy ? s->cfg.policy : &def, .limits = &lim};
+        afz_prop_input in;
+        memset(&in, 0, sizeof(in));
+        in.history = &sub;
+        in.plan = plan;
+        in.plan_class = plan ? afz_plan_class(plan) : AFZ_CLASS_LEGAL;
+        in.attempts = plan ? plan->attempts : 1;
+        in.client_succeeded = has_download(&sub);
+        if ((rc = afz_report_evaluate_input(&in, &opt, &r)) != AFZ_OK)
+            goto out;
+        afz_buf_printf(&outcome, "%s; %zu exchanges in this session%s%s",
+                       in.client_succeeded ? "a certificate was downloaded"
+                                           : "no certificate downloaded (yet)",
+                       sub.n_ex, last->account ? ", account " : "",
+                       last->account ? last->account : "");
+        sec.outcome = afz_buf_cstr(&outcome);
+        sec.history = &sub;
+        sec.report = &r;
+        sec.client_output = "(not seen by the server: the client runs elsewhere)";
+    } else {
+        sec.error = "no exchange recorded yet";
+    }
+    rc = afz_report_html(afz_buf_cstr(&title), &sec, 1, out);
+out:
+    afz_history_cleanup(&sub);
+    afz_serve_sessions_cleanup(&ss);
+    afz_buf_cleanup(&title);
+    afz_buf_cleanup(&outcome);
+    return rc;
+}
+
 /* ---- /verdict and /history in a child ---- */
 
 #define VJOBS_MAX 4
@@ -202,7 +291,7 @@ static void reply_json(struct evhttp_request *req, cJSON *j)
  * most about this much of the document at a time. */
 #define VJOB_BACKLOG (1024 * 1024)
 
-typedef enum vjob_kind { VJOB_VERDICT, VJOB_HISTORY } vjob_kind;
+typedef enum vjob_kind { VJOB_VERDICT, VJOB_HISTORY, VJOB_REPORT } vjob_kind;
 
 typedef struct afz_serve_vjob afz_serve_vjob;
 struct afz_serve_vjob {
@@ -260,7 +349,8 @@ static void vjob_finish(afz_serve_vjob *j, int complete)
     } else {
         char tag = ok && j->out.len >= 1 ? j->out.data[0] : 'E';
         if (tag == 'O')
-            afz_serve_reply(j->req, 200, CT_JSON, j->out.data + 1, j->out.len - 1);
+            afz_serve_reply(j->req, 200, j->kind == VJOB_REPORT ? CT_HTML : CT_JSON,
+                            j->out.data + 1, j->out.len - 1);
         else if (tag == 'N')
             reply_text(j->req, 404, "text/plain",
                        "acmefuzz: no such session (or it was forgotten)\n");
@@ -399,6 +489,12 @@ static void vjob_child(afz_serve *s, int wfd, vjob_kind kind, const afz_serve_ve
         if (rc == AFZ_OK)
             rc = afz_buf_putc(&out, '\n');
         if (rc != AFZ_OK) {
+            afz_buf_reset(&out);
+            afz_buf_putc(&out, 'E');
+        }
+    } else if (kind == VJOB_REPORT) {
+        afz_buf_putc(&out, 'O');
+        if (report_page(s, &out) != AFZ_OK) {
             afz_buf_reset(&out);
             afz_buf_putc(&out, 'E');
         }
@@ -590,6 +686,9 @@ static const char index_text[] =
     "GET  /roots/0 /intermediates/0 /root-keys/0 /intermediate-keys/0\n"
     "GET  /cert-status-by-serial/<hex>\n"
     "GET  /history                  the current run's exchanges and events\n"
+    "GET  /report                   an HTML report of the latest session (of the last\n"
+    "     run when the current one is empty): timeline per resource, Retry-After\n"
+    "     windows, verdicts linked to the exchanges, decoded JWS\n"
     "GET  /verdict[?session=N][&outcome=success|failure][&fail-on=LEVELS][&allow=ID,ID]\n"
     "     one verdict per session (one client run), every property judged per\n"
     "     session, the terminates request budget included: {\"sessions\":[{\"id\",\n"
@@ -673,6 +772,16 @@ void afz_serve_mgmt_cb(struct evhttp_request *req, void *arg)
     }
     if (strcmp(path, "/verdict") == 0) {
         verdict(s, req, query);
+        return;
+    }
+    if (strcmp(path, "/report") == 0) {
+        if (vjob_start(s, req, VJOB_REPORT, NULL) == 0)
+            return; /* computed in a child */
+        afz_buf out;
+        afz_buf_init(&out, 0);
+        afz_rc rc = report_page(s, &out);
+        reply_buf(req, rc, CT_HTML, &out);
+        afz_buf_cleanup(&out);
         return;
     }
     if (strcmp(path, "/") == 0) {

@@ -80,6 +80,9 @@ typedef struct afz_suite_config {
     uint32_t account_algs; /* AFZ_CLIENT_ALG_* bits; 0: not declared */
     int client_stateless;  /* 1: keeps nothing across campaign attempts (for the
                               properties, as afz_run_result.client_stateless) */
+    const char *replay;    /* the suite command without --scenarios that reruns one
+                              scenario ("acmefuzz suite --client lego"), shell-quoted;
+                              NULL: built from client and command (afz_suite_replay) */
     int private_hosts;     /* 1 (root only): run the client in a private mount
                               namespace whose /etc/hosts (WORKDIR/hosts: the
                               system's, plus the identifiers on 127.0.0.1) makes
@@ -157,6 +160,17 @@ afz_rc afz_suite_tap(const afz_suite_config *cfg, const afz_suite_result *r, siz
                      afz_buf *out);
 afz_rc afz_suite_json(const afz_suite_config *cfg, const afz_suite_result *r, size_t n,
                       afz_buf *out);
+/* afz_suite_html: the HTML report (afz_report_html.h), one section per
+ * scenario with its timeline, verdicts, exchanges and the client's output,
+ * pass/fail of each at the top. */
+afz_rc afz_suite_html(const afz_suite_config *cfg, const afz_suite_result *r, size_t n,
+                      afz_buf *out);
+
+/* afz_suite_replay appends the command that reruns the scenario at |path|
+ * alone: cfg->replay, or "acmefuzz suite --client-cmd TEMPLATE --name
+ * NAME", then " --scenarios PATH", each argument shell-quoted when it
+ * holds anything but letters, digits and . _ - / : @ + = , */
+afz_rc afz_suite_replay(const afz_suite_config *cfg, const char *path, afz_buf *out);
 
 /* ---- coverage (afz_suite_coverage.c) ----
  *

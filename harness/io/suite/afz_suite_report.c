@@ -1,10 +1,12 @@
-/* afz_suite_report.c - JUnit XML, TAP and JSON reports of a suite (see
- * afz_suite.h). */
+/* afz_suite_report.c - JUnit XML, TAP, JSON and HTML reports of a suite, and
+ * the replay command of one scenario (see afz_suite.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "afz_crash.h"
 #include "afz_json.h"
+#include "afz_report_html.h"
 #include "afz_suite.h"
 
 /* ---- JUnit XML ---- */
@@ -264,5 +266,109 @@ afz_rc afz_suite_json(const afz_suite_config *cfg, const afz_suite_result *r, si
     cJSON_free(txt);
 out:
     cJSON_Delete(root);
+    return rc;
+}
+
+/* ---- replay command ---- */
+
+static int shell_safe(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("._-/:@+=,", c)))
+            return 0;
+    }
+    return 1;
+}
+
+/* shell_arg appends |s| as one /bin/sh word. */
+static afz_rc shell_arg(afz_buf *out, const char *s)
+{
+    if (shell_safe(s))
+        return afz_buf_puts(out, s);
+    afz_rc rc = afz_buf_putc(out, '\'');
+    for (; *s && rc == AFZ_OK; s++)
+        rc = *s == '\'' ? afz_buf_puts(out, "'\\''") : afz_buf_putc(out, *s);
+    return rc == AFZ_OK ? afz_buf_putc(out, '\'') : rc;
+}
+
+afz_rc afz_suite_replay(const afz_suite_config *cfg, const char *path, afz_buf *out)
+{
+    afz_rc rc;
+    if (cfg->replay) {
+        rc = afz_buf_puts(out, cfg->replay);
+    } else {
+        rc = afz_buf_puts(out, "acmefuzz suite --client-cmd ");
+        if (rc == AFZ_OK)
+            rc = shell_arg(out, cfg->command ? cfg->command : "");
+        if (rc == AFZ_OK)
+            rc = afz_buf_puts(out, " --name ");
+        if (rc == AFZ_OK)
+            rc = shell_arg(out, cfg->client ? cfg->client : "custom");
+    }
+    if (rc == AFZ_OK)
+        rc = afz_buf_puts(out, " --scenarios ");
+    return rc == AFZ_OK ? shell_arg(out, path) : rc;
+}
+
+/* ---- HTML ---- */
+
+afz_rc afz_suite_html(const afz_suite_config *cfg, const afz_suite_result *r, size_t n,
+                      afz_buf *out)
+{
+    afz_rc rc = AFZ_ENOMEM;
+    afz_html_section *sec = calloc(n ? n : 1, sizeof(*sec));
+    afz_history *hist = calloc(n ? n : 1, sizeof(*hist));
+    afz_buf *text = calloc(n ? n * 2 : 1, sizeof(*text));
+    afz_buf title;
+    afz_buf_init(&title, 0);
+    if (!sec || !hist || !text)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        const afz_suite_result *s = &r[i];
+        afz_buf *outcome = &text[2 * i], *replay = &text[2 * i + 1];
+        afz_buf_init(outcome, 0);
+        afz_buf_init(replay, 0);
+        char ob[96];
+        afz_buf_printf(outcome, "%s after %u attempt(s), %.2f s, %zu requests",
+                       outcome_text(s, ob, sizeof(ob)), s->attempts, s->seconds, s->requests);
+        if (s->warning[0])
+            afz_buf_printf(outcome, "; warning: %s", s->warning);
+        afz_suite_replay(cfg, s->path, replay);
+        sec[i] = (afz_html_section){
+            .name = s->name[0] ? s->name : s->path,
+            .client = cfg->client,
+            .scenario = s->path,
+            .plan_text = s->plan_text,
+            .outcome = afz_buf_cstr(outcome),
+            .replay = afz_buf_cstr(replay),
+            .client_output = s->client_tail ? s->client_tail : "",
+            .error = s->loaded ? NULL : s->error,
+            .report = s->loaded ? &s->report : NULL,
+        };
+        /* the history the suite kept as JSON, rebuilt (afz_history_json.c) */
+        char why[160];
+        if (s->loaded && s->history_json &&
+            afz_history_from_json(s->history_json, strlen(s->history_json), &hist[i], why,
+                                  sizeof(why)) == AFZ_OK)
+            sec[i].history = &hist[i];
+    }
+    afz_buf_puts(&title, "acmefuzz suite: ");
+    afz_buf_puts(&title, cfg->client ? cfg->client : "custom");
+    rc = afz_report_html(afz_buf_cstr(&title), sec, n, out);
+out:
+    for (size_t i = 0; sec && hist && text && i < n; i++) {
+        if (sec[i].history)
+            afz_history_cleanup(&hist[i]);
+        afz_buf_cleanup(&text[2 * i]);
+        afz_buf_cleanup(&text[2 * i + 1]);
+    }
+    afz_buf_cleanup(&title);
+    free(sec);
+    free(hist);
+    free(text);
     return rc;
 }
