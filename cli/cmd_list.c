@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "afz_acme.h"
 #include "afz_cli.h"
 #include "afz_clients.h"
 #include "afz_fault.h"
@@ -43,68 +44,32 @@ int afz_cmd_list(int argc, char **argv)
         return 0;
     }
     if (strcmp(what, "dict") == 0) {
-        /* A libFuzzer dictionary of the scenario language and ACME tokens,
-         * generated from the catalog so it never drifts from it. */
-        static const char *const acme[] = {
-            "pending",
-            "ready",
-            "processing",
-            "valid",
-            "invalid",
-            "expired",
-            "deactivated",
-            "revoked",
-            "status",
-            "certificate",
-            "finalize",
-            "authorizations",
-            "identifiers",
-            "challenges",
-            "token",
-            "url",
-            "type",
-            "value",
-            "dns",
-            "http-01",
-            "dns-01",
-            "tls-alpn-01",
-            "urn:ietf:params:acme:error:",
-            "badNonce",
-            "rateLimited",
-            "orderNotReady",
-            "badCSR",
-            "malformed",
-            "serverInternal",
-            "unauthorized",
-            "Retry-After",
-            "Replay-Nonce",
-            "Location",
-            "Link",
-            "Content-Type",
-            "application/jose+json",
-            "application/problem+json",
-            "application/pem-certificate-chain",
-            "GMT",
-            "-----BEGIN CERTIFICATE-----",
-            "identifiers ",
-            "account-key ",
-            "attempts ",
-            " -> ",
-            " * ",
-            " @",
-            "(",
-            ")",
-            "=",
-            ", ",
-            "any",
-            "ES256",
-            "ES384",
-            "RS256",
-            "EdDSA",
+        /* A libFuzzer dictionary, generated so it never drifts: the ACME
+         * vocabulary (afz_acme.h: statuses, problem types, member and
+         * header names), the scenario language's tokens, the resource
+         * kinds and the fault catalog with its argument values. */
+        size_t k = 0, n = 0;
+        for (unsigned st = 0; st < AFZ_ST__COUNT; st++)
+            printf("acme%zu=\"%s\"\n", k++, afz_status_name((afz_status)st));
+        const afz_problem_type *pt = afz_problem_types(&n);
+        for (size_t i = 0; i < n; i++)
+            printf("acme%zu=\"%s\"\n", k++, pt[i].name);
+        const char *const *words = afz_acme_tokens(&n);
+        for (size_t i = 0; i < n; i++) {
+            printf("acme%zu=\"", k++);
+            for (const char *c = words[i]; *c; c++) {
+                if (*c == '"' || *c == '\\')
+                    putchar('\\');
+                putchar(*c);
+            }
+            printf("\"\n");
+        }
+        static const char *const scenario_tokens[] = {
+            "identifiers ", "account-key ", "attempts ", " -> ", " * ", " @", "(", ")", "=",
+            ", ",           "any",
         };
-        size_t k = 0;
-        for (size_t i = 0; i < sizeof(acme) / sizeof(acme[0]); i++)
-            printf("acme%zu=\"%s\"\n", k++, acme[i]);
+        for (size_t i = 0; i < sizeof(scenario_tokens) / sizeof(scenario_tokens[0]); i++)
+            printf("scn%zu=\"%s\"\n", i, scenario_tokens[i]);
         for (int r = 1; r < AFZ_RES__COUNT; r++)
             printf("res%d=\"%s\"\n", r, afz_resource_name((afz_resource)r));
         for (size_t i = 0; i < AFZ_FAULT__COUNT; i++) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "afz_acme.h"
 #include "afz_prop_internal.h"
 
 static int is_2xx(const afz_trace_ex *e)
@@ -156,8 +157,8 @@ done:
  * the status and polls on. */
 static int authz_dead(const char *s)
 {
-    return status_is(s, "invalid") || status_is(s, "deactivated") || status_is(s, "expired") ||
-           status_is(s, "revoked");
+    afz_status st;
+    return afz_status_parse(s, &st) && afz_status_final_failure(st);
 }
 
 void afz_prop_check_final_states_final(const afz_prop_input *in, afz_prop_result *out)

@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afz_acme.h"
 #include "afz_json.h"
-
-#define ACME_ERROR_PREFIX "urn:ietf:params:acme:error:"
 
 /* ---- small helpers ---- */
 
@@ -47,8 +46,8 @@ int afz_trace_nonce_syntax_ok(const char *s)
 
 int afz_trace_problem_is(const afz_trace_ex *e, const char *name)
 {
-    size_t n = sizeof(ACME_ERROR_PREFIX) - 1;
-    return e->problem && strncmp(e->problem, ACME_ERROR_PREFIX, n) == 0 &&
+    size_t n = sizeof(AFZ_ACME_ERROR_PREFIX) - 1;
+    return e->problem && strncmp(e->problem, AFZ_ACME_ERROR_PREFIX, n) == 0 &&
            strcmp(e->problem + n, name) == 0;
 }
 

@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "afz_acme.h"
 #include "afz_b64.h"
 #include "afz_clock.h"
 #include "afz_csr.h"
@@ -823,7 +824,7 @@ static afz_rc violated(session *s, size_t i, const afz_request *req, const afz_r
 
 static afz_rc check_problem(session *s, size_t i, const afz_request *req, const afz_response *resp)
 {
-    static const char prefix[] = "urn:ietf:params:acme:error:";
+    static const char prefix[] = AFZ_ACME_ERROR_PREFIX;
     cJSON *j = NULL;
     if (afz_json_parse_object(resp->body, resp->body_len, &j) != AFZ_OK)
         return violated(s, i, req, resp, "a problem document is not a JSON object");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afz_acme.h"
 #include "afz_b64.h"
 #include "afz_jose.h"
 #include "afz_json.h"
@@ -330,7 +331,9 @@ static void summarize_body(const afz_response *r, afz_buf *out)
     int is_problem = type && ((ct && strstr(ct, "problem+json")) || strncmp(type, "urn:", 4) == 0);
     if (is_problem) {
         const char *shortt =
-            strncmp(type, "urn:ietf:params:acme:error:", 27) == 0 ? type + 27 : type;
+            strncmp(type, AFZ_ACME_ERROR_PREFIX, sizeof(AFZ_ACME_ERROR_PREFIX) - 1) == 0
+                ? type + sizeof(AFZ_ACME_ERROR_PREFIX) - 1
+                : type;
         afz_buf_printf(out, " problem=%s", shortt);
         if (detail)
             afz_buf_printf(out, " \"%.120s\"", detail);

@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "afz_acme.h"
 #include "afz_json.h"
 #include "afz_scenario.h"
 
@@ -127,19 +128,13 @@ static void record(afz_fault_engine *e, afz_event_kind kind, size_t rule_index, 
 
 static void problem(afz_response *resp, int status, const char *type, const char *detail)
 {
-    cJSON *j = cJSON_CreateObject();
-    char urn[96];
-    snprintf(urn, sizeof(urn), "urn:ietf:params:acme:error:%s", type);
-    afz_json_add_str(j, "type", urn);
-    afz_json_add_str(j, "detail", detail);
-    cJSON_AddNumberToObject(j, "status", status);
-    size_t n = 0;
-    char *s = afz_json_print_alloc(j, &n);
-    cJSON_Delete(j);
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    afz_rc rc = afz_problem_body(&b, status, type, detail, strlen(detail), NULL);
     resp->status = status;
     afz_headers_set(&resp->headers, "Content-Type", "application/problem+json");
-    afz_response_set_body(resp, s, s ? n : 0);
-    cJSON_free(s);
+    afz_response_set_body(resp, rc == AFZ_OK ? b.data : NULL, rc == AFZ_OK ? b.len : 0);
+    afz_buf_cleanup(&b);
 }
 
 static void add_retry_after(afz_fault_engine *e, afz_response *resp, unsigned ra)

@@ -174,7 +174,7 @@ static size_t processing_orders(const afz_server *s, const srv_account *a)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->n_orders; i++)
-        n += s->orders[i]->acct == a && s->orders[i]->status == SRV_ST_PROCESSING;
+        n += s->orders[i]->acct == a && s->orders[i]->status == AFZ_ST_PROCESSING;
     return n;
 }
 

@@ -88,7 +88,7 @@ void srv_order_issue(afz_server *s, srv_order *o)
     o->serial = serial;
     memcpy(o->serial_hex, hex, sizeof(o->serial_hex));
     o->serial_hex[sizeof(o->serial_hex) - 1] = '\0';
-    o->status = SRV_ST_VALID;
+    o->status = AFZ_ST_VALID;
     srv_event(s, AFZ_EV_CERT_ISSUED, o->cert_url, o->url, o->names_joined, o->serial_hex, NULL);
 }
 
@@ -122,10 +122,10 @@ afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt, 
     }
     srv_order_refresh(s, o, 0);
     /* Boulder's wording, the one clients met in July 2023. */
-    if (o->status != SRV_ST_READY) {
+    if (o->status != AFZ_ST_READY) {
         rc = answered(srv_problem(resp, 403, "orderNotReady", NULL,
                                   "Order's status (\"%s\") is not acceptable for finalization",
-                                  srv_status_name(o->status)));
+                                  afz_status_name(o->status)));
         goto out;
     }
     rc = srv_payload_object(&auth, resp, &p);
@@ -163,14 +163,14 @@ afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt, 
     srv_event(s, AFZ_EV_FINALIZE_ACCEPTED, o->url, NULL, o->names_joined, NULL, NULL);
     o->csr_key = csr.pubkey;
     csr.pubkey = NULL;
-    o->status = SRV_ST_PROCESSING;
+    o->status = AFZ_ST_PROCESSING;
     o->finalized_ms = srv_now(s);
     o->polls = 0;
     if (s->cfg.cert_url_early && s->cfg.async_finalize && !o->early_cert_id[0])
         srv_new_id(s, o->early_cert_id);
     if (!s->cfg.async_finalize)
         srv_order_issue(s, o);
-    if (o->status == SRV_ST_INVALID) {
+    if (o->status == AFZ_ST_INVALID) {
         rc = answered(srv_problem(resp, 500, "serverInternal", NULL,
                                   "Error finalizing order: certificate issuance failed"));
         goto out;

@@ -27,6 +27,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include "afz_acme.h"
 #include "afz_buf.h"
 #include "afz_jose.h"
 #include "afz_json.h"
@@ -47,19 +48,7 @@
 /* Untrusted text echoed in a problem detail is cut to this many bytes. */
 #define SRV_ECHO_MAX 128
 
-typedef enum srv_status {
-    SRV_ST_PENDING = 0,
-    SRV_ST_READY,
-    SRV_ST_PROCESSING,
-    SRV_ST_VALID,
-    SRV_ST_INVALID,
-    SRV_ST_EXPIRED,
-    SRV_ST_DEACTIVATED,
-    SRV_ST_REVOKED
-} srv_status;
-
-/* srv_status_name returns the RFC 8555 status string. */
-const char *srv_status_name(srv_status st);
+/* Object statuses are afz_status (afz_acme.h), the one ACME vocabulary. */
 
 typedef struct srv_account {
     char id[SRV_ID_LEN + 1];
@@ -88,7 +77,7 @@ typedef enum srv_ext {
 
 typedef struct srv_chall {
     srv_chall_type type;
-    srv_status status; /* pending, processing, valid, invalid */
+    afz_status status; /* pending, processing, valid, invalid */
     char token[SRV_TOKEN_LEN + 1];
     int64_t validated_ms; /* mono time it became valid */
     srv_ext ext;
@@ -103,7 +92,7 @@ typedef struct srv_authz {
     char *value; /* identifier value without "*." */
     char *name;  /* order form: "*.value" when wildcard */
     int wildcard;
-    srv_status status;  /* pending, valid, expired, deactivated */
+    afz_status status;  /* pending, valid, expired, deactivated */
     int64_t expires_ms; /* mono */
     srv_chall chall[3];
     size_t n_chall;
@@ -123,7 +112,7 @@ typedef struct srv_order {
     srv_authz **authz; /* parallel to names; one reference each */
     size_t n_names;
     char *names_joined;     /* sorted, comma-joined, for events */
-    srv_status status;      /* pending ready processing valid invalid */
+    afz_status status;      /* pending ready processing valid invalid */
     int64_t expires_ms;     /* mono */
     const char *err_type;   /* static; set when invalid */
     const char *err_detail; /* static */

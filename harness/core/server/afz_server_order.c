@@ -110,11 +110,11 @@ static int order_evict_one(afz_server *s)
     for (int pass = 0; pass < 3; pass++) {
         for (size_t i = 0; i < s->n_orders; i++) {
             srv_order *o = s->orders[i];
-            if (o->status == SRV_ST_PROCESSING)
+            if (o->status == AFZ_ST_PROCESSING)
                 continue;
             if (pass == 0 && now < o->expires_ms)
                 continue;
-            if (pass == 1 && o->status != SRV_ST_VALID && o->status != SRV_ST_INVALID)
+            if (pass == 1 && o->status != AFZ_ST_VALID && o->status != AFZ_ST_INVALID)
                 continue;
             order_forget(s, i);
             return 1;
@@ -130,7 +130,7 @@ size_t srv_orders_forget_account(afz_server *s, const srv_account *a)
         srv_order *o = s->orders[i];
         if (o->acct != a) {
             i++;
-        } else if (o->status == SRV_ST_PROCESSING) {
+        } else if (o->status == AFZ_ST_PROCESSING) {
             left++;
             i++;
         } else {
@@ -188,11 +188,11 @@ static afz_rc reserve_orders(afz_server *s, size_t need)
 static void authz_refresh(afz_server *s, srv_authz *a, int poll)
 {
     int64_t now = srv_now(s);
-    if ((a->status == SRV_ST_PENDING || a->status == SRV_ST_VALID) && now >= a->expires_ms) {
-        a->status = SRV_ST_EXPIRED;
+    if ((a->status == AFZ_ST_PENDING || a->status == AFZ_ST_VALID) && now >= a->expires_ms) {
+        a->status = AFZ_ST_EXPIRED;
         return;
     }
-    if (a->status != SRV_ST_PENDING || a->active < 0)
+    if (a->status != AFZ_ST_PENDING || a->active < 0)
         return;
     srv_chall *c = &a->chall[a->active];
     int due =
@@ -200,16 +200,16 @@ static void authz_refresh(afz_server *s, srv_authz *a, int poll)
     if (due && (s->cfg.validation_fails || c->ext == SRV_EXT_FAILED)) {
         /* RFC 8555 7.5.1: a failed validation leaves challenge and
          * authorization invalid, with the error on the challenge. */
-        c->status = SRV_ST_INVALID;
-        a->status = SRV_ST_INVALID;
+        c->status = AFZ_ST_INVALID;
+        a->status = AFZ_ST_INVALID;
         srv_event(s, AFZ_EV_AUTHZ_INVALID, a->url, NULL, a->name, NULL,
                   c->ext == SRV_EXT_FAILED && c->err_detail
                       ? c->err_detail
                       : "incorrectResponse: the key authorization was not found");
     } else if (due && c->ext != SRV_EXT_PENDING) {
-        c->status = SRV_ST_VALID;
+        c->status = AFZ_ST_VALID;
         c->validated_ms = now;
-        a->status = SRV_ST_VALID;
+        a->status = AFZ_ST_VALID;
         srv_event(s, AFZ_EV_AUTHZ_VALID, a->url, NULL, a->name, NULL, NULL);
     } else if (poll && a->polls < UINT32_MAX) {
         a->polls++;
@@ -218,7 +218,7 @@ static void authz_refresh(afz_server *s, srv_authz *a, int poll)
 
 void srv_order_fail(afz_server *s, srv_order *o, const char *type, const char *detail)
 {
-    o->status = SRV_ST_INVALID;
+    o->status = AFZ_ST_INVALID;
     o->err_type = type;
     o->err_detail = detail;
     srv_event(s, AFZ_EV_ORDER_INVALID, o->url, NULL, o->names_joined, NULL, detail);
@@ -227,7 +227,7 @@ void srv_order_fail(afz_server *s, srv_order *o, const char *type, const char *d
 void srv_order_refresh(afz_server *s, srv_order *o, int poll)
 {
     int64_t now = srv_now(s);
-    if (o->status == SRV_ST_PENDING || o->status == SRV_ST_READY) {
+    if (o->status == AFZ_ST_PENDING || o->status == AFZ_ST_READY) {
         if (now >= o->expires_ms) {
             srv_order_fail(s, o, "malformed", "Order expired");
             return;
@@ -242,18 +242,18 @@ void srv_order_refresh(afz_server *s, srv_order *o, int poll)
         for (size_t i = 0; i < o->n_names; i++) {
             srv_authz *a = o->authz[i];
             authz_refresh(s, a, poll);
-            if (a->status == SRV_ST_PENDING) {
+            if (a->status == AFZ_ST_PENDING) {
                 all_valid = 0;
-            } else if (a->status != SRV_ST_VALID) {
+            } else if (a->status != AFZ_ST_VALID) {
                 srv_order_fail(s, o, "unauthorized", "An authorization of the order is not valid");
                 return;
             }
         }
-        if (all_valid && o->status == SRV_ST_PENDING) {
-            o->status = SRV_ST_READY;
+        if (all_valid && o->status == AFZ_ST_PENDING) {
+            o->status = AFZ_ST_READY;
             srv_event(s, AFZ_EV_ORDER_READY, o->url, NULL, o->names_joined, NULL, NULL);
         }
-    } else if (o->status == SRV_ST_PROCESSING) {
+    } else if (o->status == AFZ_ST_PROCESSING) {
         /* Only a POST-as-GET of the order URL is a poll here; the
          * finalize request that started processing is not one. */
         if (o->polls >= s->cfg.finalize_polls && now - o->finalized_ms >= s->cfg.finalize_delay_ms)
@@ -293,19 +293,19 @@ static void write_chall(afz_server *s, srv_w *w, const srv_authz *a, size_t i)
     srv_w_raw(w, ",\"token\":");
     srv_w_str(w, c->token);
     srv_w_raw(w, ",\"status\":");
-    srv_w_str(w, srv_status_name(c->status));
-    if (c->status == SRV_ST_VALID) {
+    srv_w_str(w, afz_status_name(c->status));
+    if (c->status == AFZ_ST_VALID) {
         srv_w_raw(w, ",\"validated\":");
         srv_w_time(w, s, c->validated_ms);
     }
-    if (c->status == SRV_ST_INVALID && c->ext == SRV_EXT_FAILED) {
+    if (c->status == AFZ_ST_INVALID && c->ext == SRV_EXT_FAILED) {
         /* The validator's finding: RFC 8555 8.3/8.4 error types; Boulder
          * answers 400 for connection-level failures, 403 otherwise. */
         const char *type = c->err_type ? c->err_type : "incorrectResponse";
         int connection =
             strcmp(type, "connection") == 0 || strcmp(type, "dns") == 0 || strcmp(type, "tls") == 0;
         afz_buf_reset(&s->scratch);
-        afz_rc rc = afz_buf_printf(&s->scratch, "urn:ietf:params:acme:error:%s", type);
+        afz_rc rc = afz_buf_printf(&s->scratch, AFZ_ACME_ERROR_PREFIX "%s", type);
         if (rc != AFZ_OK && w->rc == AFZ_OK)
             w->rc = rc;
         srv_w_raw(w, ",\"error\":{\"type\":");
@@ -313,8 +313,8 @@ static void write_chall(afz_server *s, srv_w *w, const srv_authz *a, size_t i)
         srv_w_raw(w, ",\"detail\":");
         srv_w_str(w, c->err_detail ? c->err_detail : "validation failed");
         srv_w_raw(w, connection ? ",\"status\":400}" : ",\"status\":403}");
-    } else if (c->status == SRV_ST_INVALID) {
-        srv_w_raw(w, ",\"error\":{\"type\":\"urn:ietf:params:acme:error:incorrectResponse\","
+    } else if (c->status == AFZ_ST_INVALID) {
+        srv_w_raw(w, ",\"error\":{\"type\":\"" AFZ_ACME_ERROR_PREFIX "incorrectResponse\","
                      "\"detail\":\"The key authorization file was not found\",\"status\":403}");
     }
     srv_w_raw(w, "}");
@@ -327,7 +327,7 @@ static afz_rc authz_respond(afz_server *s, const srv_authz *a, afz_response *res
     srv_w_raw(&w, "{\"identifier\":");
     write_identifier(&w, a->value);
     srv_w_raw(&w, ",\"status\":");
-    srv_w_str(&w, srv_status_name(a->status));
+    srv_w_str(&w, afz_status_name(a->status));
     srv_w_raw(&w, ",\"expires\":");
     srv_w_time(&w, s, a->expires_ms);
     srv_w_raw(&w, ",\"challenges\":[");
@@ -343,7 +343,7 @@ static afz_rc authz_respond(afz_server *s, const srv_authz *a, afz_response *res
     afz_rc rc = srv_w_finish(&w, resp, 200, "application/json");
     srv_w_cleanup(&w);
     /* Validation under way: tell the client when to look again. */
-    if (rc == AFZ_OK && a->status == SRV_ST_PENDING && a->active >= 0)
+    if (rc == AFZ_OK && a->status == AFZ_ST_PENDING && a->active >= 0)
         rc =
             srv_add_retry_after(s, resp, s->cfg.authz_retry_after_s, s->cfg.authz_retry_after_date);
     return rc;
@@ -354,7 +354,7 @@ afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *
     srv_w w;
     srv_w_init(&w);
     srv_w_raw(&w, "{\"status\":");
-    srv_w_str(&w, srv_status_name(o->status));
+    srv_w_str(&w, afz_status_name(o->status));
     srv_w_raw(&w, ",\"expires\":");
     srv_w_time(&w, s, o->expires_ms);
     srv_w_raw(&w, ",\"identifiers\":[");
@@ -371,10 +371,10 @@ afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *
     }
     srv_w_raw(&w, "],\"finalize\":");
     srv_w_str(&w, o->finalize_url);
-    if (o->status == SRV_ST_VALID && o->cert_url) {
+    if (o->status == AFZ_ST_VALID && o->cert_url) {
         srv_w_raw(&w, ",\"certificate\":");
         srv_w_str(&w, o->cert_url);
-    } else if (o->status == SRV_ST_PROCESSING && o->early_cert_id[0]) {
+    } else if (o->status == AFZ_ST_PROCESSING && o->early_cert_id[0]) {
         /* cert_url_early: the URL the certificate will have (404 until then) */
         char *early = srv_url(s, "/cert/", o->early_cert_id, NULL);
         if (!early && w.rc == AFZ_OK)
@@ -383,8 +383,8 @@ afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *
         srv_w_str(&w, early ? early : "");
         free(early);
     }
-    if (o->status == SRV_ST_INVALID && o->err_type) {
-        srv_w_raw(&w, ",\"error\":{\"type\":\"urn:ietf:params:acme:error:");
+    if (o->status == AFZ_ST_INVALID && o->err_type) {
+        srv_w_raw(&w, ",\"error\":{\"type\":\"" AFZ_ACME_ERROR_PREFIX);
         srv_w_raw(&w, o->err_type);
         srv_w_raw(&w, "\",\"detail\":");
         srv_w_str(&w, o->err_detail);
@@ -393,7 +393,7 @@ afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *
     srv_w_raw(&w, "}");
     afz_rc rc = srv_w_finish(&w, resp, status, "application/json");
     srv_w_cleanup(&w);
-    if (rc == AFZ_OK && o->status == SRV_ST_PROCESSING)
+    if (rc == AFZ_OK && o->status == AFZ_ST_PROCESSING)
         rc =
             srv_add_retry_after(s, resp, s->cfg.order_retry_after_s, s->cfg.order_retry_after_date);
     return rc;
@@ -414,7 +414,7 @@ static srv_authz *authz_new(afz_server *s, srv_account *acct, const char *name, 
     a->url = srv_url(s, "/authz/", a->id, NULL);
     if (!a->name || !a->value || !a->url)
         goto fail;
-    a->status = valid_now ? SRV_ST_VALID : SRV_ST_PENDING;
+    a->status = valid_now ? AFZ_ST_VALID : AFZ_ST_PENDING;
     a->expires_ms = srv_deadline(s, s->cfg.authz_lifetime_s);
     a->active = -1;
     /* RFC 8555 7.1.3: wildcard names can only be proven with dns-01. */
@@ -425,12 +425,12 @@ static srv_authz *authz_new(afz_server *s, srv_account *acct, const char *name, 
     for (size_t i = 0; i < a->n_chall; i++) {
         srv_chall *c = &a->chall[i];
         c->type = types[i];
-        c->status = SRV_ST_PENDING;
+        c->status = AFZ_ST_PENDING;
         if (srv_b64_random(s, 32, c->token, sizeof(c->token)) != AFZ_OK)
             goto fail;
     }
     if (valid_now) {
-        a->chall[0].status = SRV_ST_VALID;
+        a->chall[0].status = AFZ_ST_VALID;
         a->chall[0].validated_ms = srv_now(s);
     }
     return a;
@@ -447,7 +447,7 @@ static srv_authz *authz_reusable(afz_server *s, const srv_account *acct, const c
         if (a->acct != acct || strcmp(a->name, name) != 0)
             continue;
         authz_refresh(s, a, 0);
-        if (a->status == SRV_ST_VALID)
+        if (a->status == AFZ_ST_VALID)
             return a;
     }
     return NULL;
@@ -521,7 +521,7 @@ static afz_rc check_identifiers(afz_server *s, const cJSON *ids, char (*names)[N
             } else {
                 srv_w_raw(&sub, ",");
             }
-            srv_w_raw(&sub, "{\"type\":\"urn:ietf:params:acme:error:rejectedIdentifier\","
+            srv_w_raw(&sub, "{\"type\":\"" AFZ_ACME_ERROR_PREFIX "rejectedIdentifier\","
                             "\"detail\":");
             srv_w_str(&sub, why);
             srv_w_raw(&sub, ",\"status\":400,\"identifier\":");
@@ -571,7 +571,7 @@ static afz_rc order_reusable(afz_server *s, const srv_account *acct, char (*name
         if (o->acct != acct || strcmp(o->names_joined, joined) != 0)
             continue;
         srv_order_refresh(s, o, 0);
-        if (o->status == SRV_ST_PENDING || o->status == SRV_ST_READY) {
+        if (o->status == AFZ_ST_PENDING || o->status == AFZ_ST_READY) {
             *out = o;
             break;
         }
@@ -660,7 +660,7 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
         rc = AFZ_ENOMEM;
         goto out;
     }
-    o->status = SRV_ST_PENDING;
+    o->status = AFZ_ST_PENDING;
     o->expires_ms = srv_deadline(s, s->cfg.order_lifetime_s);
     for (size_t i = 0; i < n; i++) {
         o->names[i] = afz_strdup(names[i]);
@@ -777,8 +777,8 @@ afz_rc srv_authz_op(afz_server *s, const afz_request *req, const srv_route *rt, 
         goto out;
     }
     authz_refresh(s, a, 0);
-    if (a->status == SRV_ST_PENDING || a->status == SRV_ST_VALID)
-        a->status = SRV_ST_DEACTIVATED;
+    if (a->status == AFZ_ST_PENDING || a->status == AFZ_ST_VALID)
+        a->status = AFZ_ST_DEACTIVATED;
     rc = authz_respond(s, a, resp);
 out:
     cJSON_Delete(p);
@@ -858,15 +858,15 @@ afz_rc srv_challenge_op(afz_server *s, const afz_request *req, const srv_route *
         goto out;
     }
     authz_refresh(s, a, 0);
-    if (a->status != SRV_ST_PENDING && a->status != SRV_ST_VALID) {
+    if (a->status != AFZ_ST_PENDING && a->status != AFZ_ST_VALID) {
         rc = answered(srv_problem(resp, 400, "malformed", NULL,
                                   "Unable to update challenge: authorization is \"%s\"",
-                                  srv_status_name(a->status)));
+                                  afz_status_name(a->status)));
         goto out;
     }
     srv_chall *c = &a->chall[i];
-    if (a->status == SRV_ST_PENDING && a->active < 0 && c->status == SRV_ST_PENDING) {
-        c->status = SRV_ST_PROCESSING;
+    if (a->status == AFZ_ST_PENDING && a->active < 0 && c->status == AFZ_ST_PENDING) {
+        c->status = AFZ_ST_PROCESSING;
         a->active = (int)i;
         a->started_ms = srv_now(s);
         a->polls = 0;

@@ -10,29 +10,6 @@
 
 #include "afz_b64.h"
 
-const char *srv_status_name(srv_status st)
-{
-    switch (st) {
-    case SRV_ST_PENDING:
-        return "pending";
-    case SRV_ST_READY:
-        return "ready";
-    case SRV_ST_PROCESSING:
-        return "processing";
-    case SRV_ST_VALID:
-        return "valid";
-    case SRV_ST_INVALID:
-        return "invalid";
-    case SRV_ST_EXPIRED:
-        return "expired";
-    case SRV_ST_DEACTIVATED:
-        return "deactivated";
-    case SRV_ST_REVOKED:
-        return "revoked";
-    }
-    return "invalid";
-}
-
 /* ---- JSON writer ---- */
 
 void srv_w_init(srv_w *w)
@@ -54,40 +31,8 @@ void srv_w_raw(srv_w *w, const char *s)
 
 void srv_w_strn(srv_w *w, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    if (w->rc != AFZ_OK)
-        return;
-    char chunk[128];
-    size_t k = 0;
-    chunk[k++] = '"';
-    for (size_t i = 0; i <= n; i++) {
-        /* Flush before an escape could overflow the chunk. */
-        if (k > sizeof(chunk) - 8 || i == n) {
-            if (i == n)
-                chunk[k++] = '"';
-            w->rc = afz_buf_append(&w->b, chunk, k);
-            if (w->rc != AFZ_OK || i == n)
-                return;
-            k = 0;
-        }
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            chunk[k++] = '\\';
-            chunk[k++] = (char)c;
-        } else if (c < 0x20) {
-            chunk[k++] = '\\';
-            chunk[k++] = 'u';
-            chunk[k++] = '0';
-            chunk[k++] = '0';
-            chunk[k++] = hex[c >> 4];
-            chunk[k++] = hex[c & 15];
-        } else if (c >= 0x7f) {
-            /* Untrusted bytes may not be UTF-8; keep every body valid. */
-            chunk[k++] = '?';
-        } else {
-            chunk[k++] = (char)c;
-        }
-    }
+    if (w->rc == AFZ_OK)
+        w->rc = afz_json_string_append(&w->b, s, n);
 }
 
 void srv_w_str(srv_w *w, const char *s)
@@ -161,14 +106,7 @@ afz_rc srv_problem(afz_response *resp, int status, const char *type, const char 
     afz_response_take_body(resp, NULL, 0);
     srv_w w;
     srv_w_init(&w);
-    srv_w_raw(&w, "{\"type\":\"urn:ietf:params:acme:error:");
-    srv_w_raw(&w, type);
-    srv_w_raw(&w, "\",\"detail\":");
-    srv_w_strn(&w, afz_buf_cstr(&detail), detail.len);
-    srv_w_fmt(&w, ",\"status\":%d", status);
-    if (extra)
-        srv_w_raw(&w, extra);
-    srv_w_raw(&w, "}");
+    w.rc = afz_problem_body(&w.b, status, type, afz_buf_cstr(&detail), detail.len, extra);
     rc = srv_w_finish(&w, resp, status, "application/problem+json");
     srv_w_cleanup(&w);
     afz_buf_cleanup(&detail);

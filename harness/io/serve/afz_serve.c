@@ -28,6 +28,7 @@
 #include <event2/listener.h>
 #include <openssl/rand.h>
 
+#include "afz_acme.h"
 #include "afz_json.h"
 #include "afz_serve_internal.h"
 
@@ -631,23 +632,25 @@ static int reject_hook(void *ctx, afz_resource kind, const afz_request *req, afz
                     kind != AFZ_RES_DIRECTORY && kind != AFZ_RES_NONCE;
     if (acme_post && s->cfg.nonce_reject_percent &&
         afz_prng_below(&s->reject_prng, 100) < s->cfg.nonce_reject_percent) {
-        static const char body[] =
-            "{\"type\":\"urn:ietf:params:acme:error:badNonce\","
-            "\"detail\":\"JWS has an invalid anti-replay nonce (rejected at random: "
-            "PEBBLE_WFE_NONCEREJECT)\",\"status\":400}";
+        static const char detail_text[] =
+            "JWS has an invalid anti-replay nonce (rejected at random: PEBBLE_WFE_NONCEREJECT)";
         /* Pebble checks the nonce before the random roll, so the nonce
          * of a refused request is spent as any server would spend it
          * (RFC 8555 6.5): resending the same bytes gets badNonce again. */
         afz_server_spend_nonce(s->server, req);
         resp->status = 400;
-        afz_buf nonce;
+        afz_buf nonce, body;
         afz_buf_init(&nonce, 256);
-        if (afz_headers_add(&resp->headers, "Content-Type", "application/problem+json") != AFZ_OK ||
+        afz_buf_init(&body, 0);
+        if (afz_problem_body(&body, 400, "badNonce", detail_text, sizeof(detail_text) - 1, NULL) !=
+                AFZ_OK ||
+            afz_headers_add(&resp->headers, "Content-Type", "application/problem+json") != AFZ_OK ||
             afz_server_fresh_nonce(s->server, &nonce) != AFZ_OK ||
             afz_headers_add(&resp->headers, "Replay-Nonce", afz_buf_cstr(&nonce)) != AFZ_OK ||
-            afz_response_set_body(resp, body, sizeof(body) - 1) != AFZ_OK)
+            afz_response_set_body(resp, body.data, body.len) != AFZ_OK)
             resp->status = 500;
         afz_buf_cleanup(&nonce);
+        afz_buf_cleanup(&body);
         char detail[96];
         snprintf(detail, sizeof(detail), "bad_nonce (PEBBLE_WFE_NONCEREJECT=%u%%)",
                  s->cfg.nonce_reject_percent);
