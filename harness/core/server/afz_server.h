@@ -122,10 +122,12 @@ typedef struct afz_server_config {
      * borrowed, kid and key strings live as long as the server */
     const struct afz_server_eab_key *eab_keys;
     size_t n_eab_keys;
-    /* appended: 1 refuses RSA keys under AFZ_RSA_MIN_BITS (2048) for
-     * accounts (badPublicKey) and CSRs (badCSR), as Boulder does; 0, the
-     * default, accepts them from AFZ_RSA_MIN_BITS_PEBBLE (1024) on, as
-     * Pebble does, so a drop-in passes the tests written against it */
+    /* appended: 1 refuses RSA keys under AFZ_RSA_MIN_BITS (2048) and EC
+     * P-521 keys for accounts (badPublicKey; the JWS alg ES512 gets
+     * badSignatureAlgorithm) and CSRs (badCSR), as Boulder does; 0, the
+     * default, accepts RSA from AFZ_RSA_MIN_BITS_PEBBLE (1024) on and
+     * P-521 (afz_key_pebble), as Pebble does, so a drop-in passes the
+     * tests written against it */
     int strict_keys;
 } afz_server_config;
 

@@ -154,8 +154,9 @@ afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt,
     /* Boulder refuses SHA-1 CSRs; so does the model unless configured. */
     if (v == AFZ_CSR_OK && csr.weak_digest && !s->cfg.allow_weak_csr_digest)
         v = AFZ_CSR_WEAK_SIGNATURE;
-    /* RSA under 2048 bits: Pebble issues, Boulder (strict_keys) refuses */
-    if (v == AFZ_CSR_OK && csr.small_rsa_key && s->cfg.strict_keys)
+    /* RSA under 2048 bits, P-521: Pebble issues, Boulder (strict_keys)
+     * refuses */
+    if (v == AFZ_CSR_OK && csr.pebble_key && s->cfg.strict_keys)
         v = AFZ_CSR_UNSUPPORTED_KEY;
     if (v != AFZ_CSR_OK) {
         rc = bad_csr(s, o, v, resp);

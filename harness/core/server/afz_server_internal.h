@@ -300,6 +300,11 @@ void srv_auth_cleanup(srv_auth *auth);
 /* srv_key_acceptable returns NULL when |key| may be an account key, else
  * the badPublicKey detail. */
 const char *srv_key_acceptable(const afz_server *s, EVP_PKEY *key);
+/* srv_alg_refused returns NULL when the JWS "alg" |alg| is one this server
+ * verifies, else the problem's ",\"algorithms\":[...]" member for
+ * badSignatureAlgorithm (RFC 8555 6.2): NONE always, ES512 under
+ * strict_keys. A static string. */
+const char *srv_alg_refused(const afz_server *s, afz_jws_alg alg);
 /* srv_require_empty answers 400 malformed and returns AFZ_EPROTO unless
  * the payload is the empty string (POST-as-GET, RFC 8555 6.3). */
 afz_rc srv_require_empty(const srv_auth *auth, afz_response *resp);
