@@ -90,7 +90,9 @@ static void serve_usage(FILE *f)
         "                       Hosts other than 127.0.0.1 are served on 127.0.0.1.\n"
         "  -dnsserver, -strict  accepted and ignored\n"
         "  PEBBLE_WFE_NONCEREJECT=P  P percent of POSTs get badNonce (default 0, not Pebble's 5)\n"
-        "  PEBBLE_AUTHZREUSE=P       P > 0 reuses valid authorizations (always, not by chance)\n"
+        "  PEBBLE_AUTHZREUSE=P       a valid authorization of the account is reused in a new\n"
+        "                       order with probability P% (default 50, as Pebble; a draw\n"
+        "                       from the model's PRNG, so --seed replays it)\n"
         "  PEBBLE_VA_ALWAYS_VALID=1  no checks (the default); =0 checks http-01 and tls-alpn-01\n"
         "                       as Pebble does (--validate, when given, wins)\n"
         "  PEBBLE_VA_NOSLEEP, PEBBLE_VA_SLEEPTIME  accepted: checks start at once\n"
@@ -257,7 +259,7 @@ out:
 }
 
 /* apply_pebble_env reads Pebble's environment knobs (see serve_usage). */
-static int apply_pebble_env(afz_serve_config *cfg, int validate_given, int pebble_mode)
+static int apply_pebble_env(afz_serve_config *cfg, int validate_given)
 {
     uint64_t v;
     const char *e = getenv("PEBBLE_VA_ALWAYS_VALID");
@@ -279,20 +281,16 @@ static int apply_pebble_env(afz_serve_config *cfg, int validate_given, int pebbl
         }
         cfg->nonce_reject_percent = (unsigned)v;
     }
+    /* Pebble's default: a valid authorization is reused half the time, by a
+     * draw from the model's PRNG (--seed replays it) */
+    cfg->server.authz_reuse_percent = 50;
     e = getenv("PEBBLE_AUTHZREUSE");
     if (e && *e) {
         if (afz_cli_parse_u64(e, 100, &v)) {
             fprintf(stderr, "acmefuzz serve: PEBBLE_AUTHZREUSE wants 0..100, got '%s'\n", e);
             return -1;
         }
-        cfg->server.authz_reuse = v > 0;
-        if (v > 0 && v < 100)
-            fprintf(stderr, "acmefuzz serve: PEBBLE_AUTHZREUSE=%s: valid authorizations are "
-                            "reused always, not with probability %s%%\n", e, e);
-    } else if (pebble_mode) {
-        fprintf(stderr, "acmefuzz serve: PEBBLE_AUTHZREUSE unset: no authorization reuse "
-                        "(Pebble reuses with probability 50%%; set PEBBLE_AUTHZREUSE=1 to "
-                        "reuse)\n");
+        cfg->server.authz_reuse_percent = (unsigned)v;
     }
     e = getenv("PEBBLE_ALTERNATE_ROOTS");
     if (e && *e && strcmp(e, "0") != 0)
@@ -491,7 +489,7 @@ int afz_cmd_serve(int argc, char **argv)
         fprintf(stderr, "acmefuzz serve: serving on 127.0.0.1 only\n");
     if (config && load_pebble_config(config, &cfg, &ph))
         goto done;
-    if (apply_pebble_env(&cfg, validate_given, config != NULL))
+    if (apply_pebble_env(&cfg, validate_given))
         goto done;
     afz_plan plan;
     if (scenario) {
@@ -530,6 +528,9 @@ int afz_cmd_serve(int argc, char **argv)
             printf("CA bundle: %s\n", bundle_out);
         if (scenario)
             printf("Scenario: %s\n", scenario);
+        printf("Authorization reuse: %u%% (PEBBLE_AUTHZREUSE; Pebble's default 50; run, sweep "
+               "and fuzz reuse none)\n",
+               cfg.server.authz_reuse_percent);
         if (cfg.validate & AFZ_SERVE_VALIDATE_HTTP01)
             printf("Validating http-01 on 127.0.0.1:%u\n", (unsigned)cfg.http01_port);
         if (cfg.validate & AFZ_SERVE_VALIDATE_TLSALPN01)

@@ -1206,6 +1206,47 @@ START_TEST(test_server_authz_reuse)
 }
 END_TEST
 
+/* reuse_pattern makes 24 orders for a validated name with
+ * authz_reuse_percent |pct| and PRNG seed |seed|; bit k of the result is
+ * set when order k got the valid authorization (and so is "ready"). */
+static uint32_t reuse_pattern(unsigned pct, uint64_t seed)
+{
+    t_env t;
+    t_init(&t);
+    afz_prng_seed(&t.prng, seed);
+    t.cfg.authz_reuse_percent = pct;
+    t_start(&t);
+    t_account(&t);
+    cJSON *o1 = t_order(&t, "[{\"type\":\"dns\",\"value\":\"example.com\"}]", NULL);
+    t_validate(&t, o1);
+    uint32_t bits = 0;
+    for (int k = 0; k < 24; k++) {
+        cJSON *o = t_order(&t, "[{\"type\":\"dns\",\"value\":\"example.com\"}]", NULL);
+        int reused = strcmp(authz_url(o, 0), authz_url(o1, 0)) == 0;
+        ck_assert_str_eq(afz_json_str(o, "status"), reused ? "ready" : "pending");
+        if (reused)
+            bits |= 1u << k;
+        cJSON_Delete(o);
+    }
+    cJSON_Delete(o1);
+    t_free(&t);
+    return bits;
+}
+
+/* PEBBLE_AUTHZREUSE (authz_reuse_percent): 0 never reuses, 100 always,
+ * 50 sometimes, and the same seed gives the same choices. */
+START_TEST(test_server_authz_reuse_percent)
+{
+    ck_assert_uint_eq(reuse_pattern(0, 3), 0);
+    ck_assert_uint_eq(reuse_pattern(100, 3), 0xffffffu);
+    uint32_t a = reuse_pattern(50, 3), b = reuse_pattern(50, 3), c = reuse_pattern(50, 4);
+    ck_assert_uint_ne(a, 0);
+    ck_assert_uint_ne(a, 0xffffffu);
+    ck_assert_uint_eq(a, b);
+    ck_assert_uint_ne(a, c); /* 2^-24 to collide by chance */
+}
+END_TEST
+
 START_TEST(test_server_order_ready_at_creation)
 {
     t_env t;
@@ -1737,6 +1778,7 @@ Suite *server_suite(void)
     tcase_add_loop_test(tc, test_server_authz_pending_any_look, 0,
                         (int)(sizeof(authz_looks) / sizeof(authz_looks[0])));
     tcase_add_test(tc, test_server_authz_reuse);
+    tcase_add_test(tc, test_server_authz_reuse_percent);
     tcase_add_test(tc, test_server_order_ready_at_creation);
     tcase_add_test(tc, test_server_order_expiry);
     tcase_add_test(tc, test_server_order_limit_evicts_expired);

@@ -79,7 +79,8 @@ typedef struct afz_server_config {
                                       * challenge POST before "valid" */
     int64_t validation_delay_ms;     /* virtual time after the challenge POST before "valid" */
     int64_t authz_retry_after_s;     /* Retry-After on authz still being validated; < 0: none */
-    int authz_reuse;                 /* 1: reuse the account's valid authz for the same name */
+    int authz_reuse;                 /* 1: reuse the account's valid authz for the same name
+                                      * (always; authz_reuse_percent: by chance) */
     int order_ready_at_creation;     /* 1: authorizations start valid */
     /* lifetimes */
     int64_t nonce_lifetime_ms;       /* a nonce older than this is badNonce; 0: forever */
@@ -129,6 +130,19 @@ typedef struct afz_server_config {
      * P-521 (afz_key_pebble), as Pebble does, so a drop-in passes the
      * tests written against it */
     int strict_keys;
+    /* appended: Pebble's PEBBLE_AUTHZREUSE. When authz_reuse is 0 and this
+     * is 1..100, a new order's identifier for which the account holds a
+     * valid authorization gets that authorization with this probability
+     * (100: always), drawn from the server's PRNG only when such an
+     * authorization exists, so a run with the same seed replays. 0, the
+     * default here, reuses none (saved corpora keep their meaning);
+     * `acmefuzz serve` sets 50, Pebble's default. RFC 8555 7.1.3 allows
+     * it: an order's authorizations are "the authorizations that the
+     * client needs to complete before the requested certificate can be
+     * issued (see Section 7.5), including unexpired authorizations that
+     * the client has completed in the past for identifiers specified in
+     * the order." */
+    unsigned authz_reuse_percent;
 } afz_server_config;
 
 /* One external account MAC key: |kid| as the CA gave it, |b64_key| the

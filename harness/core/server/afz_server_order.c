@@ -666,7 +666,14 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
             goto out;
         }
         o->n_names = i + 1;
-        srv_authz *a = s->cfg.authz_reuse ? authz_reusable(s, o->acct, names[i]) : NULL;
+        srv_authz *a = NULL;
+        if (s->cfg.authz_reuse || s->cfg.authz_reuse_percent) {
+            a = authz_reusable(s, o->acct, names[i]);
+            /* Pebble's PEBBLE_AUTHZREUSE: reused with that probability */
+            if (a && !s->cfg.authz_reuse && s->cfg.authz_reuse_percent < 100 &&
+                afz_prng_below(s->prng, 100) >= s->cfg.authz_reuse_percent)
+                a = NULL;
+        }
         if (!a) {
             if (s->n_authzs + n_new >= s->max_authzs) {
                 rc = answered(srv_problem(resp, 429, "rateLimited", NULL,
