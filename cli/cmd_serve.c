@@ -36,8 +36,8 @@ static void serve_usage(FILE *f)
         "Serves the ACME server model over HTTPS on 127.0.0.1 in real time until SIGINT or\n"
         "SIGTERM. Directory: https://127.0.0.1:PORT/directory (also /dir, as Pebble).\n"
         "  --listen ADDR        ACME listener (default 127.0.0.1:14000; port 0 picks one)\n"
-        "  --management ADDR    management listener (Pebble's /roots/0, /intermediates/0,\n"
-        "                       /root-keys/0, /intermediate-keys/0, /cert-status-by-serial/HEX;\n"
+        "  --management ADDR    management listener (Pebble's /roots/N, /intermediates/N,\n"
+        "                       /root-keys/N, /intermediate-keys/N, /cert-status-by-serial/HEX;\n"
         "                       acmefuzz's GET /history, GET /verdict, POST /session,\n"
         "                       POST /reset). GET /verdict judges each session (one client\n"
         "                       run: split at POST /reset, at POST /session?name=TEST, else\n"
@@ -96,7 +96,11 @@ static void serve_usage(FILE *f)
         "  PEBBLE_VA_ALWAYS_VALID=1  no checks (the default); =0 checks http-01 and tls-alpn-01\n"
         "                       as Pebble does (--validate, when given, wins)\n"
         "  PEBBLE_VA_NOSLEEP, PEBBLE_VA_SLEEPTIME  accepted: checks start at once\n"
-        "  PEBBLE_CHAIN_LENGTH       only 2 (root, one intermediate) is served; others warn\n"
+        "  PEBBLE_ALTERNATE_ROOTS=N  N more independent hierarchies (0..16): each certificate\n"
+        "                       is also issued under each, linked rel=\"alternate\"; /roots/N,\n"
+        "                       /intermediates/N and their keys for every N, linked so too\n"
+        "  PEBBLE_CHAIN_LENGTH       only 1 (leaf + one intermediate, Pebble's default) is\n"
+        "                       served; others warn\n"
         "exit status: 0 stopped by a signal, 2 usage error or the server could not start\n",
         f);
 }
@@ -293,17 +297,23 @@ static int apply_pebble_env(afz_serve_config *cfg, int validate_given)
         cfg->server.authz_reuse_percent = (unsigned)v;
     }
     e = getenv("PEBBLE_ALTERNATE_ROOTS");
-    if (e && *e && strcmp(e, "0") != 0)
-        fprintf(stderr, "acmefuzz serve: PEBBLE_ALTERNATE_ROOTS=%s ignored: one issuing "
-                        "hierarchy; /roots/N and /intermediates/N for N > 0 are 404\n", e);
+    if (e && *e) {
+        if (afz_cli_parse_u64(e, AFZ_SERVE_MAX_ALT_ROOTS, &v)) {
+            fprintf(stderr, "acmefuzz serve: PEBBLE_ALTERNATE_ROOTS wants 0..%d, got '%s'\n",
+                    AFZ_SERVE_MAX_ALT_ROOTS, e);
+            return -1;
+        }
+        cfg->alternate_roots = (unsigned)v;
+    }
     e = getenv("PEBBLE_VA_SLEEPTIME");
     if (e && *e)
         fprintf(stderr, "acmefuzz serve: PEBBLE_VA_SLEEPTIME=%s ignored: checks start at once "
                         "(as PEBBLE_VA_NOSLEEP=1); scenarios set delays (authz_pending)\n", e);
+    /* Pebble: "a default and minimum value of 1 (leaf + 1 intermediate)" */
     e = getenv("PEBBLE_CHAIN_LENGTH");
-    if (e && *e && strcmp(e, "2") != 0)
-        fprintf(stderr, "acmefuzz serve: PEBBLE_CHAIN_LENGTH=%s ignored: acmefuzz serves a root "
-                        "and one intermediate\n",
+    if (e && *e && strcmp(e, "0") != 0 && strcmp(e, "1") != 0)
+        fprintf(stderr, "acmefuzz serve: PEBBLE_CHAIN_LENGTH=%s ignored: chains are the leaf "
+                        "and one intermediate (Pebble's 1)\n",
                 e);
     return 0;
 }
@@ -528,6 +538,9 @@ int afz_cmd_serve(int argc, char **argv)
             printf("CA bundle: %s\n", bundle_out);
         if (scenario)
             printf("Scenario: %s\n", scenario);
+        if (cfg.alternate_roots)
+            printf("Alternate roots: %u (management /roots/1..%u)\n", cfg.alternate_roots,
+                   cfg.alternate_roots);
         printf("Authorization reuse: %u%% (PEBBLE_AUTHZREUSE; Pebble's default 50; run, sweep "
                "and fuzz reuse none)\n",
                cfg.server.authz_reuse_percent);

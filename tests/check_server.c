@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <check.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -1348,6 +1350,126 @@ START_TEST(test_server_order_limit_evicts_expired)
 }
 END_TEST
 
+/* link_count counts the Link fields of |r| with relation |rel|; the
+ * first URL goes to |first| (may be NULL). */
+static size_t link_count(const afz_response *r, const char *rel, char first[256])
+{
+    char want[32];
+    snprintf(want, sizeof(want), "rel=\"%s\"", rel);
+    size_t n = 0;
+    for (size_t i = 0; i < r->headers.n; i++) {
+        const afz_header *hd = &r->headers.v[i];
+        if (strcasecmp(hd->name, "Link") != 0 || !strstr(hd->value, want))
+            continue;
+        const char *lt = strchr(hd->value, '<'), *gt = strchr(hd->value, '>');
+        ck_assert(lt && gt && gt > lt);
+        if (n++ == 0 && first)
+            snprintf(first, 256, "%.*s", (int)(gt - lt - 1), lt + 1);
+    }
+    return n;
+}
+
+/* issuer_signed: 1 when the PEM |intermediate| verifies |leaf| and is
+ * verified by the PEM |root|. */
+static int issuer_signed(X509 *leaf, const char *intermediate, const char *root)
+{
+    BIO *bi = BIO_new_mem_buf(intermediate, -1), *br = BIO_new_mem_buf(root, -1);
+    X509 *xi = PEM_read_bio_X509(bi, NULL, NULL, NULL);
+    X509 *xr = PEM_read_bio_X509(br, NULL, NULL, NULL);
+    ck_assert(xi && xr);
+    int ok = X509_verify(leaf, X509_get0_pubkey(xi)) == 1 &&
+             X509_verify(xi, X509_get0_pubkey(xr)) == 1;
+    ERR_clear_error();
+    X509_free(xi);
+    X509_free(xr);
+    BIO_free(bi);
+    BIO_free(br);
+    return ok;
+}
+
+/* PEBBLE_ALTERNATE_ROOTS in the model (alt_cas): the certificate URL
+ * links one alternate per hierarchy; alternate k is the same leaf (key,
+ * serial, names) issued under hierarchy k, links the certificate URL and
+ * the other alternate (no "up"); revoking it by an alternate leaf revokes
+ * the certificate. Without alt_cas there is no alternate (not flagged:
+ * the in-process model is unchanged). */
+START_TEST(test_server_alternate_roots)
+{
+    afz_ca *alt[2] = {afz_ca_new("alt one", AFZ_CLOCK_DEFAULT_EPOCH_MS / 1000),
+                      afz_ca_new("alt two", AFZ_CLOCK_DEFAULT_EPOCH_MS / 1000)};
+    ck_assert(alt[0] && alt[1]);
+    for (int with = 0; with <= 1; with++) {
+        t_env t;
+        t_init(&t);
+        if (with) {
+            t.cfg.alt_cas = (const afz_ca *const *)alt;
+            t.cfg.n_alt_cas = 2;
+        }
+        t_start(&t);
+        t_account(&t);
+        EVP_PKEY *ck = new_key();
+        X509 *leaf = NULL;
+        cJSON *fin = t_issue(&t, "example.com", ck, &leaf);
+        const char *cert_url = afz_json_str(fin, "certificate");
+        afz_response r;
+        t_post(&t, cert_url, NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_uint_eq(link_count(&r, "alternate", NULL), with ? 2 : 0);
+        ck_assert_uint_eq(link_count(&r, "up", NULL), 1);
+        afz_response_cleanup(&r);
+        ck_assert(issuer_signed(leaf, afz_ca_intermediate_pem(test_ca()),
+                                afz_ca_root_pem(test_ca())));
+        for (int k = 1; with && k <= 2; k++) {
+            char url[256];
+            snprintf(url, sizeof(url), "%s", cert_url);
+            char *id = strstr(url, "/cert/");
+            ck_assert_ptr_nonnull(id);
+            char alt_url[300];
+            snprintf(alt_url, sizeof(alt_url), "%.*s/alt-cert/%s-%d", (int)(id - url), url,
+                     id + strlen("/cert/"), k);
+            t_post(&t, alt_url, NULL, &r);
+            ck_assert_msg(r.status == 200, "%s: %d", alt_url, r.status);
+            char first[256];
+            ck_assert_uint_eq(link_count(&r, "alternate", first), 2);
+            ck_assert_str_eq(first, cert_url);
+            ck_assert_uint_eq(link_count(&r, "up", NULL), 0);
+            X509 *al = NULL;
+            ck_assert_int_eq(parse_chain(&r, &al), 2);
+            afz_response_cleanup(&r);
+            ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(al), X509_get0_pubkey(leaf)), 1);
+            ck_assert_int_eq(ASN1_INTEGER_cmp(X509_get0_serialNumber(al),
+                                              X509_get0_serialNumber(leaf)), 0);
+            ck_assert_int_ne(X509_NAME_cmp(X509_get_issuer_name(al), X509_get_issuer_name(leaf)),
+                             0);
+            ck_assert(issuer_signed(al, afz_ca_intermediate_pem(alt[k - 1]),
+                                    afz_ca_root_pem(alt[k - 1])));
+            ck_assert(!issuer_signed(al, afz_ca_intermediate_pem(alt[2 - k]),
+                                     afz_ca_root_pem(alt[2 - k])));
+            if (k == 2) {
+                /* revoked by the alternate leaf: the certificate is gone */
+                afz_buf der = cert_der(al);
+                char payload[4096];
+                snprintf(payload, sizeof(payload), "{\"certificate\":\"%s\"}", afz_buf_cstr(&der));
+                afz_buf_cleanup(&der);
+                t_post(&t, U("/revoke-cert"), payload, &r);
+                ck_assert_msg(r.status == 200, "revoke: %d %s", r.status, (const char *)r.body);
+                afz_response_cleanup(&r);
+                t_post(&t, cert_url, NULL, &r);
+                ck_assert_int_eq(r.status, 404);
+                afz_response_cleanup(&r);
+            }
+            X509_free(al);
+        }
+        X509_free(leaf);
+        EVP_PKEY_free(ck);
+        cJSON_Delete(fin);
+        t_free(&t);
+    }
+    afz_ca_free(alt[0]);
+    afz_ca_free(alt[1]);
+}
+END_TEST
+
 /* ---- revocation ---- */
 
 START_TEST(test_server_revoke)
@@ -1779,6 +1901,7 @@ Suite *server_suite(void)
                         (int)(sizeof(authz_looks) / sizeof(authz_looks[0])));
     tcase_add_test(tc, test_server_authz_reuse);
     tcase_add_test(tc, test_server_authz_reuse_percent);
+    tcase_add_test(tc, test_server_alternate_roots);
     tcase_add_test(tc, test_server_order_ready_at_creation);
     tcase_add_test(tc, test_server_order_expiry);
     tcase_add_test(tc, test_server_order_limit_evicts_expired);

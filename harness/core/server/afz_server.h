@@ -143,6 +143,21 @@ typedef struct afz_server_config {
      * the client has completed in the past for identifiers specified in
      * the order." */
     unsigned authz_reuse_percent;
+    /* appended: Pebble's PEBBLE_ALTERNATE_ROOTS. Independent hierarchies
+     * (borrowed; they outlive the server) besides the server's own CA:
+     * every certificate is issued by each of them too (same key, names,
+     * serial and validity, signed by that hierarchy's intermediate) and
+     * served at /alt-cert/<id>-<k>, k = 1..n_alt_cas, as RFC 8555 7.4.2
+     * allows ("The server MAY provide one or more link relation header
+     * fields [RFC8288] with relation "alternate". Each such field SHOULD
+     * express an alternative certificate chain starting with the same
+     * end-entity certificate."). The certificate URL links each with
+     * rel="alternate"; each alternate links the certificate URL and the
+     * other alternates (no rel="up"). Alternates beyond n_alt_cas that the
+     * alternate_chains fault asks for repeat the main chain, as before.
+     * 0, the default, keeps the in-process model as it was. */
+    const afz_ca *const *alt_cas;
+    size_t n_alt_cas;
 } afz_server_config;
 
 /* One external account MAC key: |kid| as the CA gave it, |b64_key| the

@@ -140,6 +140,9 @@ typedef struct srv_order {
     char *cert_up_url;
     char *cert_pem;
     size_t cert_pem_len;
+    char **alt_pem;               /* cfg.n_alt_cas chains from the alternate CAs */
+    size_t *alt_pem_len;
+    size_t n_alt;
     uint64_t serial;
     char serial_hex[17];
     int revoked;

@@ -50,6 +50,10 @@ void srv_order_free(srv_order *o)
     free(o->cert_url);
     free(o->cert_up_url);
     free(o->cert_pem);
+    for (size_t i = 0; i < o->n_alt; i++)
+        free(o->alt_pem[i]);
+    free(o->alt_pem);
+    free(o->alt_pem_len);
     free(o);
 }
 
