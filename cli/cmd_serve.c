@@ -101,6 +101,10 @@ static void serve_usage(FILE *f)
         "                       /intermediates/N and their keys for every N, linked so too\n"
         "  PEBBLE_CHAIN_LENGTH       only 1 (leaf + one intermediate, Pebble's default) is\n"
         "                       served; others warn\n"
+        "Renewal information (RFC 9773): the directory names renewalInfo; GET\n"
+        "  renewalInfo/<certID> answers a suggestedWindow (the fifth sixth of the validity;\n"
+        "  in the past once revoked) with Retry-After: 21600; newOrder's \"replaces\" is\n"
+        "  checked (same account, a shared identifier; 409 alreadyReplaced) and reflected\n"
         "exit status: 0 stopped by a signal, 2 usage error or the server could not start\n",
         f);
 }
@@ -288,6 +292,9 @@ static int apply_pebble_env(afz_serve_config *cfg, int validate_given)
     /* Pebble's default: a valid authorization is reused half the time, by a
      * draw from the model's PRNG (--seed replays it) */
     cfg->server.authz_reuse_percent = 50;
+    /* ACME Renewal Information (RFC 9773), as Pebble and Let's Encrypt
+     * serve it */
+    cfg->server.ari = 1;
     e = getenv("PEBBLE_AUTHZREUSE");
     if (e && *e) {
         if (afz_cli_parse_u64(e, 100, &v)) {

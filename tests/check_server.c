@@ -1470,6 +1470,132 @@ START_TEST(test_server_alternate_roots)
 }
 END_TEST
 
+/* ari_cert_id computes RFC 9773's certID of |leaf| the way a client
+ * does: base64url(AKI keyIdentifier) "." base64url(serial content). */
+static void ari_cert_id(X509 *leaf, char *out, size_t n)
+{
+    const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(leaf);
+    ck_assert_ptr_nonnull(aki);
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL);
+    unsigned char ser[32];
+    int len = BN_num_bytes(bn);
+    ck_assert(len > 0 && len < 31);
+    ser[0] = 0;
+    BN_bn2bin(bn, ser + 1);
+    BN_free(bn);
+    int pad = ser[1] & 0x80 ? 1 : 0; /* DER keeps a positive INTEGER positive */
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    ck_assert_int_eq(afz_b64url_encode(ASN1_STRING_get0_data(aki),
+                                       (size_t)ASN1_STRING_length(aki), &b), AFZ_OK);
+    ck_assert_int_eq(afz_buf_putc(&b, '.'), AFZ_OK);
+    ck_assert_int_eq(afz_b64url_encode(ser + 1 - pad, (size_t)(len + pad), &b), AFZ_OK);
+    snprintf(out, n, "%s", afz_buf_cstr(&b));
+    afz_buf_cleanup(&b);
+}
+
+/* ARI (RFC 9773, config.ari): the directory names renewalInfo; GET
+ * renewal-info/<certID> answers a window (start < end, inside the
+ * validity) with Retry-After; an unknown certID is 404, a malformed one
+ * 400, POST 405; newOrder "replaces" is reflected, a second claim on the
+ * same certificate is 409 alreadyReplaced, a certID of no certificate of
+ * the account is refused. With ari off nothing of it exists (the
+ * in-process model is unchanged). */
+START_TEST(test_server_ari)
+{
+    for (int on = 0; on <= 1; on++) {
+        t_env t;
+        t_init(&t);
+        t.cfg.ari = on;
+        t_start(&t);
+        afz_response r;
+        t_plain(&t, "GET", U("/directory"), &r);
+        cJSON *d = t_json(&r);
+        afz_response_cleanup(&r);
+        const char *ri = afz_json_str(d, "renewalInfo");
+        if (on)
+            ck_assert_str_eq(ri, U("/renewal-info"));
+        else
+            ck_assert_ptr_null(ri);
+        cJSON_Delete(d);
+        t_account(&t);
+        EVP_PKEY *ck = new_key();
+        X509 *leaf = NULL;
+        cJSON *fin = t_issue(&t, "example.com", ck, &leaf);
+        char id[200], url[300];
+        ari_cert_id(leaf, id, sizeof id);
+        snprintf(url, sizeof url, "%s/%s", U("/renewal-info"), id);
+        t_plain(&t, "GET", url, &r);
+        if (!on) {
+            ck_assert_int_eq(r.status, 404);
+            afz_response_cleanup(&r);
+        } else {
+            ck_assert_msg(r.status == 200, "%s: %d %s", url, r.status, (const char *)r.body);
+            ck_assert_str_eq(afz_headers_get(&r.headers, "Retry-After"), "21600");
+            cJSON *j = t_json(&r);
+            const cJSON *win = cJSON_GetObjectItemCaseSensitive(j, "suggestedWindow");
+            const char *start = afz_json_str(win, "start"), *end = afz_json_str(win, "end");
+            ck_assert(start && end);
+            ck_assert_int_lt(strcmp(start, end), 0); /* same RFC 3339 shape: text order */
+            ASN1_TIME *ts = ASN1_TIME_new();
+            char z[32];
+            snprintf(z, sizeof z, "%.4s%.2s%.2s%.2s%.2s%.2sZ", start, start + 5, start + 8,
+                     start + 11, start + 14, start + 17);
+            ck_assert_int_eq(ASN1_TIME_set_string_X509(ts, z), 1);
+            ck_assert_int_gt(ASN1_TIME_compare(ts, X509_get0_notBefore(leaf)), 0);
+            ck_assert_int_lt(ASN1_TIME_compare(ts, X509_get0_notAfter(leaf)), 0);
+            ASN1_TIME_free(ts);
+            cJSON_Delete(j);
+            afz_response_cleanup(&r);
+            /* an unknown serial, a malformed certID, POST */
+            char other[220];
+            snprintf(other, sizeof other, "%s/%.*s.AQ", U("/renewal-info"),
+                     (int)(strchr(id, '.') - id), id);
+            t_plain(&t, "GET", other, &r);
+            ck_assert_int_eq(r.status, 404);
+            afz_response_cleanup(&r);
+            t_plain(&t, "GET", U("/renewal-info/no-dot"), &r);
+            t_assert_problem(&r, 400, "malformed");
+            afz_response_cleanup(&r);
+            t_post(&t, url, NULL, &r);
+            ck_assert_int_eq(r.status, 405);
+            afz_response_cleanup(&r);
+            /* replaces: reflected, then alreadyReplaced */
+            char payload[600];
+            snprintf(payload, sizeof payload,
+                     "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"example.com\"}],"
+                     "\"replaces\":\"%s\"}", id);
+            t_post(&t, U("/new-order"), payload, &r);
+            ck_assert_msg(r.status == 201, "%d %s", r.status, (const char *)r.body);
+            j = t_json(&r);
+            ck_assert_str_eq(afz_json_str(j, "replaces"), id);
+            cJSON_Delete(j);
+            afz_response_cleanup(&r);
+            t_post(&t, U("/new-order"), payload, &r);
+            t_assert_problem(&r, 409, "alreadyReplaced");
+            afz_response_cleanup(&r);
+            /* no identifier in common */
+            snprintf(payload, sizeof payload,
+                     "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"other.example\"}],"
+                     "\"replaces\":\"%s\"}", id);
+            t_post(&t, U("/new-order"), payload, &r);
+            t_assert_problem(&r, 400, "malformed");
+            afz_response_cleanup(&r);
+            snprintf(payload, sizeof payload,
+                     "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"example.com\"}],"
+                     "\"replaces\":\"%s\"}", other + strlen(U("/renewal-info/")));
+            t_post(&t, U("/new-order"), payload, &r);
+            t_assert_problem(&r, 400, "malformed");
+            afz_response_cleanup(&r);
+        }
+        X509_free(leaf);
+        EVP_PKEY_free(ck);
+        cJSON_Delete(fin);
+        t_free(&t);
+    }
+}
+END_TEST
+
 /* ---- revocation ---- */
 
 START_TEST(test_server_revoke)
@@ -1902,6 +2028,7 @@ Suite *server_suite(void)
     tcase_add_test(tc, test_server_authz_reuse);
     tcase_add_test(tc, test_server_authz_reuse_percent);
     tcase_add_test(tc, test_server_alternate_roots);
+    tcase_add_test(tc, test_server_ari);
     tcase_add_test(tc, test_server_order_ready_at_creation);
     tcase_add_test(tc, test_server_order_expiry);
     tcase_add_test(tc, test_server_order_limit_evicts_expired);

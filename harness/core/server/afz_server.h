@@ -158,6 +158,14 @@ typedef struct afz_server_config {
      * 0, the default, keeps the in-process model as it was. */
     const afz_ca *const *alt_cas;
     size_t n_alt_cas;
+    /* appended: ACME Renewal Information (RFC 9773, afz_server_ari.c): 1
+     * names "renewalInfo" in the directory, serves GET
+     * <base>/renewal-info/<certID> (suggestedWindow and Retry-After:
+     * ari_retry_after_s, <= 0 for 21600) and accepts newOrder's
+     * "replaces". 0, the default, keeps the in-process model as it was;
+     * `acmefuzz serve` sets 1. */
+    int ari;
+    int64_t ari_retry_after_s;
 } afz_server_config;
 
 /* One external account MAC key: |kid| as the CA gave it, |b64_key| the

@@ -125,6 +125,10 @@ void srv_order_issue(afz_server *s, srv_order *o)
         return;
     }
     o->serial = serial;
+    o->issued_ms = srv_now(s);
+    /* RFC 9773 certID; without one the certificate has no renewalInfo */
+    if (s->cfg.ari && srv_ari_cert_id(o->cert_pem, o->cert_pem_len, &o->ari_id) != AFZ_OK)
+        o->ari_id = NULL;
     memcpy(o->serial_hex, hex, sizeof(o->serial_hex));
     o->serial_hex[sizeof(o->serial_hex) - 1] = '\0';
     o->status = SRV_ST_VALID;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* Room for a checked name: 253 bytes, "*.", NUL. */
-#define NAME_MAX_BUF 258
+#define NAME_MAX_BUF SRV_NAME_MAX_BUF
 
 static afz_rc answered(afz_rc problem_rc)
 {
@@ -54,6 +54,8 @@ void srv_order_free(srv_order *o)
         free(o->alt_pem[i]);
     free(o->alt_pem);
     free(o->alt_pem_len);
+    free(o->ari_id);
+    free(o->replaces);
     free(o);
 }
 
@@ -375,6 +377,10 @@ afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *
     }
     srv_w_raw(&w, "],\"finalize\":");
     srv_w_str(&w, o->finalize_url);
+    if (o->replaces) { /* RFC 9773 5: reflected in every answer */
+        srv_w_raw(&w, ",\"replaces\":");
+        srv_w_str(&w, o->replaces);
+    }
     if (o->status == SRV_ST_VALID && o->cert_url) {
         srv_w_raw(&w, ",\"certificate\":");
         srv_w_str(&w, o->cert_url);
@@ -587,6 +593,7 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
     cJSON *p = NULL;
     char(*names)[NAME_MAX_BUF] = NULL;
     srv_order *o = NULL;
+    char *replaces = NULL;
     size_t n = 0, n_new = 0;
     afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
     if (rc != AFZ_OK)
@@ -622,6 +629,9 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
     rc = check_identifiers(s, ids, names, &n, resp);
     if (rc != AFZ_OK)
         goto out;
+    rc = srv_ari_replaces(s, auth.acct, p, names, n, resp, &replaces);
+    if (rc != AFZ_OK)
+        goto out;
     if (s->cfg.order_reuse) {
         srv_order *old = NULL;
         rc = order_reusable(s, auth.acct, names, n, &old);
@@ -655,6 +665,8 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
     }
     srv_new_id(s, o->id);
     o->acct = auth.acct;
+    o->replaces = replaces;
+    replaces = NULL;
     o->url = srv_url(s, "/order/", o->id, NULL);
     o->finalize_url = srv_url(s, "/finalize/", o->id, NULL);
     if (!o->url || !o->finalize_url) {
@@ -724,6 +736,7 @@ out:
         srv_order_free(o);
     }
     free(names);
+    free(replaces);
     cJSON_Delete(p);
     srv_auth_cleanup(&auth);
     return rc;
