@@ -99,8 +99,8 @@ static void serve_usage(FILE *f)
         "  PEBBLE_ALTERNATE_ROOTS=N  N more independent hierarchies (0..16): each certificate\n"
         "                       is also issued under each, linked rel=\"alternate\"; /roots/N,\n"
         "                       /intermediates/N and their keys for every N, linked so too\n"
-        "  PEBBLE_CHAIN_LENGTH       only 1 (leaf + one intermediate, Pebble's default) is\n"
-        "                       served; others warn\n"
+        "  PEBBLE_CHAIN_LENGTH=N     N intermediates between leaf and root (1..8, default 1\n"
+        "                       as Pebble); /intermediates/N names the issuing one\n"
         "Renewal information (RFC 9773): the directory names renewalInfo; GET\n"
         "  renewalInfo/<certID> answers a suggestedWindow (the fifth sixth of the validity;\n"
         "  in the past once revoked) with Retry-After: 21600; newOrder's \"replaces\" is\n"
@@ -318,10 +318,14 @@ static int apply_pebble_env(afz_serve_config *cfg, int validate_given)
                         "(as PEBBLE_VA_NOSLEEP=1); scenarios set delays (authz_pending)\n", e);
     /* Pebble: "a default and minimum value of 1 (leaf + 1 intermediate)" */
     e = getenv("PEBBLE_CHAIN_LENGTH");
-    if (e && *e && strcmp(e, "0") != 0 && strcmp(e, "1") != 0)
-        fprintf(stderr, "acmefuzz serve: PEBBLE_CHAIN_LENGTH=%s ignored: chains are the leaf "
-                        "and one intermediate (Pebble's 1)\n",
-                e);
+    if (e && *e) {
+        if (afz_cli_parse_u64(e, AFZ_CA_MAX_CHAIN, &v)) {
+            fprintf(stderr, "acmefuzz serve: PEBBLE_CHAIN_LENGTH wants 0..%d, got '%s'\n",
+                    AFZ_CA_MAX_CHAIN, e);
+            return -1;
+        }
+        cfg->chain_length = v ? (unsigned)v : 1;
+    }
     return 0;
 }
 
@@ -545,6 +549,8 @@ int afz_cmd_serve(int argc, char **argv)
             printf("CA bundle: %s\n", bundle_out);
         if (scenario)
             printf("Scenario: %s\n", scenario);
+        if (cfg.chain_length > 1)
+            printf("Chain length: %u intermediates\n", cfg.chain_length);
         if (cfg.alternate_roots)
             printf("Alternate roots: %u (management /roots/1..%u)\n", cfg.alternate_roots,
                    cfg.alternate_roots);

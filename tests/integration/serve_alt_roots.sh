@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# serve_alt_roots.sh BUILD_DIR SOURCE_DIR - PEBBLE_ALTERNATE_ROOTS=2 under
-# `acmefuzz serve`, as Pebble serves it.
+# serve_alt_roots.sh BUILD_DIR SOURCE_DIR - PEBBLE_ALTERNATE_ROOTS=2 and
+# PEBBLE_CHAIN_LENGTH=2 under `acmefuzz serve`, as Pebble serves them.
 #
 # Checks:
 #   - the management API serves /roots/N, /intermediates/N, /root-keys/N
@@ -30,9 +30,11 @@ command -v lego >/dev/null || fail "lego is missing (apt-get install lego; 'make
 command -v curl >/dev/null || fail "curl is missing"
 [ -x "$ACMEFUZZ" ] || fail "$ACMEFUZZ is missing: build first"
 
-PEBBLE_ALTERNATE_ROOTS=2 serve_start --listen 127.0.0.1:0 --management 127.0.0.1:0 \
+PEBBLE_ALTERNATE_ROOTS=2 PEBBLE_CHAIN_LENGTH=2 serve_start --listen 127.0.0.1:0 --management 127.0.0.1:0 \
     --ca-bundle-out "$WORK/ca.pem"
 grep -q '^Alternate roots: 2' "$WORK/serve.out" || fail "no 'Alternate roots: 2' at start-up"
+grep -q '^Chain length: 2' "$WORK/serve.out" || fail "no 'Chain length: 2' at start-up"
+grep -q 'PEBBLE_CHAIN_LENGTH' "$WORK/serve.err" && fail "PEBBLE_CHAIN_LENGTH still announced as ignored"
 grep -q 'PEBBLE_ALTERNATE_ROOTS' "$WORK/serve.err" && fail "PEBBLE_ALTERNATE_ROOTS still announced as ignored"
 DIR="https://127.0.0.1:$PORT/dir"
 MGMT="https://127.0.0.1:$MPORT"
@@ -82,6 +84,10 @@ for n in 0 1 2; do
     sed -n '1,/-----END CERTIFICATE-----/p' "$crt" >"$WORK/r$n/leaf.pem"
     sed '1,/-----END CERTIFICATE-----/d' "$crt" >"$WORK/r$n/chain.pem"
     [ -s "$WORK/r$n/chain.pem" ] || fail "run $n: the chain has no intermediate"
+    k=$(grep -c -- '-----BEGIN CERTIFICATE-----' "$WORK/r$n/chain.pem")
+    [ "$k" = 2 ] || fail "run $n: $k intermediates under PEBBLE_CHAIN_LENGTH=2, not 2"
+    sed -n '1,/-----END CERTIFICATE-----/p' "$WORK/r$n/chain.pem" | cmp -s - "$WORK/intermediates-$n.pem" ||
+        fail "run $n: /intermediates/$n is not the leaf's issuer"
     for m in 0 1 2; do
         if openssl verify -CAfile "$WORK/roots-$m.pem" -untrusted "$WORK/r$n/chain.pem" \
             "$WORK/r$n/leaf.pem" >"$WORK/r$n/verify-$m.txt" 2>&1; then

@@ -883,7 +883,8 @@ afz_rc afz_serve_open(const afz_serve_config *cfg, afz_serve **out, char *err, s
                                  errlen)) != AFZ_OK)
         goto fail;
     rc = AFZ_ECRYPTO;
-    s->ca = afz_ca_new("acmefuzz", now_s);
+    unsigned chain = cfg->chain_length ? cfg->chain_length : 1;
+    s->ca = afz_ca_new_chain("acmefuzz", now_s, chain);
     if (!s->ca) {
         snprintf(err, errlen, "cannot create the issuing CA");
         goto fail;
@@ -893,7 +894,7 @@ afz_rc afz_serve_open(const afz_serve_config *cfg, afz_serve **out, char *err, s
     for (unsigned i = 0; i < cfg->alternate_roots && i < AFZ_SERVE_MAX_ALT_ROOTS; i++) {
         char label[48];
         snprintf(label, sizeof(label), "acmefuzz alternate %u", i + 1);
-        if (!(s->alt_cas[i] = afz_ca_new(label, now_s))) {
+        if (!(s->alt_cas[i] = afz_ca_new_chain(label, now_s, chain))) {
             snprintf(err, errlen, "cannot create alternate CA %u", i + 1);
             goto fail;
         }

@@ -145,6 +145,9 @@ typedef struct afz_serve_config {
     unsigned alternate_roots;     /* appended: Pebble's PEBBLE_ALTERNATE_ROOTS, 0..
                                      AFZ_SERVE_MAX_ALT_ROOTS: independent hierarchies
                                      besides the main one (afz_server_config.alt_cas) */
+    unsigned chain_length;        /* appended: Pebble's PEBBLE_CHAIN_LENGTH, intermediates
+                                     between root and leaf in every hierarchy, 1 (0
+                                     counts as 1) to AFZ_CA_MAX_CHAIN (afz_ca_new_chain) */
 } afz_serve_config;
 
 #define AFZ_SERVE_MAX_ALT_ROOTS 16
