@@ -32,13 +32,15 @@ int afz_cli_load_client(const char *cmd, const char *name, const char *lib_path,
  * subcommand takes, and their usage lines. */
 #define AFZ_CLI_OPT_FAIL_ON 0x1001
 #define AFZ_CLI_OPT_ALLOW 0x1002
-#define AFZ_CLI_POLICY_OPTIONS                                                                 \
-    {"fail-on", required_argument, NULL, AFZ_CLI_OPT_FAIL_ON},                                 \
-        {"allow", required_argument, NULL, AFZ_CLI_OPT_ALLOW}
-#define AFZ_CLI_POLICY_USAGE                                                                   \
-    "  --fail-on LEVELS     levels whose violations fail the run: must, should, harm,\n"      \
-    "                       robust, joined by ',' (or all, none); default must,harm.\n"        \
-    "                       Other violations are still reported, as WARNING\n"                 \
+#define AFZ_CLI_POLICY_OPTIONS                                                                     \
+    {"fail-on", required_argument, NULL, AFZ_CLI_OPT_FAIL_ON},                                     \
+    {                                                                                              \
+        "allow", required_argument, NULL, AFZ_CLI_OPT_ALLOW                                        \
+    }
+#define AFZ_CLI_POLICY_USAGE                                                                       \
+    "  --fail-on LEVELS     levels whose violations fail the run: must, should, harm,\n"           \
+    "                       robust, joined by ',' (or all, none); default must,harm.\n"            \
+    "                       Other violations are still reported, as WARNING\n"                     \
     "  --allow ID[,ID]      waive property ID (repeatable); still reported, as WAIVED\n"
 
 /* afz_cli_policy_arg applies option |which| (AFZ_CLI_OPT_FAIL_ON or

@@ -171,8 +171,10 @@ int afz_cmd_client(int argc, char **argv)
         case 'n':
             client = afz_client_find(optarg);
             if (!client) {
-                fprintf(stderr, "acmefuzz client: --client: no built-in client '%s' (see "
-                                "`acmefuzz list clients`)\n", optarg);
+                fprintf(stderr,
+                        "acmefuzz client: --client: no built-in client '%s' (see "
+                        "`acmefuzz list clients`)\n",
+                        optarg);
                 return 2;
             }
             break;
@@ -275,8 +277,8 @@ int afz_cmd_client(int argc, char **argv)
         goto out;
     }
     printf("acmefuzz client: OK: %s: certificate for %zu name(s) (%s%s) with a %s account: %s\n",
-           client->name, n_domains, domains[0], n_domains > 1 ? ", ..." : "",
-           afz_jws_alg_name(alg), cert_path);
+           client->name, n_domains, domains[0], n_domains > 1 ? ", ..." : "", afz_jws_alg_name(alg),
+           cert_path);
     status = 0;
 out:
     free(res.cert_pem);

@@ -38,10 +38,18 @@ int afz_cmd_coverage(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'S': root = optarg; break;
-        case 'n': exercise = 0; break;
-        case 'h': coverage_usage(stdout); return 0;
-        default: coverage_usage(stderr); return 2;
+        case 'S':
+            root = optarg;
+            break;
+        case 'n':
+            exercise = 0;
+            break;
+        case 'h':
+            coverage_usage(stdout);
+            return 0;
+        default:
+            coverage_usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {

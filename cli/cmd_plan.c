@@ -46,9 +46,10 @@ int afz_cmd_encode(int argc, char **argv)
 int afz_cmd_decode(int argc, char **argv)
 {
     if (argc != 2 || strcmp(argv[1], "--help") == 0) {
-        fprintf(argc == 2 ? stdout : stderr,
-                "usage: acmefuzz decode FILE\n"
-                "Prints any plan file (binary, or text if it ends in .scn) in canonical text form.\n");
+        fprintf(
+            argc == 2 ? stdout : stderr,
+            "usage: acmefuzz decode FILE\n"
+            "Prints any plan file (binary, or text if it ends in .scn) in canonical text form.\n");
         return argc == 2 ? 0 : 2;
     }
     afz_plan plan;

@@ -23,34 +23,35 @@
 
 static void run_usage(FILE *f)
 {
-    fputs("usage: acmefuzz run [--client NAME | --client-lib PATH.so] [--scenario FILE]\n"
-          "                    [--domain NAME]... [--seed N]\n"
-          "                    [--async]\n"
-          "                    [--finalize-polls N] [--authz-polls N] [--retry-after S]\n"
-          "                    [--account-key-alg ES256|ES384|RS256|EdDSA] [--json] [-v]\n"
-          "\n"
-          "Runs one issuance in-process on a virtual clock and prints the exchange log.\n"
-          "  --client NAME        built-in client (default: reference; see 'acmefuzz list clients')\n"
-          "  --client-lib PATH.so a client built as a shared object: dlopen'd, its\n"
-          "                       'const afz_client *afz_client_entry(void)' is called and\n"
-          "                       the table's ABI version checked (see examples/README.md)\n"
-          "  --scenario FILE      fault plan: text form if FILE ends in .scn, else binary form;\n"
-          "                       it fixes identifiers, account key, attempts and the seed\n"
-          "  --domain NAME        identifier to order (repeatable; default example.com)\n"
-          "  --seed N             run seed (default 1): same seed, same history\n"
-          "  --async              finalize answers \"processing\"; the order turns valid later\n"
-          "  --finalize-polls N   async: order polls before \"valid\" (default 1)\n"
-          "  --authz-polls N      authorization polls after the challenge before \"valid\"\n"
-          "  --retry-after S      Retry-After seconds on processing orders and pending authzs\n"
-          AFZ_CLI_POLICY_USAGE
-          "  --json               print the verdicts and the history as JSON\n"
-          "  -v, --verbose        show client log lines, decoded JWS payloads and bodies\n"
-          "Every property ('acmefuzz list properties') is checked over the run. A client\n"
-          "that crashes (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) is caught and judged by\n"
-          "no-crash; memory it held is lost.\n"
-          "exit status: 0 no violation fails the run, 1 one does (see --fail-on), 2 usage or\n"
-          "input error\n",
-          f);
+    fputs(
+        "usage: acmefuzz run [--client NAME | --client-lib PATH.so] [--scenario FILE]\n"
+        "                    [--domain NAME]... [--seed N]\n"
+        "                    [--async]\n"
+        "                    [--finalize-polls N] [--authz-polls N] [--retry-after S]\n"
+        "                    [--account-key-alg ES256|ES384|RS256|EdDSA] [--json] [-v]\n"
+        "\n"
+        "Runs one issuance in-process on a virtual clock and prints the exchange log.\n"
+        "  --client NAME        built-in client (default: reference; see 'acmefuzz list clients')\n"
+        "  --client-lib PATH.so a client built as a shared object: dlopen'd, its\n"
+        "                       'const afz_client *afz_client_entry(void)' is called and\n"
+        "                       the table's ABI version checked (see examples/README.md)\n"
+        "  --scenario FILE      fault plan: text form if FILE ends in .scn, else binary form;\n"
+        "                       it fixes identifiers, account key, attempts and the seed\n"
+        "  --domain NAME        identifier to order (repeatable; default example.com)\n"
+        "  --seed N             run seed (default 1): same seed, same history\n"
+        "  --async              finalize answers \"processing\"; the order turns valid later\n"
+        "  --finalize-polls N   async: order polls before \"valid\" (default 1)\n"
+        "  --authz-polls N      authorization polls after the challenge before \"valid\"\n"
+        "  --retry-after S      Retry-After seconds on processing orders and pending "
+        "authzs\n" AFZ_CLI_POLICY_USAGE
+        "  --json               print the verdicts and the history as JSON\n"
+        "  -v, --verbose        show client log lines, decoded JWS payloads and bodies\n"
+        "Every property ('acmefuzz list properties') is checked over the run. A client\n"
+        "that crashes (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) is caught and judged by\n"
+        "no-crash; memory it held is lost.\n"
+        "exit status: 0 no violation fails the run, 1 one does (see --fail-on), 2 usage or\n"
+        "input error\n",
+        f);
 }
 
 int afz_cmd_run(int argc, char **argv)
@@ -112,7 +113,8 @@ int afz_cmd_run(int argc, char **argv)
             break;
         case 's':
             if (afz_cli_parse_u64(optarg, UINT64_MAX, &v)) {
-                fprintf(stderr, "acmefuzz %s: --seed wants a non-negative integer, got '%s'\n", cmd, optarg);
+                fprintf(stderr, "acmefuzz %s: --seed wants a non-negative integer, got '%s'\n", cmd,
+                        optarg);
                 return 2;
             }
             cfg.seed = v;
@@ -123,21 +125,24 @@ int afz_cmd_run(int argc, char **argv)
             break;
         case 'F':
             if (afz_cli_parse_u64(optarg, 1000, &v)) {
-                fprintf(stderr, "acmefuzz %s: --finalize-polls wants 0..1000, got '%s'\n", cmd, optarg);
+                fprintf(stderr, "acmefuzz %s: --finalize-polls wants 0..1000, got '%s'\n", cmd,
+                        optarg);
                 return 2;
             }
             cfg.server.finalize_polls = (uint32_t)v;
             break;
         case 'A':
             if (afz_cli_parse_u64(optarg, 1000, &v)) {
-                fprintf(stderr, "acmefuzz %s: --authz-polls wants 0..1000, got '%s'\n", cmd, optarg);
+                fprintf(stderr, "acmefuzz %s: --authz-polls wants 0..1000, got '%s'\n", cmd,
+                        optarg);
                 return 2;
             }
             cfg.server.authz_pending_polls = (uint32_t)v;
             break;
         case 'R':
             if (afz_cli_parse_u64(optarg, 86400, &v)) {
-                fprintf(stderr, "acmefuzz %s: --retry-after wants 0..86400 seconds, got '%s'\n", cmd, optarg);
+                fprintf(stderr, "acmefuzz %s: --retry-after wants 0..86400 seconds, got '%s'\n",
+                        cmd, optarg);
                 return 2;
             }
             cfg.server.order_retry_after_s = (int64_t)v;
@@ -183,8 +188,10 @@ int afz_cmd_run(int argc, char **argv)
         int as_text = 0;
         afz_rc lrc = afz_suite_plan_load(scenario, &plan, &err, &as_text);
         if (as_text)
-            fprintf(stderr, "acmefuzz %s: %s is a text scenario, not a binary plan: read as "
-                            "text (name it .scn)\n", cmd, scenario);
+            fprintf(stderr,
+                    "acmefuzz %s: %s is a text scenario, not a binary plan: read as "
+                    "text (name it .scn)\n",
+                    cmd, scenario);
         if (lrc != AFZ_OK) {
             if (err.line)
                 fprintf(stderr, "%s:%u:%u: %s\n", scenario, err.line, err.col, err.msg);
@@ -245,7 +252,8 @@ int afz_cmd_run(int argc, char **argv)
         rc = afz_report_json(&report, &res, &cfg, client->name, replay.data, &out);
     } else if (rc == AFZ_OK) {
         afz_buf_printf(&out, "acmefuzz run: client %s, seed %" PRIu64 ", %s finalize\n",
-                       client->name, cfg.seed, cfg.server.async_finalize ? "asynchronous" : "synchronous");
+                       client->name, cfg.seed,
+                       cfg.server.async_finalize ? "asynchronous" : "synchronous");
         if (scenario) {
             afz_buf_printf(&out, "scenario %s (%s):\n", scenario,
                            afz_fault_class_name(afz_plan_class(&plan)));

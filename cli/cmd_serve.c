@@ -70,8 +70,8 @@ static void serve_usage(FILE *f)
         "  --allow-weak-csr     accept CSRs signed with SHA-1 or MD5 (default: badCSR, as\n"
         "                       Boulder answers)\n"
         "  -v, --verbose        one line per exchange on stderr\n"
-        "GET /verdict's default policy (its ?fail-on= and ?allow= override per call):\n"
-        AFZ_CLI_POLICY_USAGE
+        "GET /verdict's default policy (its ?fail-on= and ?allow= override per "
+        "call):\n" AFZ_CLI_POLICY_USAGE
         "Challenges (default: the model decides, valid at once unless the scenario says):\n"
         "  --validate TYPES     check for real on 127.0.0.1: http-01, tls-alpn-01 (comma list),\n"
         "                       all or none. dns-01 is always accepted without a check.\n"
@@ -119,8 +119,9 @@ static int parse_listen(const char *s, uint16_t *port, int *moved)
     if (!colon || afz_cli_parse_u64(colon + 1, 65535, &v))
         return -1;
     size_t hl = (size_t)(colon - s);
-    int loopback = hl == 0 ? 0 : (hl == 9 && strncmp(s, "127.0.0.1", 9) == 0) ||
-                                     (hl == 9 && strncmp(s, "localhost", 9) == 0);
+    int loopback = hl == 0 ? 0
+                           : (hl == 9 && strncmp(s, "127.0.0.1", 9) == 0) ||
+                                 (hl == 9 && strncmp(s, "localhost", 9) == 0);
     *moved = !loopback;
     *port = (uint16_t)v;
     return 0;
@@ -173,10 +174,18 @@ static int load_pebble_config(const char *path, afz_serve_config *cfg, pebble_ho
     const char *s;
     /* Every key Pebble documents that is not honoured here is said so at
      * start-up, with what happens instead (a drop-in must not be silent). */
-    static const char *const honoured[] = {
-        "listenAddress", "managementListenAddress", "certificate", "privateKey",
-        "httpPort", "tlsPort", "ocspResponderURL", "externalAccountBindingRequired",
-        "externalAccountMACKeys", "domainBlocklist", "retryAfter", "certificateValidityPeriod"};
+    static const char *const honoured[] = {"listenAddress",
+                                           "managementListenAddress",
+                                           "certificate",
+                                           "privateKey",
+                                           "httpPort",
+                                           "tlsPort",
+                                           "ocspResponderURL",
+                                           "externalAccountBindingRequired",
+                                           "externalAccountMACKeys",
+                                           "domainBlocklist",
+                                           "retryAfter",
+                                           "certificateValidityPeriod"};
     const cJSON *key;
     cJSON_ArrayForEach(key, p)
     {
@@ -184,8 +193,10 @@ static int load_pebble_config(const char *path, afz_serve_config *cfg, pebble_ho
         for (size_t i = 0; i < sizeof(honoured) / sizeof(honoured[0]) && !known; i++)
             known = key->string && strcmp(key->string, honoured[i]) == 0;
         if (!known)
-            fprintf(stderr, "acmefuzz serve: %s: pebble.%s is not honoured by acmefuzz serve "
-                            "(ignored)\n", path, key->string ? key->string : "?");
+            fprintf(stderr,
+                    "acmefuzz serve: %s: pebble.%s is not honoured by acmefuzz serve "
+                    "(ignored)\n",
+                    path, key->string ? key->string : "?");
     }
     if ((s = afz_json_str(p, "listenAddress"))) {
         if (parse_listen(s, &cfg->port, &moved)) {
@@ -213,16 +224,20 @@ static int load_pebble_config(const char *path, afz_serve_config *cfg, pebble_ho
     /* {"kid": "base64url MAC key", ...}: bindings are verified (RFC 8555 7.3.4) */
     const cJSON *mk = cJSON_GetObjectItemCaseSensitive(p, "externalAccountMACKeys");
     if (mk && !cJSON_IsObject(mk)) {
-        fprintf(stderr, "acmefuzz serve: %s: externalAccountMACKeys must be an object of "
-                        "\"kid\": \"key\" strings\n", path);
+        fprintf(stderr,
+                "acmefuzz serve: %s: externalAccountMACKeys must be an object of "
+                "\"kid\": \"key\" strings\n",
+                path);
         goto out;
     }
     size_t ne = 0;
     cJSON_ArrayForEach(it, mk)
     {
         if (!cJSON_IsString(it) || !it->string || !*it->valuestring) {
-            fprintf(stderr, "acmefuzz serve: %s: externalAccountMACKeys.%s must be a non-empty "
-                            "base64url string\n", path, it->string ? it->string : "?");
+            fprintf(stderr,
+                    "acmefuzz serve: %s: externalAccountMACKeys.%s must be a non-empty "
+                    "base64url string\n",
+                    path, it->string ? it->string : "?");
             goto out;
         }
         if (ne == MAX_EAB_KEYS) {
@@ -314,8 +329,10 @@ static int apply_pebble_env(afz_serve_config *cfg, int validate_given)
     }
     e = getenv("PEBBLE_VA_SLEEPTIME");
     if (e && *e)
-        fprintf(stderr, "acmefuzz serve: PEBBLE_VA_SLEEPTIME=%s ignored: checks start at once "
-                        "(as PEBBLE_VA_NOSLEEP=1); scenarios set delays (authz_pending)\n", e);
+        fprintf(stderr,
+                "acmefuzz serve: PEBBLE_VA_SLEEPTIME=%s ignored: checks start at once "
+                "(as PEBBLE_VA_NOSLEEP=1); scenarios set delays (authz_pending)\n",
+                e);
     /* Pebble: "a default and minimum value of 1 (leaf + 1 intermediate)" */
     e = getenv("PEBBLE_CHAIN_LENGTH");
     if (e && *e) {
@@ -397,8 +414,12 @@ int afz_cmd_serve(int argc, char **argv)
             }
             cfg.management = 1;
             break;
-        case 'S': scenario = optarg; break;
-        case 'a': cfg.server.async_finalize = 1; break;
+        case 'S':
+            scenario = optarg;
+            break;
+        case 'a':
+            cfg.server.async_finalize = 1;
+            break;
         case 'F':
         case 'A':
             if (afz_cli_parse_u64(optarg, 1000, &v)) {
@@ -418,7 +439,9 @@ int afz_cmd_serve(int argc, char **argv)
             }
             cfg.server.order_retry_after_s = cfg.server.authz_retry_after_s = (int64_t)v;
             break;
-        case 'B': bundle_out = optarg; break;
+        case 'B':
+            bundle_out = optarg;
+            break;
         case 's':
             if (afz_cli_parse_u64(optarg, UINT64_MAX, &v) || v == 0) {
                 fprintf(stderr, "acmefuzz serve: --seed wants a positive integer\n");
@@ -440,14 +463,21 @@ int afz_cmd_serve(int argc, char **argv)
             }
             cfg.timeout_s = (int)v;
             break;
-        case 'c': config = optarg; break;
+        case 'c':
+            config = optarg;
+            break;
         case 'D':
-        case 'X': break; /* Pebble's; nothing here resolves names */
-        case 'v': cfg.verbose = 1; break;
+        case 'X':
+            break; /* Pebble's; nothing here resolves names */
+        case 'v':
+            cfg.verbose = 1;
+            break;
         case 'V':
             if (afz_serve_parse_validate(optarg, &cfg.validate) != AFZ_OK) {
-                fprintf(stderr, "acmefuzz serve: --validate wants http-01, tls-alpn-01 (comma "
-                                "list), all or none, got '%s'\n", optarg);
+                fprintf(stderr,
+                        "acmefuzz serve: --validate wants http-01, tls-alpn-01 (comma "
+                        "list), all or none, got '%s'\n",
+                        optarg);
                 goto done;
             }
             validate_given = 1;
@@ -476,8 +506,12 @@ int afz_cmd_serve(int argc, char **argv)
             if (afz_cli_policy_arg("serve", c, optarg, &policy))
                 goto done;
             break;
-        case 'w': cfg.server.allow_weak_csr_digest = 1; break;
-        case 'K': cfg.server.strict_keys = 1; break;
+        case 'w':
+            cfg.server.allow_weak_csr_digest = 1;
+            break;
+        case 'K':
+            cfg.server.strict_keys = 1;
+            break;
         case 'Y':
         case 'Z':
             if (afz_cli_parse_u64(optarg, 10000000, &v) || v == 0) {
@@ -498,8 +532,13 @@ int afz_cmd_serve(int argc, char **argv)
             }
             cfg.max_history_bytes = (size_t)v << 20;
             break;
-        case 'h': serve_usage(stdout); exit_code = 0; goto done;
-        default: serve_usage(stderr); goto done;
+        case 'h':
+            serve_usage(stdout);
+            exit_code = 0;
+            goto done;
+        default:
+            serve_usage(stderr);
+            goto done;
         }
     }
     if (optind < argc) {

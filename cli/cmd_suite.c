@@ -27,7 +27,8 @@ static void suite_usage(FILE *f)
 {
     fputs("usage: acmefuzz suite (--client NAME | --client-cmd TEMPLATE [--name NAME])\n"
           "                      --scenarios DIR|FILE [--scenarios ...] [--timeout S]\n"
-          "                      [--junit FILE] [--tap] [--json FILE] [--fail-on LEVELS] [--allow ID]...\n"
+          "                      [--junit FILE] [--tap] [--json FILE] [--fail-on LEVELS] [--allow "
+          "ID]...\n"
           "                      [--workdir DIR] [--keep] [--validate TYPES] [--serve-webroot]\n"
           "                      [--account-key-algs LIST] [--stateless] [--hosts] [-v]\n"
           "\n"
@@ -41,64 +42,65 @@ static void suite_usage(FILE *f)
         fprintf(f, "                         %-8s Debian package %s%s\n", c->name, c->package,
                 c->needs_root ? ", needs root" : "");
     }
-    fputs("  --client-cmd T       a command template run by /bin/sh in the work directory, with\n"
-          "                       {directory} {domain} {domains} {ca_bundle} {workdir} {http_port}\n"
-          "                       {tls_port}; {domains} is comma-separated, {domains:FLAG}\n"
-          "                       repeats FLAG per identifier ({domains:-d} gives\n"
-          "                       '-d example.com -d www.example.com'); path placeholders are\n"
-          "                       absolute. A scenario with several identifiers warns when\n"
-          "                       the template passes only {domain}\n"
-          "                       (the same values are in AFZ_DIRECTORY, AFZ_DOMAIN, ...);\n"
-          "                       exit status 0 means the client obtained its certificate\n"
-          "  --name NAME          the client's name in reports (with --client-cmd)\n"
-          "  --scenarios P        a scenario file, or a directory read recursively (repeatable):\n"
-          "                       corpus/suite/quick is the tier for every pull request (about\n"
-          "                       a minute per client), corpus/suite/full the nightly one, and\n"
-          "                       corpus/suite both (`acmefuzz coverage` shows what each meets)\n"
-          "  --timeout S          per client run (default 60); past it the process group is\n"
-          "                       killed; `terminates` is violated when the client was\n"
-          "                       busy (a loop), hung, silent from the start or waiting out\n"
-          "                       an absurd Retry-After, and inconclusive when it was still\n"
-          "                       backing off as before (docs/PROPERTIES.md)\n"
-          "  --junit FILE         JUnit XML: one testsuite per scenario, one testcase per property\n"
-          "  --tap                TAP on stdout (progress goes to stderr)\n"
-          "  --json FILE          every scenario's outcome, verdicts and history as JSON\n"
-          AFZ_CLI_POLICY_USAGE
-          "  --workdir DIR        where work directories go (default: a new one under $TMPDIR);\n"
-          "                       each scenario's holds client.log and exchanges.log\n"
-          "  --keep               keep every work directory (default: only failing ones)\n"
-          "  --validate TYPES     the server checks challenges for real on 127.0.0.1: http-01\n"
-          "                       at {http_port}, tls-alpn-01 at {tls_port} (comma list, all,\n"
-          "                       none; default none: the model decides). dns-01 is accepted.\n"
-          "  --serve-webroot      publish WORKDIR/webroot/.well-known/acme-challenge/ over HTTP\n"
-          "                       on {http_port} during each run, for clients that only write\n"
-          "                       token files (adapters that need it set it themselves)\n"
-          "  --account-key-algs L what the client's account key can be: ES256, ES384, RS256,\n"
-          "                       EdDSA (comma list) or all (default: not declared). The client\n"
-          "                       brings its own key and the server accepts all four, so a\n"
-          "                       scenario's account-key line is not applied here; this only\n"
-          "                       documents the client (in-process clients declare it in\n"
-          "                       afz_client.account_algs, and runs map plans onto it)\n"
-          "  --stateless          the client keeps no state across a campaign's attempts (it\n"
-          "                       orders anew each time); campaigns still run, and the\n"
-          "                       properties are told (afz_client.h AFZ_CLIENT_STATELESS)\n"
-          "  --hosts              (root) run the client in a private mount namespace whose\n"
-          "                       /etc/hosts maps the scenario's identifiers to 127.0.0.1, for\n"
-          "                       clients that resolve their own names (a self-check of the\n"
-          "                       http-01 answer); refused when not root\n"
-          "  -v, --verbose        print the exchange log of every failing scenario\n"
-          "Trust: the suite writes the CA bundle to WORKDIR/ca-bundle.pem and sets\n"
-          "LEGO_CA_CERTIFICATES, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, CURL_CA_BUNDLE and\n"
-          "NODE_EXTRA_CA_CERTS to it (proxy variables are removed, HOME is the work directory).\n"
-          "Output files (--junit, --json) are opened before the first scenario. SIGINT or\n"
-          "SIGTERM stops the running client's process group (SIGTERM, SIGKILL 2 s later),\n"
-          "writes the reports of the scenarios done so far (the interrupted one as an\n"
-          "error), removes the work directory unless --keep or --workdir, and exits 128+N.\n"
-          "exit status: 0 no violation, 1 a violation or an unloadable scenario, 2 usage error\n"
-          "or an error of the harness itself (unwritable work directory or report, full\n"
-          "disk, exchanges.log not written: the reason is printed, no client verdict is\n"
-          "drawn from that scenario), 130 or 143 interrupted by SIGINT or SIGTERM\n",
-          f);
+    fputs(
+        "  --client-cmd T       a command template run by /bin/sh in the work directory, with\n"
+        "                       {directory} {domain} {domains} {ca_bundle} {workdir} {http_port}\n"
+        "                       {tls_port}; {domains} is comma-separated, {domains:FLAG}\n"
+        "                       repeats FLAG per identifier ({domains:-d} gives\n"
+        "                       '-d example.com -d www.example.com'); path placeholders are\n"
+        "                       absolute. A scenario with several identifiers warns when\n"
+        "                       the template passes only {domain}\n"
+        "                       (the same values are in AFZ_DIRECTORY, AFZ_DOMAIN, ...);\n"
+        "                       exit status 0 means the client obtained its certificate\n"
+        "  --name NAME          the client's name in reports (with --client-cmd)\n"
+        "  --scenarios P        a scenario file, or a directory read recursively (repeatable):\n"
+        "                       corpus/suite/quick is the tier for every pull request (about\n"
+        "                       a minute per client), corpus/suite/full the nightly one, and\n"
+        "                       corpus/suite both (`acmefuzz coverage` shows what each meets)\n"
+        "  --timeout S          per client run (default 60); past it the process group is\n"
+        "                       killed; `terminates` is violated when the client was\n"
+        "                       busy (a loop), hung, silent from the start or waiting out\n"
+        "                       an absurd Retry-After, and inconclusive when it was still\n"
+        "                       backing off as before (docs/PROPERTIES.md)\n"
+        "  --junit FILE         JUnit XML: one testsuite per scenario, one testcase per property\n"
+        "  --tap                TAP on stdout (progress goes to stderr)\n"
+        "  --json FILE          every scenario's outcome, verdicts and history as "
+        "JSON\n" AFZ_CLI_POLICY_USAGE
+        "  --workdir DIR        where work directories go (default: a new one under $TMPDIR);\n"
+        "                       each scenario's holds client.log and exchanges.log\n"
+        "  --keep               keep every work directory (default: only failing ones)\n"
+        "  --validate TYPES     the server checks challenges for real on 127.0.0.1: http-01\n"
+        "                       at {http_port}, tls-alpn-01 at {tls_port} (comma list, all,\n"
+        "                       none; default none: the model decides). dns-01 is accepted.\n"
+        "  --serve-webroot      publish WORKDIR/webroot/.well-known/acme-challenge/ over HTTP\n"
+        "                       on {http_port} during each run, for clients that only write\n"
+        "                       token files (adapters that need it set it themselves)\n"
+        "  --account-key-algs L what the client's account key can be: ES256, ES384, RS256,\n"
+        "                       EdDSA (comma list) or all (default: not declared). The client\n"
+        "                       brings its own key and the server accepts all four, so a\n"
+        "                       scenario's account-key line is not applied here; this only\n"
+        "                       documents the client (in-process clients declare it in\n"
+        "                       afz_client.account_algs, and runs map plans onto it)\n"
+        "  --stateless          the client keeps no state across a campaign's attempts (it\n"
+        "                       orders anew each time); campaigns still run, and the\n"
+        "                       properties are told (afz_client.h AFZ_CLIENT_STATELESS)\n"
+        "  --hosts              (root) run the client in a private mount namespace whose\n"
+        "                       /etc/hosts maps the scenario's identifiers to 127.0.0.1, for\n"
+        "                       clients that resolve their own names (a self-check of the\n"
+        "                       http-01 answer); refused when not root\n"
+        "  -v, --verbose        print the exchange log of every failing scenario\n"
+        "Trust: the suite writes the CA bundle to WORKDIR/ca-bundle.pem and sets\n"
+        "LEGO_CA_CERTIFICATES, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, CURL_CA_BUNDLE and\n"
+        "NODE_EXTRA_CA_CERTS to it (proxy variables are removed, HOME is the work directory).\n"
+        "Output files (--junit, --json) are opened before the first scenario. SIGINT or\n"
+        "SIGTERM stops the running client's process group (SIGTERM, SIGKILL 2 s later),\n"
+        "writes the reports of the scenarios done so far (the interrupted one as an\n"
+        "error), removes the work directory unless --keep or --workdir, and exits 128+N.\n"
+        "exit status: 0 no violation, 1 a violation or an unloadable scenario, 2 usage error\n"
+        "or an error of the harness itself (unwritable work directory or report, full\n"
+        "disk, exchanges.log not written: the reason is printed, no client verdict is\n"
+        "drawn from that scenario), 130 or 143 interrupted by SIGINT or SIGTERM\n",
+        f);
 }
 
 static int has_suffix(const char *s, const char *suf)
@@ -258,7 +260,9 @@ static const char *violated_ids(const afz_suite_result *r, char *buf, size_t n)
         if (e->result.verdict != AFZ_VERDICT_VIOLATION)
             continue;
         int w = snprintf(buf + used, n - used, "%s%s%s", used ? "," : "", e->prop->id,
-                         e->waived ? "(waived)" : e->fails ? "" : "(warning)");
+                         e->waived  ? "(waived)"
+                         : e->fails ? ""
+                                    : "(warning)");
         if (w < 0 || (size_t)w >= n - used)
             break;
         used += (size_t)w;
@@ -322,9 +326,15 @@ int afz_cmd_suite(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': client = optarg; break;
-        case 'C': command = optarg; break;
-        case 'N': name = optarg; break;
+        case 'c':
+            client = optarg;
+            break;
+        case 'C':
+            command = optarg;
+            break;
+        case 'N':
+            name = optarg;
+            break;
         case 'S':
             if (n_scen_args == sizeof(scen_args) / sizeof(scen_args[0])) {
                 fprintf(stderr, "acmefuzz suite: too many --scenarios\n");
@@ -342,36 +352,62 @@ int afz_cmd_suite(int argc, char **argv)
             timeout_s = (int)v;
             break;
         }
-        case 'J': junit = optarg; break;
-        case 't': tap = 1; break;
-        case 'j': json = optarg; break;
+        case 'J':
+            junit = optarg;
+            break;
+        case 't':
+            tap = 1;
+            break;
+        case 'j':
+            json = optarg;
+            break;
         case AFZ_CLI_OPT_FAIL_ON:
         case AFZ_CLI_OPT_ALLOW:
             if (afz_cli_policy_arg("suite", c, optarg, &policy))
                 return 2;
             break;
-        case 'w': workdir = optarg; break;
-        case 'k': keep = 1; break;
+        case 'w':
+            workdir = optarg;
+            break;
+        case 'k':
+            keep = 1;
+            break;
         case 'V':
             if (afz_serve_parse_validate(optarg, &validate) != AFZ_OK) {
-                fprintf(stderr, "acmefuzz suite: --validate wants http-01, tls-alpn-01 (comma "
-                                "list), all or none, got '%s'\n", optarg);
+                fprintf(stderr,
+                        "acmefuzz suite: --validate wants http-01, tls-alpn-01 (comma "
+                        "list), all or none, got '%s'\n",
+                        optarg);
                 return 2;
             }
             break;
-        case 'R': serve_webroot = 1; break;
+        case 'R':
+            serve_webroot = 1;
+            break;
         case 'K':
             if (afz_client_algs_parse(optarg, &account_algs) != AFZ_OK) {
-                fprintf(stderr, "acmefuzz suite: --account-key-algs wants ES256, ES384, RS256, "
-                                "EdDSA (comma list) or all, got '%s'\n", optarg);
+                fprintf(stderr,
+                        "acmefuzz suite: --account-key-algs wants ES256, ES384, RS256, "
+                        "EdDSA (comma list) or all, got '%s'\n",
+                        optarg);
                 return 2;
             }
             break;
-        case 'L': stateless = 1; break;
-        case 'H': private_hosts = 1; break;
-        case 'v': verbose = 1; break;
-        case 'h': suite_usage(stdout); return 0;
-        default: suite_usage(stderr); return 2;
+        case 'L':
+            stateless = 1;
+            break;
+        case 'H':
+            private_hosts = 1;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        case 'h':
+            suite_usage(stdout);
+            return 0;
+        default:
+            suite_usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {
@@ -396,13 +432,12 @@ int afz_cmd_suite(int argc, char **argv)
             return 2;
         }
         if (!on_path(a->program)) {
-            fprintf(stderr, "acmefuzz suite: %s is not installed (Debian package %s)\n",
-                    a->program, a->package);
+            fprintf(stderr, "acmefuzz suite: %s is not installed (Debian package %s)\n", a->program,
+                    a->package);
             return 2;
         }
         if (a->needs_root && geteuid() != 0) {
-            fprintf(stderr, "acmefuzz suite: the %s adapter needs root (%s)\n", a->name,
-                    a->trust);
+            fprintf(stderr, "acmefuzz suite: the %s adapter needs root (%s)\n", a->name, a->trust);
             return 2;
         }
         command = a->command;
@@ -587,9 +622,10 @@ int afz_cmd_suite(int argc, char **argv)
             if (!any_detail++)
                 fprintf(con, "\nviolations:\n");
             fprintf(con, "  %s: %s%s (%s, %s): %s", r->name,
-                    e->waived ? "waived " : e->fails ? "" : "warning ",
-                    e->prop->id, afz_level_name(e->prop->level), e->prop->rfc,
-                    e->result.message);
+                    e->waived  ? "waived "
+                    : e->fails ? ""
+                               : "warning ",
+                    e->prop->id, afz_level_name(e->prop->level), e->prop->rfc, e->result.message);
             if (e->result.exchange != SIZE_MAX)
                 fprintf(con, " [exchange #%zu]", e->result.exchange + 1);
             fputc('\n', con);
@@ -629,8 +665,9 @@ int afz_cmd_suite(int argc, char **argv)
     if (made_root && !keep && (!failed || stop_sig))
         rm_tree(root);
     if (stop_sig)
-        fprintf(stderr, "acmefuzz suite: interrupted by signal %d (%s) after %zu of %zu "
-                        "scenario(s)%s\n",
+        fprintf(stderr,
+                "acmefuzz suite: interrupted by signal %d (%s) after %zu of %zu "
+                "scenario(s)%s\n",
                 stop_sig, afz_crash_signal_name(stop_sig), n_scen, n_all,
                 made_root && !keep ? "; work directory removed" : "");
     exit_code = stop_sig ? 128 + stop_sig : harness_error || !io_ok ? 2 : failed ? 1 : 0;

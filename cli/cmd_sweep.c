@@ -25,8 +25,8 @@ static void sweep_usage(FILE *f)
           "\n"
           "Runs the client under N random fault plans (half of them legal-only) and checks\n"
           "every property each time. Prints each violation with its plan; with --save, writes\n"
-          "the failing input to DIR/sweep-<seed>-<i>.bin for 'acmefuzz replay'.\n"
-          AFZ_CLI_POLICY_USAGE
+          "the failing input to DIR/sweep-<seed>-<i>.bin for 'acmefuzz "
+          "replay'.\n" AFZ_CLI_POLICY_USAGE
           "exit status: 0 no violation fails, 1 one does, 2 usage error\n",
           f);
 }
@@ -58,9 +58,12 @@ static size_t make_input(afz_prng *p, int legal_only, uint8_t *buf)
 int afz_cmd_sweep(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"client", required_argument, NULL, 'c'}, {"count", required_argument, NULL, 'n'},
-        {"seed", required_argument, NULL, 's'},   {"save", required_argument, NULL, 'o'},
-        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {"client", required_argument, NULL, 'c'},
+        {"count", required_argument, NULL, 'n'},
+        {"seed", required_argument, NULL, 's'},
+        {"save", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
         {"client-lib", required_argument, NULL, 'L'},
         AFZ_CLI_POLICY_OPTIONS,
         {NULL, 0, NULL, 0},
@@ -79,9 +82,15 @@ int afz_cmd_sweep(int argc, char **argv)
             client_name = optarg;
             client_given = 1;
             break;
-        case 'L': lib_path = optarg; break;
-        case 'o': save = optarg; break;
-        case 'q': quiet = 1; break;
+        case 'L':
+            lib_path = optarg;
+            break;
+        case 'o':
+            save = optarg;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
         case 'n':
         case 's':
             errno = 0;
@@ -98,8 +107,12 @@ int afz_cmd_sweep(int argc, char **argv)
             if (afz_cli_policy_arg("sweep", c, optarg, &policy))
                 return 2;
             break;
-        case 'h': sweep_usage(stdout); return 0;
-        default: sweep_usage(stderr); return 2;
+        case 'h':
+            sweep_usage(stdout);
+            return 0;
+        default:
+            sweep_usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {

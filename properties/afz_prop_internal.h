@@ -41,12 +41,12 @@ void afz_prop_check_no_unasked_authz_polls(const afz_prop_input *in, afz_prop_re
 /* A small map from URL (or any string key, borrowed) to per-key state,
  * with linear lookup: runs touch tens of URLs. */
 typedef struct afz_prop_slot {
-    const char *key;       /* borrowed from the trace or history */
-    const char *status;    /* last status seen, NULL if unknown */
-    size_t seen_at;        /* exchange that showed |status|, SIZE_MAX if none */
-    size_t a, b;           /* exchange indices, meaning per checker; SIZE_MAX if none */
-    uint64_t mark, mark2;  /* per checker */
-    unsigned count;        /* per checker */
+    const char *key;      /* borrowed from the trace or history */
+    const char *status;   /* last status seen, NULL if unknown */
+    size_t seen_at;       /* exchange that showed |status|, SIZE_MAX if none */
+    size_t a, b;          /* exchange indices, meaning per checker; SIZE_MAX if none */
+    uint64_t mark, mark2; /* per checker */
+    unsigned count;       /* per checker */
 } afz_prop_slot;
 
 typedef struct afz_prop_slots {

@@ -177,8 +177,7 @@ void afz_prop_check_final_states_final(const afz_prop_input *in, afz_prop_result
         afz_prop_slot *s = key ? afz_prop_slot_find(&urls, key) : NULL;
         if (s && s->a != SIZE_MAX && e->payload != AFZ_PAYLOAD_DEACTIVATE &&
             (e->kind == AFZ_RES_FINALIZE || ++s->count > 1)) {
-            afz_prop_violation(out, i,
-                               "#%zu %s %s after #%zu showed %s \"%.40s\", a final state%s",
+            afz_prop_violation(out, i, "#%zu %s %s after #%zu showed %s \"%.40s\", a final state%s",
                                i + 1, e->kind == AFZ_RES_FINALIZE ? "finalizes" : "requests",
                                afz_prop_path(key), s->a + 1,
                                e->kind == AFZ_RES_AUTHZ ? "it" : "the order", s->status,

@@ -29,7 +29,8 @@ static size_t ev_exchange(const afz_history *h, const afz_event *ev)
  * the answer that would have shown it the certificate was lost, ordering
  * again is all it can do. The rule, from the incident: the 2023 clients
  * were shown their order "processing" and gave up on it at once, run
- * after run, while the next poll would have shown the certificate. So an orphaned or duplicate certificate is excused only when
+ * after run, while the next poll would have shown the certificate. So an orphaned or duplicate
+ * certificate is excused only when
  *  - the client declared itself stateless,
  *  - the new order or issuance came in a later obtain call (the same call
  *    ordering again is never excused), and
@@ -94,8 +95,8 @@ static int order_given_up_or_given(const afz_prop_input *in, const char *order_u
             if (strcmp(t->ex[j].url, next) != 0)
                 continue;
             asked = 1;
-            if (valid && t->ex[j].delivered && t->ex[j].status >= 200 &&
-                t->ex[j].status < 300 && !faulted(h, j))
+            if (valid && t->ex[j].delivered && t->ex[j].status >= 200 && t->ex[j].status < 300 &&
+                !faulted(h, j))
                 return 1; /* it had the certificate in hand */
         }
         if (!asked)
@@ -284,8 +285,7 @@ done:
 #define WALL_MIN_GAP_MS 2000
 #define WALL_HUNG_FACTOR 3
 
-static void terminates_wall_clock(const afz_history *h, const afz_event *kill,
-                                  afz_prop_result *out)
+static void terminates_wall_clock(const afz_history *h, const afz_event *kill, afz_prop_result *out)
 {
     char tb[32], gb[32], lb[32];
     int64_t at = kill->mono_ms;

@@ -257,8 +257,7 @@ void afz_prop_check_poll_backoff(const afz_prop_input *in, afz_prop_result *out)
                 goto done;
             }
             /* s->seen_at: the last answered poll of this URL */
-            const afz_trace_ex *prev =
-                s->b != SIZE_MAX && s->seen_at == s->b ? &t->ex[s->b] : NULL;
+            const afz_trace_ex *prev = s->b != SIZE_MAX && s->seen_at == s->b ? &t->ex[s->b] : NULL;
             if (prev && prev->n_retry_after == 0 &&
                 diff_ms(e->x->mono_ms, prev->x->mono_ms) < lim->min_poll_interval_ms) {
                 afz_prop_violation(out, j,

@@ -70,28 +70,28 @@ const char *afz_verdict_name(afz_verdict v); /* "pass", "violation", "inconclusi
 /* Bounds the properties use. Defaults (afz_prop_limits_default) come from
  * what RFC 8555 and Let's Encrypt expect; afz_property.c documents each. */
 typedef struct afz_prop_limits {
-    int64_t min_poll_interval_ms;   /* poll-backoff: least spacing without Retry-After (1000) */
-    unsigned max_polls_per_resource;/* poll-backoff: polls of one pending/processing URL (50) */
+    int64_t min_poll_interval_ms;    /* poll-backoff: least spacing without Retry-After (1000) */
+    unsigned max_polls_per_resource; /* poll-backoff: polls of one pending/processing URL (50) */
     unsigned max_new_orders_per_attempt; /* bounded-new-orders: per identifier set and
                                         obtain call (2: one order, one fresh order after
                                         the first went invalid or expired) */
-    size_t max_requests;            /* terminates: exchanges per run (300, as afz_run) */
-    int64_t max_virtual_ms;         /* terminates: virtual time per run (24 h, as afz_run) */
-    int64_t retry_after_tolerance_ms; /* respects-retry-after: clock granularity allowance
-                                        (0 in-process; server mode sets ~1000) */
+    size_t max_requests;                 /* terminates: exchanges per run (300, as afz_run) */
+    int64_t max_virtual_ms;              /* terminates: virtual time per run (24 h, as afz_run) */
+    int64_t retry_after_tolerance_ms;    /* respects-retry-after: clock granularity allowance
+                                           (0 in-process; server mode sets ~1000) */
     int64_t malformed_retry_after_floor_ms; /* least wait after a malformed Retry-After (1000) */
-    int64_t retry_after_cap_ms;     /* respects-retry-after: a well-formed delay above this
-                                        is absurd and judged like a malformed one (1 h) */
-    unsigned max_certless_valid_rereads; /* bounded-valid-rereads: quick re-reads of a
-                                        "valid" order without a certificate URL, per order
-                                        and obtain call (10); all re-reads are bounded by
-                                        max_polls_per_resource */
-    int64_t certless_reread_quick_ms; /* bounded-valid-rereads: a re-read sooner than this
-                                        after the previous request to the order is quick
-                                        (10000) */
-    unsigned max_unasked_authz_rereads; /* no-unasked-authz-polls: re-reads of a
-                                        pending authorization none of whose challenges
-                                        the client asked to validate (3) */
+    int64_t retry_after_cap_ms;             /* respects-retry-after: a well-formed delay above this
+                                                is absurd and judged like a malformed one (1 h) */
+    unsigned max_certless_valid_rereads;    /* bounded-valid-rereads: quick re-reads of a
+                                           "valid" order without a certificate URL, per order
+                                           and obtain call (10); all re-reads are bounded by
+                                           max_polls_per_resource */
+    int64_t certless_reread_quick_ms;       /* bounded-valid-rereads: a re-read sooner than this
+                                              after the previous request to the order is quick
+                                              (10000) */
+    unsigned max_unasked_authz_rereads;     /* no-unasked-authz-polls: re-reads of a
+                                            pending authorization none of whose challenges
+                                            the client asked to validate (3) */
 } afz_prop_limits;
 
 /* afz_prop_limits_default fills |l| with the defaults above. */
@@ -105,10 +105,10 @@ void afz_prop_limits_default(afz_prop_limits *l);
  * inconclusive when |trace| is NULL. */
 typedef struct afz_prop_input {
     const afz_history *history;
-    const struct afz_trace *trace; /* afz_trace_build(history); may be NULL (see above) */
-    const afz_plan *plan;          /* NULL: no faults were injected */
-    afz_fault_class plan_class;    /* afz_plan_class(plan), LEGAL without a plan */
-    const char *const *identifiers;/* what the client was asked to obtain */
+    const struct afz_trace *trace;  /* afz_trace_build(history); may be NULL (see above) */
+    const afz_plan *plan;           /* NULL: no faults were injected */
+    afz_fault_class plan_class;     /* afz_plan_class(plan), LEGAL without a plan */
+    const char *const *identifiers; /* what the client was asked to obtain */
     size_t n_identifiers;
     int client_succeeded;          /* the last obtain returned a certificate */
     int budget_exhausted;          /* a run budget ran out */
@@ -123,15 +123,15 @@ typedef struct afz_prop_input {
 
 typedef struct afz_prop_result {
     afz_verdict verdict;
-    size_t exchange;     /* 0-based index of the offending exchange, or SIZE_MAX */
-    char message[320];   /* one line: what happened (exchanges named "#n", 1-based) */
+    size_t exchange;   /* 0-based index of the offending exchange, or SIZE_MAX */
+    char message[320]; /* one line: what happened (exchanges named "#n", 1-based) */
 } afz_prop_result;
 
 typedef struct afz_property {
-    const char *id;          /* stable, e.g. "no-refinalize" */
-    const char *rfc;         /* e.g. "RFC 8555 7.4" */
+    const char *id;  /* stable, e.g. "no-refinalize" */
+    const char *rfc; /* e.g. "RFC 8555 7.4" */
     afz_level level;
-    const char *rationale;   /* one line */
+    const char *rationale; /* one line */
     void (*check)(const afz_prop_input *in, afz_prop_result *out);
 } afz_property;
 

@@ -38,23 +38,20 @@ typedef enum afz_trace_payload {
     AFZ_PAYLOAD_OTHER = 3       /* anything else */
 } afz_trace_payload;
 
-typedef enum afz_trace_rel {
-    AFZ_REL_UP = 1,
-    AFZ_REL_ALTERNATE = 2
-} afz_trace_rel;
+typedef enum afz_trace_rel { AFZ_REL_UP = 1, AFZ_REL_ALTERNATE = 2 } afz_trace_rel;
 
 /* One Link of a certificate response. */
 typedef struct afz_trace_link {
-    size_t ex;          /* exchange whose response carried it */
+    size_t ex; /* exchange whose response carried it */
     afz_trace_rel rel;
-    char *url;          /* owned */
+    char *url; /* owned */
 } afz_trace_link;
 
 /* One Replay-Nonce header value. */
 typedef struct afz_trace_nonce {
-    size_t ex;          /* exchange whose response carried it */
-    const char *value;  /* borrowed from the history */
-    int valid;          /* 1*base64url (RFC 8555 6.5.1) */
+    size_t ex;         /* exchange whose response carried it */
+    const char *value; /* borrowed from the history */
+    int valid;         /* 1*base64url (RFC 8555 6.5.1) */
 } afz_trace_nonce;
 
 /* finalize URL -> order URL, as the server told the client. */
@@ -70,58 +67,58 @@ typedef struct afz_trace_account {
 } afz_trace_account;
 
 typedef struct afz_trace_ex {
-    const afz_exchange *x;      /* the recorded exchange (borrowed) */
-    afz_resource kind;          /* what the server model took the URL for */
-    const char *url;            /* request URL (never NULL: "" when absent) */
+    const afz_exchange *x; /* the recorded exchange (borrowed) */
+    afz_resource kind;     /* what the server model took the URL for */
+    const char *url;       /* request URL (never NULL: "" when absent) */
     int is_post;
-    int delivered;              /* the response reached the client */
-    int status;                 /* HTTP status; 0 when not delivered */
+    int delivered; /* the response reached the client */
+    int status;    /* HTTP status; 0 when not delivered */
 
     /* ---- request ---- */
-    const char *content_type;   /* request Content-Type, NULL if absent */
-    int content_type_jose;      /* media type is application/jose+json */
-    int accept_cert;            /* Accept names a certificate format (RFC 8555 7.4.2:
-                                   application/pem-certificate-chain, pkix-cert,
-                                   pkcs7-mime) and no JSON type: a certificate download */
-    int jws_ok;                 /* POST body parsed as a flattened JWS */
-    const char *jws_error;      /* static reason when it did not, else NULL */
-    afz_jws jws;                /* the parse (owned; zeroed unless jws_ok) */
-    const char *alg;            /* protected "alg" string, or NULL */
-    const char *nonce;          /* protected "nonce" string, or NULL */
-    const char *jws_url;        /* protected "url" string, or NULL */
-    const char *kid;            /* protected "kid" string, or NULL */
-    int has_kid, has_jwk;       /* members present (any type) */
+    const char *content_type; /* request Content-Type, NULL if absent */
+    int content_type_jose;    /* media type is application/jose+json */
+    int accept_cert;          /* Accept names a certificate format (RFC 8555 7.4.2:
+                                 application/pem-certificate-chain, pkix-cert,
+                                 pkcs7-mime) and no JSON type: a certificate download */
+    int jws_ok;               /* POST body parsed as a flattened JWS */
+    const char *jws_error;    /* static reason when it did not, else NULL */
+    afz_jws jws;              /* the parse (owned; zeroed unless jws_ok) */
+    const char *alg;          /* protected "alg" string, or NULL */
+    const char *nonce;        /* protected "nonce" string, or NULL */
+    const char *jws_url;      /* protected "url" string, or NULL */
+    const char *kid;          /* protected "kid" string, or NULL */
+    int has_kid, has_jwk;     /* members present (any type) */
     afz_trace_payload payload;
-    char *new_order_ids;        /* newOrder with a JWS: the payload's identifier values,
-                                   lower-cased, de-duplicated, sorted, comma-joined
-                                   ("" if it names none); NULL otherwise; owned */
-    int is_new_account;         /* a request to the directory's newAccount URL */
+    char *new_order_ids; /* newOrder with a JWS: the payload's identifier values,
+                            lower-cased, de-duplicated, sorted, comma-joined
+                            ("" if it names none); NULL otherwise; owned */
+    int is_new_account;  /* a request to the directory's newAccount URL */
 
     /* ---- response (all NULL / 0 unless delivered) ---- */
-    cJSON *body;                /* the body when it is a JSON object (owned) */
-    const char *obj_status;     /* its "status" when a string */
-    const char *problem;        /* its "type" when status >= 400 (problem document) */
-    const char *certificate;    /* order body "certificate" when a string */
-    const char *finalize;       /* order body "finalize" when a string */
-    const char *location;       /* Location header (first) */
+    cJSON *body;             /* the body when it is a JSON object (owned) */
+    const char *obj_status;  /* its "status" when a string */
+    const char *problem;     /* its "type" when status >= 400 (problem document) */
+    const char *certificate; /* order body "certificate" when a string */
+    const char *finalize;    /* order body "finalize" when a string */
+    const char *location;    /* Location header (first) */
     size_t n_location;
-    size_t nonce_first, n_nonces;   /* into afz_trace.nonces */
-    size_t n_retry_after;       /* Retry-After headers */
-    const char *retry_after;    /* the first one's value */
+    size_t nonce_first, n_nonces; /* into afz_trace.nonces */
+    size_t n_retry_after;         /* Retry-After headers */
+    const char *retry_after;      /* the first one's value */
     afz_retry_after_kind ra_kind; /* AFZ_RA_INVALID unless exactly one and well-formed */
-    int64_t ra_delay_ms;        /* its delay from this exchange's wall clock */
-    int64_t ra_instant_ms;      /* mono_ms + delay (saturating): the earliest next request */
-    size_t link_first, n_links; /* into afz_trace.links (certificate responses) */
+    int64_t ra_delay_ms;          /* its delay from this exchange's wall clock */
+    int64_t ra_instant_ms;        /* mono_ms + delay (saturating): the earliest next request */
+    size_t link_first, n_links;   /* into afz_trace.links (certificate responses) */
 
     /* ---- linking ---- */
-    const char *order_url;      /* the order this exchange is about: an order URL
-                                   request, the newOrder Location, or the order
-                                   the finalize URL belongs to; NULL if unknown */
+    const char *order_url; /* the order this exchange is about: an order URL
+                              request, the newOrder Location, or the order
+                              the finalize URL belongs to; NULL if unknown */
 } afz_trace_ex;
 
 typedef struct afz_trace {
     const afz_history *history;
-    afz_trace_ex *ex;           /* one per history exchange, same index */
+    afz_trace_ex *ex; /* one per history exchange, same index */
     size_t n_ex;
     afz_trace_link *links;
     size_t n_links, cap_links;

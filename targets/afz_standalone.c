@@ -86,7 +86,8 @@ int main(int argc, char **argv)
             rc = 1;
     unsigned long v = afz_fuzz_violations();
     if (expect) {
-        printf("standalone: %lu inputs, %lu violated a property (expected at least one)\n", files, v);
+        printf("standalone: %lu inputs, %lu violated a property (expected at least one)\n", files,
+               v);
         if (v == 0)
             rc = 1;
         printf("%lu passed, %d failed\n", files, v == 0 ? 1 : 0);

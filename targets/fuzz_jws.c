@@ -45,9 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         afz_jws_verify(&j, key);
     if (round_trip &&
         (j.payload_len != size - 1 || memcmp(j.payload, data + 1, size - 1) != 0 ||
-         j.alg != afz_jws_alg_for_key(key) || !j.nonce || strcmp(j.nonce, NONCE) != 0 ||
-         !j.url || strcmp(j.url, URL) != 0 || j.has_kid != (kid != NULL) ||
-         j.has_jwk == j.has_kid || (kid && (!j.kid || strcmp(j.kid, KID) != 0)) ||
+         j.alg != afz_jws_alg_for_key(key) || !j.nonce || strcmp(j.nonce, NONCE) != 0 || !j.url ||
+         strcmp(j.url, URL) != 0 || j.has_kid != (kid != NULL) || j.has_jwk == j.has_kid ||
+         (kid && (!j.kid || strcmp(j.kid, KID) != 0)) ||
          (j.has_jwk && (!jwk_key || EVP_PKEY_eq(jwk_key, key) != 1)) ||
          afz_jws_verify(&j, key) != AFZ_OK || afz_jws_verify(&j, other) == AFZ_OK))
         abort();

@@ -359,9 +359,9 @@ START_TEST(test_ca_chain_length)
         ck_assert_ptr_nonnull(c);
         afz_buf pem;
         afz_buf_init(&pem, 0);
-        ck_assert_int_eq(afz_ca_issue(c, keys[AFZ_ALG_ES256], names, 1, 7, 1700000000, 86400,
-                                      &pem, NULL),
-                         AFZ_OK);
+        ck_assert_int_eq(
+            afz_ca_issue(c, keys[AFZ_ALG_ES256], names, 1, 7, 1700000000, 86400, &pem, NULL),
+            AFZ_OK);
         cert_stack *chain = read_chain(&pem);
         ck_assert_int_eq(sk_X509_num(chain), (int)n + 1);
         X509 *leaf = sk_X509_value(chain, 0);

@@ -23,8 +23,8 @@ int afz_fixture_not_a_client(void)
     return 42;
 }
 #else
-static afz_rc fixture_obtain(const afz_client *self, const afz_env *env,
-                             const afz_obtain_params *p, afz_obtain_result *out)
+static afz_rc fixture_obtain(const afz_client *self, const afz_env *env, const afz_obtain_params *p,
+                             afz_obtain_result *out)
 {
     (void)self;
     (void)env;
@@ -158,13 +158,13 @@ static const struct {
 } caps_cases[] = {
     /* nothing declared: all algorithms, neither state flag */
     {sizeof(afz_client), 0, 0, AFZ_OK, AFZ_CLIENT_ALGS_ALL, 0, 0},
-    {sizeof(afz_client), AFZ_CLIENT_ALG_ES256, AFZ_CLIENT_STATELESS, AFZ_OK,
-     AFZ_CLIENT_ALG_ES256, 0, 1},
+    {sizeof(afz_client), AFZ_CLIENT_ALG_ES256, AFZ_CLIENT_STATELESS, AFZ_OK, AFZ_CLIENT_ALG_ES256,
+     0, 1},
     {sizeof(afz_client), AFZ_CLIENT_ALG_RS256 | AFZ_CLIENT_ALG_EDDSA, AFZ_CLIENT_STATEFUL, AFZ_OK,
      AFZ_CLIENT_ALG_RS256 | AFZ_CLIENT_ALG_EDDSA, 1, 0},
     /* bits a later acmefuzz may define are dropped */
-    {sizeof(afz_client), AFZ_CLIENT_ALG_ES384 | (1u << 20), 0x100u, AFZ_OK, AFZ_CLIENT_ALG_ES384,
-     0, 0},
+    {sizeof(afz_client), AFZ_CLIENT_ALG_ES384 | (1u << 20), 0x100u, AFZ_OK, AFZ_CLIENT_ALG_ES384, 0,
+     0},
     /* contradictions */
     {sizeof(afz_client), 0, AFZ_CLIENT_STATEFUL | AFZ_CLIENT_STATELESS, AFZ_EINVAL,
      AFZ_CLIENT_ALGS_ALL, 0, 0},
@@ -227,7 +227,7 @@ START_TEST(test_client_lib_algs_parse_and_format)
     ck_assert_uint_eq(a, AFZ_CLIENT_ALG_EDDSA | AFZ_CLIENT_ALG_ES384);
     ck_assert_int_eq(afz_client_algs_parse("all", &a), AFZ_OK);
     ck_assert_uint_eq(a, AFZ_CLIENT_ALGS_ALL);
-    static const char *const bad[] = {"", "es256", "ES256,", ",ES256", "ES256,,RS256",
+    static const char *const bad[] = {"",      "es256",  "ES256,", ",ES256", "ES256,,RS256",
                                       "HS256", "ES2560", "none"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         a = 99;
@@ -253,13 +253,11 @@ START_TEST(test_client_lib_builtins_declare_capabilities)
     for (size_t i = 0; i < afz_clients_count(); i++) {
         const afz_client *c = afz_clients_get(i);
         char err[256];
-        ck_assert_msg(afz_client_validate(c, err, sizeof(err)) == AFZ_OK, "%s: %s", c->name,
-                      err);
-        ck_assert_msg(c->account_algs == AFZ_CLIENT_ALGS_ALL, "%s declares no algorithms",
-                      c->name);
+        ck_assert_msg(afz_client_validate(c, err, sizeof(err)) == AFZ_OK, "%s: %s", c->name, err);
+        ck_assert_msg(c->account_algs == AFZ_CLIENT_ALGS_ALL, "%s declares no algorithms", c->name);
         /* the independent client keeps nothing between attempts */
-        unsigned want = strcmp(c->name, "independent") == 0 ? AFZ_CLIENT_STATELESS
-                                                            : AFZ_CLIENT_STATEFUL;
+        unsigned want =
+            strcmp(c->name, "independent") == 0 ? AFZ_CLIENT_STATELESS : AFZ_CLIENT_STATEFUL;
         ck_assert_msg(c->flags == want, "%s declares no state", c->name);
     }
 }

@@ -33,21 +33,26 @@ static void world_teardown(void)
 
 typedef struct plan_input {
     const char *name;
-    const char *scn;      /* text form, or NULL for |bytes| */
-    uint8_t bytes[40];    /* a raw (often malformed) plan */
+    const char *scn;   /* text form, or NULL for |bytes| */
+    uint8_t bytes[40]; /* a raw (often malformed) plan */
     size_t n;
 } plan_input;
 
 static const plan_input plan_inputs[] = {
     {"empty plan", "", {0}, 0},
     {"legal: badNonce twice", "newOrder @1 -> bad_nonce()\nfinalize @1 -> bad_nonce()\n", {0}, 0},
-    {"legal: async finalize, shuffled", "finalize * -> async_finalize(polls=2, delay=0s, retry_after=1)\n"
-                                        "any * -> shuffle()\n", {0}, 0},
-    {"malformed: random rules", NULL,
-     {0x3f, 0x11, 0x80, 0x07, 0xff, 0x13, 0x21, 0x05, 0x02, 0x9c, 0x44, 0x01, 0x7e,
-      0x08, 0x00, 0x2d, 0xc3, 0x10, 0x55, 0x03, 0x81, 0x0b, 0x66, 0xf0},
+    {"legal: async finalize, shuffled",
+     "finalize * -> async_finalize(polls=2, delay=0s, retry_after=1)\n"
+     "any * -> shuffle()\n",
+     {0},
+     0},
+    {"malformed: random rules",
+     NULL,
+     {0x3f, 0x11, 0x80, 0x07, 0xff, 0x13, 0x21, 0x05, 0x02, 0x9c, 0x44, 0x01,
+      0x7e, 0x08, 0x00, 0x2d, 0xc3, 0x10, 0x55, 0x03, 0x81, 0x0b, 0x66, 0xf0},
      24},
-    {"malformed: all ones", NULL,
+    {"malformed: all ones",
+     NULL,
      {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
      13},
     {"malformed: partial rule, two names, ES384", NULL, {0x05, 0x04, 0x00, 0x0e}, 4},
@@ -163,7 +168,10 @@ static const uint8_t seq_happy[] = {
     0,
     GET(AFZ_FREQ_DIRECTORY, 4),
     GET(AFZ_FREQ_NEW_NONCE, 5),
-    AFZ_FREQ_NEW_ACCOUNT, 1 << 2, 1, 0, /* jwk, termsOfServiceAgreed */
+    AFZ_FREQ_NEW_ACCOUNT,
+    1 << 2,
+    1,
+    0, /* jwk, termsOfServiceAgreed */
     POST(AFZ_FREQ_NEW_ORDER),
     POST(AFZ_FREQ_AUTHZ),
     POST(AFZ_FREQ_CHALLENGE),
@@ -172,8 +180,14 @@ static const uint8_t seq_happy[] = {
     POST(AFZ_FREQ_FINALIZE),
     POST(AFZ_FREQ_CERT),
     POST(AFZ_FREQ_REVOKE),
-    AFZ_FREQ_KEY_CHANGE, 0, 1, 0, /* to the EdDSA key */
-    AFZ_FREQ_ACCOUNT, 1, 0, 0,    /* signed with the EdDSA key */
+    AFZ_FREQ_KEY_CHANGE,
+    0,
+    1,
+    0, /* to the EdDSA key */
+    AFZ_FREQ_ACCOUNT,
+    1,
+    0,
+    0, /* signed with the EdDSA key */
 };
 
 /* Junk: every byte string is a sequence. */
@@ -184,13 +198,23 @@ static const uint8_t seq_junk[] = {0x5a, 0xf3, 0x2b, 0x91, 0x00, 0x7c, 0xee, 0x1
 static const uint8_t seq_mixed[] = {
     AFZ_FREQ_CFG_ASYNC | AFZ_FREQ_CFG_TINY | AFZ_FREQ_CFG_READY,
     GET(AFZ_FREQ_NEW_NONCE, 5),
-    AFZ_FREQ_NEW_ACCOUNT, 1 << 2, 1, 0,
+    AFZ_FREQ_NEW_ACCOUNT,
+    1 << 2,
+    1,
+    0,
     POST(AFZ_FREQ_NEW_ORDER),
     POST(AFZ_FREQ_FINALIZE),
-    AFZ_FREQ_ORDER, AFZ_FREQ_BODY_BROKEN << 3, 0, AFZ_FREQ_BREAK_ALG_NONE,
+    AFZ_FREQ_ORDER,
+    AFZ_FREQ_BODY_BROKEN << 3,
+    0,
+    AFZ_FREQ_BREAK_ALG_NONE,
     POST(AFZ_FREQ_ORDER),
-    AFZ_FREQ_NEW_ORDER, AFZ_FREQ_BODY_RAW << 3, 0, 2,
-    '{', '}',
+    AFZ_FREQ_NEW_ORDER,
+    AFZ_FREQ_BODY_RAW << 3,
+    0,
+    2,
+    '{',
+    '}',
 };
 
 typedef struct seq_input {
@@ -252,10 +276,9 @@ START_TEST(test_determinism_server_sequence_reaches_issuance)
     afz_buf json;
     afz_buf_init(&json, 0);
     serve_once(&seq_inputs[0], &h, &json);
-    const afz_event_kind want[] = {AFZ_EV_ACCOUNT_CREATED, AFZ_EV_ORDER_CREATED,
-                                   AFZ_EV_AUTHZ_VALID,     AFZ_EV_CERT_ISSUED,
-                                   AFZ_EV_CERT_DOWNLOADED, AFZ_EV_CERT_REVOKED,
-                                   AFZ_EV_KEY_CHANGED};
+    const afz_event_kind want[] = {
+        AFZ_EV_ACCOUNT_CREATED, AFZ_EV_ORDER_CREATED, AFZ_EV_AUTHZ_VALID, AFZ_EV_CERT_ISSUED,
+        AFZ_EV_CERT_DOWNLOADED, AFZ_EV_CERT_REVOKED,  AFZ_EV_KEY_CHANGED};
     for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
         size_t n = 0;
         for (size_t i = 0; i < h.n_ev; i++)

@@ -120,9 +120,8 @@ static int leaf_names_all(const char *pem, size_t len, const char *const *names,
 
 /* The kinds an "any" fault is tried on (AFZ_RES_UNKNOWN: any). */
 static const afz_resource sweep_kinds[] = {
-    AFZ_RES_ORDER,     AFZ_RES_FINALIZE,  AFZ_RES_NEW_ORDER, AFZ_RES_AUTHZ,
-    AFZ_RES_CERT,      AFZ_RES_DIRECTORY, AFZ_RES_NONCE,     AFZ_RES_ACCOUNT,
-    AFZ_RES_CHALLENGE, AFZ_RES_UNKNOWN,
+    AFZ_RES_ORDER,     AFZ_RES_FINALIZE, AFZ_RES_NEW_ORDER, AFZ_RES_AUTHZ,     AFZ_RES_CERT,
+    AFZ_RES_DIRECTORY, AFZ_RES_NONCE,    AFZ_RES_ACCOUNT,   AFZ_RES_CHALLENGE, AFZ_RES_UNKNOWN,
 };
 
 /* Occurrences: @1, @2, * */
@@ -158,11 +157,16 @@ static size_t sweep_values(afz_arg_type t, unsigned out[128])
 static unsigned sweep_base(afz_arg_type t)
 {
     switch (t) {
-    case AFZ_ARG_COUNT: return 2;
-    case AFZ_ARG_SECONDS: return 2;  /* 2s */
-    case AFZ_ARG_RA: return 4;       /* 3 s, Boulder's orderRetryAfter */
-    case AFZ_ARG_PERCENT: return 50;
-    default: return 0;
+    case AFZ_ARG_COUNT:
+        return 2;
+    case AFZ_ARG_SECONDS:
+        return 2; /* 2s */
+    case AFZ_ARG_RA:
+        return 4; /* 3 s, Boulder's orderRetryAfter */
+    case AFZ_ARG_PERCENT:
+        return 50;
+    default:
+        return 0;
     }
 }
 
@@ -247,8 +251,9 @@ static void sweep_one(sweep *s, const afz_rule *rule, int async)
         }
     }
     afz_fault_class cls = afz_plan_class(&p);
-    int cert = o->client_rc == AFZ_OK && o->cert_pem &&
-               leaf_names_all(o->cert_pem, o->cert_pem_len, afz_plan_identifiers(), p.n_identifiers);
+    int cert =
+        o->client_rc == AFZ_OK && o->cert_pem &&
+        leaf_names_all(o->cert_pem, o->cert_pem_len, afz_plan_identifiers(), p.n_identifiers);
     if (o->aborted)
         sweep_fail(s, &p, "aborted after %zu requests", o->n_requests);
     else if (o->budget_exhausted)
@@ -275,8 +280,8 @@ START_TEST(test_fault_engine_every_fault_with_reference)
      * synchronous one hands the certificate URL over in the finalize
      * response, and the order is never seen "processing" or "valid". */
     int both = d->resource == AFZ_RES_ORDER;
-    size_t n_kinds = d->resource == AFZ_RES_UNKNOWN ? sizeof(sweep_kinds) / sizeof(sweep_kinds[0])
-                                                    : 1;
+    size_t n_kinds =
+        d->resource == AFZ_RES_UNKNOWN ? sizeof(sweep_kinds) / sizeof(sweep_kinds[0]) : 1;
     for (int async = 0; async <= both; async++) {
         for (size_t ki = 0; ki < n_kinds; ki++) {
             for (size_t oi = 0; oi < sizeof(sweep_occs) / sizeof(sweep_occs[0]); oi++) {
@@ -306,8 +311,8 @@ START_TEST(test_fault_engine_every_fault_with_reference)
         }
     }
     if (s->failures)
-        fprintf(stderr, "%s: %zu of %zu runs broke their class:\n%s", d->name, s->failures,
-                s->runs, afz_buf_cstr(&s->report));
+        fprintf(stderr, "%s: %zu of %zu runs broke their class:\n%s", d->name, s->failures, s->runs,
+                afz_buf_cstr(&s->report));
     size_t failures = s->failures, runs = s->runs, fired = s->fired;
     char first[600];
     snprintf(first, sizeof(first), "%s", afz_buf_cstr(&s->report));
@@ -423,7 +428,8 @@ static cJSON *fe_json(const afz_response *r)
 {
     cJSON *j = body_json(r);
     ck_assert_msg(j != NULL, "not a JSON object (status %d): %.*s", r->status,
-                  (int)(r->body_len > 300 ? 300 : r->body_len), r->body ? (const char *)r->body : "");
+                  (int)(r->body_len > 300 ? 300 : r->body_len),
+                  r->body ? (const char *)r->body : "");
     return j;
 }
 
@@ -439,7 +445,8 @@ static void fe_account(fe *t)
 
 #define IDS_ONE "[{\"type\":\"dns\",\"value\":\"example.com\"}]"
 #define IDS_TWO                                                                                    \
-    "[{\"type\":\"dns\",\"value\":\"example.com\"},{\"type\":\"dns\",\"value\":\"www.example.com\"}]"
+    "[{\"type\":\"dns\",\"value\":\"example.com\"},{\"type\":\"dns\",\"value\":\"www.example."     \
+    "com\"}]"
 
 /* newOrder for |ids_json|; the response is left in |r|. */
 static void fe_new_order(fe *t, const char *ids_json, afz_response *r)
@@ -647,7 +654,7 @@ END_TEST
 static const struct {
     const char *rule;
     int status;
-    const char *type; /* problem type, NULL: not a problem document */
+    const char *type;        /* problem type, NULL: not a problem document */
     const char *retry_after; /* expected value, "" for none */
     int nonce;               /* Replay-Nonce expected */
 } before_cases[] = {
@@ -1034,7 +1041,8 @@ START_TEST(test_fault_engine_async_finalize_holds_processing_for_n_polls)
 {
     unsigned n = (unsigned)_i;
     char scn[128];
-    snprintf(scn, sizeof(scn), "finalize * -> async_finalize(polls=%u, delay=0s, retry_after=1)\n", n);
+    snprintf(scn, sizeof(scn), "finalize * -> async_finalize(polls=%u, delay=0s, retry_after=1)\n",
+             n);
     fe t;
     fe_start(&t, scn);
     char *url = NULL;
@@ -1128,8 +1136,8 @@ START_TEST(test_fault_engine_authz_pending_holds_for_n_polls)
 {
     unsigned n = (unsigned)_i;
     char scn[128];
-    snprintf(scn, sizeof(scn), "authorization * -> authz_pending(polls=%u, delay=0s, retry_after=3)\n",
-             n);
+    snprintf(scn, sizeof(scn),
+             "authorization * -> authz_pending(polls=%u, delay=0s, retry_after=3)\n", n);
     fe t;
     fe_start(&t, scn);
     fe_account(&t);
@@ -1821,7 +1829,8 @@ START_TEST(test_fault_engine_after_faults_edit_the_response)
     const char *b = bad.body ? (const char *)bad.body : "";
     if (strncmp(what, "truncated:", 10) == 0) {
         ck_assert_uint_eq(bad.body_len, good.body_len * rule->args[0] / 100);
-        ck_assert_int_eq(memcmp(bad.body ? (const void *)bad.body : "", good.body, bad.body_len), 0);
+        ck_assert_int_eq(memcmp(bad.body ? (const void *)bad.body : "", good.body, bad.body_len),
+                         0);
     } else if (strcmp(what, "empty") == 0) {
         ck_assert_uint_eq(bad.body_len, 0);
     } else if (strcmp(what, "junk") == 0) {
@@ -1917,8 +1926,10 @@ START_TEST(test_fault_engine_json_faults_edit_order_objects)
         ck_assert_str_eq(afz_json_str(b, "status"), afz_arg_status(6));
         break;
     case 3: {
-        const char *ia0 = afz_json_str(cJSON_GetArrayItem(afz_json_array(a, "identifiers"), 0), "value");
-        const char *ib1 = afz_json_str(cJSON_GetArrayItem(afz_json_array(b, "identifiers"), 1), "value");
+        const char *ia0 =
+            afz_json_str(cJSON_GetArrayItem(afz_json_array(a, "identifiers"), 0), "value");
+        const char *ib1 =
+            afz_json_str(cJSON_GetArrayItem(afz_json_array(b, "identifiers"), 1), "value");
         ck_assert_str_eq(ia0, ib1);
         ck_assert_uint_eq(cJSON_GetArraySize(afz_json_array(b, "authorizations")), 2);
         break;
@@ -1927,10 +1938,12 @@ START_TEST(test_fault_engine_json_faults_edit_order_objects)
         afz_response x, y;
         cJSON *az1 = fe_fetch(&t, authz_url(a, 0), &x);
         cJSON *az2 = fe_fetch(&t, authz_url(a, 0), &y);
-        ck_assert_str_ne(afz_json_str(cJSON_GetArrayItem(afz_json_array(az1, "challenges"), 0), "type"),
-                         "fuzz-01");
-        ck_assert_str_eq(afz_json_str(cJSON_GetArrayItem(afz_json_array(az2, "challenges"), 0), "type"),
-                         "fuzz-01");
+        ck_assert_str_ne(
+            afz_json_str(cJSON_GetArrayItem(afz_json_array(az1, "challenges"), 0), "type"),
+            "fuzz-01");
+        ck_assert_str_eq(
+            afz_json_str(cJSON_GetArrayItem(afz_json_array(az2, "challenges"), 0), "type"),
+            "fuzz-01");
         ck_assert_int_eq(cJSON_GetArraySize(afz_json_array(az2, "challenges")),
                          cJSON_GetArraySize(afz_json_array(az1, "challenges")) + 1);
         cJSON_Delete(az1);

@@ -32,7 +32,8 @@ START_TEST(test_history_records_copies_in_order)
                      AFZ_OK);
     add_one(&h, "https://acme.invalid/order/1", 200, "{\"status\":\"processing\"}");
     ck_assert_int_eq(afz_history_add_event(&h, AFZ_EV_CERT_ISSUED, 7, "https://acme.invalid/cert/1",
-                                           "https://acme.invalid/order/1", "example.com", "1f", NULL, 0),
+                                           "https://acme.invalid/order/1", "example.com", "1f",
+                                           NULL, 0),
                      AFZ_OK);
     ck_assert_uint_eq(h.n_ex, 1);
     ck_assert_uint_eq(h.n_ev, 2);

@@ -43,7 +43,8 @@ static const char *rule_problem(const afz_rule *r)
         if (r->k < 1 || r->k > 128)
             return "@k+ out of 1..128";
         break;
-    default: return "occurrence mode out of range";
+    default:
+        return "occurrence mode out of range";
     }
     if (d->mech == AFZ_MECH_CONFIG && r->occ != AFZ_OCC_EVERY)
         return "CONFIG fault not on every occurrence";
@@ -80,7 +81,8 @@ static const char *plan_problem(const afz_plan *p, const uint8_t *in, size_t inp
         return "account algorithm out of range";
     /* one slot per 6 bytes after the header, a partial one counting; a
      * slot is a rule unless its fault byte is reserved */
-    size_t slots = input_len <= 1 ? 0 : (input_len - 1 + AFZ_PLAN_RULE_BYTES - 1) / AFZ_PLAN_RULE_BYTES;
+    size_t slots =
+        input_len <= 1 ? 0 : (input_len - 1 + AFZ_PLAN_RULE_BYTES - 1) / AFZ_PLAN_RULE_BYTES;
     if (slots > AFZ_PLAN_MAX_RULES)
         slots = AFZ_PLAN_MAX_RULES;
     size_t want = 0;
@@ -410,23 +412,64 @@ static afz_rule bad_rule(int which)
     r.occ = AFZ_OCC_NTH;
     r.k = 1;
     switch (which) {
-    case 0: r.fault = AFZ_FAULT__COUNT; break;
-    case 1: r.fault = (afz_fault_id)-1; break;
-    case 2: r.kind = AFZ_RES__COUNT; break;
-    case 3: r.kind = (afz_resource)-1; break;
-    case 4: r.k = 0; break;
-    case 5: r.k = 128; break;
-    case 6: r.occ = AFZ_OCC_FROM; r.k = 0; break;
-    case 7: r.occ = AFZ_OCC_FROM; r.k = 129; break;
-    case 8: r.occ = (afz_occ_mode)3; break;
-    case 9: r.args[0] = 1; break; /* unknown_fields has no argument */
-    case 10: r.fault = AFZ_FAULT_ASYNC_FINALIZE; r.args[0] = 16; break;
-    case 11: r.fault = AFZ_FAULT_ASYNC_FINALIZE; r.args[1] = 8; break;
-    case 12: r.fault = AFZ_FAULT_ASYNC_FINALIZE; r.args[2] = 9; break;
-    case 13: r.fault = AFZ_FAULT_WRONG_TYPE; r.args[1] = AFZ_JTYPE__COUNT; break;
-    case 14: r.fault = AFZ_FAULT_TRUNCATE_BODY; r.args[0] = 100; break;
-    case 15: r.fault = AFZ_FAULT_RETRY_AFTER; r.args[2] = 1; break;
-    default: ck_abort();
+    case 0:
+        r.fault = AFZ_FAULT__COUNT;
+        break;
+    case 1:
+        r.fault = (afz_fault_id)-1;
+        break;
+    case 2:
+        r.kind = AFZ_RES__COUNT;
+        break;
+    case 3:
+        r.kind = (afz_resource)-1;
+        break;
+    case 4:
+        r.k = 0;
+        break;
+    case 5:
+        r.k = 128;
+        break;
+    case 6:
+        r.occ = AFZ_OCC_FROM;
+        r.k = 0;
+        break;
+    case 7:
+        r.occ = AFZ_OCC_FROM;
+        r.k = 129;
+        break;
+    case 8:
+        r.occ = (afz_occ_mode)3;
+        break;
+    case 9:
+        r.args[0] = 1;
+        break; /* unknown_fields has no argument */
+    case 10:
+        r.fault = AFZ_FAULT_ASYNC_FINALIZE;
+        r.args[0] = 16;
+        break;
+    case 11:
+        r.fault = AFZ_FAULT_ASYNC_FINALIZE;
+        r.args[1] = 8;
+        break;
+    case 12:
+        r.fault = AFZ_FAULT_ASYNC_FINALIZE;
+        r.args[2] = 9;
+        break;
+    case 13:
+        r.fault = AFZ_FAULT_WRONG_TYPE;
+        r.args[1] = AFZ_JTYPE__COUNT;
+        break;
+    case 14:
+        r.fault = AFZ_FAULT_TRUNCATE_BODY;
+        r.args[0] = 100;
+        break;
+    case 15:
+        r.fault = AFZ_FAULT_RETRY_AFTER;
+        r.args[2] = 1;
+        break;
+    default:
+        ck_abort();
     }
     return r;
 }
@@ -460,13 +503,26 @@ START_TEST(test_plan_encode_rejects_out_of_range_headers)
     afz_plan p;
     afz_plan_init(&p);
     switch (_i) {
-    case 0: p.n_identifiers = 0; break;
-    case 1: p.n_identifiers = 5; break;
-    case 2: p.attempts = 0; break;
-    case 3: p.attempts = AFZ_PLAN_MAX_ATTEMPTS + 1; break;
-    case 4: p.account_alg = AFZ_ALG_NONE; break;
-    case 5: p.n_rules = AFZ_PLAN_MAX_RULES + 1; break;
-    default: ck_abort();
+    case 0:
+        p.n_identifiers = 0;
+        break;
+    case 1:
+        p.n_identifiers = 5;
+        break;
+    case 2:
+        p.attempts = 0;
+        break;
+    case 3:
+        p.attempts = AFZ_PLAN_MAX_ATTEMPTS + 1;
+        break;
+    case 4:
+        p.account_alg = AFZ_ALG_NONE;
+        break;
+    case 5:
+        p.n_rules = AFZ_PLAN_MAX_RULES + 1;
+        break;
+    default:
+        ck_abort();
     }
     afz_buf b;
     afz_buf_init(&b, 0);
@@ -511,16 +567,52 @@ END_TEST
 /* The binary form names faults and argument values by number, and corpora
  * keep those bytes: the catalog may grow at the end, never reorder. */
 static const char *const stable_faults[] = {
-    "async_finalize", "authz_pending", "authz_reuse", "order_ready", "sync_finalize",
-    "bad_nonce", "retry_after", "rate_limited", "unavailable", "unknown_fields",
-    "unknown_challenge", "directory_extras", "alternate_chains", "stale_status", "shuffle",
-    "order_reuse", "rate_limited_bare", "server_internal", "order_not_ready", "order_invalid",
-    "authz_invalid", "order_expires", "drop_connection", "truncate_body", "timeout",
-    "processing_forever", "authz_pending_forever", "bad_nonce_bare", "user_action_required",
-    "unknown_error", "html_error", "valid_without_certificate", "certificate_late", "drop_field",
-    "wrong_type", "bogus_status", "invalid_json", "empty_body", "content_type",
-    "retry_after_bad", "retry_after_twice", "no_replay_nonce", "bad_replay_nonce", "invalid_pem",
-    "chain_reversed", "no_location",
+    "async_finalize",
+    "authz_pending",
+    "authz_reuse",
+    "order_ready",
+    "sync_finalize",
+    "bad_nonce",
+    "retry_after",
+    "rate_limited",
+    "unavailable",
+    "unknown_fields",
+    "unknown_challenge",
+    "directory_extras",
+    "alternate_chains",
+    "stale_status",
+    "shuffle",
+    "order_reuse",
+    "rate_limited_bare",
+    "server_internal",
+    "order_not_ready",
+    "order_invalid",
+    "authz_invalid",
+    "order_expires",
+    "drop_connection",
+    "truncate_body",
+    "timeout",
+    "processing_forever",
+    "authz_pending_forever",
+    "bad_nonce_bare",
+    "user_action_required",
+    "unknown_error",
+    "html_error",
+    "valid_without_certificate",
+    "certificate_late",
+    "drop_field",
+    "wrong_type",
+    "bogus_status",
+    "invalid_json",
+    "empty_body",
+    "content_type",
+    "retry_after_bad",
+    "retry_after_twice",
+    "no_replay_nonce",
+    "bad_replay_nonce",
+    "invalid_pem",
+    "chain_reversed",
+    "no_location",
 };
 
 static const struct {
@@ -556,8 +648,8 @@ START_TEST(test_plan_fault_and_value_numbers_are_stable)
             const char *name = afz_arg_value_name(stable_values[t].type, i, scratch);
             ck_assert_ptr_nonnull(name);
             ck_assert_msg(strlen(name) == len && memcmp(name, v, len) == 0,
-                          "value %u of type %d is '%s', want '%.*s'", i,
-                          (int)stable_values[t].type, name, (int)len, v);
+                          "value %u of type %d is '%s', want '%.*s'", i, (int)stable_values[t].type,
+                          name, (int)len, v);
             unsigned back = 99;
             ck_assert_int_eq(afz_arg_value_parse(stable_values[t].type, name, &back), 0);
             ck_assert_uint_eq(back, i);
@@ -767,7 +859,8 @@ START_TEST(test_plan_seed_depends_on_the_plan_only)
     /* a known value, so the seed stays stable across processes/releases */
     afz_plan e;
     afz_plan_init(&e);
-    ck_assert_uint_eq(afz_plan_seed(&e), (UINT64_C(0xcbf29ce484222325) ^ 0) * UINT64_C(0x100000001b3));
+    ck_assert_uint_eq(afz_plan_seed(&e),
+                      (UINT64_C(0xcbf29ce484222325) ^ 0) * UINT64_C(0x100000001b3));
 }
 END_TEST
 
@@ -791,9 +884,8 @@ START_TEST(test_plan_reserved_fault_bytes_decode_to_no_rule)
 {
     for (unsigned fb = AFZ_FAULT__COUNT; fb < 256; fb++) {
         uint8_t in[1 + 3 * AFZ_PLAN_RULE_BYTES] = {
-            0x01, 0, 2, AFZ_FAULT_RETRY_AFTER, 1, 0, 0,
-            7,    3, (uint8_t)fb, 9, 9, 9,
-            0,    1, AFZ_FAULT_BAD_NONCE, 0, 0, 0,
+            0x01, 0, 2, AFZ_FAULT_RETRY_AFTER, 1, 0, 0, 7, 3, (uint8_t)fb, 9, 9,
+            9,    0, 1, AFZ_FAULT_BAD_NONCE,   0, 0, 0,
         };
         afz_plan p;
         decode_bytes(in, sizeof(in), &p);
@@ -824,8 +916,7 @@ END_TEST
  * fault count. Kept as the reference of what committed inputs meant. */
 static void decode_modulo(const uint8_t *data, size_t n, afz_plan *p)
 {
-    static const afz_jws_alg algs[4] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256,
-                                        AFZ_ALG_EDDSA};
+    static const afz_jws_alg algs[4] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256, AFZ_ALG_EDDSA};
     afz_plan_init(p);
     if (n == 0)
         return;

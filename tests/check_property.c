@@ -26,10 +26,14 @@ static fx_resp problem(int status, const char *body)
 START_TEST(test_property_table_has_stable_ids)
 {
     static const char *const ids[] = {
-        "no-refinalize",        "no-duplicate-issuance", "no-orphan-issuance", "bounded-new-orders",
-        "respects-retry-after", "poll-backoff",          "post-as-get-empty",  "nonce-discipline",
-        "jws-headers",          "cert-url-from-order",   "final-states-final", "terminates",
-        "succeeds-under-legal", "no-crash",              "nonce-fresh",        "retries-bad-nonce",
+        "no-refinalize",         "no-duplicate-issuance",
+        "no-orphan-issuance",    "bounded-new-orders",
+        "respects-retry-after",  "poll-backoff",
+        "post-as-get-empty",     "nonce-discipline",
+        "jws-headers",           "cert-url-from-order",
+        "final-states-final",    "terminates",
+        "succeeds-under-legal",  "no-crash",
+        "nonce-fresh",           "retries-bad-nonce",
         "bounded-valid-rereads", "no-unasked-authz-polls",
     };
     size_t n = 0;
@@ -189,9 +193,9 @@ START_TEST(test_property_no_refinalize_pending_order_with_valid_authzs_passes)
         fx_sleep(&f, 1000);
         fx_post(&f, AFZ_RES_AUTHZ, FX_AUTHZ, "",
                 fx_ok(authz_valid ? FX_AUTHZ_BODY("valid") : FX_AUTHZ_BODY("pending")));
-        size_t fin = fx_post(&f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
-                             (fx_resp){.status = 200, .body = FX_ORDER_BODY("processing"),
-                                       .location = FX_ORDER});
+        size_t fin = fx_post(
+            &f, AFZ_RES_FINALIZE, FX_FINALIZE, FX_CSR,
+            (fx_resp){.status = 200, .body = FX_ORDER_BODY("processing"), .location = FX_ORDER});
         (void)fin;
         fx_assert_pass(&f, "no-refinalize");
         fx_cleanup(&f);
@@ -344,8 +348,8 @@ START_TEST(test_property_no_refinalize_unmapped_finalize_url)
     fx_post(&f, AFZ_RES_FINALIZE, other, FX_CSR,
             (fx_resp){.status = 200, .body = FX_ORDER_BODY("processing")});
     fx_assert_pass(&f, "no-refinalize");
-    size_t bad =
-        fx_post(&f, AFZ_RES_FINALIZE, other, FX_CSR, problem(403, FX_PROBLEM("orderNotReady", 403)));
+    size_t bad = fx_post(&f, AFZ_RES_FINALIZE, other, FX_CSR,
+                         problem(403, FX_PROBLEM("orderNotReady", 403)));
     fx_retrace(&f);
     fx_assert_violation(&f, "no-refinalize", bad);
     fx_cleanup(&f);

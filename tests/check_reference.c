@@ -204,9 +204,9 @@ START_TEST(test_reference_order_parsing)
         /* Another order's names are ENOTFOUND (not the order asked for);
          * everything else broken is EPROTO. */
         afz_rc want = strstr(bad[i], "evil.test") ? AFZ_ENOTFOUND : AFZ_EPROTO;
-        ck_assert_msg(afz_ref_order_parse(bad[i], strlen(bad[i]), IDS_ONE, 1, &o, why,
-                                          sizeof(why)) == want,
-                      "accepted: %s", bad[i]);
+        ck_assert_msg(
+            afz_ref_order_parse(bad[i], strlen(bad[i]), IDS_ONE, 1, &o, why, sizeof(why)) == want,
+            "accepted: %s", bad[i]);
         ck_assert_msg(why[0] != '\0', "no reason for %s", bad[i]);
         afz_ref_order_cleanup(&o);
     }
@@ -1623,8 +1623,12 @@ START_TEST(test_reference_state_text_round_trips)
     ck_assert_str_eq(url, ORDER_URL);
     ck_assert_int_eq(fin, 1);
     free(url);
-    static const char *const bad[] = {"", "finalized=1\n", "url=\n", "url=/order/1\n",
-                                      "url=https://ca.test/a b\n", "URL=" ORDER_URL "\n"};
+    static const char *const bad[] = {"",
+                                      "finalized=1\n",
+                                      "url=\n",
+                                      "url=/order/1\n",
+                                      "url=https://ca.test/a b\n",
+                                      "URL=" ORDER_URL "\n"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ck_assert_msg(afz_ref_state_decode(bad[i], &url, &fin) == AFZ_EPARSE, "%s", bad[i]);
         ck_assert_ptr_null(url);
@@ -1825,8 +1829,8 @@ static const struct {
     {SAVED_FINALIZED, {404, NULL, PROBLEM("malformed", "No order for ID 1"), 0, 0}},
     {SAVED_PENDING, {403, NULL, PROBLEM("unauthorized", "Account does not own this order"), 0, 0}},
     {SAVED_PENDING,
-     {200, NULL, "{\"status\":\"valid\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"other.org\"}]}",
-      0, 0}},
+     {200, NULL,
+      "{\"status\":\"valid\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"other.org\"}]}", 0, 0}},
 };
 
 START_TEST(test_reference_state_forgets_dead_order)
@@ -1907,10 +1911,10 @@ static const step finalized_refusals[] = {
     {401, NULL, PROBLEM("unauthorized", "not now"), 0, 0},
     {400, NULL, PROBLEM("malformed", "try later"), 0, 0},
     /* another order's identifiers, or ours garbled (fuzzing: "type": null) */
-    {200, NULL, "{\"status\":\"valid\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"other.org\"}]}",
-     0, 0},
-    {200, NULL, "{\"status\":\"valid\",\"identifiers\":[{\"type\":null,\"value\":\"example.com\"}]}",
-     0, 0},
+    {200, NULL,
+     "{\"status\":\"valid\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"other.org\"}]}", 0, 0},
+    {200, NULL,
+     "{\"status\":\"valid\",\"identifiers\":[{\"type\":null,\"value\":\"example.com\"}]}", 0, 0},
 };
 
 START_TEST(test_reference_state_finalized_kept_on_4xx)

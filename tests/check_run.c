@@ -170,8 +170,8 @@ START_TEST(test_run_same_seed_gives_identical_history)
 END_TEST
 
 /* Test clients that ignore the budget, and one that respects it. */
-static afz_rc hammer_obtain(const afz_client *self, const afz_env *env,
-                            const afz_obtain_params *p, afz_obtain_result *out)
+static afz_rc hammer_obtain(const afz_client *self, const afz_env *env, const afz_obtain_params *p,
+                            afz_obtain_result *out)
 {
     (void)self;
     (void)out;
@@ -185,8 +185,8 @@ static afz_rc hammer_obtain(const afz_client *self, const afz_env *env,
     return AFZ_EFAIL; /* not reached */
 }
 
-static afz_rc sleeper_obtain(const afz_client *self, const afz_env *env,
-                             const afz_obtain_params *p, afz_obtain_result *out)
+static afz_rc sleeper_obtain(const afz_client *self, const afz_env *env, const afz_obtain_params *p,
+                             afz_obtain_result *out)
 {
     (void)self;
     (void)p;
@@ -196,8 +196,8 @@ static afz_rc sleeper_obtain(const afz_client *self, const afz_env *env,
     return AFZ_EFAIL; /* not reached */
 }
 
-static afz_rc polite_obtain(const afz_client *self, const afz_env *env,
-                            const afz_obtain_params *p, afz_obtain_result *out)
+static afz_rc polite_obtain(const afz_client *self, const afz_env *env, const afz_obtain_params *p,
+                            afz_obtain_result *out)
 {
     (void)self;
     for (;;) {
@@ -214,9 +214,11 @@ static afz_rc polite_obtain(const afz_client *self, const afz_env *env,
     }
 }
 
-#define TEST_CLIENT(fn)                                                                      \
-    {.abi_version = AFZ_CLIENT_ABI_VERSION, .struct_size = sizeof(afz_client), .name = #fn,     \
-     .description = "test client", .obtain = fn}
+#define TEST_CLIENT(fn)                                                                            \
+    {                                                                                              \
+        .abi_version = AFZ_CLIENT_ABI_VERSION, .struct_size = sizeof(afz_client), .name = #fn,     \
+        .description = "test client", .obtain = fn                                                 \
+    }
 
 static const afz_client runaway_clients[] = {
     TEST_CLIENT(hammer_obtain),

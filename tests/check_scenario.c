@@ -19,8 +19,8 @@ static afz_plan parse_ok(const char *text, size_t n)
     afz_plan p;
     afz_scn_error err;
     afz_rc rc = afz_scenario_parse(text, n, &p, &err);
-    ck_assert_msg(rc == AFZ_OK, "parse failed at %u:%u: %s\n--- text ---\n%.*s", err.line,
-                  err.col, err.msg, (int)n, text);
+    ck_assert_msg(rc == AFZ_OK, "parse failed at %u:%u: %s\n--- text ---\n%.*s", err.line, err.col,
+                  err.msg, (int)n, text);
     return p;
 }
 
@@ -122,7 +122,8 @@ static const struct {
      "identifiers 2\norder @2 -> stale_status(status=ready)\n"},
     {"identifiers 2\r\norder @2 -> stale_status(status=ready)\r\n",
      "identifiers 2\norder @2 -> stale_status(status=ready)\n"},
-    {"\torder\t@2\t->\tstale_status(\tstatus=ready\t)\t\n", "order @2 -> stale_status(status=ready)\n"},
+    {"\torder\t@2\t->\tstale_status(\tstatus=ready\t)\t\n",
+     "order @2 -> stale_status(status=ready)\n"},
     {"   order    @2   ->   stale_status( status=ready )   # trailing\r\n",
      "order @2 -> stale_status(status=ready)\n"},
     {"order @1 -> shuffle()", "order @1 -> shuffle()\n"},
@@ -324,7 +325,7 @@ static void tmp_setup(void)
 
 static void tmp_teardown(void)
 {
-    static const char *const names[] = {"a.scn", "a.bin", "a.txt", "big.bin", "big.scn",
+    static const char *const names[] = {"a.scn",   "a.bin",   "a.txt",     "big.bin",  "big.scn",
                                         "max.bin", "bad.scn", "empty.scn", "empty.bin"};
     char path[128];
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -391,8 +392,7 @@ START_TEST(test_scenario_load_reports_parse_errors)
     const char *text = "identifiers 2\norder @0 -> shuffle()\n";
     afz_plan p;
     afz_scn_error err;
-    ck_assert_int_eq(afz_plan_load(tmp_write("bad.scn", text, strlen(text)), &p, &err),
-                     AFZ_EPARSE);
+    ck_assert_int_eq(afz_plan_load(tmp_write("bad.scn", text, strlen(text)), &p, &err), AFZ_EPARSE);
     ck_assert_uint_eq(err.line, 2);
     ck_assert_uint_eq(err.col, 7);
     ck_assert_ptr_nonnull(strstr(err.msg, "@1..@127"));

@@ -44,9 +44,9 @@ START_TEST(test_serve_expand_fills_every_placeholder)
 END_TEST
 
 static const char *const bad_templates[] = {
-    "lego {nope}",      /* unknown placeholder */
-    "lego {directory",  /* unterminated */
-    "lego {}",          /* empty name */
+    "lego {nope}",     /* unknown placeholder */
+    "lego {directory", /* unterminated */
+    "lego {}",         /* empty name */
 };
 
 START_TEST(test_serve_expand_rejects_bad_templates)
@@ -114,8 +114,8 @@ START_TEST(test_serve_parse_validate)
     ck_assert_int_eq(afz_serve_parse_validate("none", &b), AFZ_OK);
     ck_assert_uint_eq(b, 0);
     b = 5;
-    static const char *const bad[] = {"", "dns-01", "http-01,", ",http-01", "http-1", "ALL",
-                                      "http-01,,tls-alpn-01", "http-01 "};
+    static const char *const bad[] = {
+        "", "dns-01", "http-01,", ",http-01", "http-1", "ALL", "http-01,,tls-alpn-01", "http-01 "};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         ck_assert_msg(afz_serve_parse_validate(bad[i], &b) == AFZ_EINVAL, "accepted '%s'", bad[i]);
     ck_assert_uint_eq(b, 5); /* untouched on error */

@@ -21,8 +21,7 @@ static void add_exchange(afz_history *h, size_t body_len, int64_t t)
     memset(body, 'x', body_len);
     ck_assert_int_eq(afz_request_set_body(&rq, body, body_len), AFZ_OK);
     free(body);
-    ck_assert_int_eq(afz_headers_add(&rq.headers, "Content-Type", "application/jose+json"),
-                     AFZ_OK);
+    ck_assert_int_eq(afz_headers_add(&rq.headers, "Content-Type", "application/jose+json"), AFZ_OK);
     afz_response_init(&rs);
     rs.status = 400;
     ck_assert_int_eq(afz_response_set_body(&rs, "{}", 2), AFZ_OK);

@@ -22,7 +22,6 @@
 #include "afz_server.h"
 #include "server_fixture.h"
 
-
 /* ---- directory and nonces ---- */
 
 START_TEST(test_server_directory)
@@ -882,8 +881,8 @@ START_TEST(test_server_happy_path_sync)
 
     /* The events a property checker reads, in order. */
     static const afz_event_kind want[] = {
-        AFZ_EV_ACCOUNT_CREATED, AFZ_EV_ORDER_CREATED,     AFZ_EV_CHALLENGE_STARTED,
-        AFZ_EV_AUTHZ_VALID,     AFZ_EV_ORDER_READY,       AFZ_EV_FINALIZE_ACCEPTED,
+        AFZ_EV_ACCOUNT_CREATED, AFZ_EV_ORDER_CREATED,   AFZ_EV_CHALLENGE_STARTED,
+        AFZ_EV_AUTHZ_VALID,     AFZ_EV_ORDER_READY,     AFZ_EV_FINALIZE_ACCEPTED,
         AFZ_EV_CERT_ISSUED,     AFZ_EV_CERT_DOWNLOADED,
     };
     ck_assert_uint_eq(t.hist.n_ev, sizeof(want) / sizeof(want[0]));
@@ -1377,8 +1376,8 @@ static int issuer_signed(X509 *leaf, const char *intermediate, const char *root)
     X509 *xi = PEM_read_bio_X509(bi, NULL, NULL, NULL);
     X509 *xr = PEM_read_bio_X509(br, NULL, NULL, NULL);
     ck_assert(xi && xr);
-    int ok = X509_verify(leaf, X509_get0_pubkey(xi)) == 1 &&
-             X509_verify(xi, X509_get0_pubkey(xr)) == 1;
+    int ok =
+        X509_verify(leaf, X509_get0_pubkey(xi)) == 1 && X509_verify(xi, X509_get0_pubkey(xr)) == 1;
     ERR_clear_error();
     X509_free(xi);
     X509_free(xr);
@@ -1417,8 +1416,8 @@ START_TEST(test_server_alternate_roots)
         ck_assert_uint_eq(link_count(&r, "alternate", NULL), with ? 2 : 0);
         ck_assert_uint_eq(link_count(&r, "up", NULL), 1);
         afz_response_cleanup(&r);
-        ck_assert(issuer_signed(leaf, afz_ca_intermediate_pem(test_ca()),
-                                afz_ca_root_pem(test_ca())));
+        ck_assert(
+            issuer_signed(leaf, afz_ca_intermediate_pem(test_ca()), afz_ca_root_pem(test_ca())));
         for (int k = 1; with && k <= 2; k++) {
             char url[256];
             snprintf(url, sizeof(url), "%s", cert_url);
@@ -1437,8 +1436,8 @@ START_TEST(test_server_alternate_roots)
             ck_assert_int_eq(parse_chain(&r, &al), 2);
             afz_response_cleanup(&r);
             ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(al), X509_get0_pubkey(leaf)), 1);
-            ck_assert_int_eq(ASN1_INTEGER_cmp(X509_get0_serialNumber(al),
-                                              X509_get0_serialNumber(leaf)), 0);
+            ck_assert_int_eq(
+                ASN1_INTEGER_cmp(X509_get0_serialNumber(al), X509_get0_serialNumber(leaf)), 0);
             ck_assert_int_ne(X509_NAME_cmp(X509_get_issuer_name(al), X509_get_issuer_name(leaf)),
                              0);
             ck_assert(issuer_signed(al, afz_ca_intermediate_pem(alt[k - 1]),
@@ -1486,8 +1485,8 @@ static void ari_cert_id(X509 *leaf, char *out, size_t n)
     int pad = ser[1] & 0x80 ? 1 : 0; /* DER keeps a positive INTEGER positive */
     afz_buf b;
     afz_buf_init(&b, 0);
-    ck_assert_int_eq(afz_b64url_encode(ASN1_STRING_get0_data(aki),
-                                       (size_t)ASN1_STRING_length(aki), &b), AFZ_OK);
+    ck_assert_int_eq(
+        afz_b64url_encode(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki), &b), AFZ_OK);
     ck_assert_int_eq(afz_buf_putc(&b, '.'), AFZ_OK);
     ck_assert_int_eq(afz_b64url_encode(ser + 1 - pad, (size_t)(len + pad), &b), AFZ_OK);
     snprintf(out, n, "%s", afz_buf_cstr(&b));
@@ -1564,7 +1563,8 @@ START_TEST(test_server_ari)
             char payload[600];
             snprintf(payload, sizeof payload,
                      "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"example.com\"}],"
-                     "\"replaces\":\"%s\"}", id);
+                     "\"replaces\":\"%s\"}",
+                     id);
             t_post(&t, U("/new-order"), payload, &r);
             ck_assert_msg(r.status == 201, "%d %s", r.status, (const char *)r.body);
             j = t_json(&r);
@@ -1577,13 +1577,15 @@ START_TEST(test_server_ari)
             /* no identifier in common */
             snprintf(payload, sizeof payload,
                      "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"other.example\"}],"
-                     "\"replaces\":\"%s\"}", id);
+                     "\"replaces\":\"%s\"}",
+                     id);
             t_post(&t, U("/new-order"), payload, &r);
             t_assert_problem(&r, 400, "malformed");
             afz_response_cleanup(&r);
             snprintf(payload, sizeof payload,
                      "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"example.com\"}],"
-                     "\"replaces\":\"%s\"}", other + strlen(U("/renewal-info/")));
+                     "\"replaces\":\"%s\"}",
+                     other + strlen(U("/renewal-info/")));
             t_post(&t, U("/new-order"), payload, &r);
             t_assert_problem(&r, 400, "malformed");
             afz_response_cleanup(&r);
@@ -1611,8 +1613,7 @@ START_TEST(test_server_revoke)
     char payload[4096];
     afz_response r;
     /* reason 7 is not a reason */
-    snprintf(payload, sizeof(payload), "{\"certificate\":\"%s\",\"reason\":7}",
-             afz_buf_cstr(&der));
+    snprintf(payload, sizeof(payload), "{\"certificate\":\"%s\",\"reason\":7}", afz_buf_cstr(&der));
     t_post(&t, U("/revoke-cert"), payload, &r);
     t_assert_problem(&r, 400, "badRevocationReason");
     afz_response_cleanup(&r);
@@ -1621,8 +1622,7 @@ START_TEST(test_server_revoke)
     t_post_as(&t, U("/new-account"), k2, NULL, "{\"termsOfServiceAgreed\":true}", &r);
     char *kid2 = afz_strdup(afz_headers_get(&r.headers, "Location"));
     afz_response_cleanup(&r);
-    snprintf(payload, sizeof(payload), "{\"certificate\":\"%s\",\"reason\":1}",
-             afz_buf_cstr(&der));
+    snprintf(payload, sizeof(payload), "{\"certificate\":\"%s\",\"reason\":1}", afz_buf_cstr(&der));
     t_post_as(&t, U("/revoke-cert"), k2, kid2, payload, &r);
     t_assert_problem(&r, 403, "unauthorized");
     afz_response_cleanup(&r);
@@ -1772,8 +1772,8 @@ START_TEST(test_server_garbage_bodies)
         "{\"protected\":\"e30\",\"payload\":\"\",\"signature\":\"\"}",
         "{\"protected\":\"eyJhbGciOiJFUzI1NiJ9\",\"payload\":\"\",\"signature\":\"AA\"}",
     };
-    static const char *const paths[] = {"/new-account", "/new-order", "/key-change",
-                                        "/revoke-cert", "/order/abc", "/chall/abc-1",
+    static const char *const paths[] = {"/new-account", "/new-order",         "/key-change",
+                                        "/revoke-cert", "/order/abc",         "/chall/abc-1",
                                         "/cert/abc/up", "/account/abc/orders"};
     t_env t;
     t_init(&t);
@@ -1781,8 +1781,7 @@ START_TEST(test_server_garbage_bodies)
     for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
         for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
             afz_response r;
-            t_post_body(&t, U(paths[p]), "application/jose+json", bodies[i], strlen(bodies[i]),
-                        &r);
+            t_post_body(&t, U(paths[p]), "application/jose+json", bodies[i], strlen(bodies[i]), &r);
             ck_assert_int_ge(r.status, 400);
             ck_assert_int_lt(r.status, 500);
             ck_assert_ptr_nonnull(afz_headers_get(&r.headers, "Replay-Nonce"));
@@ -1815,8 +1814,9 @@ START_TEST(test_server_crit_refused)
     char used[128];
     snprintf(used, sizeof(used), "%s", t.nonce);
     char hdr[768];
-    snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"nonce\":\"%s\",\"url\":\"%s\",\"kid\":\"%s\",%s}",
-             t.nonce, t.kid, t.kid, crit_forms[_i]);
+    snprintf(hdr, sizeof(hdr),
+             "{\"alg\":\"ES256\",\"nonce\":\"%s\",\"url\":\"%s\",\"kid\":\"%s\",%s}", t.nonce,
+             t.kid, t.kid, crit_forms[_i]);
     afz_response r;
     t_post_crafted(&t, t.kid, hdr, "", &r);
     t_assert_problem(&r, 400, "malformed");

@@ -108,7 +108,7 @@ START_TEST(test_server_keys_es512_account)
         if (strict) {
             t_assert_problem(&r, 400, "badSignatureAlgorithm");
             ck_assert_ptr_nonnull(strstr((const char *)r.body, "\"algorithms\":[\"ES256\","
-                                                                "\"ES384\",\"RS256\",\"EdDSA\"]"));
+                                                               "\"ES384\",\"RS256\",\"EdDSA\"]"));
             afz_response_cleanup(&r);
             EVP_PKEY_free(k);
             t_free(&t);

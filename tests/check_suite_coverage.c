@@ -39,8 +39,7 @@ START_TEST(test_suite_coverage_every_fault_met_or_excluded)
     ck_assert_int_eq(afz_suite_coverage_scan(root, &cov, err, sizeof(err)), AFZ_OK);
     ck_assert_uint_gt(cov.n, 0);
     for (size_t i = 0; i < cov.n; i++)
-        ck_assert_msg(cov.entries[i].loaded, "%s: %s", cov.entries[i].path,
-                      cov.entries[i].error);
+        ck_assert_msg(cov.entries[i].loaded, "%s: %s", cov.entries[i].path, cov.entries[i].error);
     afz_buf names;
     afz_buf_init(&names, 0);
     size_t missing = afz_suite_coverage_missing(&cov, &names);
@@ -77,8 +76,8 @@ START_TEST(test_suite_coverage_exclusions_are_real_and_not_stale)
         ck_assert_msg(d != NULL, "exclusion %s is no catalog fault", x[i].fault);
         ck_assert_msg(x[i].reason && *x[i].reason, "exclusion %s has no reason", x[i].fault);
         for (size_t k = 0; k < cov.n; k++)
-            ck_assert_msg(!cov.entries[k].uses[d->id], "%s is excluded but %s meets it",
-                          x[i].fault, cov.entries[k].path);
+            ck_assert_msg(!cov.entries[k].uses[d->id], "%s is excluded but %s meets it", x[i].fault,
+                          cov.entries[k].path);
     }
     afz_suite_coverage_cleanup(&cov);
 }

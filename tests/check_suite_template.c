@@ -28,9 +28,9 @@ START_TEST(test_suite_template_repeats_a_flag_per_identifier)
     afz_buf out;
     afz_buf_init(&out, 0);
     char err[160] = "";
-    ck_assert_int_eq(afz_suite_expand("c {domains:--domain} -x {domains:-d}", &vars, &out, err,
-                                      sizeof(err)),
-                     AFZ_OK);
+    ck_assert_int_eq(
+        afz_suite_expand("c {domains:--domain} -x {domains:-d}", &vars, &out, err, sizeof(err)),
+        AFZ_OK);
     ck_assert_str_eq(afz_buf_cstr(&out),
                      "c --domain example.com --domain www.example.com --domain a.example.com -x "
                      "-d example.com -d www.example.com -d a.example.com");

@@ -13,7 +13,7 @@
 #include "server_fixture.h"
 
 typedef struct offers {
-    int take_http;           /* 1: take http-01 offers */
+    int take_http; /* 1: take http-01 offers */
     size_t n;
     char type[16], identifier[64], token[64], key_auth[160], authz_id[32];
     size_t index;
@@ -180,9 +180,9 @@ START_TEST(test_validation_unauthorized_is_403)
     setup(&t, &o);
     cJSON *order = t_order(&t, "[{\"type\":\"dns\",\"value\":\"b.example.com\"}]", NULL);
     const char *az_url = start_challenge(&t, order, "http-01");
-    ck_assert_int_eq(afz_server_validation_result(t.s, o.authz_id, o.index, 0, "unauthorized",
-                                                  "wrong body"),
-                     AFZ_OK);
+    ck_assert_int_eq(
+        afz_server_validation_result(t.s, o.authz_id, o.index, 0, "unauthorized", "wrong body"),
+        AFZ_OK);
     cJSON *az = authz_now(&t, az_url);
     const cJSON *err = afz_json_object(challenge_of(az, "http-01"), "error");
     ck_assert_str_eq(afz_json_str(err, "type"), "urn:ietf:params:acme:error:unauthorized");

@@ -123,8 +123,8 @@ static unsigned verdicts(const afz_run_result *r, const afz_run_config *cfg, cha
 }
 
 /* run_on runs |c| on the scenario of zoo client |zoo|. */
-static void run_on(const afz_client *c, const afz_client *zoo, afz_plan *plan,
-                   afz_run_config *cfg, afz_run_result *r)
+static void run_on(const afz_client *c, const afz_client *zoo, afz_plan *plan, afz_run_config *cfg,
+                   afz_run_result *r)
 {
     load_scenario(zoo, plan);
     afz_run_config_default(cfg);

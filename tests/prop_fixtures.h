@@ -47,24 +47,24 @@
 #define FX_REVOKE FX_BASE "/revoke"
 #define FX_IDS "example.com"
 
-#define FX_DIRECTORY_BODY                                                                     \
-    "{\"newNonce\":\"" FX_NEW_NONCE "\",\"newAccount\":\"" FX_NEW_ACCOUNT                     \
+#define FX_DIRECTORY_BODY                                                                          \
+    "{\"newNonce\":\"" FX_NEW_NONCE "\",\"newAccount\":\"" FX_NEW_ACCOUNT                          \
     "\",\"newOrder\":\"" FX_NEW_ORDER "\",\"revokeCert\":\"" FX_REVOKE "\"}"
 /* An order object in |status| (no certificate). */
-#define FX_ORDER_BODY(status)                                                                 \
-    "{\"status\":\"" status "\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"example.com\"}]," \
+#define FX_ORDER_BODY(status)                                                                      \
+    "{\"status\":\"" status "\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"example.com\"}],"   \
     "\"authorizations\":[\"" FX_AUTHZ "\"],\"finalize\":\"" FX_FINALIZE "\"}"
 /* A "valid" order naming FX_CERT. */
-#define FX_ORDER_VALID                                                                        \
-    "{\"status\":\"valid\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"example.com\"}],"   \
-    "\"authorizations\":[\"" FX_AUTHZ "\"],\"finalize\":\"" FX_FINALIZE                       \
+#define FX_ORDER_VALID                                                                             \
+    "{\"status\":\"valid\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"example.com\"}],"        \
+    "\"authorizations\":[\"" FX_AUTHZ "\"],\"finalize\":\"" FX_FINALIZE                            \
     "\",\"certificate\":\"" FX_CERT "\"}"
-#define FX_AUTHZ_BODY(status)                                                                 \
-    "{\"status\":\"" status "\",\"identifier\":{\"type\":\"dns\",\"value\":\"example.com\"},"  \
+#define FX_AUTHZ_BODY(status)                                                                      \
+    "{\"status\":\"" status "\",\"identifier\":{\"type\":\"dns\",\"value\":\"example.com\"},"      \
     "\"challenges\":[{\"type\":\"http-01\",\"url\":\"" FX_CHALL "\",\"token\":\"tok\"}]}"
-#define FX_CHALL_BODY(status)                                                                 \
+#define FX_CHALL_BODY(status)                                                                      \
     "{\"type\":\"http-01\",\"url\":\"" FX_CHALL "\",\"status\":\"" status "\",\"token\":\"tok\"}"
-#define FX_PROBLEM(type, status)                                                              \
+#define FX_PROBLEM(type, status)                                                                   \
     "{\"type\":\"urn:ietf:params:acme:error:" type "\",\"detail\":\"test\",\"status\":" #status "}"
 #define FX_NEW_ORDER_PAYLOAD "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"example.com\"}]}"
 #define FX_CSR "{\"csr\":\"MIIBfake\"}"
@@ -76,27 +76,27 @@ typedef struct fx_resp {
     const char *body;
     const char *location;
     const char *retry_after;
-    const char *retry_after2;  /* a second Retry-After header */
-    const char *link;          /* one Link header value */
-    const char *nonce;         /* Replay-Nonce to send instead of a fresh one */
-    int no_nonce;              /* send no Replay-Nonce */
-    const char *content_type;  /* default by body: JSON, problem+json or PEM */
+    const char *retry_after2; /* a second Retry-After header */
+    const char *link;         /* one Link header value */
+    const char *nonce;        /* Replay-Nonce to send instead of a fresh one */
+    int no_nonce;             /* send no Replay-Nonce */
+    const char *content_type; /* default by body: JSON, problem+json or PEM */
 } fx_resp;
 
 typedef struct fx {
     afz_history h;
     EVP_PKEY *key;
-    int64_t now;               /* virtual ms */
+    int64_t now; /* virtual ms */
     unsigned nonce_seq;
-    char nonce[48];            /* the client's next nonce ("" if none) */
+    char nonce[48]; /* the client's next nonce ("" if none) */
     /* one-shot overrides for the next fx_post */
-    const char *use_nonce;     /* sign with this nonce ("" to omit it) */
-    const char *use_url;       /* protected "url" to sign instead of the request URL */
-    int use_jwk;               /* sign with jwk instead of kid */
-    const char *use_kid;       /* kid to sign with (default FX_ACCOUNT) */
-    const char *use_ctype;     /* request Content-Type (default application/jose+json) */
-    const char *use_accept;    /* request Accept */
-    const char *use_body;      /* raw request body instead of a JWS */
+    const char *use_nonce;  /* sign with this nonce ("" to omit it) */
+    const char *use_url;    /* protected "url" to sign instead of the request URL */
+    int use_jwk;            /* sign with jwk instead of kid */
+    const char *use_kid;    /* kid to sign with (default FX_ACCOUNT) */
+    const char *use_ctype;  /* request Content-Type (default application/jose+json) */
+    const char *use_accept; /* request Accept */
+    const char *use_body;   /* raw request body instead of a JWS */
     afz_trace t;
     int traced;
     afz_prop_limits lim;
@@ -135,12 +135,10 @@ static inline fx_resp fx_lost(void)
 }
 
 static inline void fx_event(fx *f, afz_event_kind k, const char *url, const char *related,
-                            const char *ids, const char *serial, const char *detail,
-                            int64_t value)
+                            const char *ids, const char *serial, const char *detail, int64_t value)
 {
-    ck_assert_int_eq(afz_history_add_event(&f->h, k, f->now, url, related, ids, serial, detail,
-                                           value),
-                     AFZ_OK);
+    ck_assert_int_eq(
+        afz_history_add_event(&f->h, k, f->now, url, related, ids, serial, detail, value), AFZ_OK);
 }
 
 static inline void fx_sleep(fx *f, int64_t ms)
@@ -169,7 +167,7 @@ static inline size_t fx_exchange(fx *f, const char *method, const char *url, afz
     if (r.status) {
         const char *ct = r.content_type;
         if (!ct && r.body)
-            ct = r.body[0] == '-' ? "application/pem-certificate-chain"
+            ct = r.body[0] == '-'  ? "application/pem-certificate-chain"
                  : r.status >= 400 ? "application/problem+json"
                                    : "application/json";
         if (ct)
@@ -310,22 +308,21 @@ static inline void fx_retrace(fx *f)
     f->in.trace = NULL;
 }
 
-#define fx_assert_pass(f, id)                                                                 \
-    do {                                                                                      \
-        afz_prop_result r_ = fx_check((f), (id));                                             \
-        ck_assert_msg(r_.verdict == AFZ_VERDICT_PASS, "%s: expected pass, got %s: %s", (id),  \
-                      afz_verdict_name(r_.verdict), r_.message);                              \
+#define fx_assert_pass(f, id)                                                                      \
+    do {                                                                                           \
+        afz_prop_result r_ = fx_check((f), (id));                                                  \
+        ck_assert_msg(r_.verdict == AFZ_VERDICT_PASS, "%s: expected pass, got %s: %s", (id),       \
+                      afz_verdict_name(r_.verdict), r_.message);                                   \
     } while (0)
 
 /* Asserts a violation at exchange |ex| (0-based). */
-#define fx_assert_violation(f, id, ex)                                                        \
-    do {                                                                                      \
-        afz_prop_result r_ = fx_check((f), (id));                                             \
-        ck_assert_msg(r_.verdict == AFZ_VERDICT_VIOLATION,                                    \
-                      "%s: expected violation, got %s: %s", (id), afz_verdict_name(r_.verdict), \
-                      r_.message);                                                            \
-        ck_assert_msg(r_.exchange == (size_t)(ex), "%s: violation at #%zu, expected #%zu: %s",  \
-                      (id), r_.exchange + 1, (size_t)(ex) + 1, r_.message);                   \
+#define fx_assert_violation(f, id, ex)                                                             \
+    do {                                                                                           \
+        afz_prop_result r_ = fx_check((f), (id));                                                  \
+        ck_assert_msg(r_.verdict == AFZ_VERDICT_VIOLATION, "%s: expected violation, got %s: %s",   \
+                      (id), afz_verdict_name(r_.verdict), r_.message);                             \
+        ck_assert_msg(r_.exchange == (size_t)(ex), "%s: violation at #%zu, expected #%zu: %s",     \
+                      (id), r_.exchange + 1, (size_t)(ex) + 1, r_.message);                        \
     } while (0)
 
 #endif

@@ -19,7 +19,6 @@
 #include "afz_server.h"
 #include "server_fixture.h"
 
-
 /* ---- fixture ---- */
 
 /* One CA per process, as in fuzz runs; it stays reachable until exit. */
@@ -31,7 +30,6 @@ afz_ca *test_ca(void)
     ck_assert_ptr_nonnull(ca);
     return ca;
 }
-
 
 const char *U(const char *path)
 {
@@ -107,7 +105,7 @@ void t_fresh_nonce(t_env *t)
 }
 
 void t_post_body(t_env *t, const char *url, const char *ctype, const void *body, size_t n,
-                        afz_response *resp)
+                 afz_response *resp)
 {
     afz_request req;
     ck_assert_int_eq(afz_request_init(&req, "POST", url), AFZ_OK);
@@ -121,7 +119,7 @@ void t_post_body(t_env *t, const char *url, const char *ctype, const void *body,
 /* Signs |payload| (NULL: POST-as-GET) for |url| with |key| and |kid|
  * (NULL: embedded jwk), using |nonce| or the last one the server gave. */
 void t_sign(t_env *t, const char *url, EVP_PKEY *key, const char *kid, const char *nonce,
-                   const char *payload, afz_buf *out)
+            const char *payload, afz_buf *out)
 {
     if (!nonce) {
         if (!t->nonce[0])
@@ -134,8 +132,8 @@ void t_sign(t_env *t, const char *url, EVP_PKEY *key, const char *kid, const cha
                      AFZ_OK);
 }
 
-void t_post_as(t_env *t, const char *url, EVP_PKEY *key, const char *kid,
-                      const char *payload, afz_response *resp)
+void t_post_as(t_env *t, const char *url, EVP_PKEY *key, const char *kid, const char *payload,
+               afz_response *resp)
 {
     afz_buf b;
     t_sign(t, url, key, kid, NULL, payload, &b);
@@ -151,8 +149,8 @@ void t_post(t_env *t, const char *url, const char *payload, afz_response *resp)
 
 /* Posts a JWS with a hand-made protected header and a dummy signature,
  * for checks that come before signature verification. */
-void t_post_crafted(t_env *t, const char *url, const char *protected_json,
-                           const char *payload, afz_response *resp)
+void t_post_crafted(t_env *t, const char *url, const char *protected_json, const char *payload,
+                    afz_response *resp)
 {
     afz_buf h, p, body;
     afz_buf_init(&h, 0);
@@ -160,8 +158,9 @@ void t_post_crafted(t_env *t, const char *url, const char *protected_json,
     afz_buf_init(&body, 0);
     ck_assert_int_eq(afz_b64url_encode(protected_json, strlen(protected_json), &h), AFZ_OK);
     ck_assert_int_eq(afz_b64url_encode(payload, strlen(payload), &p), AFZ_OK);
-    ck_assert_int_eq(afz_buf_printf(&body, "{\"protected\":\"%s\",\"payload\":\"%s\","
-                                           "\"signature\":\"AAAA\"}",
+    ck_assert_int_eq(afz_buf_printf(&body,
+                                    "{\"protected\":\"%s\",\"payload\":\"%s\","
+                                    "\"signature\":\"AAAA\"}",
                                     afz_buf_cstr(&h), afz_buf_cstr(&p)),
                      AFZ_OK);
     t_post_body(t, url, "application/jose+json", body.data, body.len, resp);
@@ -267,8 +266,8 @@ void t_validate(t_env *t, const cJSON *order)
     }
 }
 
-void t_finalize(t_env *t, const cJSON *order, EVP_PKEY *cert_key,
-                       const char *const *names, size_t n, afz_response *r)
+void t_finalize(t_env *t, const cJSON *order, EVP_PKEY *cert_key, const char *const *names,
+                size_t n, afz_response *r)
 {
     afz_buf der, b64, payload;
     afz_buf_init(&der, 0);
@@ -350,4 +349,3 @@ cJSON *t_issue(t_env *t, const char *name, EVP_PKEY *cert_key, X509 **leaf)
     cJSON_Delete(o);
     return fin;
 }
-

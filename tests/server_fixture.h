@@ -39,14 +39,14 @@ void t_send(t_env *t, const afz_request *req, afz_response *resp);
 void t_plain(t_env *t, const char *method, const char *url, afz_response *resp);
 void t_fresh_nonce(t_env *t);
 void t_post_body(t_env *t, const char *url, const char *ctype, const void *body, size_t n,
-                        afz_response *resp);
+                 afz_response *resp);
 void t_sign(t_env *t, const char *url, EVP_PKEY *key, const char *kid, const char *nonce,
-                   const char *payload, afz_buf *out);
-void t_post_as(t_env *t, const char *url, EVP_PKEY *key, const char *kid,
-                      const char *payload, afz_response *resp);
+            const char *payload, afz_buf *out);
+void t_post_as(t_env *t, const char *url, EVP_PKEY *key, const char *kid, const char *payload,
+               afz_response *resp);
 void t_post(t_env *t, const char *url, const char *payload, afz_response *resp);
-void t_post_crafted(t_env *t, const char *url, const char *protected_json,
-                           const char *payload, afz_response *resp);
+void t_post_crafted(t_env *t, const char *url, const char *protected_json, const char *payload,
+                    afz_response *resp);
 cJSON *t_json(const afz_response *r);
 void t_assert_problem(const afz_response *r, int status, const char *type);
 const char *problem_detail(const afz_response *r, char *buf, size_t n);
@@ -55,8 +55,8 @@ cJSON *t_order(t_env *t, const char *ids_json, char **url);
 cJSON *t_fetch(t_env *t, const char *url, afz_response *r);
 const char *authz_url(const cJSON *order, int i);
 void t_validate(t_env *t, const cJSON *order);
-void t_finalize(t_env *t, const cJSON *order, EVP_PKEY *cert_key,
-                       const char *const *names, size_t n, afz_response *r);
+void t_finalize(t_env *t, const cJSON *order, EVP_PKEY *cert_key, const char *const *names,
+                size_t n, afz_response *r);
 size_t count_events(const t_env *t, afz_event_kind k);
 const afz_event *find_event(const t_env *t, afz_event_kind k);
 int parse_chain(const afz_response *r, X509 **leaf);

@@ -14,7 +14,8 @@
  * Challenges: every template answers http-01 on 127.0.0.1:{http_port},
  * either with the client's own listener (lego, certbot standalone) or
  * through files the suite publishes (uacme's uacme.sh hook, acme-tiny's
- * --acme-dir, node acme-client's challengeCreateFn: serve_webroot). Nothing fetches them unless the suite runs with
+ * --acme-dir, node acme-client's challengeCreateFn: serve_webroot). Nothing fetches them unless the
+ * suite runs with
  * --validate; then the answer is checked for real. */
 #ifndef AFZ_EXTERNAL_H
 #define AFZ_EXTERNAL_H
@@ -22,14 +23,14 @@
 #include <stddef.h>
 
 typedef struct afz_external_client {
-    const char *name;         /* --client NAME */
-    const char *program;      /* the executable that must be on PATH */
-    const char *package;      /* Debian 12 package */
-    const char *command;      /* afz_suite_expand template */
-    const char *trust;        /* one line: how the client trusts the bundle */
-    int needs_root;           /* 1: the command needs root (mount namespace) */
-    int serve_webroot;        /* 1: the client only writes http-01 files to
-                                 {workdir}/webroot; the suite publishes them */
+    const char *name;    /* --client NAME */
+    const char *program; /* the executable that must be on PATH */
+    const char *package; /* Debian 12 package */
+    const char *command; /* afz_suite_expand template */
+    const char *trust;   /* one line: how the client trusts the bundle */
+    int needs_root;      /* 1: the command needs root (mount namespace) */
+    int serve_webroot;   /* 1: the client only writes http-01 files to
+                            {workdir}/webroot; the suite publishes them */
 } afz_external_client;
 
 /* afz_external_count / afz_external_get walk the adapter table. */

@@ -560,8 +560,8 @@ static afz_rc resume_order(afz_ref *r, ref_order_run *o, int *resumed)
     char what[AFZ_REF_URL_MAX + 64];
     snprintf(what, sizeof(what), "saved order %s", url);
     rc = afz_ref_fetch(r, "saved order", url, NULL, &resp);
-    int answered_4xx = rc == AFZ_EPROTO && resp.status >= 400 && resp.status < 500 &&
-                       resp.status != 429;
+    int answered_4xx =
+        rc == AFZ_EPROTO && resp.status >= 400 && resp.status < 500 && resp.status != 429;
     if (rc == AFZ_OK) {
         rc = set_view(r, o, what, &resp);
         /* A 2xx the client cannot read is no evidence that the order is
@@ -645,8 +645,7 @@ static afz_rc order_flow(afz_ref *r, int may_resume)
         case AFZ_REF_ST_PROCESSING:
             if (afz_ref_quirk_on(r, AFZ_REF_QUIRK_PROCESSING_IS_FAILURE)) {
                 afz_ref_state_forget(r);
-                rc = afz_ref_fail(r, AFZ_EPROTO, "order %s is processing: issuance failed",
-                                  o.url);
+                rc = afz_ref_fail(r, AFZ_EPROTO, "order %s is processing: issuance failed", o.url);
                 break;
             }
             if (afz_ref_quirk_on(r, AFZ_REF_QUIRK_REFINALIZE_ON_PROCESSING) && o.finalize_posts > 0)

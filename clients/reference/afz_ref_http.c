@@ -129,8 +129,8 @@ void afz_ref_note_retry_after(afz_ref *r, const char *url, const afz_headers *h)
     int64_t now = r->env->now(r->env->ctx);
     afz_retry_after_kind kind;
     int64_t delay;
-    if (afz_ref_retry_after_read(&r->cfg, afz_headers_get(h, "Retry-After"), now, &kind,
-                                 &delay) != AFZ_OK)
+    if (afz_ref_retry_after_read(&r->cfg, afz_headers_get(h, "Retry-After"), now, &kind, &delay) !=
+        AFZ_OK)
         return;
     /* delay <= INT64_MAX / 2, so this only saturates for an absurd now */
     int64_t until = now > INT64_MAX - delay ? INT64_MAX : now + delay;

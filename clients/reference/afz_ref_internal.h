@@ -187,8 +187,7 @@ int64_t afz_ref_backoff_ms(const afz_reference_config *c, unsigned attempt, uint
  * negative result reads as 0). AFZ_OK with *kind and *delay_ms (>= 0), or
  * AFZ_EPARSE. */
 afz_rc afz_ref_retry_after_read(const afz_reference_config *c, const char *value,
-                                int64_t now_wall_ms, afz_retry_after_kind *kind,
-                                int64_t *delay_ms);
+                                int64_t now_wall_ms, afz_retry_after_kind *kind, int64_t *delay_ms);
 
 /* afz_ref_wait_decide decides how long to wait before the next request
  * after a response with headers |h| (NULL: none). Exactly one valid

@@ -33,8 +33,7 @@ static int64_t int32_seconds(const char *v, size_t n)
 }
 
 afz_rc afz_ref_retry_after_read(const afz_reference_config *c, const char *value,
-                                int64_t now_wall_ms, afz_retry_after_kind *kind,
-                                int64_t *delay_ms)
+                                int64_t now_wall_ms, afz_retry_after_kind *kind, int64_t *delay_ms)
 {
     afz_rc rc = afz_retry_after_parse(value, now_wall_ms, kind, delay_ms);
     if (rc != AFZ_OK)
@@ -69,8 +68,8 @@ afz_rc afz_ref_wait_decide(const afz_reference_config *c, const afz_headers *h, 
         if (count == 1) {
             afz_retry_after_kind kind;
             int64_t delay;
-            if (afz_ref_retry_after_read(c, afz_headers_get(h, "Retry-After"), now_wall_ms,
-                                         &kind, &delay) == AFZ_OK) {
+            if (afz_ref_retry_after_read(c, afz_headers_get(h, "Retry-After"), now_wall_ms, &kind,
+                                         &delay) == AFZ_OK) {
                 out->ms = delay;
                 out->source = kind;
                 /* the 32-bit client's "if (secs > 0) sleep(secs);": a

@@ -111,7 +111,8 @@ typedef enum afz_ref_quirk {
  * retired ones included); AFZ_REF_QUIRKS_ALL masks the live bits. A
  * retired bit in a config is ignored, like any unknown bit. */
 #define AFZ_REF_QUIRK_COUNT 24u
-#define AFZ_REF_QUIRKS_RETIRED ((uint32_t)((1u << 4) | (1u << 7) | (1u << 9) | (1u << 12) | (1u << 13)))
+#define AFZ_REF_QUIRKS_RETIRED                                                                     \
+    ((uint32_t)((1u << 4) | (1u << 7) | (1u << 9) | (1u << 12) | (1u << 13)))
 #define AFZ_REF_QUIRKS_ALL ((uint32_t)(0xffffffu & ~AFZ_REF_QUIRKS_RETIRED))
 
 typedef struct afz_reference_config {

@@ -16,11 +16,11 @@
 #include "afz_run.h"
 
 typedef struct afz_check {
-    afz_plan plan;          /* the decoded plan */
-    afz_run_config cfg;     /* the run configuration derived from it */
-    afz_run_result run;     /* the run */
-    afz_report report;      /* every property's verdict */
-    afz_policy policy;      /* which violations count (afz_check_init: the default) */
+    afz_plan plan;      /* the decoded plan */
+    afz_run_config cfg; /* the run configuration derived from it */
+    afz_run_result run; /* the run */
+    afz_report report;  /* every property's verdict */
+    afz_policy policy;  /* which violations count (afz_check_init: the default) */
 } afz_check;
 
 /* afz_check_init prepares |c| with the default policy; set c->policy to

@@ -23,7 +23,7 @@ static struct {
     afz_check check;
     unsigned long violations;
     int no_abort;
-    int policy_set;     /* afz_fuzz_set_policy was called */
+    int policy_set; /* afz_fuzz_set_policy was called */
     afz_policy policy;
 } fz;
 
@@ -120,7 +120,8 @@ static int fuzz_one(const uint8_t *data, size_t size)
         afz_buf_printf(&b, "==acmefuzz== replay: acmefuzz replay INPUT --client %s\n",
                        fz.client->name);
     else /* an out-of-tree client (afz_fuzz_one): run reads binary plans too */
-        afz_buf_puts(&b, "==acmefuzz== replay: acmefuzz run --client-lib CLIENT.so --scenario INPUT\n");
+        afz_buf_puts(&b,
+                     "==acmefuzz== replay: acmefuzz run --client-lib CLIENT.so --scenario INPUT\n");
     fputs(afz_buf_cstr(&b), stderr);
     afz_buf_cleanup(&b);
     if (!fz.no_abort)

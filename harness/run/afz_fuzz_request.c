@@ -101,7 +101,7 @@ typedef struct session {
     url_list authz, chall, links;
     char names[NAMES_MAX][URL_MAX]; /* the last order's identifiers */
     size_t n_names;
-    afz_buf cert_der;         /* leaf of the last certificate downloaded */
+    afz_buf cert_der; /* leaf of the last certificate downloaded */
 } session;
 
 /* Which key each slot (flags bits 0-1 and 7) names: the cheap keys three
@@ -117,8 +117,7 @@ static const int64_t clock_steps_ms[4] = {1000, 600 * 1000, INT64_C(86400) * 100
 /* The key of slot |slot|. */
 static EVP_PKEY *session_key(const session *s, unsigned slot)
 {
-    static const afz_jws_alg algs[4] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256,
-                                        AFZ_ALG_EDDSA};
+    static const afz_jws_alg algs[4] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256, AFZ_ALG_EDDSA};
     unsigned id = slot_key[slot % 8];
     return id < 4 ? afz_world_account_key(s->w, algs[id]) : s->w->cert_key;
 }
@@ -223,22 +222,51 @@ static afz_rc target_url(const session *s, const afz_fuzz_request *r, afz_buf *u
     const char *u = NULL, *missing = NULL;
     unsigned pick = (r->var >> 4) & 3;
     switch (r->target) {
-    case AFZ_FREQ_DIRECTORY: u = BASE "/directory"; break;
-    case AFZ_FREQ_NEW_NONCE: u = BASE "/new-nonce"; break;
-    case AFZ_FREQ_NEW_ACCOUNT: u = BASE "/new-account"; break;
-    case AFZ_FREQ_NEW_ORDER: u = BASE "/new-order"; break;
-    case AFZ_FREQ_REVOKE: u = BASE "/revoke-cert"; break;
-    case AFZ_FREQ_KEY_CHANGE: u = BASE "/key-change"; break;
-    case AFZ_FREQ_ACCOUNT: u = account_for(s, r->key); break;
-    case AFZ_FREQ_ACCOUNT_ORDERS: u = s->orders; missing = "/account/" MISSING_ID "/orders"; break;
-    case AFZ_FREQ_ORDER: u = s->order; missing = "/order/" MISSING_ID; break;
-    case AFZ_FREQ_AUTHZ: u = list_pick(&s->authz, pick); missing = "/authz/" MISSING_ID; break;
+    case AFZ_FREQ_DIRECTORY:
+        u = BASE "/directory";
+        break;
+    case AFZ_FREQ_NEW_NONCE:
+        u = BASE "/new-nonce";
+        break;
+    case AFZ_FREQ_NEW_ACCOUNT:
+        u = BASE "/new-account";
+        break;
+    case AFZ_FREQ_NEW_ORDER:
+        u = BASE "/new-order";
+        break;
+    case AFZ_FREQ_REVOKE:
+        u = BASE "/revoke-cert";
+        break;
+    case AFZ_FREQ_KEY_CHANGE:
+        u = BASE "/key-change";
+        break;
+    case AFZ_FREQ_ACCOUNT:
+        u = account_for(s, r->key);
+        break;
+    case AFZ_FREQ_ACCOUNT_ORDERS:
+        u = s->orders;
+        missing = "/account/" MISSING_ID "/orders";
+        break;
+    case AFZ_FREQ_ORDER:
+        u = s->order;
+        missing = "/order/" MISSING_ID;
+        break;
+    case AFZ_FREQ_AUTHZ:
+        u = list_pick(&s->authz, pick);
+        missing = "/authz/" MISSING_ID;
+        break;
     case AFZ_FREQ_CHALLENGE:
         u = list_pick(&s->chall, pick);
         missing = "/chall/" MISSING_ID "-0";
         break;
-    case AFZ_FREQ_FINALIZE: u = s->finalize; missing = "/finalize/" MISSING_ID; break;
-    case AFZ_FREQ_CERT: u = s->cert; missing = "/cert/" MISSING_ID; break;
+    case AFZ_FREQ_FINALIZE:
+        u = s->finalize;
+        missing = "/finalize/" MISSING_ID;
+        break;
+    case AFZ_FREQ_CERT:
+        u = s->cert;
+        missing = "/cert/" MISSING_ID;
+        break;
     case AFZ_FREQ_LINK:
         /* Newest first: the links of the last certificate download. */
         u = s->links.n ? s->links.v[s->links.n - 1 - pick % s->links.n] : NULL;
@@ -251,8 +279,8 @@ static afz_rc target_url(const session *s, const afz_fuzz_request *r, afz_buf *u
     case AFZ_FREQ_SUFFIX: {
         const char *known[8 + 3 * LIST_MAX];
         size_t n = 0;
-        const char *slots[] = {account_for(s, r->key), s->last_acct, s->orders, s->order,
-                               s->finalize, s->cert};
+        const char *slots[] = {
+            account_for(s, r->key), s->last_acct, s->orders, s->order, s->finalize, s->cert};
         for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
             if (slots[i][0])
                 known[n++] = slots[i];
@@ -381,32 +409,39 @@ static cJSON *jwk_off_curve(void)
     return j;
 }
 
-static afz_rc jws_break(const session *s, const afz_fuzz_request *r, const char *url,
-                        afz_buf *jws)
+static afz_rc jws_break(const session *s, const afz_fuzz_request *r, const char *url, afz_buf *jws)
 {
     const char *other = strcmp(url, BASE "/directory") == 0 ? BASE "/new-nonce" : BASE "/directory";
     afz_rc rc;
     switch (r->brk) {
-    case AFZ_FREQ_BREAK_NONCE: return jws_edit(jws, 'h', "nonce", cJSON_CreateString(NEVER_NONCE));
+    case AFZ_FREQ_BREAK_NONCE:
+        return jws_edit(jws, 'h', "nonce", cJSON_CreateString(NEVER_NONCE));
     case AFZ_FREQ_BREAK_REPLAY:
         return jws_edit(jws, 'h', "nonce",
                         cJSON_CreateString(s->used_nonce[0] ? s->used_nonce : NEVER_NONCE));
-    case AFZ_FREQ_BREAK_URL: return jws_edit(jws, 'h', "url", cJSON_CreateString(other));
+    case AFZ_FREQ_BREAK_URL:
+        return jws_edit(jws, 'h', "url", cJSON_CreateString(other));
     case AFZ_FREQ_BREAK_KID_JWK:
         if (r->use_jwk)
             return jws_edit(jws, 'h', "kid", cJSON_CreateString(account_for(s, r->key)));
         return jws_edit(jws, 'h', "jwk", jwk_of(session_key(s, r->key)));
-    case AFZ_FREQ_BREAK_ALG_NONE: return jws_edit(jws, 'h', "alg", cJSON_CreateString("none"));
+    case AFZ_FREQ_BREAK_ALG_NONE:
+        return jws_edit(jws, 'h', "alg", cJSON_CreateString("none"));
     case AFZ_FREQ_BREAK_ALG_OTHER: {
         /* The next of ES256, ES384, RS256, EdDSA: never the key's own. */
         afz_jws_alg alg = afz_jws_alg_for_key(session_key(s, r->key));
         return jws_edit(jws, 'h', "alg", cJSON_CreateString(afz_jws_alg_name(alg % 4 + 1)));
     }
-    case AFZ_FREQ_BREAK_BASE64: return jws_edit(jws, '=', NULL, NULL);
-    case AFZ_FREQ_BREAK_SIGNATURE: return jws_edit(jws, 's', NULL, NULL);
-    case AFZ_FREQ_BREAK_NO_NONCE: return jws_edit(jws, 'd', "nonce", NULL);
-    case AFZ_FREQ_BREAK_NO_URL: return jws_edit(jws, 'd', "url", NULL);
-    case AFZ_FREQ_BREAK_NO_ALG: return jws_edit(jws, 'd', "alg", NULL);
+    case AFZ_FREQ_BREAK_BASE64:
+        return jws_edit(jws, '=', NULL, NULL);
+    case AFZ_FREQ_BREAK_SIGNATURE:
+        return jws_edit(jws, 's', NULL, NULL);
+    case AFZ_FREQ_BREAK_NO_NONCE:
+        return jws_edit(jws, 'd', "nonce", NULL);
+    case AFZ_FREQ_BREAK_NO_URL:
+        return jws_edit(jws, 'd', "url", NULL);
+    case AFZ_FREQ_BREAK_NO_ALG:
+        return jws_edit(jws, 'd', "alg", NULL);
     case AFZ_FREQ_BREAK_NO_KEY:
         rc = jws_edit(jws, 'd', "kid", NULL);
         return rc == AFZ_OK ? jws_edit(jws, 'd', "jwk", NULL) : rc;
@@ -419,7 +454,8 @@ static afz_rc jws_break(const session *s, const afz_fuzz_request *r, const char 
     case AFZ_FREQ_BREAK_JWK_CURVE:
         rc = jws_edit(jws, 'd', "kid", NULL);
         return rc == AFZ_OK ? jws_edit(jws, 'h', "jwk", jwk_off_curve()) : rc;
-    case AFZ_FREQ_BREAK_NONCE_RUN: return jws_edit(jws, 'h', "nonce", run_string(r, ""));
+    case AFZ_FREQ_BREAK_NONCE_RUN:
+        return jws_edit(jws, 'h', "nonce", run_string(r, ""));
     }
     return AFZ_OK;
 }
@@ -452,13 +488,19 @@ static afz_rc finalize_payload(const session *s, const afz_fuzz_request *r, cJSO
     afz_buf_init(&der, 0);
     afz_rc rc = AFZ_OK;
     switch (r->var & 3) {
-    case 0: rc = afz_csr_build(s->w->cert_key, names, n, &der); break;
-    case 1: rc = afz_csr_build(session_key(s, r->key), names, n, &der); break;
+    case 0:
+        rc = afz_csr_build(s->w->cert_key, names, n, &der);
+        break;
+    case 1:
+        rc = afz_csr_build(session_key(s, r->key), names, n, &der);
+        break;
     case 2:
         names[n++] = "extra.example.com";
         rc = afz_csr_build(s->w->cert_key, names, n, &der);
         break;
-    default: rc = afz_buf_append(&der, r->run, r->run_len); break;
+    default:
+        rc = afz_buf_append(&der, r->run, r->run_len);
+        break;
     }
     if (rc == AFZ_OK && (r->var & 4) && der.len > 0)
         der.data[(((r->var >> 3) & 7) * der.len) / 8] ^= 0x01;
@@ -503,8 +545,9 @@ static afz_rc key_change_payload(const session *s, const afz_fuzz_request *r, co
     afz_buf_init(&text, 0);
     afz_rc rc = inner ? AFZ_OK : AFZ_ENOMEM;
     if (rc == AFZ_OK)
-        rc = json_set(inner, "account", (r->var & 4) ? run_string(r, "")
-                                                     : cJSON_CreateString(account_for(s, r->key)));
+        rc =
+            json_set(inner, "account",
+                     (r->var & 4) ? run_string(r, "") : cJSON_CreateString(account_for(s, r->key)));
     if (rc == AFZ_OK)
         rc = json_set(inner, "oldKey", jwk_of((r->var & 8) ? new_key : session_key(s, r->key)));
     if (rc == AFZ_OK)
@@ -552,8 +595,8 @@ static afz_rc template_payload(const session *s, const afz_fuzz_request *r, cons
         else if ((v & 3) == 1)
             rc = json_set_contact(p, r);
         else
-            rc = json_set(p, "status", (v & 3) == 2 ? cJSON_CreateString("deactivated")
-                                                    : run_string(r, ""));
+            rc = json_set(p, "status",
+                          (v & 3) == 2 ? cJSON_CreateString("deactivated") : run_string(r, ""));
         break;
     case AFZ_FREQ_NEW_ORDER: {
         cJSON *ids = cJSON_CreateArray();
@@ -568,15 +611,17 @@ static afz_rc template_payload(const session *s, const afz_fuzz_request *r, cons
             }
             rc = json_set(id, "type", cJSON_CreateString("dns"));
             if (rc == AFZ_OK)
-                rc = json_set(id, "value", (v & 4) && i == n - 1
-                                               ? run_string(r, "")
-                                               : cJSON_CreateString(order_names[i]));
+                rc = json_set(id, "value",
+                              (v & 4) && i == n - 1 ? run_string(r, "")
+                                                    : cJSON_CreateString(order_names[i]));
         }
         if (rc == AFZ_OK && (v & 8))
             rc = json_set(p, "notBefore", cJSON_CreateString("2026-01-01T00:00:00Z"));
         break;
     }
-    case AFZ_FREQ_REVOKE: rc = revoke_payload(s, r, p); break;
+    case AFZ_FREQ_REVOKE:
+        rc = revoke_payload(s, r, p);
+        break;
     case AFZ_FREQ_KEY_CHANGE:
         cJSON_Delete(p);
         return key_change_payload(s, r, url, out);
@@ -592,7 +637,9 @@ static afz_rc template_payload(const session *s, const afz_fuzz_request *r, cons
         else if ((v & 3) >= 2)
             rc = json_set(p, (v & 3) == 2 ? "keyAuthorization" : "type", run_string(r, ""));
         break;
-    case AFZ_FREQ_FINALIZE: rc = finalize_payload(s, r, p); break;
+    case AFZ_FREQ_FINALIZE:
+        rc = finalize_payload(s, r, p);
+        break;
     default:
         /* POST-as-GET resources: "" or, with var bit 0, "{}". */
         empty = !(v & 1);
@@ -704,21 +751,24 @@ static void learn_json(session *s, const afz_response *resp)
     const cJSON *a = afz_json_array(j, "authorizations"), *e;
     if (a && cJSON_GetArraySize(a) > 0) {
         s->authz.n = 0;
-        cJSON_ArrayForEach(e, a) {
+        cJSON_ArrayForEach(e, a)
+        {
             if (cJSON_IsString(e))
                 list_push(&s->authz, e->valuestring);
         }
     }
     if ((a = afz_json_array(j, "challenges")) && cJSON_GetArraySize(a) > 0) {
         s->chall.n = 0;
-        cJSON_ArrayForEach(e, a) {
+        cJSON_ArrayForEach(e, a)
+        {
             if ((v = afz_json_str(e, "url")))
                 list_push(&s->chall, v);
         }
     }
     if ((a = afz_json_array(j, "identifiers")) && cJSON_GetArraySize(a) > 0) {
         s->n_names = 0;
-        cJSON_ArrayForEach(e, a) {
+        cJSON_ArrayForEach(e, a)
+        {
             v = afz_json_str(e, "value");
             if (v && s->n_names < NAMES_MAX && strlen(v) < URL_MAX)
                 set_url(s->names[s->n_names++], v);
@@ -771,8 +821,7 @@ static afz_rc violated(session *s, size_t i, const afz_request *req, const afz_r
     return AFZ_EFAIL;
 }
 
-static afz_rc check_problem(session *s, size_t i, const afz_request *req,
-                            const afz_response *resp)
+static afz_rc check_problem(session *s, size_t i, const afz_request *req, const afz_response *resp)
 {
     static const char prefix[] = "urn:ietf:params:acme:error:";
     cJSON *j = NULL;

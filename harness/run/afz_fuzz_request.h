@@ -80,14 +80,14 @@
 #define AFZ_FUZZ_REQUEST_MAX_BODY ((size_t)1 << 20)
 
 /* Server configuration bits (byte 0). */
-#define AFZ_FREQ_CFG_ASYNC 0x01        /* async finalize, 1 poll, Retry-After 1 */
-#define AFZ_FREQ_CFG_SLOW_AUTHZ 0x02   /* 1 authz poll and 1 s before valid */
-#define AFZ_FREQ_CFG_ORDER_REUSE 0x04  /* identical newOrder hands back the order */
-#define AFZ_FREQ_CFG_AUTHZ_REUSE 0x08  /* valid authorizations are reused */
-#define AFZ_FREQ_CFG_TINY 0x10         /* 2 accounts, 2 orders, 3 authzs, 4 nonces */
-#define AFZ_FREQ_CFG_SHORT_LIVED 0x20  /* nonces live 60 s, orders 1 h, authzs 2 h */
-#define AFZ_FREQ_CFG_ALT_CHAINS 0x40   /* 2 alternate chains; Retry-After as dates */
-#define AFZ_FREQ_CFG_READY 0x80        /* orders ready at creation */
+#define AFZ_FREQ_CFG_ASYNC 0x01       /* async finalize, 1 poll, Retry-After 1 */
+#define AFZ_FREQ_CFG_SLOW_AUTHZ 0x02  /* 1 authz poll and 1 s before valid */
+#define AFZ_FREQ_CFG_ORDER_REUSE 0x04 /* identical newOrder hands back the order */
+#define AFZ_FREQ_CFG_AUTHZ_REUSE 0x08 /* valid authorizations are reused */
+#define AFZ_FREQ_CFG_TINY 0x10        /* 2 accounts, 2 orders, 3 authzs, 4 nonces */
+#define AFZ_FREQ_CFG_SHORT_LIVED 0x20 /* nonces live 60 s, orders 1 h, authzs 2 h */
+#define AFZ_FREQ_CFG_ALT_CHAINS 0x40  /* 2 alternate chains; Retry-After as dates */
+#define AFZ_FREQ_CFG_READY 0x80       /* orders ready at creation */
 
 /* Targets (sel bits 0-3), with what |var| does in their payload template
  * ("var 2" is bit 2 of var, "var 0-1" the value of bits 0-1; RUN is the
@@ -95,36 +95,36 @@
  * not handed out yet is replaced by one under the same path with an id
  * that does not exist. */
 typedef enum afz_freq_target {
-    AFZ_FREQ_DIRECTORY = 0,   /* var 0: "{}" instead of "" */
-    AFZ_FREQ_NEW_NONCE = 1,   /* var 0: "{}" instead of "" */
-    AFZ_FREQ_NEW_ACCOUNT = 2, /* var 0 termsOfServiceAgreed, 1 contact mailto:RUN,
-                                 2 onlyReturnExisting, 3 externalAccountBinding {} */
-    AFZ_FREQ_NEW_ORDER = 3,   /* var 0-1 names - 1 (example.com, www.example.com,
-                                 *.example.net, example.org), 2 the last value is
-                                 the run, 3 adds notBefore */
-    AFZ_FREQ_REVOKE = 4,      /* var 0-1 certificate: last downloaded leaf, the CA
-                                 intermediate, base64url(RUN), RUN as text;
-                                 2-5 reason: 0 absent, n: n - 1 */
-    AFZ_FREQ_KEY_CHANGE = 5,  /* var 0-1 new key's slot; 2 wrong "account" (RUN);
-                                 3 oldKey is the new key; 4-5 inner JWS broken:
-                                 0 no, 1 has a nonce, 2 kid and jwk, 3 wrong url */
-    AFZ_FREQ_ACCOUNT = 6,     /* the signing key's account URL; var 0-1: "",
-                                 contact mailto:RUN, deactivate, status RUN */
+    AFZ_FREQ_DIRECTORY = 0,      /* var 0: "{}" instead of "" */
+    AFZ_FREQ_NEW_NONCE = 1,      /* var 0: "{}" instead of "" */
+    AFZ_FREQ_NEW_ACCOUNT = 2,    /* var 0 termsOfServiceAgreed, 1 contact mailto:RUN,
+                                    2 onlyReturnExisting, 3 externalAccountBinding {} */
+    AFZ_FREQ_NEW_ORDER = 3,      /* var 0-1 names - 1 (example.com, www.example.com,
+                                    *.example.net, example.org), 2 the last value is
+                                    the run, 3 adds notBefore */
+    AFZ_FREQ_REVOKE = 4,         /* var 0-1 certificate: last downloaded leaf, the CA
+                                    intermediate, base64url(RUN), RUN as text;
+                                    2-5 reason: 0 absent, n: n - 1 */
+    AFZ_FREQ_KEY_CHANGE = 5,     /* var 0-1 new key's slot; 2 wrong "account" (RUN);
+                                    3 oldKey is the new key; 4-5 inner JWS broken:
+                                    0 no, 1 has a nonce, 2 kid and jwk, 3 wrong url */
+    AFZ_FREQ_ACCOUNT = 6,        /* the signing key's account URL; var 0-1: "",
+                                    contact mailto:RUN, deactivate, status RUN */
     AFZ_FREQ_ACCOUNT_ORDERS = 7, /* account "orders" URL; var 0: "{}" */
-    AFZ_FREQ_ORDER = 8,       /* last order URL; var 0: "{}" */
-    AFZ_FREQ_AUTHZ = 9,       /* var 4-5 which of the order's authorizations;
-                                 var 0: deactivate */
-    AFZ_FREQ_CHALLENGE = 10,  /* var 4-5 which challenge of the last authorization;
-                                 var 0-1: {}, "", keyAuthorization RUN, type RUN */
-    AFZ_FREQ_FINALIZE = 11,   /* var 0-1 CSR: order names with the certificate
-                                 key, with the account key, names plus
-                                 extra.example.com, the run's bytes; var 2
-                                 flips a bit at the eighth (var 3-5) of it */
-    AFZ_FREQ_CERT = 12,       /* last certificate URL; var 0: "{}" */
-    AFZ_FREQ_LINK = 13,       /* var 4-5: the newest Link rel=up/alternate URLs,
-                                 newest first */
-    AFZ_FREQ_PATH = 14,       /* base URL + "/" + RUN; var 0: RUN alone as the URL */
-    AFZ_FREQ_SUFFIX = 15      /* a URL handed out (var 2-5 picks which) + RUN */
+    AFZ_FREQ_ORDER = 8,          /* last order URL; var 0: "{}" */
+    AFZ_FREQ_AUTHZ = 9,          /* var 4-5 which of the order's authorizations;
+                                    var 0: deactivate */
+    AFZ_FREQ_CHALLENGE = 10,     /* var 4-5 which challenge of the last authorization;
+                                    var 0-1: {}, "", keyAuthorization RUN, type RUN */
+    AFZ_FREQ_FINALIZE = 11,      /* var 0-1 CSR: order names with the certificate
+                                    key, with the account key, names plus
+                                    extra.example.com, the run's bytes; var 2
+                                    flips a bit at the eighth (var 3-5) of it */
+    AFZ_FREQ_CERT = 12,          /* last certificate URL; var 0: "{}" */
+    AFZ_FREQ_LINK = 13,          /* var 4-5: the newest Link rel=up/alternate URLs,
+                                    newest first */
+    AFZ_FREQ_PATH = 14,          /* base URL + "/" + RUN; var 0: RUN alone as the URL */
+    AFZ_FREQ_SUFFIX = 15         /* a URL handed out (var 2-5 picks which) + RUN */
 } afz_freq_target;
 
 typedef enum afz_freq_body {
@@ -161,14 +161,14 @@ typedef enum afz_freq_break {
 /* One decoded request. |run| borrows from the decoded input. */
 typedef struct afz_fuzz_request {
     afz_freq_target target;
-    unsigned method;        /* sel bits 4-6 */
-    int tick;               /* advance the clock before this request */
-    unsigned key;           /* key slot 0..7 (flags bits 0-1, 7) */
+    unsigned method; /* sel bits 4-6 */
+    int tick;        /* advance the clock before this request */
+    unsigned key;    /* key slot 0..7 (flags bits 0-1, 7) */
     int use_jwk;
-    afz_freq_body body;     /* flags 3-5 values 0..2 all decode to AFZ_FREQ_BODY_JWS */
+    afz_freq_body body; /* flags 3-5 values 0..2 all decode to AFZ_FREQ_BODY_JWS */
     int bad_ctype;
     uint8_t var;
-    afz_freq_break brk;     /* AFZ_FREQ_BODY_BROKEN only */
+    afz_freq_break brk; /* AFZ_FREQ_BODY_BROKEN only */
     const uint8_t *run;
     size_t run_len;
 } afz_fuzz_request;

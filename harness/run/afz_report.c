@@ -15,9 +15,8 @@ const char *afz_report_entry_label(const afz_report_entry *e)
     return e->fails ? "VIOLATION" : "WARNING";
 }
 
-void afz_prop_input_from_run(afz_prop_input *in, const afz_run_result *r,
-                             const afz_run_config *cfg, const struct afz_trace *trace,
-                             const afz_prop_limits *limits)
+void afz_prop_input_from_run(afz_prop_input *in, const afz_run_result *r, const afz_run_config *cfg,
+                             const struct afz_trace *trace, const afz_prop_limits *limits)
 {
     memset(in, 0, sizeof(*in));
     in->history = &r->history;
@@ -75,8 +74,8 @@ afz_rc afz_report_text(const afz_report *r, const afz_run_result *run, int verbo
     afz_buf_printf(out,
                    "\nproperties: %zu hold, %zu violated, %zu warned, %zu waived, %zu "
                    "inconclusive (",
-                   r->n - r->violations - r->warnings - r->waived - r->inconclusive,
-                   r->violations, r->warnings, r->waived, r->inconclusive);
+                   r->n - r->violations - r->warnings - r->waived - r->inconclusive, r->violations,
+                   r->warnings, r->waived, r->inconclusive);
     afz_policy_print(&r->policy, out);
     afz_buf_puts(out, ")\n");
     for (size_t i = 0; i < r->n; i++) {

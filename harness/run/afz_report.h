@@ -23,17 +23,17 @@
 typedef struct afz_report_entry {
     const afz_property *prop;
     afz_prop_result result;
-    int waived;            /* a violation whose id the policy waives */
-    int fails;             /* a violation that fails the run under the policy */
+    int waived; /* a violation whose id the policy waives */
+    int fails;  /* a violation that fails the run under the policy */
 } afz_report_entry;
 
 typedef struct afz_report {
     afz_report_entry entries[AFZ_REPORT_MAX];
     size_t n;
-    afz_policy policy;     /* the policy the verdicts were judged under */
-    size_t violations;     /* violations that fail the run */
-    size_t warnings;       /* violations of levels outside the fail set */
-    size_t waived;         /* violations waived */
+    afz_policy policy; /* the policy the verdicts were judged under */
+    size_t violations; /* violations that fail the run */
+    size_t warnings;   /* violations of levels outside the fail set */
+    size_t waived;     /* violations waived */
     size_t inconclusive;
 } afz_report;
 
@@ -52,9 +52,8 @@ const char *afz_report_entry_label(const afz_report_entry *e);
  * and |cfg|, plus |trace| and |limits| (all borrowed; trace and limits may
  * be NULL). It lives here, above the properties, because the properties
  * judge histories and know nothing of how a run was made. */
-void afz_prop_input_from_run(afz_prop_input *in, const afz_run_result *r,
-                             const afz_run_config *cfg, const struct afz_trace *trace,
-                             const afz_prop_limits *limits);
+void afz_prop_input_from_run(afz_prop_input *in, const afz_run_result *r, const afz_run_config *cfg,
+                             const struct afz_trace *trace, const afz_prop_limits *limits);
 
 /* afz_report_evaluate runs every property over |run| (made with |cfg|).
  * Returns AFZ_ENOMEM if the trace could not be built. */

@@ -24,7 +24,7 @@
 #define AFZ_WORLD_SEED UINT64_C(0x61636d6566757a7a)
 
 static const afz_jws_alg world_algs[] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256,
-                                          AFZ_ALG_EDDSA};
+                                         AFZ_ALG_EDDSA};
 
 afz_rc afz_world_init(afz_world *w)
 {
@@ -228,8 +228,8 @@ static void env_log(void *ctx, const char *line)
 {
     run_ctx *rc = ctx;
     rc->in_env = "log";
-    afz_history_add_event(&rc->out->history, AFZ_EV_CLIENT_LOG, afz_clock_mono_ms(&rc->clock),
-                          NULL, NULL, NULL, NULL, line, 0);
+    afz_history_add_event(&rc->out->history, AFZ_EV_CLIENT_LOG, afz_clock_mono_ms(&rc->clock), NULL,
+                          NULL, NULL, NULL, line, 0);
     rc->in_env = NULL;
 }
 
@@ -294,10 +294,10 @@ static afz_rc env_state_put(void *ctx, const char *key, const char *value)
 
 /* How guarded_obtain ended. */
 typedef enum obtain_end {
-    OBTAIN_RETURNED,  /* obtain returned; *client_rc is what it said */
-    OBTAIN_BUDGET,    /* unwound: the client ignored its spent budget */
-    OBTAIN_CRASHED,   /* unwound: the client crashed (catch_crashes) */
-    OBTAIN_NOT_RUN,   /* the crash catcher could not be armed; *client_rc says why */
+    OBTAIN_RETURNED, /* obtain returned; *client_rc is what it said */
+    OBTAIN_BUDGET,   /* unwound: the client ignored its spent budget */
+    OBTAIN_CRASHED,  /* unwound: the client crashed (catch_crashes) */
+    OBTAIN_NOT_RUN,  /* the crash catcher could not be armed; *client_rc says why */
 } obtain_end;
 
 /* Runs obtain under the unwind point: the budget's overdraft and, with
@@ -338,12 +338,11 @@ static void record_crash(run_ctx *rc, const afz_crash_info *info, afz_obtain_res
     afz_run_result *out = rc->out;
     char where[64] = "in the client";
     if (rc->in_env)
-        snprintf(where, sizeof(where), "in the harness, serving the client's env->%s",
-                 rc->in_env);
+        snprintf(where, sizeof(where), "in the harness, serving the client's env->%s", rc->in_env);
     out->crash_signal = info->signo;
     afz_crash_describe(info, where, out->crash_detail, sizeof(out->crash_detail));
-    afz_history_add_event(&out->history, AFZ_EV_CLIENT_CRASHED, afz_clock_mono_ms(&rc->clock),
-                          NULL, NULL, NULL, NULL, out->crash_detail, info->signo);
+    afz_history_add_event(&out->history, AFZ_EV_CLIENT_CRASHED, afz_clock_mono_ms(&rc->clock), NULL,
+                          NULL, NULL, NULL, out->crash_detail, info->signo);
     /* Whatever obtain had put in |res| is not to be trusted (nor freed):
      * the client died halfway. */
     memset(res, 0, sizeof(*res));
@@ -396,10 +395,9 @@ static afz_rc one_attempt(run_ctx *rc, const afz_client *client, const afz_env *
     if (out->reason[0] == '\0' && out->client_rc != AFZ_OK)
         snprintf(out->reason, sizeof(out->reason), "%s",
                  res.reason[0] ? res.reason : afz_rc_str(client_rc));
-    afz_history_add_event(&out->history, AFZ_EV_CLIENT_DONE, afz_clock_mono_ms(&rc->clock), NULL,
-                          NULL, NULL, NULL,
-                          out->client_rc == AFZ_OK ? "certificate obtained" : out->reason,
-                          out->client_rc == AFZ_OK);
+    afz_history_add_event(
+        &out->history, AFZ_EV_CLIENT_DONE, afz_clock_mono_ms(&rc->clock), NULL, NULL, NULL, NULL,
+        out->client_rc == AFZ_OK ? "certificate obtained" : out->reason, out->client_rc == AFZ_OK);
     return AFZ_OK;
 }
 
@@ -452,8 +450,7 @@ afz_rc afz_run(const afz_world *w, const afz_client *client, const afz_run_confi
         /* The plan's (or the caller's) algorithm, mapped onto what the
          * client declared: a client is never handed a key it said it
          * cannot sign with. */
-        .account_key =
-            afz_world_account_key(w, afz_client_caps_pick_alg(&caps, cfg->account_alg)),
+        .account_key = afz_world_account_key(w, afz_client_caps_pick_alg(&caps, cfg->account_alg)),
         .cert_key = w->cert_key,
         .contact = cfg->contact,
         .challenge_dir = NULL,
@@ -470,8 +467,7 @@ afz_rc afz_run(const afz_world *w, const afz_client *client, const afz_run_confi
         /* A scheduler retries a failed issuance later; success, a spent
          * budget or a crash (the finding; the client's state may be wrecked)
          * ends the campaign. */
-        if (out->client_rc == AFZ_OK || out->budget_exhausted || out->crash_signal ||
-            a == attempts)
+        if (out->client_rc == AFZ_OK || out->budget_exhausted || out->crash_signal || a == attempts)
             break;
         int64_t now = afz_clock_mono_ms(&rc->clock);
         if (cfg->attempt_gap_ms > cfg->max_virtual_ms - now)

@@ -61,22 +61,22 @@ void afz_world_cleanup(afz_world *w);
 EVP_PKEY *afz_world_account_key(const afz_world *w, afz_jws_alg alg);
 
 typedef struct afz_run_config {
-    afz_server_config server;        /* server model knobs */
-    uint64_t seed;                   /* seeds the PRNG and OpenSSL (detrand) */
-    const char *const *identifiers;  /* borrowed; default {"example.com"} */
+    afz_server_config server;       /* server model knobs */
+    uint64_t seed;                  /* seeds the PRNG and OpenSSL (detrand) */
+    const char *const *identifiers; /* borrowed; default {"example.com"} */
     size_t n_identifiers;
-    afz_jws_alg account_alg;         /* which world account key (default ES256); afz_run
-                                        maps it onto the client's declared account_algs */
-    const afz_plan *plan;            /* fault plan applied by the engine, or NULL */
-    unsigned attempts;               /* campaign: obtain calls while they fail (default 1) */
-    int64_t attempt_gap_ms;          /* virtual time between attempts (default 60 s) */
-    size_t max_requests;             /* request budget for the run (default 300) */
-    int64_t max_virtual_ms;          /* virtual-time budget (default 24 h) */
-    const char *contact;             /* passed to the client (default NULL) */
-    int catch_crashes;               /* 1: a crash of the client ends the run with
-                                        crash_signal set instead of the process
-                                        (default 0; the CLI sets it, fuzz targets must
-                                        not) */
+    afz_jws_alg account_alg; /* which world account key (default ES256); afz_run
+                                maps it onto the client's declared account_algs */
+    const afz_plan *plan;    /* fault plan applied by the engine, or NULL */
+    unsigned attempts;       /* campaign: obtain calls while they fail (default 1) */
+    int64_t attempt_gap_ms;  /* virtual time between attempts (default 60 s) */
+    size_t max_requests;     /* request budget for the run (default 300) */
+    int64_t max_virtual_ms;  /* virtual-time budget (default 24 h) */
+    const char *contact;     /* passed to the client (default NULL) */
+    int catch_crashes;       /* 1: a crash of the client ends the run with
+                                crash_signal set instead of the process
+                                (default 0; the CLI sets it, fuzz targets must
+                                not) */
 } afz_run_config;
 
 /* afz_run_config_default fills |c| with the defaults above and the server
@@ -95,11 +95,11 @@ void afz_run_config_default(afz_run_config *c);
 void afz_run_config_apply_plan(afz_run_config *c, const afz_plan *plan);
 
 typedef struct afz_run_result {
-    afz_history history;    /* every exchange and event of the run */
-    afz_rc client_rc;       /* what the last obtain returned (AFZ_OK: certificate) */
-    unsigned attempts;      /* obtain calls made (campaign mode) */
-    char reason[256];       /* the client's failure reason, or "" */
-    char *cert_pem;         /* the client's certificate chain (owned) */
+    afz_history history; /* every exchange and event of the run */
+    afz_rc client_rc;    /* what the last obtain returned (AFZ_OK: certificate) */
+    unsigned attempts;   /* obtain calls made (campaign mode) */
+    char reason[256];    /* the client's failure reason, or "" */
+    char *cert_pem;      /* the client's certificate chain (owned) */
     size_t cert_pem_len;
     int budget_exhausted;   /* a budget ran out */
     int aborted;            /* the client ignored the spent budget and was unwound */
@@ -109,7 +109,7 @@ typedef struct afz_run_result {
     int client_stateless;   /* the client declared AFZ_CLIENT_STATELESS: it keeps nothing
                                across campaign attempts (afz_client.h) */
     size_t n_requests;
-    int64_t virtual_ms;     /* virtual time the run took */
+    int64_t virtual_ms; /* virtual time the run took */
 } afz_run_result;
 
 void afz_run_result_init(afz_run_result *r);

@@ -29,9 +29,9 @@
 #define AFZ_CLIENT_ABI_VERSION 1u
 
 typedef struct afz_env {
-    uint32_t abi_version;  /* AFZ_CLIENT_ABI_VERSION */
-    uint32_t struct_size;  /* sizeof(afz_env) */
-    void *ctx;             /* passed back to every callback */
+    uint32_t abi_version; /* AFZ_CLIENT_ABI_VERSION */
+    uint32_t struct_size; /* sizeof(afz_env) */
+    void *ctx;            /* passed back to every callback */
     /* http sends |req| and waits for the answer. It initialises |resp|.
      * AFZ_OK: |resp| holds a response of any status; the client frees it
      * with afz_response_cleanup. AFZ_ETRANSPORT: no response arrived
@@ -60,16 +60,16 @@ typedef struct afz_env {
 } afz_env;
 
 typedef struct afz_obtain_params {
-    uint32_t struct_size;              /* sizeof(afz_obtain_params) */
-    const char *directory_url;         /* the ACME directory */
-    const char *const *identifiers;    /* DNS names for the certificate */
+    uint32_t struct_size;           /* sizeof(afz_obtain_params) */
+    const char *directory_url;      /* the ACME directory */
+    const char *const *identifiers; /* DNS names for the certificate */
     size_t n_identifiers;
-    EVP_PKEY *account_key;             /* borrowed: signs JWS */
-    EVP_PKEY *cert_key;                /* borrowed: the certificate's key pair */
-    const char *contact;               /* e.g. "mailto:admin@example.com", or NULL */
-    const char *challenge_dir;         /* where http-01 key authorizations are
-                                          written as files (real network); NULL
-                                          in-process, where validation needs none */
+    EVP_PKEY *account_key;     /* borrowed: signs JWS */
+    EVP_PKEY *cert_key;        /* borrowed: the certificate's key pair */
+    const char *contact;       /* e.g. "mailto:admin@example.com", or NULL */
+    const char *challenge_dir; /* where http-01 key authorizations are
+                                  written as files (real network); NULL
+                                  in-process, where validation needs none */
 } afz_obtain_params;
 
 typedef struct afz_obtain_result {
@@ -84,12 +84,12 @@ typedef struct afz_obtain_result {
 typedef struct afz_client afz_client;
 
 struct afz_client {
-    uint32_t abi_version;           /* AFZ_CLIENT_ABI_VERSION */
-    uint32_t struct_size;           /* sizeof(afz_client) */
-    const char *name;               /* short unique name, e.g. "reference" */
-    const char *description;        /* one line */
-    const char *expected_property;  /* property id a zoo client breaks; NULL if none */
-    const void *config;             /* client-specific, read by obtain */
+    uint32_t abi_version;          /* AFZ_CLIENT_ABI_VERSION */
+    uint32_t struct_size;          /* sizeof(afz_client) */
+    const char *name;              /* short unique name, e.g. "reference" */
+    const char *description;       /* one line */
+    const char *expected_property; /* property id a zoo client breaks; NULL if none */
+    const void *config;            /* client-specific, read by obtain */
     /* obtain runs one issuance for p->identifiers. AFZ_OK: out->cert_pem
      * holds the chain. Any error: out->reason says why. obtain must not
      * keep pointers to |env| or |p| after it returns. */
@@ -123,7 +123,7 @@ struct afz_client {
 #define AFZ_CLIENT_ALG_ES384 (1u << 2) /* ECDSA P-384 */
 #define AFZ_CLIENT_ALG_RS256 (1u << 3) /* RSA */
 #define AFZ_CLIENT_ALG_EDDSA (1u << 4) /* Ed25519 */
-#define AFZ_CLIENT_ALGS_ALL                                                                    \
+#define AFZ_CLIENT_ALGS_ALL                                                                        \
     (AFZ_CLIENT_ALG_ES256 | AFZ_CLIENT_ALG_ES384 | AFZ_CLIENT_ALG_RS256 | AFZ_CLIENT_ALG_EDDSA)
 
 /* Bits of afz_client.flags. A client declares at most one of the two;

@@ -102,8 +102,7 @@ afz_rc afz_client_caps_get(const afz_client *c, afz_client_caps *out)
 }
 
 /* The order of preference when a plan's algorithm is not declared. */
-static const afz_jws_alg alg_order[] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256,
-                                        AFZ_ALG_EDDSA};
+static const afz_jws_alg alg_order[] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256, AFZ_ALG_EDDSA};
 
 afz_jws_alg afz_client_caps_pick_alg(const afz_client_caps *caps, afz_jws_alg want)
 {

@@ -91,9 +91,8 @@ static afz_rc grow(void **arr, size_t *cap, size_t n, size_t elem)
     return AFZ_OK;
 }
 
-afz_rc afz_history_add_exchange(afz_history *h, const afz_request *req,
-                                const afz_response *resp, afz_resource resource,
-                                int64_t mono_ms, int64_t wall_ms)
+afz_rc afz_history_add_exchange(afz_history *h, const afz_request *req, const afz_response *resp,
+                                afz_resource resource, int64_t mono_ms, int64_t wall_ms)
 {
     afz_rc rc = grow((void **)&h->ex, &h->cap_ex, h->n_ex, sizeof(*h->ex));
     if (rc != AFZ_OK)
@@ -122,9 +121,8 @@ afz_rc afz_history_add_exchange(afz_history *h, const afz_request *req,
     return AFZ_OK;
 }
 
-afz_rc afz_history_add_event(afz_history *h, afz_event_kind kind, int64_t mono_ms,
-                             const char *url, const char *related_url,
-                             const char *identifiers, const char *serial,
+afz_rc afz_history_add_event(afz_history *h, afz_event_kind kind, int64_t mono_ms, const char *url,
+                             const char *related_url, const char *identifiers, const char *serial,
                              const char *detail, int64_t value)
 {
     afz_rc rc = grow((void **)&h->ev, &h->cap_ev, h->n_ev, sizeof(*h->ev));
@@ -137,8 +135,8 @@ afz_rc afz_history_add_event(afz_history *h, afz_event_kind kind, int64_t mono_m
     e->identifiers = afz_strdup(identifiers);
     e->serial = afz_strdup(serial);
     e->detail = afz_strdup(detail);
-    if ((url && !e->url) || (related_url && !e->related_url) ||
-        (identifiers && !e->identifiers) || (serial && !e->serial) || (detail && !e->detail)) {
+    if ((url && !e->url) || (related_url && !e->related_url) || (identifiers && !e->identifiers) ||
+        (serial && !e->serial) || (detail && !e->detail)) {
         event_free(e);
         return AFZ_ENOMEM;
     }
@@ -331,7 +329,8 @@ static void summarize_body(const afz_response *r, afz_buf *out)
      * media type or its URN. */
     int is_problem = type && ((ct && strstr(ct, "problem+json")) || strncmp(type, "urn:", 4) == 0);
     if (is_problem) {
-        const char *shortt = strncmp(type, "urn:ietf:params:acme:error:", 27) == 0 ? type + 27 : type;
+        const char *shortt =
+            strncmp(type, "urn:ietf:params:acme:error:", 27) == 0 ? type + 27 : type;
         afz_buf_printf(out, " problem=%s", shortt);
         if (detail)
             afz_buf_printf(out, " \"%.120s\"", detail);

@@ -21,8 +21,8 @@
 #include "afz_resource.h"
 
 typedef enum afz_event_kind {
-    AFZ_EV_ACCOUNT_CREATED = 0,   /* url: account URL */
-    AFZ_EV_ACCOUNT_UPDATED = 1,   /* url: account URL */
+    AFZ_EV_ACCOUNT_CREATED = 0, /* url: account URL */
+    AFZ_EV_ACCOUNT_UPDATED = 1, /* url: account URL */
     AFZ_EV_ACCOUNT_DEACTIVATED = 2,
     AFZ_EV_KEY_CHANGED = 3,       /* url: account URL */
     AFZ_EV_ORDER_CREATED = 4,     /* url: order URL, identifiers */
@@ -30,24 +30,24 @@ typedef enum afz_event_kind {
     AFZ_EV_CHALLENGE_STARTED = 6, /* url: challenge URL, related: authz URL */
     AFZ_EV_AUTHZ_VALID = 7,       /* url: authz URL, identifiers */
     AFZ_EV_AUTHZ_INVALID = 8,
-    AFZ_EV_ORDER_READY = 9,       /* url: order URL */
-    AFZ_EV_ORDER_INVALID = 10,    /* url: order URL, detail: why */
-    AFZ_EV_FINALIZE_ACCEPTED = 11,/* url: order URL, identifiers */
-    AFZ_EV_FINALIZE_REJECTED = 12,/* url: order URL, detail: problem type */
-    AFZ_EV_CERT_ISSUED = 13,      /* url: cert URL, related: order URL, identifiers, serial */
-    AFZ_EV_CERT_DOWNLOADED = 14,  /* url: cert URL, related: order URL, serial */
-    AFZ_EV_CERT_REVOKED = 15,     /* url: cert URL, serial */
-    AFZ_EV_SLEEP = 16,            /* value: milliseconds asked for */
-    AFZ_EV_CLIENT_LOG = 17,       /* detail: the client's log line */
-    AFZ_EV_CLIENT_DONE = 18,      /* value: 1 success, 0 failure; detail: reason */
-    AFZ_EV_BUDGET_EXHAUSTED = 19, /* detail: which budget */
-    AFZ_EV_ATTEMPT_START = 20,    /* value: attempt number (campaign mode) */
-    AFZ_EV_FAULT = 21,            /* detail: the injected fault, value: rule (1-based) */
-    AFZ_EV_FAULT_CONFIG = 22,     /* detail: a CONFIG rule set up before the run, value: rule */
-    AFZ_EV_VALIDATION = 23,       /* server mode checked a challenge for real: url: challenge
-                                     URL, identifiers, detail: what it found, value: 1 ok, 0 not */
-    AFZ_EV_CLIENT_CRASHED = 24,   /* the client died by a signal (caught, afz_crash.h):
-                                     value: the signal, detail: how and where */
+    AFZ_EV_ORDER_READY = 9,        /* url: order URL */
+    AFZ_EV_ORDER_INVALID = 10,     /* url: order URL, detail: why */
+    AFZ_EV_FINALIZE_ACCEPTED = 11, /* url: order URL, identifiers */
+    AFZ_EV_FINALIZE_REJECTED = 12, /* url: order URL, detail: problem type */
+    AFZ_EV_CERT_ISSUED = 13,       /* url: cert URL, related: order URL, identifiers, serial */
+    AFZ_EV_CERT_DOWNLOADED = 14,   /* url: cert URL, related: order URL, serial */
+    AFZ_EV_CERT_REVOKED = 15,      /* url: cert URL, serial */
+    AFZ_EV_SLEEP = 16,             /* value: milliseconds asked for */
+    AFZ_EV_CLIENT_LOG = 17,        /* detail: the client's log line */
+    AFZ_EV_CLIENT_DONE = 18,       /* value: 1 success, 0 failure; detail: reason */
+    AFZ_EV_BUDGET_EXHAUSTED = 19,  /* detail: which budget */
+    AFZ_EV_ATTEMPT_START = 20,     /* value: attempt number (campaign mode) */
+    AFZ_EV_FAULT = 21,             /* detail: the injected fault, value: rule (1-based) */
+    AFZ_EV_FAULT_CONFIG = 22,      /* detail: a CONFIG rule set up before the run, value: rule */
+    AFZ_EV_VALIDATION = 23,        /* server mode checked a challenge for real: url: challenge
+                                      URL, identifiers, detail: what it found, value: 1 ok, 0 not */
+    AFZ_EV_CLIENT_CRASHED = 24,    /* the client died by a signal (caught, afz_crash.h):
+                                      value: the signal, detail: how and where */
     AFZ_EV__COUNT
 } afz_event_kind;
 
@@ -61,15 +61,15 @@ const char *afz_event_kind_name(afz_event_kind k);
 
 typedef struct afz_event {
     afz_event_kind kind;
-    size_t seq;          /* position among all exchanges and events */
-    size_t exchange;     /* index of the exchange it belongs to: the one
-                            being served when it happened, else the next */
-    int64_t mono_ms;     /* virtual time */
-    char *url;           /* owned, may be NULL */
-    char *related_url;   /* owned, may be NULL */
-    char *identifiers;   /* owned, sorted comma-joined identifier set, may be NULL */
-    char *serial;        /* owned, lower-case hex, may be NULL */
-    char *detail;        /* owned, may be NULL */
+    size_t seq;        /* position among all exchanges and events */
+    size_t exchange;   /* index of the exchange it belongs to: the one
+                          being served when it happened, else the next */
+    int64_t mono_ms;   /* virtual time */
+    char *url;         /* owned, may be NULL */
+    char *related_url; /* owned, may be NULL */
+    char *identifiers; /* owned, sorted comma-joined identifier set, may be NULL */
+    char *serial;      /* owned, lower-case hex, may be NULL */
+    char *detail;      /* owned, may be NULL */
     int64_t value;
 } afz_event;
 
@@ -101,15 +101,13 @@ void afz_history_cleanup(afz_history *h);
 
 /* afz_history_add_exchange records a copy of |req| and, when |resp| is not
  * NULL, of |resp| (delivered = 1); NULL records a transport failure. */
-afz_rc afz_history_add_exchange(afz_history *h, const afz_request *req,
-                                const afz_response *resp, afz_resource resource,
-                                int64_t mono_ms, int64_t wall_ms);
+afz_rc afz_history_add_exchange(afz_history *h, const afz_request *req, const afz_response *resp,
+                                afz_resource resource, int64_t mono_ms, int64_t wall_ms);
 /* afz_history_add_event records an event; every string may be NULL and is
  * copied. The event's exchange is the number of exchanges recorded so far,
  * that is, the exchange being served or the next one. */
-afz_rc afz_history_add_event(afz_history *h, afz_event_kind kind, int64_t mono_ms,
-                             const char *url, const char *related_url,
-                             const char *identifiers, const char *serial,
+afz_rc afz_history_add_event(afz_history *h, afz_event_kind kind, int64_t mono_ms, const char *url,
+                             const char *related_url, const char *identifiers, const char *serial,
                              const char *detail, int64_t value);
 
 /* afz_history_to_json appends the whole history as one JSON document:
@@ -155,8 +153,7 @@ afz_rc afz_history_print_log_marked(const afz_history *h, int verbose, const siz
  * "exchanges[3].request.headers[1]: not a [name, value] pair of
  * strings"), or AFZ_ENOMEM. On error |out| is left empty (nothing to
  * free); on success the caller frees it with afz_history_cleanup. */
-afz_rc afz_history_from_json(const void *p, size_t n, afz_history *out, char *why,
-                             size_t whylen);
+afz_rc afz_history_from_json(const void *p, size_t n, afz_history *out, char *why, size_t whylen);
 /* afz_history_from_json_tree is afz_history_from_json over an already
  * parsed document (a cJSON object, borrowed), e.g. the "history" member
  * of a report. */

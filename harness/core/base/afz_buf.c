@@ -10,18 +10,30 @@
 const char *afz_rc_str(afz_rc rc)
 {
     switch (rc) {
-    case AFZ_OK: return "ok";
-    case AFZ_ENOMEM: return "out of memory";
-    case AFZ_EINVAL: return "invalid argument";
-    case AFZ_EPARSE: return "parse error";
-    case AFZ_ECRYPTO: return "crypto error";
-    case AFZ_EIO: return "I/O error";
-    case AFZ_ELIMIT: return "size limit reached";
-    case AFZ_ENOTFOUND: return "not found";
-    case AFZ_ETRANSPORT: return "transport error";
-    case AFZ_EBUDGET: return "budget exhausted";
-    case AFZ_EPROTO: return "protocol error";
-    case AFZ_EFAIL: return "failed";
+    case AFZ_OK:
+        return "ok";
+    case AFZ_ENOMEM:
+        return "out of memory";
+    case AFZ_EINVAL:
+        return "invalid argument";
+    case AFZ_EPARSE:
+        return "parse error";
+    case AFZ_ECRYPTO:
+        return "crypto error";
+    case AFZ_EIO:
+        return "I/O error";
+    case AFZ_ELIMIT:
+        return "size limit reached";
+    case AFZ_ENOTFOUND:
+        return "not found";
+    case AFZ_ETRANSPORT:
+        return "transport error";
+    case AFZ_EBUDGET:
+        return "budget exhausted";
+    case AFZ_EPROTO:
+        return "protocol error";
+    case AFZ_EFAIL:
+        return "failed";
     }
     return "unknown error";
 }
@@ -201,8 +213,8 @@ int afz_cursor_u32(afz_cursor *c, uint32_t *out)
         *out = 0;
         return -1;
     }
-    *out = ((uint32_t)c->p[0] << 24) | ((uint32_t)c->p[1] << 16) |
-           ((uint32_t)c->p[2] << 8) | c->p[3];
+    *out =
+        ((uint32_t)c->p[0] << 24) | ((uint32_t)c->p[1] << 16) | ((uint32_t)c->p[2] << 8) | c->p[3];
     c->p += 4;
     c->left -= 4;
     return 0;

@@ -15,10 +15,10 @@
 #include "afz_rc.h"
 
 typedef struct afz_buf {
-    char *data;   /* NULL until the first append; then NUL-terminated */
-    size_t len;   /* bytes used, not counting the terminating NUL */
-    size_t cap;   /* bytes allocated */
-    size_t max;   /* hard cap on len */
+    char *data; /* NULL until the first append; then NUL-terminated */
+    size_t len; /* bytes used, not counting the terminating NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* hard cap on len */
 } afz_buf;
 
 /* AFZ_BUF_DEFAULT_MAX is the cap used when afz_buf_init gets 0. */
@@ -38,8 +38,7 @@ afz_rc afz_buf_puts(afz_buf *b, const char *s);
 /* afz_buf_putc appends one byte. */
 afz_rc afz_buf_putc(afz_buf *b, char c);
 /* afz_buf_printf appends printf-formatted text. */
-afz_rc afz_buf_printf(afz_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+afz_rc afz_buf_printf(afz_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 afz_rc afz_buf_vprintf(afz_buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 /* afz_buf_cstr returns the contents as a NUL-terminated string, "" when

@@ -34,7 +34,7 @@ afz_rc afz_clock_advance(afz_clock *c, int64_t ms)
 }
 
 static const char *const wkday[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-static const char *const weekday[7] = {"Sunday", "Monday", "Tuesday", "Wednesday",
+static const char *const weekday[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                        "Thursday", "Friday", "Saturday"};
 static const char *const month[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -82,8 +82,8 @@ void afz_httpdate_format(int64_t unix_s, char out[AFZ_HTTPDATE_LEN])
      * 0..86399); the unsigned reductions let the compiler prove that the
      * text fits, so -Wformat-truncation stays quiet. */
     snprintf(out, AFZ_HTTPDATE_LEN, "%s, %02u %s %04u %02u:%02u:%02u GMT", wkday[wd],
-             (unsigned)d % 32u, month[m - 1], (unsigned)y % 10000u,
-             (unsigned)(secs / 3600) % 24u, (unsigned)(secs / 60) % 60u, (unsigned)secs % 60u);
+             (unsigned)d % 32u, month[m - 1], (unsigned)y % 10000u, (unsigned)(secs / 3600) % 24u,
+             (unsigned)(secs / 60) % 60u, (unsigned)secs % 60u);
 }
 
 static int is_digit(char c)
@@ -127,8 +127,8 @@ static int take_month(const char **p, int *m)
 
 static int take_time(const char **p, int *hh, int *mm, int *ss)
 {
-    if (take_digits(p, 2, hh) || take_lit(p, ":") || take_digits(p, 2, mm) ||
-        take_lit(p, ":") || take_digits(p, 2, ss))
+    if (take_digits(p, 2, hh) || take_lit(p, ":") || take_digits(p, 2, mm) || take_lit(p, ":") ||
+        take_digits(p, 2, ss))
         return -1;
     return (*hh > 23 || *mm > 59 || *ss > 60) ? -1 : 0;
 }
@@ -195,8 +195,8 @@ afz_rc afz_httpdate_parse(const char *s, int64_t *unix_s)
     return AFZ_OK;
 }
 
-afz_rc afz_retry_after_parse(const char *value, int64_t now_wall_ms,
-                             afz_retry_after_kind *kind, int64_t *delay_ms)
+afz_rc afz_retry_after_parse(const char *value, int64_t now_wall_ms, afz_retry_after_kind *kind,
+                             int64_t *delay_ms)
 {
     const int64_t cap = INT64_MAX / 2;
     *kind = AFZ_RA_INVALID;

@@ -45,9 +45,9 @@ afz_rc afz_httpdate_parse(const char *s, int64_t *unix_s);
 
 /* afz_retry_after_kind says which grammar a Retry-After value matched. */
 typedef enum afz_retry_after_kind {
-    AFZ_RA_INVALID = 0,  /* neither delay-seconds nor HTTP-date */
-    AFZ_RA_SECONDS = 1,  /* delay-seconds = 1*DIGIT */
-    AFZ_RA_DATE = 2      /* HTTP-date */
+    AFZ_RA_INVALID = 0, /* neither delay-seconds nor HTTP-date */
+    AFZ_RA_SECONDS = 1, /* delay-seconds = 1*DIGIT */
+    AFZ_RA_DATE = 2     /* HTTP-date */
 } afz_retry_after_kind;
 
 /* afz_retry_after_parse interprets a Retry-After value strictly per RFC
@@ -55,7 +55,7 @@ typedef enum afz_retry_after_kind {
  * success *kind is SECONDS or DATE and *delay_ms is the wait counted from
  * |now_wall_ms| (0 for a date in the past; saturated at INT64_MAX/2 for
  * absurd values). On AFZ_EPARSE *kind is AFZ_RA_INVALID. */
-afz_rc afz_retry_after_parse(const char *value, int64_t now_wall_ms,
-                             afz_retry_after_kind *kind, int64_t *delay_ms);
+afz_rc afz_retry_after_parse(const char *value, int64_t now_wall_ms, afz_retry_after_kind *kind,
+                             int64_t *delay_ms);
 
 #endif

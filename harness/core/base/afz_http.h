@@ -47,19 +47,19 @@ typedef struct afz_request {
     char method[AFZ_METHOD_MAX]; /* NUL-terminated, e.g. "POST" */
     char *url;                   /* absolute URL, owned */
     afz_headers headers;
-    uint8_t *body;               /* owned, NUL-terminated, may be NULL */
+    uint8_t *body; /* owned, NUL-terminated, may be NULL */
     size_t body_len;
 } afz_request;
 
 typedef struct afz_response {
-    int status;                  /* HTTP status code */
+    int status; /* HTTP status code */
     afz_headers headers;
-    uint8_t *body;               /* owned, NUL-terminated, may be NULL */
+    uint8_t *body; /* owned, NUL-terminated, may be NULL */
     size_t body_len;
-    int64_t stall_ms;            /* with status 0 (no response): how long the server
-                                    holds the request first (the timeout fault); only
-                                    a real-time transport waits, virtual time advances
-                                    its clock instead */
+    int64_t stall_ms; /* with status 0 (no response): how long the server
+                         holds the request first (the timeout fault); only
+                         a real-time transport waits, virtual time advances
+                         its clock instead */
 } afz_response;
 
 /* afz_request_init zeroes |r| and sets its method and URL (copied). */

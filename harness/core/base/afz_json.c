@@ -19,13 +19,14 @@
 enum { JB_PLAIN = 0, JB_WS_CTRL, JB_CTRL, JB_QUOTE, JB_BACKSLASH };
 
 static const unsigned char json_byte_class[256] = {
-    [0x00] = JB_CTRL, [0x01] = JB_CTRL, [0x02] = JB_CTRL, [0x03] = JB_CTRL, [0x04] = JB_CTRL,
-    [0x05] = JB_CTRL, [0x06] = JB_CTRL, [0x07] = JB_CTRL, [0x08] = JB_CTRL,
-    ['\t'] = JB_WS_CTRL, ['\n'] = JB_WS_CTRL, [0x0b] = JB_CTRL, [0x0c] = JB_CTRL,
-    ['\r'] = JB_WS_CTRL, [0x0e] = JB_CTRL, [0x0f] = JB_CTRL, [0x10] = JB_CTRL,
-    [0x11] = JB_CTRL, [0x12] = JB_CTRL, [0x13] = JB_CTRL, [0x14] = JB_CTRL, [0x15] = JB_CTRL,
-    [0x16] = JB_CTRL, [0x17] = JB_CTRL, [0x18] = JB_CTRL, [0x19] = JB_CTRL, [0x1a] = JB_CTRL,
-    [0x1b] = JB_CTRL, [0x1c] = JB_CTRL, [0x1d] = JB_CTRL, [0x1e] = JB_CTRL, [0x1f] = JB_CTRL,
+    [0x00] = JB_CTRL, [0x01] = JB_CTRL,      [0x02] = JB_CTRL,    [0x03] = JB_CTRL,
+    [0x04] = JB_CTRL, [0x05] = JB_CTRL,      [0x06] = JB_CTRL,    [0x07] = JB_CTRL,
+    [0x08] = JB_CTRL, ['\t'] = JB_WS_CTRL,   ['\n'] = JB_WS_CTRL, [0x0b] = JB_CTRL,
+    [0x0c] = JB_CTRL, ['\r'] = JB_WS_CTRL,   [0x0e] = JB_CTRL,    [0x0f] = JB_CTRL,
+    [0x10] = JB_CTRL, [0x11] = JB_CTRL,      [0x12] = JB_CTRL,    [0x13] = JB_CTRL,
+    [0x14] = JB_CTRL, [0x15] = JB_CTRL,      [0x16] = JB_CTRL,    [0x17] = JB_CTRL,
+    [0x18] = JB_CTRL, [0x19] = JB_CTRL,      [0x1a] = JB_CTRL,    [0x1b] = JB_CTRL,
+    [0x1c] = JB_CTRL, [0x1d] = JB_CTRL,      [0x1e] = JB_CTRL,    [0x1f] = JB_CTRL,
     ['"'] = JB_QUOTE, ['\\'] = JB_BACKSLASH,
 };
 

@@ -253,8 +253,8 @@ afz_ca *afz_ca_new_chain(const char *label, int64_t now_unix_s, unsigned n_inter
             goto fail;
         ca->n_upper = n_intermediates - 1;
         afz_cryptostat_count(AFZ_CS_KEYGEN, AFZ_CS_P256, 0);
-        ca->upper[i] = make_ca_cert(label, suffix, ca->upper_key[i], issuer, issuer_key, from,
-                                    (int)k - 1);
+        ca->upper[i] =
+            make_ca_cert(label, suffix, ca->upper_key[i], issuer, issuer_key, from, (int)k - 1);
         if (!ca->upper[i])
             goto fail;
         issuer = ca->upper[i];

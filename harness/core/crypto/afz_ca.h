@@ -47,8 +47,8 @@ void afz_ca_free(afz_ca *ca);
  * year 9999; on any error |pem_chain| is left as it was. Thread-safe on a
  * shared CA. */
 afz_rc afz_ca_issue(const afz_ca *ca, EVP_PKEY *pubkey, const char *const *names, size_t n,
-                    uint64_t serial, int64_t not_before_s, int64_t validity_s,
-                    afz_buf *pem_chain, char *serial_hex);
+                    uint64_t serial, int64_t not_before_s, int64_t validity_s, afz_buf *pem_chain,
+                    char *serial_hex);
 
 /* PEM of the root and intermediate certificates, and of their private
  * keys (for Pebble's management API; keys are unencrypted PKCS#8,

@@ -320,8 +320,8 @@ afz_rc afz_csr_parse(const uint8_t *der, size_t n, afz_csr *out, afz_csr_verdict
 
     int md_nid = NID_undef, pk_nid = NID_undef;
     if (OBJ_find_sigid_algs(X509_REQ_get_signature_nid(req), &md_nid, &pk_nid) == 1)
-        out->weak_digest = md_nid == NID_sha1 || md_nid == NID_md5 || md_nid == NID_md4 ||
-                           md_nid == NID_md5_sha1;
+        out->weak_digest =
+            md_nid == NID_sha1 || md_nid == NID_md5 || md_nid == NID_md4 || md_nid == NID_md5_sha1;
 
     v = AFZ_CSR_OK;
     if ((rc = collect_cn(req, &names, &bad)) != AFZ_OK)

@@ -21,17 +21,17 @@ afz_rc afz_csr_build(EVP_PKEY *key, const char *const *names, size_t n, afz_buf 
 
 typedef enum afz_csr_verdict {
     AFZ_CSR_OK = 0,
-    AFZ_CSR_UNPARSABLE,        /* not DER PKCS#10 */
-    AFZ_CSR_BAD_SIGNATURE,     /* self-signature does not verify */
-    AFZ_CSR_UNSUPPORTED_KEY,   /* not EC P-256/P-384, RSA >= 2048 or Ed25519
-                                  (afz_key_supported: RSA at most 8192),
-                                  nor a key afz_key_pebble admits */
-    AFZ_CSR_NO_NAMES,          /* neither CN nor SAN names anything */
-    AFZ_CSR_BAD_NAME,          /* a SAN that is not a dNSName, or a bad name */
-    AFZ_CSR_NAMES_MISMATCH,    /* names differ from the order's identifiers */
-    AFZ_CSR_ACCOUNT_KEY,       /* CSR key equals the account key (RFC 8555 11.1) */
-    AFZ_CSR_WEAK_SIGNATURE     /* appended: signed with SHA-1 or MD5 (the server
-                                  refuses it unless configured to allow it) */
+    AFZ_CSR_UNPARSABLE,      /* not DER PKCS#10 */
+    AFZ_CSR_BAD_SIGNATURE,   /* self-signature does not verify */
+    AFZ_CSR_UNSUPPORTED_KEY, /* not EC P-256/P-384, RSA >= 2048 or Ed25519
+                                (afz_key_supported: RSA at most 8192),
+                                nor a key afz_key_pebble admits */
+    AFZ_CSR_NO_NAMES,        /* neither CN nor SAN names anything */
+    AFZ_CSR_BAD_NAME,        /* a SAN that is not a dNSName, or a bad name */
+    AFZ_CSR_NAMES_MISMATCH,  /* names differ from the order's identifiers */
+    AFZ_CSR_ACCOUNT_KEY,     /* CSR key equals the account key (RFC 8555 11.1) */
+    AFZ_CSR_WEAK_SIGNATURE   /* appended: signed with SHA-1 or MD5 (the server
+                                refuses it unless configured to allow it) */
 } afz_csr_verdict;
 
 /* afz_csr_verdict_detail returns the badCSR "detail" text for |v|. */
@@ -40,17 +40,17 @@ const char *afz_csr_verdict_detail(afz_csr_verdict v);
 /* afz_csr holds what the server learned from a CSR. Owned by the struct
  * until afz_csr_cleanup. */
 typedef struct afz_csr {
-    EVP_PKEY *pubkey;   /* the subject public key */
-    char **names;       /* CN and dNSName SANs, lower-cased, sorted, unique */
+    EVP_PKEY *pubkey; /* the subject public key */
+    char **names;     /* CN and dNSName SANs, lower-cased, sorted, unique */
     size_t n_names;
-    int weak_digest;    /* appended: 1 when the self-signature uses SHA-1 or
-                           MD5 (afz_csr_parse accepts it; the caller decides) */
-    int small_rsa_key;  /* appended: 1 when the key is RSA of
-                           AFZ_RSA_MIN_BITS_PEBBLE to AFZ_RSA_MIN_BITS - 1 bits
-                           (afz_csr_parse accepts it; the caller decides) */
-    int pebble_key;     /* appended: 1 when afz_key_pebble admits the key
-                           (small RSA as above, or EC P-521): accepted
-                           here, the caller decides (strict_keys) */
+    int weak_digest;   /* appended: 1 when the self-signature uses SHA-1 or
+                          MD5 (afz_csr_parse accepts it; the caller decides) */
+    int small_rsa_key; /* appended: 1 when the key is RSA of
+                          AFZ_RSA_MIN_BITS_PEBBLE to AFZ_RSA_MIN_BITS - 1 bits
+                          (afz_csr_parse accepts it; the caller decides) */
+    int pebble_key;    /* appended: 1 when afz_key_pebble admits the key
+                          (small RSA as above, or EC P-521): accepted
+                          here, the caller decides (strict_keys) */
 } afz_csr;
 
 /* afz_csr_parse parses |n| bytes of DER, verifies the self-signature,

@@ -77,20 +77,20 @@ afz_rc afz_jws_sign(const afz_jws_sign_params *p, const void *payload, size_t n,
  * owned by the struct (strings point into |protected_hdr|) and lives until
  * afz_jws_cleanup. */
 typedef struct afz_jws {
-    cJSON *protected_hdr;   /* the decoded protected header object */
-    afz_jws_alg alg;        /* from "alg"; NONE if absent/unknown */
-    const char *alg_name;   /* raw "alg" string, NULL if absent/not a string */
-    const char *nonce;      /* "nonce", NULL if absent or not a string */
-    const char *url;        /* "url", NULL if absent or not a string */
-    const char *kid;        /* "kid", NULL if absent or not a string */
-    const cJSON *jwk;       /* "jwk" member, NULL if absent */
-    int has_kid;            /* "kid" member present (any type) */
-    int has_jwk;            /* "jwk" member present (any type) */
-    uint8_t *payload;       /* decoded payload, NUL-terminated, owned */
+    cJSON *protected_hdr; /* the decoded protected header object */
+    afz_jws_alg alg;      /* from "alg"; NONE if absent/unknown */
+    const char *alg_name; /* raw "alg" string, NULL if absent/not a string */
+    const char *nonce;    /* "nonce", NULL if absent or not a string */
+    const char *url;      /* "url", NULL if absent or not a string */
+    const char *kid;      /* "kid", NULL if absent or not a string */
+    const cJSON *jwk;     /* "jwk" member, NULL if absent */
+    int has_kid;          /* "kid" member present (any type) */
+    int has_jwk;          /* "jwk" member present (any type) */
+    uint8_t *payload;     /* decoded payload, NUL-terminated, owned */
     size_t payload_len;
-    char *signing_input;    /* ASCII(protected) "." ASCII(payload), owned */
+    char *signing_input; /* ASCII(protected) "." ASCII(payload), owned */
     size_t signing_input_len;
-    uint8_t *sig;           /* decoded signature, owned */
+    uint8_t *sig; /* decoded signature, owned */
     size_t sig_len;
 } afz_jws;
 

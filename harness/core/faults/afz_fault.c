@@ -6,15 +6,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARGDEF(n, t) {n, AFZ_ARG_##t}
-#define NARGS(t0, t1, t2)                                                                     \
-    ((size_t)(AFZ_ARG_##t0 != AFZ_ARG_NONE) + (size_t)(AFZ_ARG_##t1 != AFZ_ARG_NONE) +         \
+#define ARGDEF(n, t)                                                                               \
+    {                                                                                              \
+        n, AFZ_ARG_##t                                                                             \
+    }
+#define NARGS(t0, t1, t2)                                                                          \
+    ((size_t)(AFZ_ARG_##t0 != AFZ_ARG_NONE) + (size_t)(AFZ_ARG_##t1 != AFZ_ARG_NONE) +             \
      (size_t)(AFZ_ARG_##t2 != AFZ_ARG_NONE))
 
 static const afz_fault_def catalog[AFZ_FAULT__COUNT] = {
-#define AFZ_FAULT_ROW(e, name, cls, mech, res, n0, t0, n1, t1, n2, t2, desc, ref)               \
-    {AFZ_FAULT_##e, name, AFZ_CLASS_##cls, AFZ_MECH_##mech, AFZ_RES_##res,                       \
-     {ARGDEF(n0, t0), ARGDEF(n1, t1), ARGDEF(n2, t2)}, NARGS(t0, t1, t2), desc, ref,            \
+#define AFZ_FAULT_ROW(e, name, cls, mech, res, n0, t0, n1, t1, n2, t2, desc, ref)                  \
+    {AFZ_FAULT_##e,                                                                                \
+     name,                                                                                         \
+     AFZ_CLASS_##cls,                                                                              \
+     AFZ_MECH_##mech,                                                                              \
+     AFZ_RES_##res,                                                                                \
+     {ARGDEF(n0, t0), ARGDEF(n1, t1), ARGDEF(n2, t2)},                                             \
+     NARGS(t0, t1, t2),                                                                            \
+     desc,                                                                                         \
+     ref,                                                                                          \
      AFZ_FAULT_IS_RETIRED(AFZ_FAULT_##e)},
     AFZ_FAULT_TABLE(AFZ_FAULT_ROW)
 #undef AFZ_FAULT_ROW
@@ -38,11 +48,16 @@ const afz_fault_def *afz_fault_find(const char *name)
 const char *afz_fault_class_name(afz_fault_class c)
 {
     switch (c) {
-    case AFZ_CLASS_LEGAL: return "legal";
-    case AFZ_CLASS_REAL_WORLD: return "real-world";
-    case AFZ_CLASS_DEGRADED: return "degraded";
-    case AFZ_CLASS_MALFORMED: return "malformed";
-    case AFZ_CLASS__COUNT: break;
+    case AFZ_CLASS_LEGAL:
+        return "legal";
+    case AFZ_CLASS_REAL_WORLD:
+        return "real-world";
+    case AFZ_CLASS_DEGRADED:
+        return "degraded";
+    case AFZ_CLASS_MALFORMED:
+        return "malformed";
+    case AFZ_CLASS__COUNT:
+        break;
     }
     return "unknown";
 }
@@ -50,9 +65,12 @@ const char *afz_fault_class_name(afz_fault_class c)
 const char *afz_fault_mech_name(afz_fault_mech m)
 {
     switch (m) {
-    case AFZ_MECH_CONFIG: return "config";
-    case AFZ_MECH_BEFORE: return "before";
-    case AFZ_MECH_AFTER: return "after";
+    case AFZ_MECH_CONFIG:
+        return "config";
+    case AFZ_MECH_BEFORE:
+        return "before";
+    case AFZ_MECH_AFTER:
+        return "after";
     }
     return "unknown";
 }
@@ -67,9 +85,8 @@ static const struct {
     int is_date;
     int64_t seconds;
 } ra_table[] = {
-    {"none", 0, 0},    {"0", 0, 0},          {"1", 0, 1},          {"2", 0, 2},
-    {"3", 0, 3},       {"30", 0, 30},        {"date+1s", 1, 1},    {"date+5s", 1, 5},
-    {"date+30s", 1, 30},
+    {"none", 0, 0}, {"0", 0, 0},       {"1", 0, 1},       {"2", 0, 2},         {"3", 0, 3},
+    {"30", 0, 30},  {"date+1s", 1, 1}, {"date+5s", 1, 5}, {"date+30s", 1, 30},
 };
 
 /* Retry-After values a careful client must survive: absurd but
@@ -120,7 +137,8 @@ static const struct {
     {"string", "\"valid\""},
     {"null", "null"},
     {"trailing", "{\"status\":\"valid\"} {\"status\":\"invalid\"}"},
-    {"nested", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"},
+    {"nested", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]"
+               "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"},
     {"bad_escape", "{\"status\":\"val\\xid\"}"},
 };
 
@@ -145,20 +163,34 @@ static const char *const pem_table[AFZ_PEM__COUNT] = {
 unsigned afz_arg_domain(afz_arg_type t)
 {
     switch (t) {
-    case AFZ_ARG_NONE: return 1;
-    case AFZ_ARG_COUNT: return 16;
-    case AFZ_ARG_SECONDS: return N(seconds_table);
-    case AFZ_ARG_RA: return N(ra_table);
-    case AFZ_ARG_RA_BAD: return N(ra_bad_table);
-    case AFZ_ARG_FIELD: return N(field_table);
-    case AFZ_ARG_JTYPE: return N(jtype_table);
-    case AFZ_ARG_STATUS: return N(status_table);
-    case AFZ_ARG_STALE: return N(stale_table);
-    case AFZ_ARG_JUNK: return N(junk_table);
-    case AFZ_ARG_PEM: return N(pem_table);
-    case AFZ_ARG_CTYPE: return N(ctype_table);
-    case AFZ_ARG_PERCENT: return 100;
-    case AFZ_ARG__COUNT: break;
+    case AFZ_ARG_NONE:
+        return 1;
+    case AFZ_ARG_COUNT:
+        return 16;
+    case AFZ_ARG_SECONDS:
+        return N(seconds_table);
+    case AFZ_ARG_RA:
+        return N(ra_table);
+    case AFZ_ARG_RA_BAD:
+        return N(ra_bad_table);
+    case AFZ_ARG_FIELD:
+        return N(field_table);
+    case AFZ_ARG_JTYPE:
+        return N(jtype_table);
+    case AFZ_ARG_STATUS:
+        return N(status_table);
+    case AFZ_ARG_STALE:
+        return N(stale_table);
+    case AFZ_ARG_JUNK:
+        return N(junk_table);
+    case AFZ_ARG_PEM:
+        return N(pem_table);
+    case AFZ_ARG_CTYPE:
+        return N(ctype_table);
+    case AFZ_ARG_PERCENT:
+        return 100;
+    case AFZ_ARG__COUNT:
+        break;
     }
     return 1;
 }
@@ -166,20 +198,37 @@ unsigned afz_arg_domain(afz_arg_type t)
 const char *afz_arg_type_name(afz_arg_type t)
 {
     switch (t) {
-    case AFZ_ARG_NONE: return "-";
-    case AFZ_ARG_COUNT: return "0..15";
-    case AFZ_ARG_SECONDS: return "seconds 0|1|2|3|5|10|30|60";
-    case AFZ_ARG_RA: return "none|0|1|2|3|30|date+1s|date+5s|date+30s";
-    case AFZ_ARG_RA_BAD: return "day|2^31|2^63|2^64|digits30|negative|decimal|plus|words|empty|past_date|iso8601|bad_zone|far_date";
-    case AFZ_ARG_FIELD: return "status|certificate|finalize|authorizations|identifiers|expires|challenges|url|token|identifier|error|newNonce|newAccount|newOrder|type|value";
-    case AFZ_ARG_JTYPE: return "null|number|bool|object|array|string|huge_string";
-    case AFZ_ARG_STATUS: return "s0..s7 (Valid, VALID, completed, empty, 'processing ', issued, control char inside, non-ASCII)";
-    case AFZ_ARG_STALE: return "ready|pending";
-    case AFZ_ARG_JUNK: return "truncated|html|array|string|null|trailing|nested|bad_escape";
-    case AFZ_ARG_PEM: return "junk|private_key|der|empty_chain|truncated|bad_base64";
-    case AFZ_ARG_CTYPE: return "none|html|plain|json_for_pem|pem_for_json|garbage";
-    case AFZ_ARG_PERCENT: return "0..99";
-    case AFZ_ARG__COUNT: break;
+    case AFZ_ARG_NONE:
+        return "-";
+    case AFZ_ARG_COUNT:
+        return "0..15";
+    case AFZ_ARG_SECONDS:
+        return "seconds 0|1|2|3|5|10|30|60";
+    case AFZ_ARG_RA:
+        return "none|0|1|2|3|30|date+1s|date+5s|date+30s";
+    case AFZ_ARG_RA_BAD:
+        return "day|2^31|2^63|2^64|digits30|negative|decimal|plus|words|empty|past_date|iso8601|"
+               "bad_zone|far_date";
+    case AFZ_ARG_FIELD:
+        return "status|certificate|finalize|authorizations|identifiers|expires|challenges|url|"
+               "token|identifier|error|newNonce|newAccount|newOrder|type|value";
+    case AFZ_ARG_JTYPE:
+        return "null|number|bool|object|array|string|huge_string";
+    case AFZ_ARG_STATUS:
+        return "s0..s7 (Valid, VALID, completed, empty, 'processing ', issued, control char "
+               "inside, non-ASCII)";
+    case AFZ_ARG_STALE:
+        return "ready|pending";
+    case AFZ_ARG_JUNK:
+        return "truncated|html|array|string|null|trailing|nested|bad_escape";
+    case AFZ_ARG_PEM:
+        return "junk|private_key|der|empty_chain|truncated|bad_base64";
+    case AFZ_ARG_CTYPE:
+        return "none|html|plain|json_for_pem|pem_for_json|garbage";
+    case AFZ_ARG_PERCENT:
+        return "0..99";
+    case AFZ_ARG__COUNT:
+        break;
     }
     return "?";
 }
@@ -189,20 +238,36 @@ const char *afz_arg_value_name(afz_arg_type t, unsigned v, char scratch[16])
     if (v >= afz_arg_domain(t))
         return NULL;
     switch (t) {
-    case AFZ_ARG_NONE: return "";
+    case AFZ_ARG_NONE:
+        return "";
     case AFZ_ARG_COUNT:
-    case AFZ_ARG_PERCENT: snprintf(scratch, 16, "%u", v); return scratch;
-    case AFZ_ARG_SECONDS: snprintf(scratch, 16, "%llds", (long long)seconds_table[v]); return scratch;
-    case AFZ_ARG_RA: return ra_table[v].token;
-    case AFZ_ARG_RA_BAD: return ra_bad_table[v].token;
-    case AFZ_ARG_FIELD: return field_table[v];
-    case AFZ_ARG_JTYPE: return jtype_table[v];
-    case AFZ_ARG_STATUS: snprintf(scratch, 16, "s%u", v); return scratch;
-    case AFZ_ARG_STALE: return stale_table[v];
-    case AFZ_ARG_JUNK: return junk_table[v].token;
-    case AFZ_ARG_PEM: return pem_table[v];
-    case AFZ_ARG_CTYPE: return ctype_table[v].token;
-    case AFZ_ARG__COUNT: break;
+    case AFZ_ARG_PERCENT:
+        snprintf(scratch, 16, "%u", v);
+        return scratch;
+    case AFZ_ARG_SECONDS:
+        snprintf(scratch, 16, "%llds", (long long)seconds_table[v]);
+        return scratch;
+    case AFZ_ARG_RA:
+        return ra_table[v].token;
+    case AFZ_ARG_RA_BAD:
+        return ra_bad_table[v].token;
+    case AFZ_ARG_FIELD:
+        return field_table[v];
+    case AFZ_ARG_JTYPE:
+        return jtype_table[v];
+    case AFZ_ARG_STATUS:
+        snprintf(scratch, 16, "s%u", v);
+        return scratch;
+    case AFZ_ARG_STALE:
+        return stale_table[v];
+    case AFZ_ARG_JUNK:
+        return junk_table[v].token;
+    case AFZ_ARG_PEM:
+        return pem_table[v];
+    case AFZ_ARG_CTYPE:
+        return ctype_table[v].token;
+    case AFZ_ARG__COUNT:
+        break;
     }
     return NULL;
 }

@@ -52,18 +52,18 @@ typedef enum afz_fault_mech {
  * 0..n-1, so a decoder can map any byte onto it (byte % n). */
 typedef enum afz_arg_type {
     AFZ_ARG_NONE = 0,
-    AFZ_ARG_COUNT,     /* 0..15 */
-    AFZ_ARG_SECONDS,   /* 0,1,2,3,5,10,30,60 seconds */
-    AFZ_ARG_RA,        /* a well-formed Retry-After or none (afz_fault_ra_*) */
-    AFZ_ARG_RA_BAD,    /* a malformed or absurd Retry-After value */
-    AFZ_ARG_FIELD,     /* a JSON member name of ACME objects */
-    AFZ_ARG_JTYPE,     /* a JSON type to put in its place */
-    AFZ_ARG_STATUS,    /* a status string no RFC 8555 object has */
-    AFZ_ARG_STALE,     /* an earlier order status: ready, pending */
-    AFZ_ARG_JUNK,      /* an invalid JSON body */
-    AFZ_ARG_PEM,       /* a broken certificate chain */
-    AFZ_ARG_CTYPE,     /* a wrong Content-Type */
-    AFZ_ARG_PERCENT,   /* 0..99 */
+    AFZ_ARG_COUNT,   /* 0..15 */
+    AFZ_ARG_SECONDS, /* 0,1,2,3,5,10,30,60 seconds */
+    AFZ_ARG_RA,      /* a well-formed Retry-After or none (afz_fault_ra_*) */
+    AFZ_ARG_RA_BAD,  /* a malformed or absurd Retry-After value */
+    AFZ_ARG_FIELD,   /* a JSON member name of ACME objects */
+    AFZ_ARG_JTYPE,   /* a JSON type to put in its place */
+    AFZ_ARG_STATUS,  /* a status string no RFC 8555 object has */
+    AFZ_ARG_STALE,   /* an earlier order status: ready, pending */
+    AFZ_ARG_JUNK,    /* an invalid JSON body */
+    AFZ_ARG_PEM,     /* a broken certificate chain */
+    AFZ_ARG_CTYPE,   /* a wrong Content-Type */
+    AFZ_ARG_PERCENT, /* 0..99 */
     AFZ_ARG__COUNT
 } afz_arg_type;
 
@@ -72,52 +72,51 @@ typedef enum afz_arg_type {
 /* X(ENUM, "name", CLASS, MECH, RESOURCE,
  *   "arg0", TYPE0, "arg1", TYPE1, "arg2", TYPE2, "description", "reference")
  * RESOURCE is the natural target (AFZ_RES_UNKNOWN: any resource). */
-#define AFZ_FAULT_TABLE(X)                                                                        \
-    /* ---- legal ---- */                                                                         \
+#define AFZ_FAULT_TABLE(X)                                                                         \
+    /* ---- legal ---- */                                                                          \
     X(ASYNC_FINALIZE, "async_finalize", LEGAL, CONFIG, FINALIZE, "polls", COUNT, "delay", SECONDS, \
-      "retry_after", RA,                                                                          \
-      "finalize answers \"processing\" without a certificate; the order stays processing for "   \
-      "N polls and T seconds",                                                                    \
-      "RFC 8555 7.4; Let's Encrypt 2023-07-13 incident")                                          \
-    X(AUTHZ_PENDING, "authz_pending", LEGAL, CONFIG, AUTHZ, "polls", COUNT, "delay", SECONDS,     \
-      "retry_after", RA,                                                                          \
-      "after the challenge POST the authorization stays pending for N polls and T seconds",       \
-      "RFC 8555 7.5.1")                                                                           \
-    X(AUTHZ_REUSE, "authz_reuse", LEGAL, CONFIG, NEW_ORDER, "", NONE, "", NONE, "", NONE,         \
-      "authorizations are already valid when the order is created (reuse)",                       \
-      "RFC 8555 7.1.4; boulder#1796; Pebble PEBBLE_AUTHZREUSE")                                   \
-    X(ORDER_READY, "order_ready", LEGAL, CONFIG, NEW_ORDER, "", NONE, "", NONE, "", NONE,         \
+      "retry_after", RA,                                                                           \
+      "finalize answers \"processing\" without a certificate; the order stays processing for "     \
+      "N polls and T seconds",                                                                     \
+      "RFC 8555 7.4; Let's Encrypt 2023-07-13 incident")                                           \
+    X(AUTHZ_PENDING, "authz_pending", LEGAL, CONFIG, AUTHZ, "polls", COUNT, "delay", SECONDS,      \
+      "retry_after", RA,                                                                           \
+      "after the challenge POST the authorization stays pending for N polls and T seconds",        \
+      "RFC 8555 7.5.1")                                                                            \
+    X(AUTHZ_REUSE, "authz_reuse", LEGAL, CONFIG, NEW_ORDER, "", NONE, "", NONE, "", NONE,          \
+      "authorizations are already valid when the order is created (reuse)",                        \
+      "RFC 8555 7.1.4; boulder#1796; Pebble PEBBLE_AUTHZREUSE")                                    \
+    X(ORDER_READY, "order_ready", LEGAL, CONFIG, NEW_ORDER, "", NONE, "", NONE, "", NONE,          \
       "the order is \"ready\" at creation", "RFC 8555 7.1.6; PKISharp/ACMESharpCore#26")           \
-    X(SYNC_FINALIZE, "sync_finalize", LEGAL, CONFIG, FINALIZE, "", NONE, "", NONE, "", NONE,      \
+    X(SYNC_FINALIZE, "sync_finalize", LEGAL, CONFIG, FINALIZE, "", NONE, "", NONE, "", NONE,       \
       "finalize answers \"valid\" with the certificate URL at once", "RFC 8555 7.4")               \
     X(BAD_NONCE, "bad_nonce", LEGAL, BEFORE, UNKNOWN, "", NONE, "", NONE, "", NONE,                \
-      "400 badNonce with a fresh Replay-Nonce; the request is not processed",                     \
-      "RFC 8555 6.5; Pebble PEBBLE_WFE_NONCEREJECT")                                              \
+      "400 badNonce with a fresh Replay-Nonce; the request is not processed",                      \
+      "RFC 8555 6.5; Pebble PEBBLE_WFE_NONCEREJECT")                                               \
     X(RETRY_AFTER, "retry_after", LEGAL, AFTER, UNKNOWN, "value", RA, "", NONE, "", NONE,          \
       "adds a well-formed Retry-After (delta-seconds or HTTP-date)", "RFC 9110 10.2.3")            \
     X(RATE_LIMITED, "rate_limited", LEGAL, BEFORE, UNKNOWN, "retry_after", RA, "", NONE, "", NONE, \
       "429 rateLimited with Retry-After; the request is not processed", "RFC 8555 6.6")            \
     X(UNAVAILABLE, "unavailable", LEGAL, BEFORE, UNKNOWN, "retry_after", RA, "", NONE, "", NONE,   \
-      "503 Service Unavailable with Retry-After; the request is not processed",                   \
-      "RFC 9110 15.6.4")                                                                          \
+      "503 Service Unavailable with Retry-After; the request is not processed", "RFC 9110 15.6.4") \
     X(UNKNOWN_FIELDS, "unknown_fields", LEGAL, AFTER, UNKNOWN, "", NONE, "", NONE, "", NONE,       \
       "adds members no client knows to the JSON object", "RFC 8555 7.1 (unknown fields ignored)")  \
     X(UNKNOWN_CHALLENGE, "unknown_challenge", LEGAL, AFTER, AUTHZ, "", NONE, "", NONE, "", NONE,   \
       "offers an extra challenge of an unknown type first", "RFC 8555 8")                          \
-    X(DIRECTORY_EXTRAS, "directory_extras", LEGAL, AFTER, DIRECTORY, "", NONE, "", NONE, "",       \
-      NONE, "adds unknown directory entries and meta fields", "RFC 8555 7.1.1")                    \
+    X(DIRECTORY_EXTRAS, "directory_extras", LEGAL, AFTER, DIRECTORY, "", NONE, "", NONE, "", NONE, \
+      "adds unknown directory entries and meta fields", "RFC 8555 7.1.1")                          \
     X(ALTERNATE_CHAINS, "alternate_chains", LEGAL, CONFIG, CERT, "count", COUNT, "", NONE, "",     \
       NONE, "the certificate response links N alternate chains (Link rel=\"alternate\")",          \
-      "RFC 8555 7.4.2")                                                                           \
-    X(STALE_STATUS, "stale_status", REAL_WORLD, AFTER, ORDER, "status", STALE, "", NONE, "", NONE,      \
-      "the order shows an earlier status and no certificate, as a lagging replica does",         \
-      "Boulder replica lag (LE community 246205); RFC 8555 7.4")                                  \
+      "RFC 8555 7.4.2")                                                                            \
+    X(STALE_STATUS, "stale_status", REAL_WORLD, AFTER, ORDER, "status", STALE, "", NONE, "", NONE, \
+      "the order shows an earlier status and no certificate, as a lagging replica does",           \
+      "Boulder replica lag (LE community 246205); RFC 8555 7.4")                                   \
     X(SHUFFLE, "shuffle", LEGAL, AFTER, UNKNOWN, "", NONE, "", NONE, "", NONE,                     \
       "reverses identifiers, authorizations and challenges arrays", "RFC 8555 7.1.3; Pebble")      \
     X(ORDER_REUSE, "order_reuse", LEGAL, CONFIG, NEW_ORDER, "", NONE, "", NONE, "", NONE,          \
-      "an identical newOrder gets the account's existing pending or ready order back",            \
-      "Boulder docs/acme-implementation_details.md")                                              \
-    /* ---- degraded ---- */                                                                      \
+      "an identical newOrder gets the account's existing pending or ready order back",             \
+      "Boulder docs/acme-implementation_details.md")                                               \
+    /* ---- degraded ---- */                                                                       \
     X(RATE_LIMITED_BARE, "rate_limited_bare", DEGRADED, BEFORE, UNKNOWN, "", NONE, "", NONE, "",   \
       NONE, "429 rateLimited without Retry-After", "RFC 8555 6.6; traefik#11912")                  \
     X(SERVER_INTERNAL, "server_internal", DEGRADED, BEFORE, UNKNOWN, "", NONE, "", NONE, "", NONE, \
@@ -125,23 +124,23 @@ typedef enum afz_arg_type {
     X(ORDER_NOT_READY, "order_not_ready", DEGRADED, BEFORE, FINALIZE, "", NONE, "", NONE, "",      \
       NONE, "403 orderNotReady although the order is ready", "certbot#9766")                       \
     X(ORDER_INVALID, "order_invalid", DEGRADED, CONFIG, FINALIZE, "", NONE, "", NONE, "", NONE,    \
-      "finalize is accepted, then issuance fails and the order turns \"invalid\" with an error",  \
-      "RFC 8555 7.1.6; certbot#9296")                                                             \
+      "finalize is accepted, then issuance fails and the order turns \"invalid\" with an error",   \
+      "RFC 8555 7.1.6; certbot#9296")                                                              \
     X(AUTHZ_INVALID, "authz_invalid", DEGRADED, CONFIG, AUTHZ, "", NONE, "", NONE, "", NONE,       \
       "validation fails: challenge, authorization and order turn \"invalid\"", "RFC 8555 7.5.1")   \
     X(ORDER_EXPIRES, "order_expires", DEGRADED, CONFIG, NEW_ORDER, "after", SECONDS, "", NONE, "", \
       NONE, "orders expire T seconds after creation", "RFC 8555 7.1.3")                            \
     X(DROP_CONNECTION, "drop_connection", DEGRADED, AFTER, UNKNOWN, "", NONE, "", NONE, "", NONE,  \
-      "the request is processed but the connection drops before the response",                    \
-      "Jepsen indeterminate operations")                                                          \
+      "the request is processed but the connection drops before the response",                     \
+      "Jepsen indeterminate operations")                                                           \
     X(TRUNCATE_BODY, "truncate_body", DEGRADED, AFTER, UNKNOWN, "keep", PERCENT, "", NONE, "",     \
       NONE, "the response body is cut after N percent", "connection reset mid-body")               \
     X(TIMEOUT, "timeout", DEGRADED, AFTER, UNKNOWN, "after", SECONDS, "", NONE, "", NONE,          \
-      "the request is processed; no response arrives and T seconds pass", "client timeouts")      \
+      "the request is processed; no response arrives and T seconds pass", "client timeouts")       \
     X(PROCESSING_FOREVER, "processing_forever", DEGRADED, CONFIG, FINALIZE, "retry_after", RA, "", \
       NONE, "", NONE, "the order never leaves \"processing\"", "acme.sh#6103")                     \
     X(AUTHZ_PENDING_FOREVER, "authz_pending_forever", DEGRADED, CONFIG, AUTHZ, "retry_after", RA,  \
-      "", NONE, "", NONE, "the authorization never leaves \"pending\"", "boulder#2125")           \
+      "", NONE, "", NONE, "the authorization never leaves \"pending\"", "boulder#2125")            \
     X(BAD_NONCE_BARE, "bad_nonce_bare", DEGRADED, BEFORE, UNKNOWN, "", NONE, "", NONE, "", NONE,   \
       "400 badNonce without a Replay-Nonce header", "RFC 8555 6.5 (SHOULD)")                       \
     X(USER_ACTION_REQUIRED, "user_action_required", DEGRADED, BEFORE, UNKNOWN, "", NONE, "", NONE, \
@@ -150,16 +149,16 @@ typedef enum afz_arg_type {
       "400 with a problem type no client knows", "RFC 8555 6.7 (list not exhaustive)")             \
     X(HTML_ERROR, "html_error", DEGRADED, BEFORE, UNKNOWN, "", NONE, "", NONE, "", NONE,           \
       "502 with an HTML page from a proxy", "RFC 8555 6.7; non-JSON 5xx")                          \
-    /* ---- malformed ---- */                                                                     \
+    /* ---- malformed ---- */                                                                      \
     X(VALID_NO_CERT, "valid_without_certificate", MALFORMED, AFTER, ORDER, "", NONE, "", NONE, "", \
-      NONE, "the order is \"valid\" but has no certificate field",                                \
-      "RFC 8555 7.1.3; 'Certificate location not specified in response'")                         \
+      NONE, "the order is \"valid\" but has no certificate field",                                 \
+      "RFC 8555 7.1.3; 'Certificate location not specified in response'")                          \
     X(CERT_LATE, "certificate_late", MALFORMED, AFTER, ORDER, "polls", COUNT, "", NONE, "", NONE,  \
       "the certificate field appears only N responses after \"valid\"", "RFC 8555 7.1.3")          \
     X(DROP_FIELD, "drop_field", MALFORMED, AFTER, UNKNOWN, "field", FIELD, "", NONE, "", NONE,     \
       "removes a member from the JSON object", "RFC 8555 7.1")                                     \
-    X(WRONG_TYPE, "wrong_type", MALFORMED, AFTER, UNKNOWN, "field", FIELD, "type", JTYPE, "", NONE,\
-      "replaces a member with a value of another JSON type", "RFC 8555 7.1")                       \
+    X(WRONG_TYPE, "wrong_type", MALFORMED, AFTER, UNKNOWN, "field", FIELD, "type", JTYPE, "",      \
+      NONE, "replaces a member with a value of another JSON type", "RFC 8555 7.1")                 \
     X(BOGUS_STATUS, "bogus_status", MALFORMED, AFTER, UNKNOWN, "status", STATUS, "", NONE, "",     \
       NONE, "sets \"status\" to a string no RFC 8555 object has", "RFC 8555 7.1.6")                \
     X(INVALID_JSON, "invalid_json", MALFORMED, AFTER, UNKNOWN, "body", JUNK, "", NONE, "", NONE,   \
@@ -170,7 +169,7 @@ typedef enum afz_arg_type {
       "sends a wrong Content-Type", "RFC 8555 7.1, 7.4.2")                                         \
     X(RETRY_AFTER_BAD, "retry_after_bad", MALFORMED, AFTER, UNKNOWN, "value", RA_BAD, "", NONE,    \
       "", NONE, "adds an absurd or malformed Retry-After (huge, negative, decimal, junk, past)",   \
-      "RFC 9110 10.2.3; acme.sh#4543; lego#2829")                                                 \
+      "RFC 9110 10.2.3; acme.sh#4543; lego#2829")                                                  \
     X(RETRY_AFTER_TWICE, "retry_after_twice", MALFORMED, AFTER, UNKNOWN, "", NONE, "", NONE, "",   \
       NONE, "sends two Retry-After headers that disagree", "RFC 9110 5.3")                         \
     X(NO_REPLAY_NONCE, "no_replay_nonce", MALFORMED, AFTER, UNKNOWN, "", NONE, "", NONE, "", NONE, \
@@ -178,27 +177,27 @@ typedef enum afz_arg_type {
     X(BAD_REPLAY_NONCE, "bad_replay_nonce", MALFORMED, AFTER, UNKNOWN, "", NONE, "", NONE, "",     \
       NONE, "sends a Replay-Nonce with characters outside base64url", "RFC 8555 6.5.1")            \
     X(INVALID_PEM, "invalid_pem", MALFORMED, AFTER, CERT, "chain", PEM, "", NONE, "", NONE,        \
-      "breaks the certificate chain (junk, a private key block, DER, nothing)",                   \
-      "RFC 8555 7.4.2, 11.4")                                                                     \
+      "breaks the certificate chain (junk, a private key block, DER, nothing)",                    \
+      "RFC 8555 7.4.2, 11.4")                                                                      \
     X(CHAIN_REVERSED, "chain_reversed", MALFORMED, AFTER, CERT, "", NONE, "", NONE, "", NONE,      \
       "the chain lists the intermediate before the leaf", "RFC 8555 7.4.2")                        \
     X(NO_LOCATION, "no_location", MALFORMED, AFTER, UNKNOWN, "", NONE, "", NONE, "", NONE,         \
-      "removes the Location header", "RFC 8555 7.3, 7.4")                                        \
-    /* ---- appended later, whatever their class (a number is a position) ---- */                \
+      "removes the Location header", "RFC 8555 7.3, 7.4")                                          \
+    /* ---- appended later, whatever their class (a number is a position) ---- */                  \
     X(SPARE_NONCE, "spare_nonce", LEGAL, AFTER, UNKNOWN, "", NONE, "", NONE, "", NONE,             \
-      "adds a fresh Replay-Nonce to a response that has none (an answer to a GET, such as the "  \
-      "directory), a spare nonce a client may keep and use later",                                \
-      "RFC 8555 6.5.1; Boulder (a nonce on every answer to a non-GET request)")                   \
+      "adds a fresh Replay-Nonce to a response that has none (an answer to a GET, such as the "    \
+      "directory), a spare nonce a client may keep and use later",                                 \
+      "RFC 8555 6.5.1; Boulder (a nonce on every answer to a non-GET request)")                    \
     X(CERT_EARLY, "certificate_early", MALFORMED, CONFIG, FINALIZE, "", NONE, "", NONE, "", NONE,  \
-      "finalize answers \"processing\" and the order already carries its \"certificate\" URL, "   \
-      "which answers 404 until the order is \"valid\"",                                           \
+      "finalize answers \"processing\" and the order already carries its \"certificate\" URL, "    \
+      "which answers 404 until the order is \"valid\"",                                            \
       "RFC 8555 7.1.3, 7.4; certbot#7997")
 
 typedef enum afz_fault_id {
 #define AFZ_FAULT_ENUM(e, ...) AFZ_FAULT_##e,
     AFZ_FAULT_TABLE(AFZ_FAULT_ENUM)
 #undef AFZ_FAULT_ENUM
-    AFZ_FAULT__COUNT
+        AFZ_FAULT__COUNT
 } afz_fault_id;
 
 /* Retiring a fault: keep its row (its number must not move) and list it
@@ -212,7 +211,7 @@ typedef enum afz_fault_id {
 #define AFZ_FAULT_IS_RETIRED(id) (0 AFZ_FAULT_RETIRED(AFZ_FAULT_RETIRED_EQ, id))
 
 typedef struct afz_fault_arg_def {
-    const char *name;     /* "" when unused */
+    const char *name; /* "" when unused */
     afz_arg_type type;
 } afz_fault_arg_def;
 
@@ -221,12 +220,12 @@ typedef struct afz_fault_def {
     const char *name;
     afz_fault_class cls;
     afz_fault_mech mech;
-    afz_resource resource;    /* natural target; AFZ_RES_UNKNOWN: any */
+    afz_resource resource; /* natural target; AFZ_RES_UNKNOWN: any */
     afz_fault_arg_def args[AFZ_FAULT_MAX_ARGS];
     size_t n_args;
     const char *description;
     const char *reference;
-    int retired;              /* 1: kept for its number only (a no-op) */
+    int retired; /* 1: kept for its number only (a no-op) */
 } afz_fault_def;
 
 /* afz_fault_get returns the definition of |id|, NULL when out of range. */
@@ -281,12 +280,12 @@ typedef enum afz_jtype {
 
 /* AFZ_ARG_PEM values. */
 typedef enum afz_pem_fault {
-    AFZ_PEM_JUNK = 0,        /* not PEM at all */
-    AFZ_PEM_PRIVATE_KEY,     /* the chain plus a PRIVATE KEY block */
-    AFZ_PEM_DER,             /* the leaf as DER bytes */
-    AFZ_PEM_EMPTY_CHAIN,     /* PEM armour with nothing inside */
-    AFZ_PEM_TRUNCATED,       /* the chain cut mid-block */
-    AFZ_PEM_BAD_BASE64,      /* a CERTIFICATE block of invalid base64 */
+    AFZ_PEM_JUNK = 0,    /* not PEM at all */
+    AFZ_PEM_PRIVATE_KEY, /* the chain plus a PRIVATE KEY block */
+    AFZ_PEM_DER,         /* the leaf as DER bytes */
+    AFZ_PEM_EMPTY_CHAIN, /* PEM armour with nothing inside */
+    AFZ_PEM_TRUNCATED,   /* the chain cut mid-block */
+    AFZ_PEM_BAD_BASE64,  /* a CERTIFICATE block of invalid base64 */
     AFZ_PEM__COUNT
 } afz_pem_fault;
 

@@ -100,9 +100,12 @@ static int rule_matches(const afz_rule *r, afz_resource kind, size_t n_kind, siz
     else if (r->kind != kind)
         return 0;
     switch (r->occ) {
-    case AFZ_OCC_EVERY: return 1;
-    case AFZ_OCC_NTH: return n == r->k;
-    case AFZ_OCC_FROM: return n >= r->k;
+    case AFZ_OCC_EVERY:
+        return 1;
+    case AFZ_OCC_NTH:
+        return n == r->k;
+    case AFZ_OCC_FROM:
+        return n >= r->k;
     }
     return 0;
 }
@@ -115,8 +118,8 @@ static void record(afz_fault_engine *e, afz_event_kind kind, size_t rule_index, 
     afz_rule_format(&e->plan->rules[rule_index], &b);
     if (what)
         afz_buf_printf(&b, " (%s)", what);
-    afz_history_add_event(e->history, kind, afz_clock_mono_ms(e->clock), NULL, NULL, NULL,
-                          NULL, afz_buf_cstr(&b), (int64_t)rule_index + 1);
+    afz_history_add_event(e->history, kind, afz_clock_mono_ms(e->clock), NULL, NULL, NULL, NULL,
+                          afz_buf_cstr(&b), (int64_t)rule_index + 1);
     afz_buf_cleanup(&b);
 }
 
@@ -199,7 +202,8 @@ static int answer_before(afz_fault_engine *e, const afz_rule *r, const afz_reque
         problem(resp, 403, "userActionRequired", "the terms of service have changed");
         afz_buf link;
         afz_buf_init(&link, 0);
-        afz_buf_printf(&link, "<%s/terms/v2>;rel=\"terms-of-service\"", afz_server_base_url(e->server));
+        afz_buf_printf(&link, "<%s/terms/v2>;rel=\"terms-of-service\"",
+                       afz_server_base_url(e->server));
         afz_headers_add(&resp->headers, "Link", afz_buf_cstr(&link));
         afz_buf_cleanup(&link);
         break;
@@ -287,12 +291,18 @@ static void drop_fn(cJSON *o, const char *field, unsigned arg)
 static cJSON *make_jtype(unsigned t)
 {
     switch ((afz_jtype)t) {
-    case AFZ_JTYPE_NULL: return cJSON_CreateNull();
-    case AFZ_JTYPE_NUMBER: return cJSON_CreateNumber(1e308);
-    case AFZ_JTYPE_BOOL: return cJSON_CreateTrue();
-    case AFZ_JTYPE_OBJECT: return cJSON_CreateObject();
-    case AFZ_JTYPE_ARRAY: return cJSON_CreateArray();
-    case AFZ_JTYPE_STRING: return cJSON_CreateString("https://acme.invalid/");
+    case AFZ_JTYPE_NULL:
+        return cJSON_CreateNull();
+    case AFZ_JTYPE_NUMBER:
+        return cJSON_CreateNumber(1e308);
+    case AFZ_JTYPE_BOOL:
+        return cJSON_CreateTrue();
+    case AFZ_JTYPE_OBJECT:
+        return cJSON_CreateObject();
+    case AFZ_JTYPE_ARRAY:
+        return cJSON_CreateArray();
+    case AFZ_JTYPE_STRING:
+        return cJSON_CreateString("https://acme.invalid/");
     case AFZ_JTYPE_HUGE_STRING: {
         char *s = malloc(65537);
         if (!s)
@@ -303,7 +313,8 @@ static cJSON *make_jtype(unsigned t)
         free(s);
         return j;
     }
-    case AFZ_JTYPE__COUNT: break;
+    case AFZ_JTYPE__COUNT:
+        break;
     }
     return cJSON_CreateNull();
 }
@@ -367,7 +378,9 @@ static int edit_json(afz_fault_engine *e, size_t ri, const afz_rule *r, afz_resp
         afz_buf_printf(&url, "%s/x-future-resource", afz_server_base_url(e->server));
         cJSON_AddStringToObject(j, "xFutureResource", afz_buf_cstr(&url));
         afz_buf_cleanup(&url);
-        cJSON_AddStringToObject(j, "Kx1pcSjq5GE", "https://community.letsencrypt.org/t/adding-random-entries-to-the-directory/33417");
+        cJSON_AddStringToObject(
+            j, "Kx1pcSjq5GE",
+            "https://community.letsencrypt.org/t/adding-random-entries-to-the-directory/33417");
         cJSON *meta = cJSON_GetObjectItemCaseSensitive(j, "meta");
         if (!cJSON_IsObject(meta))
             meta = cJSON_AddObjectToObject(j, "meta");

@@ -34,15 +34,15 @@
 void afz_fault_configure(const afz_plan *p, afz_server_config *cfg);
 
 typedef struct afz_fault_engine {
-    const afz_plan *plan;         /* borrowed */
-    afz_server *server;           /* borrowed */
-    afz_clock *clock;             /* borrowed */
-    afz_history *history;         /* borrowed */
-    size_t seen[AFZ_RES__COUNT];  /* requests per kind so far */
-    size_t seen_any;              /* requests so far */
-    afz_resource cur_kind;        /* the request being served */
-    size_t cur_n, cur_any;        /* its occurrence numbers (1-based) */
-    int cur_answered;             /* the request hook answered it */
+    const afz_plan *plan;                    /* borrowed */
+    afz_server *server;                      /* borrowed */
+    afz_clock *clock;                        /* borrowed */
+    afz_history *history;                    /* borrowed */
+    size_t seen[AFZ_RES__COUNT];             /* requests per kind so far */
+    size_t seen_any;                         /* requests so far */
+    afz_resource cur_kind;                   /* the request being served */
+    size_t cur_n, cur_any;                   /* its occurrence numbers (1-based) */
+    int cur_answered;                        /* the request hook answered it */
     unsigned valid_seen[AFZ_PLAN_MAX_RULES]; /* certificate_late counters */
 } afz_fault_engine;
 

@@ -4,7 +4,10 @@
 #include <string.h>
 
 static const char *const identifiers[AFZ_PLAN_MAX_IDENTIFIERS] = {
-    "example.com", "www.example.com", "api.example.com", "mail.example.org",
+    "example.com",
+    "www.example.com",
+    "api.example.com",
+    "mail.example.org",
 };
 
 static const afz_jws_alg algs[4] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256, AFZ_ALG_EDDSA};
@@ -112,7 +115,9 @@ afz_rc afz_plan_encode(const afz_plan *p, afz_buf *out)
             return AFZ_EINVAL;
         uint8_t *b = bytes + 1 + i * AFZ_PLAN_RULE_BYTES;
         b[0] = (uint8_t)r.kind;
-        b[1] = r.occ == AFZ_OCC_EVERY ? 0 : r.occ == AFZ_OCC_NTH ? (uint8_t)r.k : (uint8_t)(127 + r.k);
+        b[1] = r.occ == AFZ_OCC_EVERY ? 0
+               : r.occ == AFZ_OCC_NTH ? (uint8_t)r.k
+                                      : (uint8_t)(127 + r.k);
         b[2] = (uint8_t)r.fault;
         for (size_t a = 0; a < AFZ_FAULT_MAX_ARGS; a++)
             b[3 + a] = (uint8_t)r.args[a];

@@ -74,7 +74,7 @@ typedef enum afz_occ_mode {
 } afz_occ_mode;
 
 typedef struct afz_rule {
-    afz_resource kind;  /* AFZ_RES_UNKNOWN selects any resource */
+    afz_resource kind; /* AFZ_RES_UNKNOWN selects any resource */
     afz_occ_mode occ;
     unsigned k;
     afz_fault_id fault;
@@ -82,9 +82,9 @@ typedef struct afz_rule {
 } afz_rule;
 
 typedef struct afz_plan {
-    unsigned n_identifiers;   /* 1..4: example.com, www.example.com, ... */
-    afz_jws_alg account_alg;  /* ES256, ES384, RS256 or EdDSA */
-    unsigned attempts;        /* 1..4 obtain calls (campaign mode) */
+    unsigned n_identifiers;  /* 1..4: example.com, www.example.com, ... */
+    afz_jws_alg account_alg; /* ES256, ES384, RS256 or EdDSA */
+    unsigned attempts;       /* 1..4 obtain calls (campaign mode) */
     size_t n_rules;
     afz_rule rules[AFZ_PLAN_MAX_RULES];
 } afz_plan;

@@ -9,8 +9,8 @@
 #define SCN_MAX_FILE ((size_t)1 << 20)
 
 typedef struct scn_lexer {
-    const char *p;    /* current position in the line */
-    const char *end;  /* end of the line (exclusive, before comment) */
+    const char *p;   /* current position in the line */
+    const char *end; /* end of the line (exclusive, before comment) */
     const char *line_start;
     unsigned line;
     afz_scn_error *err;
@@ -38,8 +38,8 @@ static void skip_ws(scn_lexer *lx)
 
 static int is_word_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '+' || c == '^' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '+' || c == '^' || c == '.';
 }
 
 /* Reads a word into |buf|; returns its length (0 if none). */
@@ -78,7 +78,8 @@ static afz_rc expect_end(scn_lexer *lx)
 {
     skip_ws(lx);
     if (lx->p != lx->end)
-        return fail(lx, lx->p, "unexpected text '%.*s'", (int)(lx->end - lx->p > 20 ? 20 : lx->end - lx->p), lx->p);
+        return fail(lx, lx->p, "unexpected text '%.*s'",
+                    (int)(lx->end - lx->p > 20 ? 20 : lx->end - lx->p), lx->p);
     return AFZ_OK;
 }
 

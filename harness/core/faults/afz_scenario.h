@@ -39,8 +39,8 @@
 #include "afz_plan.h"
 
 typedef struct afz_scn_error {
-    unsigned line;   /* 1-based */
-    unsigned col;    /* 1-based, byte column */
+    unsigned line; /* 1-based */
+    unsigned col;  /* 1-based, byte column */
     char msg[192];
 } afz_scn_error;
 

@@ -87,8 +87,7 @@ static afz_rc build_directory(afz_server *s)
         srv_w_str(&w, ri ? ri : "");
         free(ri);
     }
-    int meta = c->terms_of_service || c->website || c->caa_identity ||
-               c->external_account_required;
+    int meta = c->terms_of_service || c->website || c->caa_identity || c->external_account_required;
     if (meta) {
         const char *sep = "";
         srv_w_raw(&w, ",\"meta\":{");
@@ -241,7 +240,7 @@ typedef struct route_entry {
     const char *prefix; /* exact path, or a prefix when it ends in '/' */
     srv_op op;
     afz_resource kind;
-    const char *sub;    /* optional "/tail" after the id */
+    const char *sub; /* optional "/tail" after the id */
     srv_op sub_op;
 } route_entry;
 
@@ -323,10 +322,16 @@ int afz_server_spend_nonce(afz_server *s, const afz_request *req)
     case SRV_OP_UNKNOWN:
     case SRV_OP_DIRECTORY:
     case SRV_OP_NONCE:
-    case SRV_OP_RENEWAL_INFO: return 0; /* never authenticated: nothing spent */
-    case SRV_OP_NEW_ACCOUNT: mode = SRV_KEY_JWK; break;
-    case SRV_OP_REVOKE: mode = SRV_KEY_EITHER; break;
-    default: break;
+    case SRV_OP_RENEWAL_INFO:
+        return 0; /* never authenticated: nothing spent */
+    case SRV_OP_NEW_ACCOUNT:
+        mode = SRV_KEY_JWK;
+        break;
+    case SRV_OP_REVOKE:
+        mode = SRV_KEY_EITHER;
+        break;
+    default:
+        break;
     }
     afz_response scratch;
     afz_response_init(&scratch);
@@ -396,20 +401,31 @@ static afz_rc dispatch(afz_server *s, const afz_request *req, const srv_route *r
     if (!is_post)
         return method_not_allowed(resp, "POST");
     switch (rt->op) {
-    case SRV_OP_NEW_ACCOUNT: return srv_new_account(s, req, resp);
+    case SRV_OP_NEW_ACCOUNT:
+        return srv_new_account(s, req, resp);
     case SRV_OP_ACCOUNT:
-    case SRV_OP_ACCOUNT_ORDERS: return srv_account_op(s, req, rt, resp);
-    case SRV_OP_KEY_CHANGE: return srv_key_change(s, req, resp);
-    case SRV_OP_NEW_ORDER: return srv_new_order(s, req, resp);
-    case SRV_OP_ORDER: return srv_order_op(s, req, rt, resp);
-    case SRV_OP_AUTHZ: return srv_authz_op(s, req, rt, resp);
-    case SRV_OP_CHALLENGE: return srv_challenge_op(s, req, rt, resp);
-    case SRV_OP_FINALIZE: return srv_finalize(s, req, rt, resp);
+    case SRV_OP_ACCOUNT_ORDERS:
+        return srv_account_op(s, req, rt, resp);
+    case SRV_OP_KEY_CHANGE:
+        return srv_key_change(s, req, resp);
+    case SRV_OP_NEW_ORDER:
+        return srv_new_order(s, req, resp);
+    case SRV_OP_ORDER:
+        return srv_order_op(s, req, rt, resp);
+    case SRV_OP_AUTHZ:
+        return srv_authz_op(s, req, rt, resp);
+    case SRV_OP_CHALLENGE:
+        return srv_challenge_op(s, req, rt, resp);
+    case SRV_OP_FINALIZE:
+        return srv_finalize(s, req, rt, resp);
     case SRV_OP_CERT:
     case SRV_OP_CERT_UP:
-    case SRV_OP_CERT_ALT: return srv_cert_op(s, req, rt, resp);
-    case SRV_OP_REVOKE: return srv_revoke(s, req, resp);
-    default: return srv_problem(resp, 404, "malformed", NULL, "Resource not found");
+    case SRV_OP_CERT_ALT:
+        return srv_cert_op(s, req, rt, resp);
+    case SRV_OP_REVOKE:
+        return srv_revoke(s, req, resp);
+    default:
+        return srv_problem(resp, 404, "malformed", NULL, "Resource not found");
     }
 }
 

@@ -68,29 +68,29 @@
 #include "afz_resource.h"
 
 typedef struct afz_server_config {
-    const char *base_url;            /* e.g. "https://acme.invalid" (borrowed) */
+    const char *base_url; /* e.g. "https://acme.invalid" (borrowed) */
     /* finalize */
-    int async_finalize;              /* 1: finalize answers "processing" */
-    uint32_t finalize_polls;         /* async: order polls before "valid" */
-    int64_t finalize_delay_ms;       /* async: virtual time before "valid" */
-    int64_t order_retry_after_s;     /* Retry-After on "processing" orders; < 0: none */
+    int async_finalize;          /* 1: finalize answers "processing" */
+    uint32_t finalize_polls;     /* async: order polls before "valid" */
+    int64_t finalize_delay_ms;   /* async: virtual time before "valid" */
+    int64_t order_retry_after_s; /* Retry-After on "processing" orders; < 0: none */
     /* validation */
-    uint32_t authz_pending_polls;    /* looks (authz, challenge or order polls) after the
-                                      * challenge POST before "valid" */
-    int64_t validation_delay_ms;     /* virtual time after the challenge POST before "valid" */
-    int64_t authz_retry_after_s;     /* Retry-After on authz still being validated; < 0: none */
-    int authz_reuse;                 /* 1: reuse the account's valid authz for the same name
-                                      * (always; authz_reuse_percent: by chance) */
-    int order_ready_at_creation;     /* 1: authorizations start valid */
+    uint32_t authz_pending_polls; /* looks (authz, challenge or order polls) after the
+                                   * challenge POST before "valid" */
+    int64_t validation_delay_ms;  /* virtual time after the challenge POST before "valid" */
+    int64_t authz_retry_after_s;  /* Retry-After on authz still being validated; < 0: none */
+    int authz_reuse;              /* 1: reuse the account's valid authz for the same name
+                                   * (always; authz_reuse_percent: by chance) */
+    int order_ready_at_creation;  /* 1: authorizations start valid */
     /* lifetimes */
-    int64_t nonce_lifetime_ms;       /* a nonce older than this is badNonce; 0: forever */
-    int64_t order_lifetime_s;        /* order "expires" (default 7 days) */
-    int64_t authz_lifetime_s;        /* authorization "expires" (default 30 days) */
-    int64_t cert_validity_s;         /* leaf validity (default 90 days) */
+    int64_t nonce_lifetime_ms; /* a nonce older than this is badNonce; 0: forever */
+    int64_t order_lifetime_s;  /* order "expires" (default 7 days) */
+    int64_t authz_lifetime_s;  /* authorization "expires" (default 30 days) */
+    int64_t cert_validity_s;   /* leaf validity (default 90 days) */
     /* directory meta */
-    const char *terms_of_service;    /* NULL: omitted */
-    const char *website;             /* NULL: omitted */
-    const char *caa_identity;        /* NULL: omitted */
+    const char *terms_of_service; /* NULL: omitted */
+    const char *website;          /* NULL: omitted */
+    const char *caa_identity;     /* NULL: omitted */
     int external_account_required;
     /* names newOrder refuses with rejectedIdentifier (exact or parent
      * domain match), NULL-terminated, borrowed; may be NULL */
@@ -102,13 +102,13 @@ typedef struct afz_server_config {
      * "use the default", so a zeroed config with a base_url works. */
     size_t max_authzs;
     /* fault-engine knobs (CONFIG faults; all default to 0 / off) */
-    int order_retry_after_date;      /* order Retry-After as an HTTP-date (now + seconds) */
-    int authz_retry_after_date;      /* authz Retry-After as an HTTP-date */
-    int authz_prevalidated;          /* the first authorization of an order starts valid */
-    unsigned alternate_chains;       /* certificate responses link this many alternates */
-    int order_reuse;                 /* identical newOrder returns the pending/ready order */
-    int finalize_fails;              /* accepted finalize ends in an "invalid" order */
-    int validation_fails;            /* challenge validation ends "invalid" */
+    int order_retry_after_date; /* order Retry-After as an HTTP-date (now + seconds) */
+    int authz_retry_after_date; /* authz Retry-After as an HTTP-date */
+    int authz_prevalidated;     /* the first authorization of an order starts valid */
+    unsigned alternate_chains;  /* certificate responses link this many alternates */
+    int order_reuse;            /* identical newOrder returns the pending/ready order */
+    int finalize_fails;         /* accepted finalize ends in an "invalid" order */
+    int validation_fails;       /* challenge validation ends "invalid" */
     /* appended: 1 accepts CSRs self-signed with SHA-1 or MD5; by default
      * finalize refuses them with badCSR, as Boulder does */
     int allow_weak_csr_digest;
@@ -225,10 +225,10 @@ afz_server_request_hook afz_server_get_request_hook(const afz_server *s, void **
  * delay and polls still apply on top of the result. Returning 0 leaves it
  * to the model. |v| and its strings are borrowed for the call only. */
 typedef struct afz_validation {
-    const char *authz_id;          /* with |index|: the handle for the result */
-    size_t index;                  /* challenge index in the authorization */
-    const char *type;              /* "http-01", "dns-01" or "tls-alpn-01" */
-    const char *identifier;        /* the DNS name, without "*." */
+    const char *authz_id;   /* with |index|: the handle for the result */
+    size_t index;           /* challenge index in the authorization */
+    const char *type;       /* "http-01", "dns-01" or "tls-alpn-01" */
+    const char *identifier; /* the DNS name, without "*." */
     const char *token;
     const char *key_authorization; /* token "." base64url(JWK thumbprint) */
 } afz_validation;

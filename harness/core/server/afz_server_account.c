@@ -101,10 +101,10 @@ static afz_rc parse_contacts(const cJSON *payload, afz_response *resp, char ***o
     int count = cJSON_GetArraySize(c);
     if (count > SRV_MAX_CONTACTS)
         return answered(srv_problem(resp, 400, "invalidContact", NULL,
-                                    "too many contacts: at most %d are allowed",
-                                    SRV_MAX_CONTACTS));
+                                    "too many contacts: at most %d are allowed", SRV_MAX_CONTACTS));
     const cJSON *e;
-    cJSON_ArrayForEach(e, c) {
+    cJSON_ArrayForEach(e, c)
+    {
         const char *type = NULL;
         const char *why = srv_contact_check(e, &type);
         if (why)
@@ -116,7 +116,8 @@ static afz_rc parse_contacts(const cJSON *payload, afz_response *resp, char ***o
     if (!v)
         return AFZ_ENOMEM;
     size_t n = 0;
-    cJSON_ArrayForEach(e, c) {
+    cJSON_ArrayForEach(e, c)
+    {
         v[n] = afz_strdup(e->valuestring);
         if (!v[n]) {
             contacts_free(v, n);
@@ -377,8 +378,8 @@ afz_rc srv_account_op(afz_server *s, const afz_request *req, const srv_route *rt
         goto out;
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(p, "status");
     if (st && !(cJSON_IsString(st) && strcmp(st->valuestring, "deactivated") == 0)) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "Invalid value provided for status field"));
+        rc = answered(
+            srv_problem(resp, 400, "malformed", NULL, "Invalid value provided for status field"));
         goto out;
     }
     int present = 0;
@@ -439,8 +440,8 @@ afz_rc srv_key_change(afz_server *s, const afz_request *req, afz_response *resp)
     if (rc == AFZ_ENOMEM)
         goto out;
     if (rc != AFZ_OK) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL, "Inner JWS: %s",
-                                  why ? why : "invalid JWS"));
+        rc = answered(
+            srv_problem(resp, 400, "malformed", NULL, "Inner JWS: %s", why ? why : "invalid JWS"));
         goto out;
     }
     if (srv_alg_refused(s, inner.alg)) {
@@ -449,13 +450,13 @@ afz_rc srv_key_change(afz_server *s, const afz_request *req, afz_response *resp)
         goto out;
     }
     if (inner.has_kid || !inner.has_jwk) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "Inner JWS must carry a jwk and no kid"));
+        rc = answered(
+            srv_problem(resp, 400, "malformed", NULL, "Inner JWS must carry a jwk and no kid"));
         goto out;
     }
     if (cJSON_GetObjectItemCaseSensitive(inner.protected_hdr, "nonce")) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "Inner JWS must not carry a nonce"));
+        rc =
+            answered(srv_problem(resp, 400, "malformed", NULL, "Inner JWS must not carry a nonce"));
         goto out;
     }
     if (!inner.url || strcmp(inner.url, auth.jws.url) != 0) {

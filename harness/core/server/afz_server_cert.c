@@ -143,8 +143,7 @@ static afz_rc bad_csr(afz_server *s, srv_order *o, afz_csr_verdict v, afz_respon
     return answered(srv_problem(resp, 400, "badCSR", NULL, "%s", afz_csr_verdict_detail(v)));
 }
 
-afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt,
-                    afz_response *resp)
+afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt, afz_response *resp)
 {
     srv_auth auth;
     cJSON *p = NULL;
@@ -182,8 +181,8 @@ afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt,
         goto out;
     }
     if (afz_b64url_decode(b64, strlen(b64), &der) != AFZ_OK) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "Error decoding base64url-encoded CSR"));
+        rc = answered(
+            srv_problem(resp, 400, "malformed", NULL, "Error decoding base64url-encoded CSR"));
         goto out;
     }
     afz_csr_verdict v = AFZ_CSR_UNPARSABLE;
@@ -242,8 +241,7 @@ static afz_rc pem_respond(const char *pem, size_t n, afz_response *resp)
     return rc;
 }
 
-afz_rc srv_cert_op(afz_server *s, const afz_request *req, const srv_route *rt,
-                   afz_response *resp)
+afz_rc srv_cert_op(afz_server *s, const afz_request *req, const srv_route *rt, afz_response *resp)
 {
     srv_auth auth;
     afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
@@ -408,15 +406,15 @@ afz_rc srv_revoke(afz_server *s, const afz_request *req, afz_response *resp)
         goto out;
     }
     /* RFC 8555 7.6: the issuing account, or the certificate's own key. */
-    int allowed = auth.acct ? auth.acct == o->acct
-                            : EVP_PKEY_eq(X509_get0_pubkey(x), auth.jwk_key) == 1;
+    int allowed =
+        auth.acct ? auth.acct == o->acct : EVP_PKEY_eq(X509_get0_pubkey(x), auth.jwk_key) == 1;
     if (!allowed) {
         rc = srv_unauthorized(resp, "The request is not authorized to revoke this certificate");
         goto out;
     }
     if (o->revoked) {
-        rc = answered(srv_problem(resp, 400, "alreadyRevoked", NULL,
-                                  "Certificate already revoked"));
+        rc =
+            answered(srv_problem(resp, 400, "alreadyRevoked", NULL, "Certificate already revoked"));
         goto out;
     }
     o->revoked = 1;

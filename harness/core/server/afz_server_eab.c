@@ -139,8 +139,7 @@ afz_rc srv_eab_check(afz_server *s, const cJSON *eab, const srv_auth *outer, con
     rc = decode_mac_key(k->b64_key ? k->b64_key : "", &key);
     if (rc != AFZ_OK || key.len == 0) {
         rc = answered(srv_problem(resp, 500, "serverInternal", NULL,
-                                  "the configured MAC key of \"%.80s\" is not base64url",
-                                  in.kid));
+                                  "the configured MAC key of \"%.80s\" is not base64url", in.kid));
         goto out;
     }
     /* 4. the MAC */

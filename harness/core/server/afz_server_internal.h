@@ -65,13 +65,13 @@ typedef struct srv_account {
     char id[SRV_ID_LEN + 1];
     char *url;
     char *orders_url;
-    EVP_PKEY *key;     /* owned */
-    char *thumb;       /* base64url JWK thumbprint of key, owned */
-    char **contact;    /* owned strings, validated mailto: URIs */
+    EVP_PKEY *key;  /* owned */
+    char *thumb;    /* base64url JWK thumbprint of key, owned */
+    char **contact; /* owned strings, validated mailto: URIs */
     size_t n_contact;
     int deactivated;
-    char *jwk_json;    /* the public JWK, compact JSON, owned: the account
-                          object's "key" field (as Boulder and Pebble give it) */
+    char *jwk_json;     /* the public JWK, compact JSON, owned: the account
+                           object's "key" field (as Boulder and Pebble give it) */
     uint64_t last_used; /* afz_server.acct_tick at its latest request: the
                            least recently used account is evicted first */
 } srv_account;
@@ -80,38 +80,38 @@ typedef enum srv_chall_type { SRV_HTTP01 = 0, SRV_DNS01, SRV_TLSALPN01 } srv_cha
 
 /* Who decides a challenge's validation (afz_server_set_validator). */
 typedef enum srv_ext {
-    SRV_EXT_NONE = 0,   /* the model: valid after the configured delay and polls */
-    SRV_EXT_PENDING,    /* the validator took it; no result yet */
-    SRV_EXT_OK,         /* the validator found the key authorization */
-    SRV_EXT_FAILED      /* the validator did not: err_type, err_detail */
+    SRV_EXT_NONE = 0, /* the model: valid after the configured delay and polls */
+    SRV_EXT_PENDING,  /* the validator took it; no result yet */
+    SRV_EXT_OK,       /* the validator found the key authorization */
+    SRV_EXT_FAILED    /* the validator did not: err_type, err_detail */
 } srv_ext;
 
 typedef struct srv_chall {
     srv_chall_type type;
-    srv_status status;            /* pending, processing, valid, invalid */
+    srv_status status; /* pending, processing, valid, invalid */
     char token[SRV_TOKEN_LEN + 1];
-    int64_t validated_ms;         /* mono time it became valid */
+    int64_t validated_ms; /* mono time it became valid */
     srv_ext ext;
-    const char *err_type;         /* static ACME error type suffix, when failed */
-    char *err_detail;             /* owned, when failed */
+    const char *err_type; /* static ACME error type suffix, when failed */
+    char *err_detail;     /* owned, when failed */
 } srv_chall;
 
 typedef struct srv_authz {
     char id[SRV_ID_LEN + 1];
     char *url;
     srv_account *acct;
-    char *value;                  /* identifier value without "*." */
-    char *name;                   /* order form: "*.value" when wildcard */
+    char *value; /* identifier value without "*." */
+    char *name;  /* order form: "*.value" when wildcard */
     int wildcard;
-    srv_status status;            /* pending, valid, expired, deactivated */
-    int64_t expires_ms;           /* mono */
+    srv_status status;  /* pending, valid, expired, deactivated */
+    int64_t expires_ms; /* mono */
     srv_chall chall[3];
     size_t n_chall;
-    int active;                   /* challenge being validated, -1: none */
-    int64_t started_ms;           /* mono time of the challenge POST */
-    uint32_t polls;               /* looks since the POST: POST-as-GETs of it,
-                                   * its challenges or an order listing it */
-    size_t refs;                  /* orders that hold it */
+    int active;         /* challenge being validated, -1: none */
+    int64_t started_ms; /* mono time of the challenge POST */
+    uint32_t polls;     /* looks since the POST: POST-as-GETs of it,
+                         * its challenges or an order listing it */
+    size_t refs;        /* orders that hold it */
 } srv_authz;
 
 typedef struct srv_order {
@@ -119,18 +119,18 @@ typedef struct srv_order {
     char *url;
     char *finalize_url;
     srv_account *acct;
-    char **names;                 /* identifier values, "*.x" for wildcards */
-    srv_authz **authz;            /* parallel to names; one reference each */
+    char **names;      /* identifier values, "*.x" for wildcards */
+    srv_authz **authz; /* parallel to names; one reference each */
     size_t n_names;
-    char *names_joined;           /* sorted, comma-joined, for events */
-    srv_status status;            /* pending ready processing valid invalid */
-    int64_t expires_ms;           /* mono */
-    const char *err_type;         /* static; set when invalid */
-    const char *err_detail;       /* static */
+    char *names_joined;     /* sorted, comma-joined, for events */
+    srv_status status;      /* pending ready processing valid invalid */
+    int64_t expires_ms;     /* mono */
+    const char *err_type;   /* static; set when invalid */
+    const char *err_detail; /* static */
     /* finalize */
-    EVP_PKEY *csr_key;            /* owned while processing */
+    EVP_PKEY *csr_key; /* owned while processing */
     int64_t finalized_ms;
-    uint32_t polls;               /* order URL polls counted while processing */
+    uint32_t polls; /* order URL polls counted while processing */
     /* cert_url_early: the id the certificate will have, drawn when
      * finalize is accepted ("" otherwise) */
     char early_cert_id[SRV_ID_LEN + 1];
@@ -140,12 +140,12 @@ typedef struct srv_order {
     char *cert_up_url;
     char *cert_pem;
     size_t cert_pem_len;
-    char **alt_pem;               /* cfg.n_alt_cas chains from the alternate CAs */
+    char **alt_pem; /* cfg.n_alt_cas chains from the alternate CAs */
     size_t *alt_pem_len;
     size_t n_alt;
-    char *ari_id;                 /* RFC 9773 certID of the main leaf (config.ari) */
-    char *replaces;               /* newOrder's "replaces", when accepted (config.ari) */
-    int64_t issued_ms;            /* mono time of issuance */
+    char *ari_id;      /* RFC 9773 certID of the main leaf (config.ari) */
+    char *replaces;    /* newOrder's "replaces", when accepted (config.ari) */
+    int64_t issued_ms; /* mono time of issuance */
     uint64_t serial;
     char serial_hex[17];
     int revoked;
@@ -159,10 +159,10 @@ typedef struct srv_nonce {
 
 struct afz_server {
     afz_server_config cfg;
-    char *base;                   /* base_url, owned copy */
+    char *base; /* base_url, owned copy */
     size_t base_len;
     char *dir_url;
-    char *index_link;             /* <dir>;rel="index" */
+    char *index_link; /* <dir>;rel="index" */
     char *new_account_url, *new_order_url, *revoke_url, *key_change_url;
     char *directory_json;
     size_t directory_len;
@@ -182,13 +182,13 @@ struct afz_server {
     size_t n_nonces, cap_nonces, nonce_head;
     srv_account **accts;
     size_t n_accts, cap_accts;
-    uint64_t acct_tick;           /* counts account uses (srv_account.last_used) */
+    uint64_t acct_tick; /* counts account uses (srv_account.last_used) */
     srv_order **orders;
     size_t n_orders, cap_orders;
     srv_authz **authzs;
     size_t n_authzs, cap_authzs;
     size_t max_authzs;
-    afz_buf scratch;              /* reused for short encodings */
+    afz_buf scratch; /* reused for short encodings */
 };
 
 /* Which operation a URL names. */
@@ -215,9 +215,9 @@ typedef enum srv_op {
 typedef struct srv_route {
     srv_op op;
     afz_resource kind;
-    const char *id;    /* points into the request URL; not NUL-terminated */
+    const char *id; /* points into the request URL; not NUL-terminated */
     size_t id_len;
-    int chall_index;   /* SRV_OP_CHALLENGE: which challenge of the authz */
+    int chall_index; /* SRV_OP_CHALLENGE: which challenge of the authz */
 } srv_route;
 
 /* What the request's key may be. */
@@ -340,10 +340,8 @@ void srv_account_free(srv_account *a);
 /* ---- orders, authorizations, challenges (afz_server_order.c) ---- */
 
 afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp);
-afz_rc srv_order_op(afz_server *s, const afz_request *req, const srv_route *rt,
-                    afz_response *resp);
-afz_rc srv_authz_op(afz_server *s, const afz_request *req, const srv_route *rt,
-                    afz_response *resp);
+afz_rc srv_order_op(afz_server *s, const afz_request *req, const srv_route *rt, afz_response *resp);
+afz_rc srv_authz_op(afz_server *s, const afz_request *req, const srv_route *rt, afz_response *resp);
 afz_rc srv_challenge_op(afz_server *s, const afz_request *req, const srv_route *rt,
                         afz_response *resp);
 srv_order *srv_order_find(const afz_server *s, const char *id, size_t n);
@@ -377,8 +375,7 @@ afz_rc srv_renewal_info(afz_server *s, const afz_request *req, const srv_route *
  * (owned; NULL when absent or config.ari is off), AFZ_EPROTO with the
  * problem in |resp|, AFZ_ENOMEM. */
 afz_rc srv_ari_replaces(afz_server *s, const srv_account *acct, const cJSON *payload,
-                        char (*names)[SRV_NAME_MAX_BUF], size_t n, afz_response *resp,
-                        char **out);
+                        char (*names)[SRV_NAME_MAX_BUF], size_t n, afz_response *resp, char **out);
 /* srv_orders_forget_account forgets every order of |a| not being
  * processed and returns how many are left. */
 size_t srv_orders_forget_account(afz_server *s, const srv_account *a);
@@ -386,10 +383,8 @@ void srv_authz_free(srv_authz *a);
 
 /* ---- finalize, certificates, revocation (afz_server_cert.c) ---- */
 
-afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt,
-                    afz_response *resp);
-afz_rc srv_cert_op(afz_server *s, const afz_request *req, const srv_route *rt,
-                   afz_response *resp);
+afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt, afz_response *resp);
+afz_rc srv_cert_op(afz_server *s, const afz_request *req, const srv_route *rt, afz_response *resp);
 afz_rc srv_revoke(afz_server *s, const afz_request *req, afz_response *resp);
 /* srv_order_issue issues the certificate of a processing order: valid on
  * success, invalid (serverInternal) when the CA fails. */

@@ -70,8 +70,7 @@ static const char *nonce_consume(afz_server *s, const char *v)
         if (!e->live || memcmp(e->v, v, SRV_NONCE_LEN) != 0)
             continue;
         e->live = 0;
-        if (s->cfg.nonce_lifetime_ms > 0 &&
-            srv_now(s) - e->issued_ms > s->cfg.nonce_lifetime_ms)
+        if (s->cfg.nonce_lifetime_ms > 0 && srv_now(s) - e->issued_ms > s->cfg.nonce_lifetime_ms)
             return "JWS has an expired anti-replay nonce";
         return NULL;
     }
@@ -177,13 +176,12 @@ static afz_rc auth_key(afz_server *s, srv_keymode mode, srv_auth *auth, afz_resp
         return answered(srv_problem(resp, 400, "malformed", NULL,
                                     "jwk and kid header fields are mutually exclusive"));
     if (!j->has_kid && !j->has_jwk)
-        return answered(srv_problem(resp, 400, "malformed", NULL,
-                                    "JWS header must carry either jwk or kid"));
+        return answered(
+            srv_problem(resp, 400, "malformed", NULL, "JWS header must carry either jwk or kid"));
     if (mode == SRV_KEY_KID && j->has_jwk)
         return answered(srv_problem(resp, 400, "malformed", NULL, "No Key ID in JWS header"));
     if (mode == SRV_KEY_JWK && j->has_kid)
-        return answered(
-            srv_problem(resp, 400, "malformed", NULL, "No embedded JWK in JWS header"));
+        return answered(srv_problem(resp, 400, "malformed", NULL, "No embedded JWK in JWS header"));
     if (j->has_kid) {
         if (!j->kid)
             return answered(srv_problem(resp, 400, "malformed", NULL,
@@ -234,8 +232,8 @@ afz_rc srv_authenticate(afz_server *s, const afz_request *req, srv_keymode mode,
         return answered(srv_problem(resp, 413, "malformed", NULL, "Request body too large"));
 
     const char *why = NULL;
-    afz_rc rc = afz_jws_parse(req->body ? (const void *)req->body : "", req->body ? req->body_len : 0,
-                              &auth->jws, &why);
+    afz_rc rc = afz_jws_parse(req->body ? (const void *)req->body : "",
+                              req->body ? req->body_len : 0, &auth->jws, &why);
     if (rc == AFZ_ENOMEM)
         return rc;
     if (rc != AFZ_OK)
@@ -265,12 +263,11 @@ afz_rc srv_authenticate(afz_server *s, const afz_request *req, srv_keymode mode,
     /* The nonce is only looked at here; it is spent after the signature
      * verified, so a forged request cannot burn a client's nonce. */
     if (!j->nonce)
-        return answered(
-            srv_problem(resp, 400, "badNonce", NULL, "JWS has no anti-replay nonce"));
+        return answered(srv_problem(resp, 400, "badNonce", NULL, "JWS has no anti-replay nonce"));
 
     if (!j->url)
-        return answered(srv_problem(resp, 400, "malformed", NULL,
-                                    "JWS header parameter 'url' required"));
+        return answered(
+            srv_problem(resp, 400, "malformed", NULL, "JWS header parameter 'url' required"));
     if (strcmp(j->url, req->url) != 0)
         return answered(srv_problem(resp, 403, "unauthorized", NULL,
                                     "JWS header parameter 'url' incorrect. Expected \"%.*s\" got "

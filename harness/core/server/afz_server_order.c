@@ -201,8 +201,8 @@ static void authz_refresh(afz_server *s, srv_authz *a, int poll)
     if (a->status != SRV_ST_PENDING || a->active < 0)
         return;
     srv_chall *c = &a->chall[a->active];
-    int due = a->polls >= s->cfg.authz_pending_polls &&
-              now - a->started_ms >= s->cfg.validation_delay_ms;
+    int due =
+        a->polls >= s->cfg.authz_pending_polls && now - a->started_ms >= s->cfg.validation_delay_ms;
     if (due && (s->cfg.validation_fails || c->ext == SRV_EXT_FAILED)) {
         /* RFC 8555 7.5.1: a failed validation leaves challenge and
          * authorization invalid, with the error on the challenge. */
@@ -262,8 +262,7 @@ void srv_order_refresh(afz_server *s, srv_order *o, int poll)
     } else if (o->status == SRV_ST_PROCESSING) {
         /* Only a POST-as-GET of the order URL is a poll here; the
          * finalize request that started processing is not one. */
-        if (o->polls >= s->cfg.finalize_polls &&
-            now - o->finalized_ms >= s->cfg.finalize_delay_ms)
+        if (o->polls >= s->cfg.finalize_polls && now - o->finalized_ms >= s->cfg.finalize_delay_ms)
             srv_order_issue(s, o);
         else if (poll && o->polls < UINT32_MAX)
             o->polls++;
@@ -309,8 +308,8 @@ static void write_chall(afz_server *s, srv_w *w, const srv_authz *a, size_t i)
         /* The validator's finding: RFC 8555 8.3/8.4 error types; Boulder
          * answers 400 for connection-level failures, 403 otherwise. */
         const char *type = c->err_type ? c->err_type : "incorrectResponse";
-        int connection = strcmp(type, "connection") == 0 || strcmp(type, "dns") == 0 ||
-                         strcmp(type, "tls") == 0;
+        int connection =
+            strcmp(type, "connection") == 0 || strcmp(type, "dns") == 0 || strcmp(type, "tls") == 0;
         afz_buf_reset(&s->scratch);
         afz_rc rc = afz_buf_printf(&s->scratch, "urn:ietf:params:acme:error:%s", type);
         if (rc != AFZ_OK && w->rc == AFZ_OK)
@@ -351,7 +350,8 @@ static afz_rc authz_respond(afz_server *s, const srv_authz *a, afz_response *res
     srv_w_cleanup(&w);
     /* Validation under way: tell the client when to look again. */
     if (rc == AFZ_OK && a->status == SRV_ST_PENDING && a->active >= 0)
-        rc = srv_add_retry_after(s, resp, s->cfg.authz_retry_after_s, s->cfg.authz_retry_after_date);
+        rc =
+            srv_add_retry_after(s, resp, s->cfg.authz_retry_after_s, s->cfg.authz_retry_after_date);
     return rc;
 }
 
@@ -404,7 +404,8 @@ afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *
     afz_rc rc = srv_w_finish(&w, resp, status, "application/json");
     srv_w_cleanup(&w);
     if (rc == AFZ_OK && o->status == SRV_ST_PROCESSING)
-        rc = srv_add_retry_after(s, resp, s->cfg.order_retry_after_s, s->cfg.order_retry_after_date);
+        rc =
+            srv_add_retry_after(s, resp, s->cfg.order_retry_after_s, s->cfg.order_retry_after_date);
     return rc;
 }
 
@@ -496,7 +497,8 @@ static afz_rc check_identifiers(afz_server *s, const cJSON *ids, char (*names)[N
 {
     const cJSON *e;
     *n = 0;
-    cJSON_ArrayForEach(e, ids) {
+    cJSON_ArrayForEach(e, ids)
+    {
         const char *type = afz_json_str(e, "type");
         const char *value = afz_json_str(e, "value");
         if (!type || !value)
@@ -505,15 +507,16 @@ static afz_rc check_identifiers(afz_server *s, const cJSON *ids, char (*names)[N
                                         "\"type\" and \"value\""));
         if (strcmp(type, "dns") != 0)
             return answered(srv_problem(resp, 400, "unsupportedIdentifier", NULL,
-                                        "Identifier type \"%.*s\" is not supported",
-                                        SRV_ECHO_MAX, type));
+                                        "Identifier type \"%.*s\" is not supported", SRV_ECHO_MAX,
+                                        type));
     }
     /* Collect every refused name as a subproblem (RFC 8555 6.7.1). */
     srv_w sub;
     srv_w_init(&sub);
     size_t refused = 0;
     const char *first_value = NULL, *first_why = NULL;
-    cJSON_ArrayForEach(e, ids) {
+    cJSON_ArrayForEach(e, ids)
+    {
         const char *value = afz_json_str(e, "value");
         char name[NAME_MAX_BUF];
         const char *why = srv_dns_name_check(value, name, sizeof(name));
@@ -560,8 +563,8 @@ static afz_rc check_identifiers(afz_server *s, const cJSON *ids, char (*names)[N
 }
 
 /* The account's pending or ready order for exactly |names|, if any. */
-static afz_rc order_reusable(afz_server *s, const srv_account *acct,
-                             char (*names)[NAME_MAX_BUF], size_t n, srv_order **out)
+static afz_rc order_reusable(afz_server *s, const srv_account *acct, char (*names)[NAME_MAX_BUF],
+                             size_t n, srv_order **out)
 {
     *out = NULL;
     char **v = calloc(n ? n : 1, sizeof(*v));
@@ -604,8 +607,8 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
     /* Let's Encrypt refuses notBefore/notAfter; so does this model. */
     if (cJSON_GetObjectItemCaseSensitive(p, "notBefore") ||
         cJSON_GetObjectItemCaseSensitive(p, "notAfter")) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "NotBefore and NotAfter are not supported"));
+        rc = answered(
+            srv_problem(resp, 400, "malformed", NULL, "NotBefore and NotAfter are not supported"));
         goto out;
     }
     const cJSON *ids = afz_json_array(p, "identifiers");
@@ -692,8 +695,8 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
         }
         if (!a) {
             if (s->n_authzs + n_new >= s->max_authzs) {
-                rc = answered(srv_problem(resp, 429, "rateLimited", NULL,
-                                          "too many authorizations"));
+                rc = answered(
+                    srv_problem(resp, 429, "rateLimited", NULL, "too many authorizations"));
                 goto out;
             }
             a = authz_new(s, o->acct, names[i],
@@ -707,8 +710,7 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
         o->authz[i] = a;
     }
     o->names_joined = join_sorted(o->names, o->n_names);
-    if (!o->names_joined ||
-        reserve_authzs(s, s->n_authzs + n_new) != AFZ_OK ||
+    if (!o->names_joined || reserve_authzs(s, s->n_authzs + n_new) != AFZ_OK ||
         reserve_orders(s, s->n_orders + 1) != AFZ_OK) {
         rc = AFZ_ENOMEM;
         goto out;
@@ -744,8 +746,7 @@ out:
 
 /* ---- order, authorization, challenge resources ---- */
 
-afz_rc srv_order_op(afz_server *s, const afz_request *req, const srv_route *rt,
-                    afz_response *resp)
+afz_rc srv_order_op(afz_server *s, const afz_request *req, const srv_route *rt, afz_response *resp)
 {
     srv_auth auth;
     afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
@@ -770,8 +771,7 @@ out:
     return rc;
 }
 
-afz_rc srv_authz_op(afz_server *s, const afz_request *req, const srv_route *rt,
-                    afz_response *resp)
+afz_rc srv_authz_op(afz_server *s, const afz_request *req, const srv_route *rt, afz_response *resp)
 {
     srv_auth auth;
     cJSON *p = NULL;
@@ -877,8 +877,8 @@ afz_rc srv_challenge_op(afz_server *s, const afz_request *req, const srv_route *
     /* RFC 8555 7.5.1: the response to a challenge is a JSON object ({});
      * members this server does not know are ignored. */
     if (afz_json_parse_object(auth.jws.payload, auth.jws.payload_len, &p) != AFZ_OK) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "Challenge response must be a JSON object"));
+        rc = answered(
+            srv_problem(resp, 400, "malformed", NULL, "Challenge response must be a JSON object"));
         goto out;
     }
     authz_refresh(s, a, 0);

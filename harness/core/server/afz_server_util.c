@@ -13,14 +13,22 @@
 const char *srv_status_name(srv_status st)
 {
     switch (st) {
-    case SRV_ST_PENDING: return "pending";
-    case SRV_ST_READY: return "ready";
-    case SRV_ST_PROCESSING: return "processing";
-    case SRV_ST_VALID: return "valid";
-    case SRV_ST_INVALID: return "invalid";
-    case SRV_ST_EXPIRED: return "expired";
-    case SRV_ST_DEACTIVATED: return "deactivated";
-    case SRV_ST_REVOKED: return "revoked";
+    case SRV_ST_PENDING:
+        return "pending";
+    case SRV_ST_READY:
+        return "ready";
+    case SRV_ST_PROCESSING:
+        return "processing";
+    case SRV_ST_VALID:
+        return "valid";
+    case SRV_ST_INVALID:
+        return "invalid";
+    case SRV_ST_EXPIRED:
+        return "expired";
+    case SRV_ST_DEACTIVATED:
+        return "deactivated";
+    case SRV_ST_REVOKED:
+        return "revoked";
     }
     return "invalid";
 }
@@ -367,8 +375,7 @@ const char *srv_contact_check(const cJSON *c, const char **type)
     if (n > SRV_MAX_CONTACT_LEN)
         return "contact is too long";
     if (n < 7 || !(lower(v[0]) == 'm' && lower(v[1]) == 'a' && lower(v[2]) == 'i' &&
-                   lower(v[3]) == 'l' && lower(v[4]) == 't' && lower(v[5]) == 'o' &&
-                   v[6] == ':')) {
+                   lower(v[3]) == 'l' && lower(v[4]) == 't' && lower(v[5]) == 'o' && v[6] == ':')) {
         *type = "unsupportedContact";
         return "only contact scheme 'mailto:' is supported";
     }

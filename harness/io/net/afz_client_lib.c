@@ -50,16 +50,17 @@ afz_rc afz_client_lib_open(const char *path, afz_client_lib **out, char *err, si
     handle = dlopen(afz_buf_cstr(&where), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         const char *why = dlerror();
-        snprintf(err, err ? errlen : 0, "%s: cannot load: %s", path, why ? why : "unknown dlopen error");
+        snprintf(err, err ? errlen : 0, "%s: cannot load: %s", path,
+                 why ? why : "unknown dlopen error");
         goto out;
     }
     dlerror();
     void *sym = dlsym(handle, AFZ_CLIENT_ENTRY_SYMBOL);
     if (!sym) {
         snprintf(err, err ? errlen : 0,
-                "%s: no symbol %s: a client library must define "
-                "'const afz_client *%s(void)' (see afz_client.h)",
-                path, AFZ_CLIENT_ENTRY_SYMBOL, AFZ_CLIENT_ENTRY_SYMBOL);
+                 "%s: no symbol %s: a client library must define "
+                 "'const afz_client *%s(void)' (see afz_client.h)",
+                 path, AFZ_CLIENT_ENTRY_SYMBOL, AFZ_CLIENT_ENTRY_SYMBOL);
         rc = AFZ_ENOTFOUND;
         goto out;
     }

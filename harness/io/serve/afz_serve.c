@@ -131,11 +131,11 @@ int64_t afz_serve_now_ms(afz_serve *s)
 
 struct afz_serve_conn {
     afz_serve *s;
-    SSL *ssl;                    /* the connection's (owner of this record) */
-    struct event *deadline;      /* owned; NULL once the loop is torn down */
-    uint64_t requests;           /* requests started on it */
-    int listed;                  /* in s->conn_head list */
-    int evicted;                 /* shut down by us, not yet freed */
+    SSL *ssl;               /* the connection's (owner of this record) */
+    struct event *deadline; /* owned; NULL once the loop is torn down */
+    uint64_t requests;      /* requests started on it */
+    int listed;             /* in s->conn_head list */
+    int evicted;            /* shut down by us, not yet freed */
     afz_serve_conn *prev, *next;
 };
 
@@ -172,8 +172,7 @@ static void conn_append(afz_serve_conn *c)
     c->listed = 1;
 }
 
-static void conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-                      void *argp)
+static void conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
     (void)parent;
     (void)ad;
@@ -390,25 +389,44 @@ static void accept_error(struct evconnlistener *l, void *arg)
 const char *afz_serve_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    default: return status < 400 ? "OK" : "Error";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status < 400 ? "OK" : "Error";
     }
 }
 
@@ -525,15 +543,24 @@ static int stall(afz_serve *s, struct evhttp_request *req, int64_t ms)
 static const char *method_name(enum evhttp_cmd_type t)
 {
     switch (t) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_HEAD: return "HEAD";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-    case EVHTTP_REQ_TRACE: return "TRACE";
-    case EVHTTP_REQ_CONNECT: return "CONNECT";
-    case EVHTTP_REQ_PATCH: return "PATCH";
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    case EVHTTP_REQ_OPTIONS:
+        return "OPTIONS";
+    case EVHTTP_REQ_TRACE:
+        return "TRACE";
+    case EVHTTP_REQ_CONNECT:
+        return "CONNECT";
+    case EVHTTP_REQ_PATCH:
+        return "PATCH";
     }
     return "GET";
 }
@@ -624,8 +651,8 @@ static int reject_hook(void *ctx, afz_resource kind, const afz_request *req, afz
         char detail[96];
         snprintf(detail, sizeof(detail), "bad_nonce (PEBBLE_WFE_NONCEREJECT=%u%%)",
                  s->cfg.nonce_reject_percent);
-        afz_history_add_event(&s->history, AFZ_EV_FAULT, afz_clock_mono_ms(&s->clock),
-                              req->url, NULL, NULL, NULL, detail, 0);
+        afz_history_add_event(&s->history, AFZ_EV_FAULT, afz_clock_mono_ms(&s->clock), req->url,
+                              NULL, NULL, NULL, detail, 0);
         return 1;
     }
     return s->inner_hook ? s->inner_hook(s->inner_ctx, kind, req, resp) : 0;
@@ -798,10 +825,9 @@ afz_rc afz_serve_reset(afz_serve *s, const afz_plan *plan)
 
 /* ---- listeners ---- */
 
-static struct evhttp *listen_on(afz_serve *s, uint16_t port, void (*cb)(struct evhttp_request *,
-                                                                       void *),
-                                afz_serve_accept *acc, uint16_t *bound, char *err,
-                                size_t errlen)
+static struct evhttp *listen_on(afz_serve *s, uint16_t port,
+                                void (*cb)(struct evhttp_request *, void *), afz_serve_accept *acc,
+                                uint16_t *bound, char *err, size_t errlen)
 {
     struct evhttp *h = evhttp_new(s->base);
     if (!h) {
@@ -924,10 +950,8 @@ afz_rc afz_serve_open(const afz_serve_config *cfg, afz_serve **out, char *err, s
     }
     if (!(s->http = listen_on(s, cfg->port, acme_cb, &s->accept[0], &s->port, err, errlen)))
         goto fail;
-    if (cfg->management &&
-        !(s->mgmt = listen_on(s, cfg->management_port, afz_serve_mgmt_cb, &s->accept[1],
-                              &s->mgmt_port, err,
-                              errlen)))
+    if (cfg->management && !(s->mgmt = listen_on(s, cfg->management_port, afz_serve_mgmt_cb,
+                                                 &s->accept[1], &s->mgmt_port, err, errlen)))
         goto fail;
     snprintf(s->base_url, sizeof(s->base_url), "https://127.0.0.1:%u", (unsigned)s->port);
     snprintf(s->dir_url, sizeof(s->dir_url), "%s/directory", s->base_url);
@@ -1080,8 +1104,8 @@ cJSON *afz_serve_verdict_tree(const afz_report *r)
     cJSON_AddNumberToObject(root, "warnings", (double)r->warnings);
     cJSON_AddNumberToObject(root, "waived", (double)r->waived);
     cJSON_AddNumberToObject(root, "inconclusive", (double)r->inconclusive);
-    cJSON_AddNumberToObject(root, "hold", (double)(r->n - r->violations - r->warnings -
-                                                   r->waived - r->inconclusive));
+    cJSON_AddNumberToObject(
+        root, "hold", (double)(r->n - r->violations - r->warnings - r->waived - r->inconclusive));
     afz_buf pol;
     afz_buf_init(&pol, 0);
     int pol_ok = afz_policy_print(&r->policy, &pol) == AFZ_OK &&

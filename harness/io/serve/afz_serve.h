@@ -112,42 +112,42 @@
 struct event_base;
 
 typedef struct afz_serve_config {
-    uint16_t port;                /* ACME listener on 127.0.0.1; 0: the kernel picks */
-    int management;               /* 1: open the management listener */
-    uint16_t management_port;     /* 0: the kernel picks */
-    const char *tls_cert_file;    /* PEM chain for both listeners; NULL: generate */
-    const char *tls_key_file;     /* its private key (with tls_cert_file) */
-    afz_server_config server;     /* model knobs; base_url is set by afz_serve */
-    const afz_plan *plan;         /* fault plan for every run, or NULL (borrowed) */
-    unsigned nonce_reject_percent;/* 0..100: POSTs answered badNonce (Pebble's
-                                     PEBBLE_WFE_NONCEREJECT) before the model sees them */
-    uint64_t seed;                /* server PRNG; 0: from the OS per run */
-    size_t max_body;              /* request body cap (256 KiB) */
-    size_t max_headers;           /* request line + headers cap (16 KiB) */
-    unsigned max_connections;     /* concurrent connections (256); at the cap a new
-                                     one evicts the least recently active */
-    int timeout_s;                /* read/write/idle timeout per connection, and the
-                                     total deadline of each request (from accept or
-                                     the previous request; bytes do not restart it) (20) */
-    size_t max_exchanges;         /* history cap (20000) */
-    size_t max_history_bytes;     /* history cap in bytes, finished runs included
-                                     (256 MiB): bodies, URLs and headers of every
-                                     recorded exchange; see "Hardening" */
-    int verbose;                  /* 1: one line per exchange on stderr */
+    uint16_t port;                 /* ACME listener on 127.0.0.1; 0: the kernel picks */
+    int management;                /* 1: open the management listener */
+    uint16_t management_port;      /* 0: the kernel picks */
+    const char *tls_cert_file;     /* PEM chain for both listeners; NULL: generate */
+    const char *tls_key_file;      /* its private key (with tls_cert_file) */
+    afz_server_config server;      /* model knobs; base_url is set by afz_serve */
+    const afz_plan *plan;          /* fault plan for every run, or NULL (borrowed) */
+    unsigned nonce_reject_percent; /* 0..100: POSTs answered badNonce (Pebble's
+                                      PEBBLE_WFE_NONCEREJECT) before the model sees them */
+    uint64_t seed;                 /* server PRNG; 0: from the OS per run */
+    size_t max_body;               /* request body cap (256 KiB) */
+    size_t max_headers;            /* request line + headers cap (16 KiB) */
+    unsigned max_connections;      /* concurrent connections (256); at the cap a new
+                                      one evicts the least recently active */
+    int timeout_s;                 /* read/write/idle timeout per connection, and the
+                                      total deadline of each request (from accept or
+                                      the previous request; bytes do not restart it) (20) */
+    size_t max_exchanges;          /* history cap (20000) */
+    size_t max_history_bytes;      /* history cap in bytes, finished runs included
+                                      (256 MiB): bodies, URLs and headers of every
+                                      recorded exchange; see "Hardening" */
+    int verbose;                   /* 1: one line per exchange on stderr */
     /* Challenge validation (see "Challenges" above). */
-    unsigned validate;            /* AFZ_SERVE_VALIDATE_* bits; 0: the model decides */
-    uint16_t http01_port;         /* http-01 checks 127.0.0.1:PORT (Pebble's httpPort, 5002) */
-    uint16_t tlsalpn01_port;      /* tls-alpn-01 checks 127.0.0.1:PORT (Pebble's tlsPort, 5001) */
-    int validation_timeout_s;     /* deadline of one check (10) */
-    int max_stall_s;              /* the timeout fault holds a request this long at most (60) */
-    const afz_policy *policy;     /* GET /verdict's default policy (borrowed); NULL:
-                                     afz_policy_default */
-    unsigned alternate_roots;     /* appended: Pebble's PEBBLE_ALTERNATE_ROOTS, 0..
-                                     AFZ_SERVE_MAX_ALT_ROOTS: independent hierarchies
-                                     besides the main one (afz_server_config.alt_cas) */
-    unsigned chain_length;        /* appended: Pebble's PEBBLE_CHAIN_LENGTH, intermediates
-                                     between root and leaf in every hierarchy, 1 (0
-                                     counts as 1) to AFZ_CA_MAX_CHAIN (afz_ca_new_chain) */
+    unsigned validate;        /* AFZ_SERVE_VALIDATE_* bits; 0: the model decides */
+    uint16_t http01_port;     /* http-01 checks 127.0.0.1:PORT (Pebble's httpPort, 5002) */
+    uint16_t tlsalpn01_port;  /* tls-alpn-01 checks 127.0.0.1:PORT (Pebble's tlsPort, 5001) */
+    int validation_timeout_s; /* deadline of one check (10) */
+    int max_stall_s;          /* the timeout fault holds a request this long at most (60) */
+    const afz_policy *policy; /* GET /verdict's default policy (borrowed); NULL:
+                                 afz_policy_default */
+    unsigned alternate_roots; /* appended: Pebble's PEBBLE_ALTERNATE_ROOTS, 0..
+                                 AFZ_SERVE_MAX_ALT_ROOTS: independent hierarchies
+                                 besides the main one (afz_server_config.alt_cas) */
+    unsigned chain_length;    /* appended: Pebble's PEBBLE_CHAIN_LENGTH, intermediates
+                                 between root and leaf in every hierarchy, 1 (0
+                                 counts as 1) to AFZ_CA_MAX_CHAIN (afz_ca_new_chain) */
 } afz_serve_config;
 
 #define AFZ_SERVE_MAX_ALT_ROOTS 16
@@ -178,12 +178,12 @@ void afz_serve_free(afz_serve *s);
 
 /* afz_serve_conn_counts: what the connection handling did so far. */
 typedef struct afz_serve_conn_counts {
-    unsigned live;              /* connections open now */
-    uint64_t evicted;           /* closed to make room at the cap or the fd limit */
-    uint64_t deadline_closed;   /* closed at their request deadline (cfg.timeout_s
-                                   from accept or from the previous request, not
-                                   restarted by bytes) */
-    uint64_t accept_pauses;     /* accept() found no free fd; accepting paused 100 ms */
+    unsigned live;            /* connections open now */
+    uint64_t evicted;         /* closed to make room at the cap or the fd limit */
+    uint64_t deadline_closed; /* closed at their request deadline (cfg.timeout_s
+                                 from accept or from the previous request, not
+                                 restarted by bytes) */
+    uint64_t accept_pauses;   /* accept() found no free fd; accepting paused 100 ms */
 } afz_serve_conn_counts;
 void afz_serve_conn_stats(const afz_serve *s, afz_serve_conn_counts *out);
 

@@ -43,9 +43,9 @@ typedef struct afz_serve_accept {
 
 /* TLS credentials for both listeners. */
 typedef struct afz_serve_tls {
-    SSL_CTX *ctx;     /* serves: the server certificate and key */
-    SSL_CTX *refuse;  /* has no certificate: every handshake fails (over the cap) */
-    char *trust_pem;  /* what a client must trust for TLS (owned) */
+    SSL_CTX *ctx;    /* serves: the server certificate and key */
+    SSL_CTX *refuse; /* has no certificate: every handshake fails (over the cap) */
+    char *trust_pem; /* what a client must trust for TLS (owned) */
 } afz_serve_tls;
 
 /* afz_serve_tls_init loads |cert_file| and |key_file| or, when |cert_file|
@@ -60,46 +60,46 @@ void afz_serve_tls_cleanup(afz_serve_tls *t);
 struct afz_serve {
     afz_serve_config cfg;
     struct event_base *base;
-    struct evhttp *http;         /* ACME listener */
-    struct evhttp *mgmt;         /* management listener, or NULL */
+    struct evhttp *http; /* ACME listener */
+    struct evhttp *mgmt; /* management listener, or NULL */
     afz_serve_tls tls;
     afz_ca *ca;
     afz_ca *alt_cas[AFZ_SERVE_MAX_ALT_ROOTS]; /* PEBBLE_ALTERNATE_ROOTS hierarchies (owned) */
     size_t n_alt_cas;
-    char *bundle;                /* CA bundle PEM (owned) */
+    char *bundle; /* CA bundle PEM (owned) */
     uint16_t port, mgmt_port;
     char base_url[64];
     char dir_url[80];
-    unsigned connections;        /* live TLS connections (both listeners) */
-    afz_serve_check *checks;     /* validations in flight (owned) */
-    SSL_CTX *va_tls;             /* tls-alpn-01 client context, made on first use */
-    afz_serve_stall *stalls;     /* held requests (owned) */
+    unsigned connections;    /* live TLS connections (both listeners) */
+    afz_serve_check *checks; /* validations in flight (owned) */
+    SSL_CTX *va_tls;         /* tls-alpn-01 client context, made on first use */
+    afz_serve_stall *stalls; /* held requests (owned) */
     /* Connections that may be evicted, least recently active first: a
      * connection joins at accept, moves to the tail at every request, and
      * leaves while a request is held (stall) and when it is evicted. */
     afz_serve_conn *conn_head, *conn_tail;
-    unsigned evicting;           /* evicted, not yet freed by evhttp */
-    uint64_t evicted;            /* connections closed to make room (total) */
-    uint64_t deadline_closed;    /* connections closed at their request deadline */
-    uint64_t accept_pauses;      /* accept() failed for lack of fds */
-    int64_t accept_logged_ms;    /* last "cannot accept" line (rate limit) */
-    afz_serve_accept accept[2];  /* ACME, management */
+    unsigned evicting;          /* evicted, not yet freed by evhttp */
+    uint64_t evicted;           /* connections closed to make room (total) */
+    uint64_t deadline_closed;   /* connections closed at their request deadline */
+    uint64_t accept_pauses;     /* accept() failed for lack of fds */
+    int64_t accept_logged_ms;   /* last "cannot accept" line (rate limit) */
+    afz_serve_accept accept[2]; /* ACME, management */
 
     /* the current run */
     const afz_plan *plan;
-    afz_server_config server_cfg;/* cfg.server with base_url and the plan's CONFIG faults */
+    afz_server_config server_cfg; /* cfg.server with base_url and the plan's CONFIG faults */
     afz_server *server;
     afz_history history;
     afz_clock clock;
-    int64_t start_real_ms;       /* CLOCK_MONOTONIC at the reset */
-    afz_prng prng;               /* the model's */
-    afz_prng reject_prng;        /* PEBBLE_WFE_NONCEREJECT draws */
+    int64_t start_real_ms; /* CLOCK_MONOTONIC at the reset */
+    afz_prng prng;         /* the model's */
+    afz_prng reject_prng;  /* PEBBLE_WFE_NONCEREJECT draws */
     afz_fault_engine engine;
     afz_server_request_hook inner_hook; /* the fault engine's, chained */
     void *inner_ctx;
-    size_t dropped;              /* exchanges past the history caps */
-    size_t history_bytes;        /* afz_serve_exchange_bytes of the current run */
-    uint64_t runs;               /* resets so far */
+    size_t dropped;       /* exchanges past the history caps */
+    size_t history_bytes; /* afz_serve_exchange_bytes of the current run */
+    uint64_t runs;        /* resets so far */
 
     /* finished runs and POST /session marks, for per-session verdicts
      * (kept by the management API; afz_serve_reset alone leaves it be) */
@@ -125,8 +125,8 @@ void afz_serve_sync_clock(afz_serve *s);
 /* afz_serve_mgmt_cb serves one management request (evhttp callback). */
 void afz_serve_mgmt_cb(struct evhttp_request *req, void *arg);
 /* afz_serve_reply sends |status| with |ctype| and |n| bytes of |body|. */
-void afz_serve_reply(struct evhttp_request *req, int status, const char *ctype,
-                     const void *body, size_t n);
+void afz_serve_reply(struct evhttp_request *req, int status, const char *ctype, const void *body,
+                     size_t n);
 /* afz_serve_reason returns the reason phrase for |status|. */
 const char *afz_serve_reason(int status);
 /* afz_serve_conn_request notes that a request started on |req|'s

@@ -365,7 +365,7 @@ static void vjob_read(evutil_socket_t fd, short what, void *arg)
         if (n > 0) {
             int rc = j->kind == VJOB_HISTORY ? stream_chunk(j, chunk, (size_t)n)
                      : afz_buf_append(&j->out, chunk, (size_t)n) == AFZ_OK ? 0
-                                                                          : -1;
+                                                                           : -1;
             if (rc < 0) {
                 vjob_finish(j, 0);
                 return;
@@ -526,7 +526,8 @@ static void verdict(afz_serve *s, struct evhttp_request *req, const char *query)
         goto out;
     }
     const char *bad = NULL;
-    if (fail_on && afz_policy_levels_parse(fail_on, &policy.fail_levels, why, sizeof(why)) != AFZ_OK)
+    if (fail_on &&
+        afz_policy_levels_parse(fail_on, &policy.fail_levels, why, sizeof(why)) != AFZ_OK)
         bad = "fail-on";
     else if (allow && afz_policy_allow(&policy, allow, why, sizeof(why)) != AFZ_OK)
         bad = "allow";
@@ -595,9 +596,9 @@ static void new_session(afz_serve *s, struct evhttp_request *req, const char *qu
     }
     if ((reset && !cJSON_AddBoolToObject(j, "reset", 1)) ||
         !cJSON_AddNumberToObject(j, "run", (double)s->runs) ||
-        ((name || !reset) && (!cJSON_AddNumberToObject(j, "session", (double)id) ||
-                              !(name ? cJSON_AddStringToObject(j, "name", name)
-                                     : cJSON_AddNullToObject(j, "name"))))) {
+        ((name || !reset) &&
+         (!cJSON_AddNumberToObject(j, "session", (double)id) ||
+          !(name ? cJSON_AddStringToObject(j, "name", name) : cJSON_AddNullToObject(j, "name"))))) {
         cJSON_Delete(j);
         j = NULL;
     }

@@ -64,8 +64,9 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *is
              ASN1_TIME_set(X509_getm_notAfter(c), (time_t)(now_s + 30 * 86400));
     }
     X509_NAME *name = ok ? X509_get_subject_name(c) : NULL;
-    ok = ok && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn,
-                                          -1, -1, 0) &&
+    ok = ok &&
+         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+                                    0) &&
          X509_set_issuer_name(c, issuer ? X509_get_subject_name(issuer) : name) &&
          X509_set_pubkey(c, key);
     X509 *iss = issuer ? issuer : c;

@@ -50,29 +50,29 @@
 
 #include "afz_serve_internal.h"
 
-#define VA_MAX_BODY 4096 /* a key authorization is ~87 bytes */
+#define VA_MAX_BODY 4096    /* a key authorization is ~87 bytes */
 #define VA_MAX_REDIRECTS 10 /* as Boulder and Pebble (Go's http.Client) */
 
 struct afz_serve_check {
     afz_serve *s;
     char authz_id[32];
     size_t index;
-    int tls;                         /* 0: http-01, 1: tls-alpn-01 */
-    int start_failed;                /* the transport could not be set up */
-    const char *http_err;            /* evhttp's reason for a failed fetch */
-    int have_result;                 /* http-01 fetched: deliver from the loop */
+    int tls;              /* 0: http-01, 1: tls-alpn-01 */
+    int start_failed;     /* the transport could not be set up */
+    const char *http_err; /* evhttp's reason for a failed fetch */
+    int have_result;      /* http-01 fetched: deliver from the loop */
     int result_ok;
     const char *result_type;
     char result_detail[320];
     char *identifier, *token, *key_auth, *chall_url;
-    struct evhttp_connection *conn;  /* http-01 */
-    int redirects;                   /* http-01: redirects followed so far */
-    int next_https;                  /* the next hop: scheme, port, host, path */
+    struct evhttp_connection *conn; /* http-01 */
+    int redirects;                  /* http-01: redirects followed so far */
+    int next_https;                 /* the next hop: scheme, port, host, path */
     unsigned next_port;
     char next_host[300], next_path[1024];
-    char hops[160];                  /* "-> url" of the hops, for the detail */
-    struct event *hop;               /* http-01: starts the next hop from the loop */
-    struct bufferevent *bev;         /* tls-alpn-01 */
+    char hops[160];          /* "-> url" of the hops, for the detail */
+    struct event *hop;       /* http-01: starts the next hop from the loop */
+    struct bufferevent *bev; /* tls-alpn-01 */
     struct event *deadline;
     struct afz_serve_check *next;
 };
@@ -128,8 +128,8 @@ static void finish(afz_serve_check *c, int ok, const char *type, const char *fmt
                               c->chall_url, NULL, c->identifier, NULL, detail, ok);
         afz_server_validation_result(s->server, c->authz_id, c->index, ok, type, detail);
         if (s->cfg.verbose)
-            fprintf(stderr, "acmefuzz serve: validation %s %s: %s\n", c->tls ? "tls-alpn-01" : "http-01",
-                    ok ? "passed" : "failed", detail);
+            fprintf(stderr, "acmefuzz serve: validation %s %s: %s\n",
+                    c->tls ? "tls-alpn-01" : "http-01", ok ? "passed" : "failed", detail);
     }
     check_free(c);
 }
@@ -160,13 +160,27 @@ static void http_error(enum evhttp_request_error e, void *arg)
 {
     afz_serve_check *c = arg;
     switch (e) {
-    case EVREQ_HTTP_TIMEOUT: c->http_err = "timed out"; break;
-    case EVREQ_HTTP_EOF: c->http_err = "connection refused or closed"; break;
-    case EVREQ_HTTP_INVALID_HEADER: c->http_err = "malformed HTTP response"; break;
-    case EVREQ_HTTP_BUFFER_ERROR: c->http_err = "read or write error"; break;
-    case EVREQ_HTTP_REQUEST_CANCEL: c->http_err = "cancelled"; break;
-    case EVREQ_HTTP_DATA_TOO_LONG: c->http_err = "response over the size limit"; break;
-    default: c->http_err = "failed"; break;
+    case EVREQ_HTTP_TIMEOUT:
+        c->http_err = "timed out";
+        break;
+    case EVREQ_HTTP_EOF:
+        c->http_err = "connection refused or closed";
+        break;
+    case EVREQ_HTTP_INVALID_HEADER:
+        c->http_err = "malformed HTTP response";
+        break;
+    case EVREQ_HTTP_BUFFER_ERROR:
+        c->http_err = "read or write error";
+        break;
+    case EVREQ_HTTP_REQUEST_CANCEL:
+        c->http_err = "cancelled";
+        break;
+    case EVREQ_HTTP_DATA_TOO_LONG:
+        c->http_err = "response over the size limit";
+        break;
+    default:
+        c->http_err = "failed";
+        break;
     }
 }
 
@@ -192,7 +206,8 @@ static void http_result(afz_serve_check *c, int ok, const char *type, const char
 static const char *cur_url(const afz_serve_check *c, char *buf, size_t n)
 {
     if (snprintf(buf, n, "%s://%s%s", c->next_https ? "https" : "http", c->next_host,
-                 c->next_path) >= (int)n && n > 4)
+                 c->next_path) >= (int)n &&
+        n > 4)
         memcpy(buf + n - 4, "...", 4); /* too long for a detail: cut, said so */
     return buf;
 }
@@ -312,8 +327,10 @@ static void http_done(struct evhttp_request *req, void *arg)
     size_t want = strlen(c->key_auth);
     if (n == want && memcmp(body, c->key_auth, n) == 0) {
         if (c->redirects)
-            http_result(c, 1, NULL, "http-01: key authorization served at %s (after %d "
-                        "redirect(s):%s)", url, c->redirects, c->hops);
+            http_result(c, 1, NULL,
+                        "http-01: key authorization served at %s (after %d "
+                        "redirect(s):%s)",
+                        url, c->redirects, c->hops);
         else
             http_result(c, 1, NULL, "http-01: key authorization served at %s", url);
         return;
@@ -324,8 +341,10 @@ static void http_done(struct evhttp_request *req, void *arg)
     for (; k < n && k < sizeof(seen) - 1; k++)
         seen[k] = body[k] >= 0x20 && body[k] < 0x7f && body[k] != '"' ? body[k] : '?';
     seen[k] = '\0';
-    http_result(c, 0, "unauthorized", "http-01: the file at %s is not the key authorization "
-                "(%zu bytes: \"%s%s\")", url, n, seen, n > k ? "..." : "");
+    http_result(c, 0, "unauthorized",
+                "http-01: the file at %s is not the key authorization "
+                "(%zu bytes: \"%s%s\")",
+                url, n, seen, n > k ? "..." : "");
 }
 
 /* host_of copies the name part of a Host value (no port, no brackets). */
@@ -370,8 +389,8 @@ static int fetch(afz_serve_check *c)
             return -1;
         }
     } else {
-        c->conn = evhttp_connection_base_new(s->base, NULL, "127.0.0.1",
-                                             (unsigned short)c->next_port);
+        c->conn =
+            evhttp_connection_base_new(s->base, NULL, "127.0.0.1", (unsigned short)c->next_port);
     }
     if (!c->conn)
         return -1;
@@ -386,7 +405,8 @@ static int fetch(afz_serve_check *c)
     c->http_err = NULL;
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     if (evhttp_add_header(h, "Host", c->next_host) ||
-        evhttp_add_header(h, "User-Agent", "acmefuzz-va") || evhttp_add_header(h, "Accept", "*/*")) {
+        evhttp_add_header(h, "User-Agent", "acmefuzz-va") ||
+        evhttp_add_header(h, "Accept", "*/*")) {
         evhttp_request_free(req);
         return -1;
     }
@@ -431,7 +451,8 @@ static int start_http01(afz_serve_check *c)
 
 /* ---- tls-alpn-01 ---- */
 
-static const unsigned char acme_tls_alpn[] = "\x0a" "acme-tls/1";
+static const unsigned char acme_tls_alpn[] = "\x0a"
+                                             "acme-tls/1";
 
 /* tls_alpn_verdict checks the handshake's outcome (RFC 8737 3); returns
  * NULL when it proves the key authorization, or why not. */
@@ -475,8 +496,8 @@ static const char *tls_alpn_verdict(afz_serve_check *c, SSL *ssl, char *why, siz
             ASN1_OCTET_STRING *inner = d2i_ASN1_OCTET_STRING(NULL, &p, ASN1_STRING_length(raw));
             unsigned char want[32];
             unsigned wn = 0;
-            int digest_ok = EVP_Digest(c->key_auth, strlen(c->key_auth), want, &wn, EVP_sha256(),
-                                       NULL) == 1;
+            int digest_ok =
+                EVP_Digest(c->key_auth, strlen(c->key_auth), want, &wn, EVP_sha256(), NULL) == 1;
             if (!inner || p != ASN1_STRING_get0_data(raw) + ASN1_STRING_length(raw) ||
                 ASN1_STRING_length(inner) != 32)
                 bad = "the id-pe-acmeIdentifier value is not a 32-byte OCTET STRING";
@@ -498,8 +519,8 @@ static void tls_event(struct bufferevent *bev, short what, void *arg)
         char why[200];
         const char *bad = tls_alpn_verdict(c, bufferevent_openssl_get_ssl(bev), why, sizeof(why));
         if (bad)
-            finish(c, 0, "unauthorized", "tls-alpn-01: 127.0.0.1:%u for %s: %s", port, c->identifier,
-                   bad);
+            finish(c, 0, "unauthorized", "tls-alpn-01: 127.0.0.1:%u for %s: %s", port,
+                   c->identifier, bad);
         else
             finish(c, 1, NULL, "tls-alpn-01: 127.0.0.1:%u proved %s", port, c->identifier);
         return;
@@ -511,8 +532,9 @@ static void tls_event(struct bufferevent *bev, short what, void *arg)
     while (bufferevent_get_openssl_error(bev))
         ;
     ERR_clear_error();
-    finish(c, 0, e ? "tls" : "connection", "tls-alpn-01: no TLS handshake with 127.0.0.1:%u for %s: %s",
-           port, c->identifier, reason);
+    finish(c, 0, e ? "tls" : "connection",
+           "tls-alpn-01: no TLS handshake with 127.0.0.1:%u for %s: %s", port, c->identifier,
+           reason);
 }
 
 static int start_tlsalpn01(afz_serve_check *c)
@@ -554,8 +576,8 @@ int afz_serve_va_offer(void *ctx, const afz_validation *v)
 {
     afz_serve *s = ctx;
     int http = strcmp(v->type, "http-01") == 0 && (s->cfg.validate & AFZ_SERVE_VALIDATE_HTTP01);
-    int tls = strcmp(v->type, "tls-alpn-01") == 0 &&
-              (s->cfg.validate & AFZ_SERVE_VALIDATE_TLSALPN01);
+    int tls =
+        strcmp(v->type, "tls-alpn-01") == 0 && (s->cfg.validate & AFZ_SERVE_VALIDATE_TLSALPN01);
     if (!http && !tls)
         return 0;
     afz_serve_check *c = calloc(1, sizeof(*c));

@@ -90,21 +90,25 @@ afz_rc afz_suite_expand(const char *tmpl, const afz_suite_vars *v, afz_buf *out,
             memcpy(flag, p + 9, fl);
             flag[fl] = '\0';
             if (!safe_value(flag)) {
-                snprintf(err, errlen, "the flag of {domains:%s} has characters unsafe for a "
-                                      "shell", flag);
+                snprintf(err, errlen,
+                         "the flag of {domains:%s} has characters unsafe for a "
+                         "shell",
+                         flag);
                 return AFZ_EINVAL;
             }
             const char *ds = v->domains ? v->domains : "";
             if (!safe_value(ds)) {
-                snprintf(err, errlen, "the value of {domains} has characters unsafe for a "
-                                      "shell: '%.60s'", ds);
+                snprintf(err, errlen,
+                         "the value of {domains} has characters unsafe for a "
+                         "shell: '%.60s'",
+                         ds);
                 return AFZ_EINVAL;
             }
             for (int first = 1; *ds; first = 0) {
                 const char *comma = strchr(ds, ',');
                 size_t dl = comma ? (size_t)(comma - ds) : strlen(ds);
-                if (dl && afz_buf_printf(out, "%s%s %.*s", first ? "" : " ", flag, (int)dl, ds) !=
-                              AFZ_OK)
+                if (dl &&
+                    afz_buf_printf(out, "%s%s %.*s", first ? "" : " ", flag, (int)dl, ds) != AFZ_OK)
                     return AFZ_ENOMEM;
                 ds += dl + (comma ? 1 : 0);
             }
@@ -229,15 +233,15 @@ static int64_t now_ms(void)
 typedef struct child {
     pid_t pid;
     int64_t deadline_ms;
-    int64_t term_sent_ms;   /* 0 until SIGTERM went out */
+    int64_t term_sent_ms; /* 0 until SIGTERM went out */
     int done;
-    int status;             /* waitpid status */
+    int status; /* waitpid status */
     int timed_out;
-    int signalled;          /* the runner signalled the client itself (a timeout, a
-                               clean-up, an interruption): how it ended then says
-                               nothing of it */
-    int interrupted;        /* the suite was interrupted (afz_suite_interrupt) */
-    int io_errno;           /* why client.log or the process could not be made */
+    int signalled;   /* the runner signalled the client itself (a timeout, a
+                        clean-up, an interruption): how it ended then says
+                        nothing of it */
+    int interrupted; /* the suite was interrupted (afz_suite_interrupt) */
+    int io_errno;    /* why client.log or the process could not be made */
     afz_serve *srv;
     struct event *tick;
 } child;
@@ -280,9 +284,21 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 static int env_skip(const char *kv)
 {
     static const char *const names[] = {
-        "LEGO_CA_CERTIFICATES", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR",
-        "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY",
-        "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "HOME",
+        "LEGO_CA_CERTIFICATES",
+        "REQUESTS_CA_BUNDLE",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "CURL_CA_BUNDLE",
+        "NODE_EXTRA_CA_CERTS",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "HOME",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         size_t n = strlen(names[i]);
@@ -390,8 +406,10 @@ static afz_rc run_client(afz_serve *srv, const char *cmd, char **envp, const cha
             if (unshare(CLONE_NEWNS) != 0 ||
                 mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
                 mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) != 0) {
-                dprintf(2, "acmefuzz suite: cannot bind %s over /etc/hosts in a private mount "
-                           "namespace: %s\n", hosts, strerror(errno));
+                dprintf(2,
+                        "acmefuzz suite: cannot bind %s over /etc/hosts in a private mount "
+                        "namespace: %s\n",
+                        hosts, strerror(errno));
                 _exit(126);
             }
         }
@@ -559,8 +577,7 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
         .http_port = port,
         .tls_port = tls_port,
     };
-    if ((rc = afz_suite_expand(cfg->command, &v, &cmd, out->error, sizeof(out->error))) !=
-        AFZ_OK)
+    if ((rc = afz_suite_expand(cfg->command, &v, &cmd, out->error, sizeof(out->error))) != AFZ_OK)
         goto done;
     if (!(envp = build_env(&v, home, &store))) {
         rc = AFZ_ENOMEM;
@@ -582,9 +599,8 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
     afz_serve_set_validation_ports(srv, hp, tp);
     if ((rc = afz_serve_reset(srv, &out->plan)) != AFZ_OK)
         goto done;
-    if (cfg->serve_webroot &&
-        (rc = afz_webroot_open(afz_serve_base(srv), webroot, hp, &wr, out->error,
-                               sizeof(out->error))) != AFZ_OK)
+    if (cfg->serve_webroot && (rc = afz_webroot_open(afz_serve_base(srv), webroot, hp, &wr,
+                                                     out->error, sizeof(out->error))) != AFZ_OK)
         goto done;
     afz_history *h = afz_serve_history_mut(srv);
     unsigned attempts = out->plan.attempts ? out->plan.attempts : 1;
@@ -594,8 +610,8 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
     int crash_signal = 0;
     for (unsigned a = 1; a <= attempts; a++) {
         if (attempts > 1)
-            afz_history_add_event(h, AFZ_EV_ATTEMPT_START, afz_serve_now_ms(srv), NULL, NULL,
-                                  NULL, NULL, NULL, a);
+            afz_history_add_event(h, AFZ_EV_ATTEMPT_START, afz_serve_now_ms(srv), NULL, NULL, NULL,
+                                  NULL, NULL, a);
         FILE *lf = fopen(log_path, "a");
         if (lf) {
             fprintf(lf, "%s=== acmefuzz suite: attempt %u: %s\n", a > 1 ? "\n" : "", a,
@@ -633,8 +649,8 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
             afz_buf_printf(&tmp, "killed by signal %d (%s)", out->term_signal,
                            afz_crash_signal_name(out->term_signal));
         else if (crash_signal)
-            afz_buf_printf(&tmp, "killed by signal %d (%s; shell exit status %d)",
-                           crash_signal, afz_crash_signal_name(crash_signal), out->exit_code);
+            afz_buf_printf(&tmp, "killed by signal %d (%s; shell exit status %d)", crash_signal,
+                           afz_crash_signal_name(crash_signal), out->exit_code);
         else
             afz_buf_printf(&tmp, "exit status %d", out->exit_code);
         if (c.timed_out)
@@ -651,11 +667,11 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
                          "%s: a process of the client command was killed by signal %d (shell "
                          "exit status %d)",
                          afz_crash_signal_name(crash_signal), crash_signal, out->exit_code);
-            afz_history_add_event(h, AFZ_EV_CLIENT_CRASHED, afz_serve_now_ms(srv), NULL, NULL,
-                                  NULL, NULL, what, crash_signal);
+            afz_history_add_event(h, AFZ_EV_CLIENT_CRASHED, afz_serve_now_ms(srv), NULL, NULL, NULL,
+                                  NULL, what, crash_signal);
         }
-        afz_history_add_event(h, AFZ_EV_CLIENT_DONE, afz_serve_now_ms(srv), NULL, NULL, NULL,
-                              NULL, afz_buf_cstr(&tmp), out->exit_code == 0 && !c.timed_out);
+        afz_history_add_event(h, AFZ_EV_CLIENT_DONE, afz_serve_now_ms(srv), NULL, NULL, NULL, NULL,
+                              afz_buf_cstr(&tmp), out->exit_code == 0 && !c.timed_out);
         /* Success, a timeout or a crash (the finding; its state on disk
          * may be half-written) ends a campaign. */
         if ((out->exit_code == 0 && !c.timed_out) || c.timed_out || crash_signal)

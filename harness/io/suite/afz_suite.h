@@ -40,21 +40,21 @@ struct afz_scn_error;
 
 /* Placeholders of a command template. */
 typedef struct afz_suite_vars {
-    const char *directory;   /* {directory}: the ACME directory URL */
-    const char *domain;      /* {domain}: the first identifier */
-    const char *domains;     /* {domains}: every identifier, comma-separated */
-    const char *ca_bundle;   /* {ca_bundle}: the CA bundle file */
-    const char *workdir;     /* {workdir}: this run's work directory */
-    const char *http_port;   /* {http_port}: a free loopback port for http-01 */
-    const char *tls_port;    /* {tls_port}: a free loopback port for tls-alpn-01 */
+    const char *directory; /* {directory}: the ACME directory URL */
+    const char *domain;    /* {domain}: the first identifier */
+    const char *domains;   /* {domains}: every identifier, comma-separated */
+    const char *ca_bundle; /* {ca_bundle}: the CA bundle file */
+    const char *workdir;   /* {workdir}: this run's work directory */
+    const char *http_port; /* {http_port}: a free loopback port for http-01 */
+    const char *tls_port;  /* {tls_port}: a free loopback port for tls-alpn-01 */
 } afz_suite_vars;
 
 /* afz_suite_expand appends |tmpl| with every {name} replaced by its value
  * from |v|, and {domains:FLAG} by "FLAG id1 FLAG id2 ..." (one FLAG per
- * identifier, e.g. {domains:--domain} or {domains:-d}). Values are inserted as they are, so each must consist of
- * shell-safe bytes only (letters, digits, and . _ - / : @ + = ,); "{{"
- * stands for "{". Returns AFZ_EINVAL (naming the culprit in |err|) for an
- * unknown placeholder, an unterminated one or an unsafe value. */
+ * identifier, e.g. {domains:--domain} or {domains:-d}). Values are inserted as they are, so each
+ * must consist of shell-safe bytes only (letters, digits, and . _ - / : @ + = ,); "{{" stands for
+ * "{". Returns AFZ_EINVAL (naming the culprit in |err|) for an unknown placeholder, an unterminated
+ * one or an unsafe value. */
 afz_rc afz_suite_expand(const char *tmpl, const afz_suite_vars *v, afz_buf *out, char *err,
                         size_t errlen);
 /* afz_suite_template_passes_all says whether |tmpl| can pass every
@@ -63,51 +63,51 @@ afz_rc afz_suite_expand(const char *tmpl, const afz_suite_vars *v, afz_buf *out,
 int afz_suite_template_passes_all(const char *tmpl);
 
 typedef struct afz_suite_config {
-    const char *client;           /* name in reports (adapter name or "custom") */
-    const char *command;          /* template */
-    const char *workroot;         /* parent of the per-scenario work directories */
-    const char *ca_bundle;        /* file the server's CA bundle was written to */
-    int timeout_s;                /* per attempt */
-    afz_policy policy;            /* which violations fail a scenario (afz_policy.h) */
-    int verbose;                  /* echo the client's output */
-    int serve_webroot;            /* 1: publish {workdir}/webroot on {http_port} during the
-                                     run (afz_webroot), for clients that only write files */
+    const char *client;    /* name in reports (adapter name or "custom") */
+    const char *command;   /* template */
+    const char *workroot;  /* parent of the per-scenario work directories */
+    const char *ca_bundle; /* file the server's CA bundle was written to */
+    int timeout_s;         /* per attempt */
+    afz_policy policy;     /* which violations fail a scenario (afz_policy.h) */
+    int verbose;           /* echo the client's output */
+    int serve_webroot;     /* 1: publish {workdir}/webroot on {http_port} during the
+                              run (afz_webroot), for clients that only write files */
     /* What the client declared (--account-key-algs, --stateless), the suite
      * form of afz_client.account_algs and .flags (afz_client.h). A real
      * client brings its own account key and the server accepts all four
      * algorithms, so a scenario's "account-key" line is not applied in
      * suite mode and account_algs only documents the client. */
-    uint32_t account_algs;        /* AFZ_CLIENT_ALG_* bits; 0: not declared */
-    int client_stateless;         /* 1: keeps nothing across campaign attempts (for the
-                                     properties, as afz_run_result.client_stateless) */
-    int private_hosts;            /* 1 (root only): run the client in a private mount
-                                     namespace whose /etc/hosts (WORKDIR/hosts: the
-                                     system's, plus the identifiers on 127.0.0.1) makes
-                                     the scenario's names resolve to loopback */
+    uint32_t account_algs; /* AFZ_CLIENT_ALG_* bits; 0: not declared */
+    int client_stateless;  /* 1: keeps nothing across campaign attempts (for the
+                              properties, as afz_run_result.client_stateless) */
+    int private_hosts;     /* 1 (root only): run the client in a private mount
+                              namespace whose /etc/hosts (WORKDIR/hosts: the
+                              system's, plus the identifiers on 127.0.0.1) makes
+                              the scenario's names resolve to loopback */
 } afz_suite_config;
 
 typedef struct afz_suite_result {
-    char name[128];               /* scenario file name without extension */
+    char name[128]; /* scenario file name without extension */
     char path[512];
-    int loaded;                   /* 0: the scenario could not be read (see error) */
+    int loaded; /* 0: the scenario could not be read (see error) */
     char error[256];
     afz_plan plan;
     afz_fault_class cls;
-    char *plan_text;              /* canonical text (owned) */
+    char *plan_text; /* canonical text (owned) */
     char workdir[512];
-    int exit_code;                /* last attempt: exit status, or -1 when signalled */
-    int term_signal;              /* the signal that ended it, or 0 */
+    int exit_code;   /* last attempt: exit status, or -1 when signalled */
+    int term_signal; /* the signal that ended it, or 0 */
     int timed_out;
     unsigned attempts;
-    double seconds;               /* wall time of all attempts */
-    size_t requests;              /* exchanges recorded */
+    double seconds;  /* wall time of all attempts */
+    size_t requests; /* exchanges recorded */
     afz_report report;
-    char *log;                    /* the exchange log, offending exchanges marked (owned) */
-    char *history_json;           /* the history as JSON (owned) */
-    char *client_tail;            /* the end of the client's output (owned) */
-    char warning[256];            /* a template problem worth saying, or "" */
-    int interrupted;              /* the signal that stopped the suite during this scenario
-                                     (afz_suite_interrupt), or 0; error says so */
+    char *log;          /* the exchange log, offending exchanges marked (owned) */
+    char *history_json; /* the history as JSON (owned) */
+    char *client_tail;  /* the end of the client's output (owned) */
+    char warning[256];  /* a template problem worth saying, or "" */
+    int interrupted;    /* the signal that stopped the suite during this scenario
+                           (afz_suite_interrupt), or 0; error says so */
 } afz_suite_result;
 
 /* afz_suite_plan_load reads a plan file as afz_plan_load does (text for
@@ -171,7 +171,7 @@ afz_rc afz_suite_json(const afz_suite_config *cfg, const afz_suite_result *r, si
 
 /* A catalog fault no scenario can meet over HTTPS, and why. */
 typedef struct afz_suite_exclusion {
-    const char *fault;   /* catalog name */
+    const char *fault; /* catalog name */
     const char *reason;
 } afz_suite_exclusion;
 
@@ -182,23 +182,22 @@ const afz_suite_exclusion *afz_suite_exclusions(size_t *n);
 typedef struct afz_suite_cov_entry {
     char path[512];
     char tier[64];
-    int loaded;                       /* 0: see error */
+    int loaded; /* 0: see error */
     char error[256];
     afz_fault_class cls;
     unsigned char uses[AFZ_FAULT__COUNT]; /* 1: a rule of the plan injects fault i */
-    char *caught;                     /* owned; "prop(client,...) ..." after exercise, or NULL */
+    char *caught; /* owned; "prop(client,...) ..." after exercise, or NULL */
 } afz_suite_cov_entry;
 
 typedef struct afz_suite_coverage {
-    afz_suite_cov_entry *entries;     /* owned */
+    afz_suite_cov_entry *entries; /* owned */
     size_t n;
 } afz_suite_coverage;
 
 /* afz_suite_coverage_scan fills |out| (cleanup it whatever happens) with
  * the scenarios under |root| in path order. AFZ_EIO (reason in |err|) when
  * |root| cannot be read; an unloadable scenario is an entry with loaded 0. */
-afz_rc afz_suite_coverage_scan(const char *root, afz_suite_coverage *out, char *err,
-                               size_t errlen);
+afz_rc afz_suite_coverage_scan(const char *root, afz_suite_coverage *out, char *err, size_t errlen);
 /* afz_suite_coverage_exercise sets every loaded entry's caught list. */
 afz_rc afz_suite_coverage_exercise(afz_suite_coverage *c);
 /* afz_suite_coverage_missing appends to |names| (space-separated) every

@@ -99,8 +99,8 @@ static afz_rc scan_dir(const char *dir, const char *tier, int depth, afz_suite_c
         if (stat(afz_buf_cstr(&p), &st) != 0)
             continue;
         if (S_ISDIR(st.st_mode))
-            rc = scan_dir(afz_buf_cstr(&p), depth == 0 ? de->d_name : tier, depth + 1, c, cap,
-                          err, errlen);
+            rc = scan_dir(afz_buf_cstr(&p), depth == 0 ? de->d_name : tier, depth + 1, c, cap, err,
+                          errlen);
         else if (has_suffix(de->d_name, ".scn") || has_suffix(de->d_name, ".bin"))
             rc = add_entry(c, cap, afz_buf_cstr(&p), tier);
     }
@@ -109,8 +109,7 @@ static afz_rc scan_dir(const char *dir, const char *tier, int depth, afz_suite_c
     return rc;
 }
 
-afz_rc afz_suite_coverage_scan(const char *root, afz_suite_coverage *out, char *err,
-                               size_t errlen)
+afz_rc afz_suite_coverage_scan(const char *root, afz_suite_coverage *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     err[0] = '\0';
@@ -250,8 +249,7 @@ afz_rc afz_suite_coverage_print(const afz_suite_coverage *c, afz_buf *out)
         afz_buf_printf(out, "  %-26s %-10s", d->name, afz_fault_class_name(d->cls));
         if (!fault_met(c, f)) {
             const afz_suite_exclusion *x = find_exclusion(d->name);
-            afz_buf_printf(out, " %s%s\n", x ? "excluded: " : "MISSING",
-                           x ? x->reason : "");
+            afz_buf_printf(out, " %s%s\n", x ? "excluded: " : "MISSING", x ? x->reason : "");
             continue;
         }
         const char *tier = NULL;
@@ -293,8 +291,9 @@ afz_rc afz_suite_coverage_print(const afz_suite_coverage *c, afz_buf *out)
     afz_buf missing;
     afz_buf_init(&missing, 0);
     size_t nm = afz_suite_coverage_missing(c, &missing);
-    afz_buf_printf(out, "\n%zu scenario(s); %zu catalog fault(s) excluded (cannot be met over "
-                        "HTTPS); missing from the tiers: %s\n",
+    afz_buf_printf(out,
+                   "\n%zu scenario(s); %zu catalog fault(s) excluded (cannot be met over "
+                   "HTTPS); missing from the tiers: %s\n",
                    c->n, nx, nm ? afz_buf_cstr(&missing) : "none");
     afz_buf_cleanup(&missing);
     return AFZ_OK;

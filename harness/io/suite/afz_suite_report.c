@@ -17,11 +17,21 @@ static void xml_text(afz_buf *out, const char *s)
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
         switch (c) {
-        case '&': afz_buf_puts(out, "&amp;"); break;
-        case '<': afz_buf_puts(out, "&lt;"); break;
-        case '>': afz_buf_puts(out, "&gt;"); break;
-        case '"': afz_buf_puts(out, "&quot;"); break;
-        case '\'': afz_buf_puts(out, "&apos;"); break;
+        case '&':
+            afz_buf_puts(out, "&amp;");
+            break;
+        case '<':
+            afz_buf_puts(out, "&lt;");
+            break;
+        case '>':
+            afz_buf_puts(out, "&gt;");
+            break;
+        case '"':
+            afz_buf_puts(out, "&quot;");
+            break;
+        case '\'':
+            afz_buf_puts(out, "&apos;");
+            break;
         default:
             if (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f))
                 afz_buf_putc(out, (char)c);
@@ -67,10 +77,12 @@ afz_rc afz_suite_junit(const afz_suite_config *cfg, const afz_suite_result *r, s
         failures += r[i].report.violations;
         skipped += r[i].report.waived + r[i].report.warnings + r[i].report.inconclusive;
     }
-    afz_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"acmefuzz suite: ");
+    afz_buf_puts(out,
+                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"acmefuzz suite: ");
     xml_text(out, cfg->client);
-    afz_buf_printf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
-                        "time=\"%.3f\">\n",
+    afz_buf_printf(out,
+                   "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
+                   "time=\"%.3f\">\n",
                    tests, failures, errors, skipped, total);
     char ob[64];
     for (size_t i = 0; i < n; i++) {
@@ -90,16 +102,14 @@ afz_rc afz_suite_junit(const afz_suite_config *cfg, const afz_suite_result *r, s
             afz_buf_puts(out, "\"/>\n    </testcase>\n  </testsuite>\n");
             continue;
         }
-        afz_buf_printf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
-                            "time=\"%.3f\">\n    <properties>\n",
+        afz_buf_printf(out,
+                       "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
+                       "time=\"%.3f\">\n    <properties>\n",
                        s->report.n, s->report.violations,
-                       s->report.waived + s->report.warnings + s->report.inconclusive,
-                       s->seconds);
+                       s->report.waived + s->report.warnings + s->report.inconclusive, s->seconds);
         const char *props[][2] = {
-            {"scenario", s->path},
-            {"class", afz_fault_class_name(s->cls)},
-            {"plan", s->plan_text},
-            {"client_outcome", outcome_text(s, ob, sizeof(ob))},
+            {"scenario", s->path},   {"class", afz_fault_class_name(s->cls)},
+            {"plan", s->plan_text},  {"client_outcome", outcome_text(s, ob, sizeof(ob))},
             {"workdir", s->workdir},
         };
         for (size_t k = 0; k < sizeof(props) / sizeof(props[0]); k++) {
@@ -107,8 +117,9 @@ afz_rc afz_suite_junit(const afz_suite_config *cfg, const afz_suite_result *r, s
             xml_text(out, props[k][1]);
             afz_buf_puts(out, "\"/>\n");
         }
-        afz_buf_printf(out, "      <property name=\"requests\" value=\"%zu\"/>\n"
-                            "      <property name=\"attempts\" value=\"%u\"/>\n    </properties>\n",
+        afz_buf_printf(out,
+                       "      <property name=\"requests\" value=\"%zu\"/>\n"
+                       "      <property name=\"attempts\" value=\"%u\"/>\n    </properties>\n",
                        s->requests, s->attempts);
         for (size_t k = 0; k < s->report.n; k++) {
             const afz_report_entry *e = &s->report.entries[k];
@@ -161,8 +172,7 @@ static void tap_line(afz_buf *out, const char *prefix, const char *s)
     }
 }
 
-afz_rc afz_suite_tap(const afz_suite_config *cfg, const afz_suite_result *r, size_t n,
-                     afz_buf *out)
+afz_rc afz_suite_tap(const afz_suite_config *cfg, const afz_suite_result *r, size_t n, afz_buf *out)
 {
     afz_buf_printf(out, "TAP version 13\n1..%zu\n", n);
     char ob[64];
@@ -182,7 +192,9 @@ afz_rc afz_suite_tap(const afz_suite_config *cfg, const afz_suite_result *r, siz
             if (e->result.verdict != AFZ_VERDICT_VIOLATION)
                 continue;
             afz_buf_printf(out, "# %s %s (%s, %s): ",
-                           e->waived ? "waived" : e->fails ? "violation" : "warning",
+                           e->waived  ? "waived"
+                           : e->fails ? "violation"
+                                      : "warning",
                            e->prop->id, afz_level_name(e->prop->level), e->prop->rfc);
             afz_buf_puts(out, e->result.message);
             if (e->result.exchange != SIZE_MAX)

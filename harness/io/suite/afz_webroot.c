@@ -70,8 +70,8 @@ static void webroot_cb(struct evhttp_request *req, void *arg)
     afz_buf_cleanup(&body);
 }
 
-afz_rc afz_webroot_open(struct event_base *base, const char *dir, uint16_t port,
-                        afz_webroot **out, char *err, size_t errlen)
+afz_rc afz_webroot_open(struct event_base *base, const char *dir, uint16_t port, afz_webroot **out,
+                        char *err, size_t errlen)
 {
     *out = NULL;
     afz_webroot *w = calloc(1, sizeof(*w));

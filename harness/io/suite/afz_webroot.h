@@ -24,8 +24,8 @@ typedef struct afz_webroot afz_webroot;
 /* afz_webroot_open serves |dir| (copied) on 127.0.0.1:|port| in |base|
  * (borrowed; must outlive the responder). On failure it returns AFZ_EIO
  * (cannot listen) or AFZ_ENOMEM with a reason in |err| and *out NULL. */
-afz_rc afz_webroot_open(struct event_base *base, const char *dir, uint16_t port,
-                        afz_webroot **out, char *err, size_t errlen);
+afz_rc afz_webroot_open(struct event_base *base, const char *dir, uint16_t port, afz_webroot **out,
+                        char *err, size_t errlen);
 /* afz_webroot_served returns how many files it has served. */
 size_t afz_webroot_served(const afz_webroot *w);
 /* afz_webroot_free stops listening and frees; NULL ok. */

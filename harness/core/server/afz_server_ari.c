@@ -108,8 +108,8 @@ static int cert_id_well_formed(const char *id, size_t n)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = id[i];
-        if (!(c == '.' || c == '-' || c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-              (c >= 'A' && c <= 'Z')))
+        if (!(c == '.' || c == '-' || c == '_' || (c >= '0' && c <= '9') ||
+              (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
             return 0;
     }
     afz_buf b;
@@ -136,9 +136,8 @@ afz_rc srv_renewal_info(afz_server *s, const afz_request *req, const srv_route *
     srv_order *o = srv_ari_find(s, rt->id, rt->id_len);
     if (!o)
         return srv_problem(resp, 404, "malformed", NULL, "Certificate not found");
-    int64_t validity_ms = s->cfg.cert_validity_s > INT64_MAX / 1000
-                              ? INT64_MAX / 1000
-                              : s->cfg.cert_validity_s * 1000;
+    int64_t validity_ms = s->cfg.cert_validity_s > INT64_MAX / 1000 ? INT64_MAX / 1000
+                                                                    : s->cfg.cert_validity_s * 1000;
     int64_t start, end;
     if (o->revoked) {
         /* renew now: a window wholly in the past */
@@ -160,16 +159,14 @@ afz_rc srv_renewal_info(afz_server *s, const afz_request *req, const srv_route *
     afz_rc rc = srv_w_finish(&w, resp, 200, "application/json");
     srv_w_cleanup(&w);
     if (rc == AFZ_OK)
-        rc = srv_add_retry_after(s, resp,
-                                 s->cfg.ari_retry_after_s > 0 ? s->cfg.ari_retry_after_s
-                                                              : ARI_DEFAULT_RETRY_AFTER_S,
-                                 0);
+        rc = srv_add_retry_after(
+            s, resp,
+            s->cfg.ari_retry_after_s > 0 ? s->cfg.ari_retry_after_s : ARI_DEFAULT_RETRY_AFTER_S, 0);
     return rc;
 }
 
 afz_rc srv_ari_replaces(afz_server *s, const srv_account *acct, const cJSON *payload,
-                        char (*names)[SRV_NAME_MAX_BUF], size_t n, afz_response *resp,
-                        char **out)
+                        char (*names)[SRV_NAME_MAX_BUF], size_t n, afz_response *resp, char **out)
 {
     *out = NULL;
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(payload, "replaces");
