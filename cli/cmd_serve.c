@@ -36,8 +36,8 @@ static void serve_usage(FILE *f)
         "Serves the ACME server model over HTTPS on 127.0.0.1 in real time until SIGINT or\n"
         "SIGTERM. Directory: https://127.0.0.1:PORT/directory (also /dir, as Pebble).\n"
         "  --listen ADDR        ACME listener (default 127.0.0.1:14000; port 0 picks one)\n"
-        "  --management ADDR    management listener (Pebble's /roots/0, /intermediates/0,\n"
-        "                       /root-keys/0, /intermediate-keys/0, /cert-status-by-serial/HEX;\n"
+        "  --management ADDR    management listener (Pebble's /roots/N, /intermediates/N,\n"
+        "                       /root-keys/N, /intermediate-keys/N, /cert-status-by-serial/HEX;\n"
         "                       acmefuzz's GET /history, GET /verdict, POST /session,\n"
         "                       POST /reset). GET /verdict judges each session (one client\n"
         "                       run: split at POST /reset, at POST /session?name=TEST, else\n"
@@ -62,9 +62,11 @@ static void serve_usage(FILE *f)
         "                       (default 256); at the cap the oldest finished runs are\n"
         "                       forgotten, then exchanges are served but not recorded\n"
         "                       (\"dropped\" in /verdict's summary)\n"
-        "  --strict-keys        refuse RSA keys under 2048 bits for accounts (badPublicKey)\n"
-        "                       and in CSRs (badCSR), as Boulder does (default: from 1024\n"
-        "                       bits, as Pebble accepts them)\n"
+        "  --strict-keys        refuse what only Pebble accepts: RSA keys under 2048 bits\n"
+        "                       (Boulder's floor) and P-521 keys, for accounts (badPublicKey;\n"
+        "                       JWS alg ES512: badSignatureAlgorithm) and in CSRs (badCSR)\n"
+        "                       (default: RSA from 1024 bits and P-521/ES512 accepted, as\n"
+        "                       Pebble accepts them)\n"
         "  --allow-weak-csr     accept CSRs signed with SHA-1 or MD5 (default: badCSR, as\n"
         "                       Boulder answers)\n"
         "  -v, --verbose        one line per exchange on stderr\n"
@@ -88,11 +90,21 @@ static void serve_usage(FILE *f)
         "                       Hosts other than 127.0.0.1 are served on 127.0.0.1.\n"
         "  -dnsserver, -strict  accepted and ignored\n"
         "  PEBBLE_WFE_NONCEREJECT=P  P percent of POSTs get badNonce (default 0, not Pebble's 5)\n"
-        "  PEBBLE_AUTHZREUSE=P       P > 0 reuses valid authorizations (always, not by chance)\n"
+        "  PEBBLE_AUTHZREUSE=P       a valid authorization of the account is reused in a new\n"
+        "                       order with probability P% (default 50, as Pebble; a draw\n"
+        "                       from the model's PRNG, so --seed replays it)\n"
         "  PEBBLE_VA_ALWAYS_VALID=1  no checks (the default); =0 checks http-01 and tls-alpn-01\n"
         "                       as Pebble does (--validate, when given, wins)\n"
         "  PEBBLE_VA_NOSLEEP, PEBBLE_VA_SLEEPTIME  accepted: checks start at once\n"
-        "  PEBBLE_CHAIN_LENGTH       only 2 (root, one intermediate) is served; others warn\n"
+        "  PEBBLE_ALTERNATE_ROOTS=N  N more independent hierarchies (0..16): each certificate\n"
+        "                       is also issued under each, linked rel=\"alternate\"; /roots/N,\n"
+        "                       /intermediates/N and their keys for every N, linked so too\n"
+        "  PEBBLE_CHAIN_LENGTH=N     N intermediates between leaf and root (1..8, default 1\n"
+        "                       as Pebble); /intermediates/N names the issuing one\n"
+        "Renewal information (RFC 9773): the directory names renewalInfo; GET\n"
+        "  renewalInfo/<certID> answers a suggestedWindow (the fifth sixth of the validity;\n"
+        "  in the past once revoked) with Retry-After: 21600; newOrder's \"replaces\" is\n"
+        "  checked (same account, a shared identifier; 409 alreadyReplaced) and reflected\n"
         "exit status: 0 stopped by a signal, 2 usage error or the server could not start\n",
         f);
 }
@@ -270,7 +282,7 @@ out:
 }
 
 /* apply_pebble_env reads Pebble's environment knobs (see serve_usage). */
-static int apply_pebble_env(afz_serve_config *cfg, int validate_given, int pebble_mode)
+static int apply_pebble_env(afz_serve_config *cfg, int validate_given)
 {
     uint64_t v;
     const char *e = getenv("PEBBLE_VA_ALWAYS_VALID");
@@ -292,41 +304,45 @@ static int apply_pebble_env(afz_serve_config *cfg, int validate_given, int pebbl
         }
         cfg->nonce_reject_percent = (unsigned)v;
     }
+    /* Pebble's default: a valid authorization is reused half the time, by a
+     * draw from the model's PRNG (--seed replays it) */
+    cfg->server.authz_reuse_percent = 50;
+    /* ACME Renewal Information (RFC 9773), as Pebble and Let's Encrypt
+     * serve it */
+    cfg->server.ari = 1;
     e = getenv("PEBBLE_AUTHZREUSE");
     if (e && *e) {
         if (afz_cli_parse_u64(e, 100, &v)) {
             fprintf(stderr, "acmefuzz serve: PEBBLE_AUTHZREUSE wants 0..100, got '%s'\n", e);
             return -1;
         }
-        cfg->server.authz_reuse = v > 0;
-        if (v > 0 && v < 100)
-            fprintf(stderr,
-                    "acmefuzz serve: PEBBLE_AUTHZREUSE=%s: valid authorizations are "
-                    "reused always, not with probability %s%%\n",
-                    e, e);
-    } else if (pebble_mode) {
-        fprintf(stderr, "acmefuzz serve: PEBBLE_AUTHZREUSE unset: no authorization reuse "
-                        "(Pebble reuses with probability 50%%; set PEBBLE_AUTHZREUSE=1 to "
-                        "reuse)\n");
+        cfg->server.authz_reuse_percent = (unsigned)v;
     }
     e = getenv("PEBBLE_ALTERNATE_ROOTS");
-    if (e && *e && strcmp(e, "0") != 0)
-        fprintf(stderr,
-                "acmefuzz serve: PEBBLE_ALTERNATE_ROOTS=%s ignored: one issuing "
-                "hierarchy; /roots/N and /intermediates/N for N > 0 are 404\n",
-                e);
+    if (e && *e) {
+        if (afz_cli_parse_u64(e, AFZ_SERVE_MAX_ALT_ROOTS, &v)) {
+            fprintf(stderr, "acmefuzz serve: PEBBLE_ALTERNATE_ROOTS wants 0..%d, got '%s'\n",
+                    AFZ_SERVE_MAX_ALT_ROOTS, e);
+            return -1;
+        }
+        cfg->alternate_roots = (unsigned)v;
+    }
     e = getenv("PEBBLE_VA_SLEEPTIME");
     if (e && *e)
         fprintf(stderr,
                 "acmefuzz serve: PEBBLE_VA_SLEEPTIME=%s ignored: checks start at once "
                 "(as PEBBLE_VA_NOSLEEP=1); scenarios set delays (authz_pending)\n",
                 e);
+    /* Pebble: "a default and minimum value of 1 (leaf + 1 intermediate)" */
     e = getenv("PEBBLE_CHAIN_LENGTH");
-    if (e && *e && strcmp(e, "2") != 0)
-        fprintf(stderr,
-                "acmefuzz serve: PEBBLE_CHAIN_LENGTH=%s ignored: acmefuzz serves a root "
-                "and one intermediate\n",
-                e);
+    if (e && *e) {
+        if (afz_cli_parse_u64(e, AFZ_CA_MAX_CHAIN, &v)) {
+            fprintf(stderr, "acmefuzz serve: PEBBLE_CHAIN_LENGTH wants 0..%d, got '%s'\n",
+                    AFZ_CA_MAX_CHAIN, e);
+            return -1;
+        }
+        cfg->chain_length = v ? (unsigned)v : 1;
+    }
     return 0;
 }
 
@@ -533,7 +549,7 @@ int afz_cmd_serve(int argc, char **argv)
         fprintf(stderr, "acmefuzz serve: serving on 127.0.0.1 only\n");
     if (config && load_pebble_config(config, &cfg, &ph))
         goto done;
-    if (apply_pebble_env(&cfg, validate_given, config != NULL))
+    if (apply_pebble_env(&cfg, validate_given))
         goto done;
     afz_plan plan;
     if (scenario) {
@@ -572,6 +588,14 @@ int afz_cmd_serve(int argc, char **argv)
             printf("CA bundle: %s\n", bundle_out);
         if (scenario)
             printf("Scenario: %s\n", scenario);
+        if (cfg.chain_length > 1)
+            printf("Chain length: %u intermediates\n", cfg.chain_length);
+        if (cfg.alternate_roots)
+            printf("Alternate roots: %u (management /roots/1..%u)\n", cfg.alternate_roots,
+                   cfg.alternate_roots);
+        printf("Authorization reuse: %u%% (PEBBLE_AUTHZREUSE; Pebble's default 50; run, sweep "
+               "and fuzz reuse none)\n",
+               cfg.server.authz_reuse_percent);
         if (cfg.validate & AFZ_SERVE_VALIDATE_HTTP01)
             printf("Validating http-01 on 127.0.0.1:%u\n", (unsigned)cfg.http01_port);
         if (cfg.validate & AFZ_SERVE_VALIDATE_TLSALPN01)

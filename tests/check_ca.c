@@ -344,6 +344,56 @@ START_TEST(test_ca_deterministic_with_detrand)
 }
 END_TEST
 
+/* afz_ca_new_chain (PEBBLE_CHAIN_LENGTH): with n intermediates the chain
+ * after the leaf holds n certificates, nearest first, and verifies from
+ * the root alone under strict RFC 5280 checks (each pathlen fits); the
+ * accessors name the issuing intermediate. n = 1 is afz_ca_new's single
+ * intermediate; 0 and more than AFZ_CA_MAX_CHAIN are refused. */
+START_TEST(test_ca_chain_length)
+{
+    ck_assert_ptr_null(afz_ca_new_chain("x", 1700000000, 0));
+    ck_assert_ptr_null(afz_ca_new_chain("x", 1700000000, AFZ_CA_MAX_CHAIN + 1));
+    static const char *const names[] = {"chain.example"};
+    for (unsigned n = 1; n <= 3; n++) {
+        afz_ca *c = afz_ca_new_chain("chain", 1700000000, n);
+        ck_assert_ptr_nonnull(c);
+        afz_buf pem;
+        afz_buf_init(&pem, 0);
+        ck_assert_int_eq(
+            afz_ca_issue(c, keys[AFZ_ALG_ES256], names, 1, 7, 1700000000, 86400, &pem, NULL),
+            AFZ_OK);
+        cert_stack *chain = read_chain(&pem);
+        ck_assert_int_eq(sk_X509_num(chain), (int)n + 1);
+        X509 *leaf = sk_X509_value(chain, 0);
+        X509 *issuing = pem_cert(afz_ca_intermediate_pem(c), strlen(afz_ca_intermediate_pem(c)));
+        ck_assert_int_eq(X509_cmp(issuing, sk_X509_value(chain, 1)), 0);
+        X509_free(issuing);
+        X509_STORE *store = X509_STORE_new();
+        X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+        STACK_OF(X509) *untrusted = sk_X509_new_null();
+        X509 *root = pem_cert(afz_ca_root_pem(c), strlen(afz_ca_root_pem(c)));
+        ck_assert(store && ctx && untrusted && root);
+        ck_assert_int_eq(X509_STORE_add_cert(store, root), 1);
+        for (int i = 1; i < sk_X509_num(chain); i++)
+            ck_assert(sk_X509_push(untrusted, sk_X509_value(chain, i)) > 0);
+        ck_assert_int_eq(X509_STORE_CTX_init(ctx, store, leaf, untrusted), 1);
+        X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT);
+        X509_STORE_CTX_set_time(ctx, 0, (time_t)1700000100);
+        int ok = X509_verify_cert(ctx);
+        ck_assert_msg(ok == 1, "n=%u: %s", n,
+                      X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+        ck_assert_int_eq(sk_X509_num(X509_STORE_CTX_get0_chain(ctx)), (int)n + 2);
+        X509_STORE_CTX_free(ctx);
+        X509_STORE_free(store);
+        sk_X509_free(untrusted);
+        X509_free(root);
+        sk_X509_pop_free(chain, X509_free);
+        afz_buf_cleanup(&pem);
+        afz_ca_free(c);
+    }
+}
+END_TEST
+
 Suite *ca_suite(void)
 {
     Suite *s = suite_create("ca");
@@ -358,6 +408,7 @@ Suite *ca_suite(void)
     tcase_add_test(tc, test_ca_long_first_name);
     tcase_add_test(tc, test_ca_certificates_and_keys);
     tcase_add_test(tc, test_ca_deterministic_with_detrand);
+    tcase_add_test(tc, test_ca_chain_length);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -445,13 +445,39 @@ START_TEST(test_csr_rsa1024_flagged_small)
     ck_assert_int_eq(afz_csr_parse((const uint8_t *)der.data, der.len, &csr, &v), AFZ_OK);
     ck_assert_int_eq(v, AFZ_CSR_OK);
     ck_assert_int_eq(csr.small_rsa_key, 1);
+    ck_assert_int_eq(csr.pebble_key, 1);
     afz_csr_cleanup(&csr);
     afz_buf_reset(&der);
     ck_assert_int_eq(afz_csr_build(keys[AFZ_ALG_RS256], good, 2, &der), AFZ_OK);
     ck_assert_int_eq(afz_csr_parse((const uint8_t *)der.data, der.len, &csr, &v), AFZ_OK);
     ck_assert_int_eq(csr.small_rsa_key, 0);
+    ck_assert_int_eq(csr.pebble_key, 0);
     afz_csr_cleanup(&csr);
     afz_buf_cleanup(&der);
+}
+END_TEST
+
+/* A P-521 key parses, flagged as Pebble's (not small RSA); its names and
+ * key come out as for any other key. */
+START_TEST(test_csr_p521_flagged_pebble)
+{
+    static const char *const good[] = {"example.com"};
+    EVP_PKEY *k = NULL;
+    ck_assert_int_eq(afz_key_generate(AFZ_ALG_ES512, &k), AFZ_OK);
+    afz_buf der;
+    afz_buf_init(&der, 0);
+    ck_assert_int_eq(afz_csr_build(k, good, 1, &der), AFZ_OK);
+    afz_csr csr;
+    afz_csr_verdict v = AFZ_CSR_UNPARSABLE;
+    ck_assert_int_eq(afz_csr_parse((const uint8_t *)der.data, der.len, &csr, &v), AFZ_OK);
+    ck_assert_int_eq(v, AFZ_CSR_OK);
+    ck_assert_int_eq(csr.pebble_key, 1);
+    ck_assert_int_eq(csr.small_rsa_key, 0);
+    ck_assert_uint_eq(csr.n_names, 1);
+    ck_assert_int_eq(EVP_PKEY_eq(csr.pubkey, k), 1);
+    afz_csr_cleanup(&csr);
+    afz_buf_cleanup(&der);
+    EVP_PKEY_free(k);
 }
 END_TEST
 
@@ -466,6 +492,7 @@ Suite *csr_suite(void)
     tcase_add_test(tc, test_csr_long_first_name_has_no_cn);
     tcase_add_loop_test(tc, test_csr_parse_verdicts, 0, BAD_N_KINDS);
     tcase_add_test(tc, test_csr_rsa1024_flagged_small);
+    tcase_add_test(tc, test_csr_p521_flagged_pebble);
     tcase_add_test(tc, test_csr_custom_good_csr_accepted);
     tcase_add_loop_test(tc, test_csr_check_names, 0,
                         (int)(sizeof check_cases / sizeof check_cases[0]));

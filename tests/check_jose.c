@@ -11,11 +11,12 @@
 
 /* Two keys per algorithm, made once per test case (key generation, RSA
  * above all, is slow under ASan). Index by afz_jws_alg. */
-#define N_ALGS 5
+#define N_ALGS 6
 static EVP_PKEY *keys[N_ALGS];
 static EVP_PKEY *other_keys[N_ALGS];
 
-static const afz_jws_alg all_algs[] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256, AFZ_ALG_EDDSA};
+static const afz_jws_alg all_algs[] = {AFZ_ALG_ES256, AFZ_ALG_ES384, AFZ_ALG_RS256, AFZ_ALG_EDDSA,
+                                       AFZ_ALG_ES512};
 #define N_ALL (sizeof all_algs / sizeof all_algs[0])
 
 static void keys_setup(void)
@@ -412,6 +413,7 @@ START_TEST(test_jose_jwk_round_trip)
         [AFZ_ALG_ES384] = {"crv", "kty", "x", "y", NULL},
         [AFZ_ALG_RS256] = {"e", "kty", "n", NULL, NULL},
         [AFZ_ALG_EDDSA] = {"crv", "kty", "x", NULL, NULL},
+        [AFZ_ALG_ES512] = {"crv", "kty", "x", "y", NULL},
     };
     afz_jws_alg alg = all_algs[_i];
     cJSON *jwk = NULL;
@@ -548,8 +550,13 @@ END_TEST
 
 START_TEST(test_jose_key_supported)
 {
-    for (size_t i = 0; i < N_ALL; i++)
-        ck_assert_int_eq(afz_key_supported(keys[all_algs[i]]), 1);
+    /* P-521 (ES512) is Pebble's only: afz_key_pebble, not supported */
+    for (size_t i = 0; i < N_ALL; i++) {
+        int p521 = all_algs[i] == AFZ_ALG_ES512;
+        ck_assert_int_eq(afz_key_supported(keys[all_algs[i]]), !p521);
+        ck_assert_int_eq(afz_key_pebble(keys[all_algs[i]]), p521);
+    }
+    ck_assert_int_eq(afz_key_bits(keys[AFZ_ALG_ES512]), 521);
     ck_assert_int_eq(afz_key_bits(keys[AFZ_ALG_RS256]), 2048);
     ck_assert_int_eq(afz_key_bits(keys[AFZ_ALG_ES384]), 384);
     ck_assert_int_eq(afz_key_supported(NULL), 0);
@@ -562,6 +569,8 @@ START_TEST(test_jose_key_supported)
     ck_assert_ptr_nonnull(k1);
     ck_assert_ptr_nonnull(x25519);
     ck_assert_int_eq(afz_key_supported(small), 0);
+    ck_assert_int_eq(afz_key_pebble(small), 1);
+    ck_assert_int_eq(afz_key_pebble(k1), 0);
     ck_assert_int_eq(afz_jws_alg_for_key(small), AFZ_ALG_RS256);
     ck_assert_int_eq(afz_jws_alg_for_key(k1), AFZ_ALG_NONE);
     ck_assert_int_eq(afz_key_supported(k1), 0);

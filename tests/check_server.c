@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <check.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -275,8 +277,9 @@ START_TEST(test_server_bad_alg)
     t_assert_problem(&r, 400, "badSignatureAlgorithm");
     cJSON *j = t_json(&r);
     const cJSON *algs = afz_json_array(j, "algorithms");
-    ck_assert_int_eq(cJSON_GetArraySize(algs), 4);
+    ck_assert_int_eq(cJSON_GetArraySize(algs), 5); /* ES512 too, unless strict_keys */
     ck_assert_str_eq(cJSON_GetArrayItem(algs, 0)->valuestring, "ES256");
+    ck_assert_str_eq(cJSON_GetArrayItem(algs, 2)->valuestring, "ES512");
     cJSON_Delete(j);
     afz_response_cleanup(&r);
     t_free(&t);
@@ -1204,6 +1207,47 @@ START_TEST(test_server_authz_reuse)
 }
 END_TEST
 
+/* reuse_pattern makes 24 orders for a validated name with
+ * authz_reuse_percent |pct| and PRNG seed |seed|; bit k of the result is
+ * set when order k got the valid authorization (and so is "ready"). */
+static uint32_t reuse_pattern(unsigned pct, uint64_t seed)
+{
+    t_env t;
+    t_init(&t);
+    afz_prng_seed(&t.prng, seed);
+    t.cfg.authz_reuse_percent = pct;
+    t_start(&t);
+    t_account(&t);
+    cJSON *o1 = t_order(&t, "[{\"type\":\"dns\",\"value\":\"example.com\"}]", NULL);
+    t_validate(&t, o1);
+    uint32_t bits = 0;
+    for (int k = 0; k < 24; k++) {
+        cJSON *o = t_order(&t, "[{\"type\":\"dns\",\"value\":\"example.com\"}]", NULL);
+        int reused = strcmp(authz_url(o, 0), authz_url(o1, 0)) == 0;
+        ck_assert_str_eq(afz_json_str(o, "status"), reused ? "ready" : "pending");
+        if (reused)
+            bits |= 1u << k;
+        cJSON_Delete(o);
+    }
+    cJSON_Delete(o1);
+    t_free(&t);
+    return bits;
+}
+
+/* PEBBLE_AUTHZREUSE (authz_reuse_percent): 0 never reuses, 100 always,
+ * 50 sometimes, and the same seed gives the same choices. */
+START_TEST(test_server_authz_reuse_percent)
+{
+    ck_assert_uint_eq(reuse_pattern(0, 3), 0);
+    ck_assert_uint_eq(reuse_pattern(100, 3), 0xffffffu);
+    uint32_t a = reuse_pattern(50, 3), b = reuse_pattern(50, 3), c = reuse_pattern(50, 4);
+    ck_assert_uint_ne(a, 0);
+    ck_assert_uint_ne(a, 0xffffffu);
+    ck_assert_uint_eq(a, b);
+    ck_assert_uint_ne(a, c); /* 2^-24 to collide by chance */
+}
+END_TEST
+
 START_TEST(test_server_order_ready_at_creation)
 {
     t_env t;
@@ -1302,6 +1346,255 @@ START_TEST(test_server_order_limit_evicts_expired)
     cJSON_Delete(o2);
     cJSON_Delete(o3);
     t_free(&t);
+}
+END_TEST
+
+/* link_count counts the Link fields of |r| with relation |rel|; the
+ * first URL goes to |first| (may be NULL). */
+static size_t link_count(const afz_response *r, const char *rel, char first[256])
+{
+    char want[32];
+    snprintf(want, sizeof(want), "rel=\"%s\"", rel);
+    size_t n = 0;
+    for (size_t i = 0; i < r->headers.n; i++) {
+        const afz_header *hd = &r->headers.v[i];
+        if (strcasecmp(hd->name, "Link") != 0 || !strstr(hd->value, want))
+            continue;
+        const char *lt = strchr(hd->value, '<'), *gt = strchr(hd->value, '>');
+        ck_assert(lt && gt && gt > lt);
+        if (n++ == 0 && first)
+            snprintf(first, 256, "%.*s", (int)(gt - lt - 1), lt + 1);
+    }
+    return n;
+}
+
+/* issuer_signed: 1 when the PEM |intermediate| verifies |leaf| and is
+ * verified by the PEM |root|. */
+static int issuer_signed(X509 *leaf, const char *intermediate, const char *root)
+{
+    BIO *bi = BIO_new_mem_buf(intermediate, -1), *br = BIO_new_mem_buf(root, -1);
+    X509 *xi = PEM_read_bio_X509(bi, NULL, NULL, NULL);
+    X509 *xr = PEM_read_bio_X509(br, NULL, NULL, NULL);
+    ck_assert(xi && xr);
+    int ok =
+        X509_verify(leaf, X509_get0_pubkey(xi)) == 1 && X509_verify(xi, X509_get0_pubkey(xr)) == 1;
+    ERR_clear_error();
+    X509_free(xi);
+    X509_free(xr);
+    BIO_free(bi);
+    BIO_free(br);
+    return ok;
+}
+
+/* PEBBLE_ALTERNATE_ROOTS in the model (alt_cas): the certificate URL
+ * links one alternate per hierarchy; alternate k is the same leaf (key,
+ * serial, names) issued under hierarchy k, links the certificate URL and
+ * the other alternate (no "up"); revoking it by an alternate leaf revokes
+ * the certificate. Without alt_cas there is no alternate (not flagged:
+ * the in-process model is unchanged). */
+START_TEST(test_server_alternate_roots)
+{
+    afz_ca *alt[2] = {afz_ca_new("alt one", AFZ_CLOCK_DEFAULT_EPOCH_MS / 1000),
+                      afz_ca_new("alt two", AFZ_CLOCK_DEFAULT_EPOCH_MS / 1000)};
+    ck_assert(alt[0] && alt[1]);
+    for (int with = 0; with <= 1; with++) {
+        t_env t;
+        t_init(&t);
+        if (with) {
+            t.cfg.alt_cas = (const afz_ca *const *)alt;
+            t.cfg.n_alt_cas = 2;
+        }
+        t_start(&t);
+        t_account(&t);
+        EVP_PKEY *ck = new_key();
+        X509 *leaf = NULL;
+        cJSON *fin = t_issue(&t, "example.com", ck, &leaf);
+        const char *cert_url = afz_json_str(fin, "certificate");
+        afz_response r;
+        t_post(&t, cert_url, NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_uint_eq(link_count(&r, "alternate", NULL), with ? 2 : 0);
+        ck_assert_uint_eq(link_count(&r, "up", NULL), 1);
+        afz_response_cleanup(&r);
+        ck_assert(
+            issuer_signed(leaf, afz_ca_intermediate_pem(test_ca()), afz_ca_root_pem(test_ca())));
+        for (int k = 1; with && k <= 2; k++) {
+            char url[256];
+            snprintf(url, sizeof(url), "%s", cert_url);
+            char *id = strstr(url, "/cert/");
+            ck_assert_ptr_nonnull(id);
+            char alt_url[300];
+            snprintf(alt_url, sizeof(alt_url), "%.*s/alt-cert/%s-%d", (int)(id - url), url,
+                     id + strlen("/cert/"), k);
+            t_post(&t, alt_url, NULL, &r);
+            ck_assert_msg(r.status == 200, "%s: %d", alt_url, r.status);
+            char first[256];
+            ck_assert_uint_eq(link_count(&r, "alternate", first), 2);
+            ck_assert_str_eq(first, cert_url);
+            ck_assert_uint_eq(link_count(&r, "up", NULL), 0);
+            X509 *al = NULL;
+            ck_assert_int_eq(parse_chain(&r, &al), 2);
+            afz_response_cleanup(&r);
+            ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(al), X509_get0_pubkey(leaf)), 1);
+            ck_assert_int_eq(
+                ASN1_INTEGER_cmp(X509_get0_serialNumber(al), X509_get0_serialNumber(leaf)), 0);
+            ck_assert_int_ne(X509_NAME_cmp(X509_get_issuer_name(al), X509_get_issuer_name(leaf)),
+                             0);
+            ck_assert(issuer_signed(al, afz_ca_intermediate_pem(alt[k - 1]),
+                                    afz_ca_root_pem(alt[k - 1])));
+            ck_assert(!issuer_signed(al, afz_ca_intermediate_pem(alt[2 - k]),
+                                     afz_ca_root_pem(alt[2 - k])));
+            if (k == 2) {
+                /* revoked by the alternate leaf: the certificate is gone */
+                afz_buf der = cert_der(al);
+                char payload[4096];
+                snprintf(payload, sizeof(payload), "{\"certificate\":\"%s\"}", afz_buf_cstr(&der));
+                afz_buf_cleanup(&der);
+                t_post(&t, U("/revoke-cert"), payload, &r);
+                ck_assert_msg(r.status == 200, "revoke: %d %s", r.status, (const char *)r.body);
+                afz_response_cleanup(&r);
+                t_post(&t, cert_url, NULL, &r);
+                ck_assert_int_eq(r.status, 404);
+                afz_response_cleanup(&r);
+            }
+            X509_free(al);
+        }
+        X509_free(leaf);
+        EVP_PKEY_free(ck);
+        cJSON_Delete(fin);
+        t_free(&t);
+    }
+    afz_ca_free(alt[0]);
+    afz_ca_free(alt[1]);
+}
+END_TEST
+
+/* ari_cert_id computes RFC 9773's certID of |leaf| the way a client
+ * does: base64url(AKI keyIdentifier) "." base64url(serial content). */
+static void ari_cert_id(X509 *leaf, char *out, size_t n)
+{
+    const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(leaf);
+    ck_assert_ptr_nonnull(aki);
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL);
+    unsigned char ser[32];
+    int len = BN_num_bytes(bn);
+    ck_assert(len > 0 && len < 31);
+    ser[0] = 0;
+    BN_bn2bin(bn, ser + 1);
+    BN_free(bn);
+    int pad = ser[1] & 0x80 ? 1 : 0; /* DER keeps a positive INTEGER positive */
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    ck_assert_int_eq(
+        afz_b64url_encode(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki), &b), AFZ_OK);
+    ck_assert_int_eq(afz_buf_putc(&b, '.'), AFZ_OK);
+    ck_assert_int_eq(afz_b64url_encode(ser + 1 - pad, (size_t)(len + pad), &b), AFZ_OK);
+    snprintf(out, n, "%s", afz_buf_cstr(&b));
+    afz_buf_cleanup(&b);
+}
+
+/* ARI (RFC 9773, config.ari): the directory names renewalInfo; GET
+ * renewal-info/<certID> answers a window (start < end, inside the
+ * validity) with Retry-After; an unknown certID is 404, a malformed one
+ * 400, POST 405; newOrder "replaces" is reflected, a second claim on the
+ * same certificate is 409 alreadyReplaced, a certID of no certificate of
+ * the account is refused. With ari off nothing of it exists (the
+ * in-process model is unchanged). */
+START_TEST(test_server_ari)
+{
+    for (int on = 0; on <= 1; on++) {
+        t_env t;
+        t_init(&t);
+        t.cfg.ari = on;
+        t_start(&t);
+        afz_response r;
+        t_plain(&t, "GET", U("/directory"), &r);
+        cJSON *d = t_json(&r);
+        afz_response_cleanup(&r);
+        const char *ri = afz_json_str(d, "renewalInfo");
+        if (on)
+            ck_assert_str_eq(ri, U("/renewal-info"));
+        else
+            ck_assert_ptr_null(ri);
+        cJSON_Delete(d);
+        t_account(&t);
+        EVP_PKEY *ck = new_key();
+        X509 *leaf = NULL;
+        cJSON *fin = t_issue(&t, "example.com", ck, &leaf);
+        char id[200], url[300];
+        ari_cert_id(leaf, id, sizeof id);
+        snprintf(url, sizeof url, "%s/%s", U("/renewal-info"), id);
+        t_plain(&t, "GET", url, &r);
+        if (!on) {
+            ck_assert_int_eq(r.status, 404);
+            afz_response_cleanup(&r);
+        } else {
+            ck_assert_msg(r.status == 200, "%s: %d %s", url, r.status, (const char *)r.body);
+            ck_assert_str_eq(afz_headers_get(&r.headers, "Retry-After"), "21600");
+            cJSON *j = t_json(&r);
+            const cJSON *win = cJSON_GetObjectItemCaseSensitive(j, "suggestedWindow");
+            const char *start = afz_json_str(win, "start"), *end = afz_json_str(win, "end");
+            ck_assert(start && end);
+            ck_assert_int_lt(strcmp(start, end), 0); /* same RFC 3339 shape: text order */
+            ASN1_TIME *ts = ASN1_TIME_new();
+            char z[32];
+            snprintf(z, sizeof z, "%.4s%.2s%.2s%.2s%.2s%.2sZ", start, start + 5, start + 8,
+                     start + 11, start + 14, start + 17);
+            ck_assert_int_eq(ASN1_TIME_set_string_X509(ts, z), 1);
+            ck_assert_int_gt(ASN1_TIME_compare(ts, X509_get0_notBefore(leaf)), 0);
+            ck_assert_int_lt(ASN1_TIME_compare(ts, X509_get0_notAfter(leaf)), 0);
+            ASN1_TIME_free(ts);
+            cJSON_Delete(j);
+            afz_response_cleanup(&r);
+            /* an unknown serial, a malformed certID, POST */
+            char other[220];
+            snprintf(other, sizeof other, "%s/%.*s.AQ", U("/renewal-info"),
+                     (int)(strchr(id, '.') - id), id);
+            t_plain(&t, "GET", other, &r);
+            ck_assert_int_eq(r.status, 404);
+            afz_response_cleanup(&r);
+            t_plain(&t, "GET", U("/renewal-info/no-dot"), &r);
+            t_assert_problem(&r, 400, "malformed");
+            afz_response_cleanup(&r);
+            t_post(&t, url, NULL, &r);
+            ck_assert_int_eq(r.status, 405);
+            afz_response_cleanup(&r);
+            /* replaces: reflected, then alreadyReplaced */
+            char payload[600];
+            snprintf(payload, sizeof payload,
+                     "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"example.com\"}],"
+                     "\"replaces\":\"%s\"}",
+                     id);
+            t_post(&t, U("/new-order"), payload, &r);
+            ck_assert_msg(r.status == 201, "%d %s", r.status, (const char *)r.body);
+            j = t_json(&r);
+            ck_assert_str_eq(afz_json_str(j, "replaces"), id);
+            cJSON_Delete(j);
+            afz_response_cleanup(&r);
+            t_post(&t, U("/new-order"), payload, &r);
+            t_assert_problem(&r, 409, "alreadyReplaced");
+            afz_response_cleanup(&r);
+            /* no identifier in common */
+            snprintf(payload, sizeof payload,
+                     "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"other.example\"}],"
+                     "\"replaces\":\"%s\"}",
+                     id);
+            t_post(&t, U("/new-order"), payload, &r);
+            t_assert_problem(&r, 400, "malformed");
+            afz_response_cleanup(&r);
+            snprintf(payload, sizeof payload,
+                     "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"example.com\"}],"
+                     "\"replaces\":\"%s\"}",
+                     other + strlen(U("/renewal-info/")));
+            t_post(&t, U("/new-order"), payload, &r);
+            t_assert_problem(&r, 400, "malformed");
+            afz_response_cleanup(&r);
+        }
+        X509_free(leaf);
+        EVP_PKEY_free(ck);
+        cJSON_Delete(fin);
+        t_free(&t);
+    }
 }
 END_TEST
 
@@ -1733,6 +2026,9 @@ Suite *server_suite(void)
     tcase_add_loop_test(tc, test_server_authz_pending_any_look, 0,
                         (int)(sizeof(authz_looks) / sizeof(authz_looks[0])));
     tcase_add_test(tc, test_server_authz_reuse);
+    tcase_add_test(tc, test_server_authz_reuse_percent);
+    tcase_add_test(tc, test_server_alternate_roots);
+    tcase_add_test(tc, test_server_ari);
     tcase_add_test(tc, test_server_order_ready_at_creation);
     tcase_add_test(tc, test_server_order_expiry);
     tcase_add_test(tc, test_server_order_limit_evicts_expired);

@@ -37,6 +37,14 @@ struct afz_ca {
     char *root_key_pem;
     char *inter_key_pem;
     size_t inter_pem_len;
+    /* PEBBLE_CHAIN_LENGTH: intermediates above the issuing one, nearest
+     * the root last; chain_pem is what follows a leaf: the issuing
+     * intermediate, then these, toward the root */
+    X509 *upper[AFZ_CA_MAX_CHAIN];
+    EVP_PKEY *upper_key[AFZ_CA_MAX_CHAIN];
+    size_t n_upper;
+    char *chain_pem;
+    size_t chain_pem_len;
     /* Extensions identical in every leaf, copied in by X509_add_ext. */
     X509_EXTENSION *leaf_bc;
     X509_EXTENSION *leaf_ku;
@@ -134,10 +142,13 @@ out:
 }
 
 /* make_ca_cert builds a CA certificate for |key|, signed by |issuer| and
- * |issuer_key|, or self-signed when |issuer| is NULL. */
+ * |issuer_key|, or self-signed when |issuer| is NULL; an intermediate
+ * gets pathLenConstraint |pathlen|. */
 static X509 *make_ca_cert(const char *label, const char *suffix, EVP_PKEY *key, X509 *issuer,
-                          EVP_PKEY *issuer_key, int64_t from)
+                          EVP_PKEY *issuer_key, int64_t from, int pathlen)
 {
+    char bc[48];
+    snprintf(bc, sizeof bc, "critical,CA:TRUE,pathlen:%d", pathlen);
     X509_EXTENSION *aki = NULL;
     X509 *x = X509_new();
     if (!x || X509_set_version(x, X509_VERSION_3) != 1 || !random_serial(x) ||
@@ -148,8 +159,7 @@ static X509 *make_ca_cert(const char *label, const char *suffix, EVP_PKEY *key, 
     /* RFC 5280 4.2.1.9 and 4.2.1.3: CA certificates carry a critical
      * basicConstraints with cA and keyCertSign; the intermediate may sign
      * only end-entity certificates. */
-    if (!add_conf_ext(issuer, x, NID_basic_constraints,
-                      issuer ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE") ||
+    if (!add_conf_ext(issuer, x, NID_basic_constraints, issuer ? bc : "critical,CA:TRUE") ||
         !add_conf_ext(issuer, x, NID_key_usage, "critical,digitalSignature,keyCertSign,cRLSign") ||
         !add_conf_ext(issuer, x, NID_subject_key_identifier, "hash"))
         goto fail;
@@ -205,6 +215,13 @@ static char *key_pem(EVP_PKEY *key)
 
 afz_ca *afz_ca_new(const char *label, int64_t now_unix_s)
 {
+    return afz_ca_new_chain(label, now_unix_s, 1);
+}
+
+afz_ca *afz_ca_new_chain(const char *label, int64_t now_unix_s, unsigned n_intermediates)
+{
+    if (n_intermediates < 1 || n_intermediates > AFZ_CA_MAX_CHAIN)
+        return NULL;
     afz_ca *ca = calloc(1, sizeof *ca);
     if (!ca)
         return NULL;
@@ -219,10 +236,31 @@ afz_ca *afz_ca_new(const char *label, int64_t now_unix_s)
         goto fail;
     afz_cryptostat_count(AFZ_CS_KEYGEN, AFZ_CS_P256, 0);
     afz_cryptostat_count(AFZ_CS_KEYGEN, AFZ_CS_P256, 0);
-    ca->root = make_ca_cert(label, " Root", ca->root_key, NULL, NULL, from);
+    ca->root = make_ca_cert(label, " Root", ca->root_key, NULL, NULL, from, -1);
     if (!ca->root)
         goto fail;
-    ca->inter = make_ca_cert(label, " Intermediate", ca->inter_key, ca->root, ca->root_key, from);
+    /* Intermediates above the issuing one, from the root down: "<label>
+     * Intermediate N" ... "<label> Intermediate 2", pathlen 1 under the
+     * issuing one and one more for each step up. */
+    X509 *issuer = ca->root;
+    EVP_PKEY *issuer_key = ca->root_key;
+    for (unsigned k = n_intermediates; k >= 2; k--) {
+        size_t i = k - 2; /* upper[0] signs the issuing intermediate */
+        char suffix[32];
+        snprintf(suffix, sizeof suffix, " Intermediate %u", k);
+        ca->upper_key[i] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        if (!ca->upper_key[i])
+            goto fail;
+        ca->n_upper = n_intermediates - 1;
+        afz_cryptostat_count(AFZ_CS_KEYGEN, AFZ_CS_P256, 0);
+        ca->upper[i] =
+            make_ca_cert(label, suffix, ca->upper_key[i], issuer, issuer_key, from, (int)k - 1);
+        if (!ca->upper[i])
+            goto fail;
+        issuer = ca->upper[i];
+        issuer_key = ca->upper_key[i];
+    }
+    ca->inter = make_ca_cert(label, " Intermediate", ca->inter_key, issuer, issuer_key, from, 0);
     if (!ca->inter)
         goto fail;
     ca->root_pem = cert_pem(ca->root, NULL);
@@ -230,6 +268,19 @@ afz_ca *afz_ca_new(const char *label, int64_t now_unix_s)
     ca->root_key_pem = key_pem(ca->root_key);
     ca->inter_key_pem = key_pem(ca->inter_key);
     if (!ca->root_pem || !ca->inter_pem || !ca->root_key_pem || !ca->inter_key_pem)
+        goto fail;
+    afz_buf chain;
+    afz_buf_init(&chain, 0);
+    afz_rc crc = afz_buf_append(&chain, ca->inter_pem, ca->inter_pem_len);
+    for (size_t i = 0; crc == AFZ_OK && i < ca->n_upper; i++) {
+        size_t len = 0;
+        char *pem = cert_pem(ca->upper[i], &len);
+        crc = pem ? afz_buf_append(&chain, pem, len) : AFZ_ENOMEM;
+        free(pem);
+    }
+    ca->chain_pem = crc == AFZ_OK ? afz_buf_take(&chain, &ca->chain_pem_len) : NULL;
+    afz_buf_cleanup(&chain);
+    if (!ca->chain_pem)
         goto fail;
     /* Leaves: not a CA; a signature key only; TLS server authentication
      * (the profile of CA/Browser Forum BR 7.1.2.7). */
@@ -258,6 +309,11 @@ void afz_ca_free(afz_ca *ca)
     free(ca->inter_pem);
     free(ca->root_key_pem);
     free(ca->inter_key_pem);
+    free(ca->chain_pem);
+    for (size_t i = 0; i < AFZ_CA_MAX_CHAIN; i++) {
+        X509_free(ca->upper[i]);
+        EVP_PKEY_free(ca->upper_key[i]);
+    }
     X509_free(ca->root);
     X509_free(ca->inter);
     EVP_PKEY_free(ca->root_key);
@@ -335,7 +391,7 @@ afz_rc afz_ca_issue(const afz_ca *ca, EVP_PKEY *pubkey, const char *const *names
     if (len <= 0 || !data)
         goto out;
     if ((rc = afz_buf_append(pem_chain, data, (size_t)len)) != AFZ_OK ||
-        (rc = afz_buf_append(pem_chain, ca->inter_pem, ca->inter_pem_len)) != AFZ_OK) {
+        (rc = afz_buf_append(pem_chain, ca->chain_pem, ca->chain_pem_len)) != AFZ_OK) {
         pem_chain->len = start;
         if (pem_chain->data)
             pem_chain->data[start] = '\0';

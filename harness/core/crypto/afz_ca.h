@@ -1,5 +1,6 @@
 /* afz_ca.h - the harness certificate authority: a self-signed root and one
- * intermediate (ECDSA P-256), made once per process with OpenSSL, issuing
+ * intermediate (or more: afz_ca_new_chain) (ECDSA P-256), made once per
+ * process with OpenSSL, issuing
  * end-entity certificates for ACME orders.
  *
  * The CA is immutable after afz_ca_new, so one instance may serve every
@@ -22,12 +23,22 @@ typedef struct afz_ca afz_ca;
  * for 10 years, with subject CNs "<label> Root" and "<label> Intermediate".
  * NULL on failure. Free with afz_ca_free. */
 afz_ca *afz_ca_new(const char *label, int64_t now_unix_s);
+/* afz_ca_new_chain is afz_ca_new with |n_intermediates| (1 to
+ * AFZ_CA_MAX_CHAIN) intermediates between root and leaf, as Pebble's
+ * PEBBLE_CHAIN_LENGTH: the issuing one ("<label> Intermediate", pathlen 0)
+ * under "<label> Intermediate 2" (pathlen 1) ... under "<label>
+ * Intermediate N", signed by the root. afz_ca_issue's chain then holds
+ * all of them, nearest the leaf first; the accessors below still name the
+ * root and the issuing intermediate (Pebble does not expose the extra
+ * ones either). n_intermediates == 1 is afz_ca_new. NULL on failure. */
+#define AFZ_CA_MAX_CHAIN 8
+afz_ca *afz_ca_new_chain(const char *label, int64_t now_unix_s, unsigned n_intermediates);
 void afz_ca_free(afz_ca *ca);
 
 /* afz_ca_issue signs a leaf for |pubkey| naming |names| (SAN dNSNames, CN =
  * first name) with serial |serial| (non-zero), valid from |not_before_s|
  * for |validity_s| seconds, serverAuth EKU, and appends the PEM chain:
- * leaf then intermediate. |serial_hex| (may be NULL) receives the serial
+ * leaf then intermediate(s). |serial_hex| (may be NULL) receives the serial
  * as lower-case hex without leading zeros, NUL-terminated (>= 17 bytes).
  * The leaf has basicConstraints CA:FALSE and keyUsage digitalSignature
  * (both critical), SKI and AKI; a first name over 64 bytes leaves the

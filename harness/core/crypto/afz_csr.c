@@ -306,11 +306,12 @@ afz_rc afz_csr_parse(const uint8_t *der, size_t n, afz_csr *out, afz_csr_verdict
      * maybe huge) key costs no signature verification. */
     v = AFZ_CSR_UNSUPPORTED_KEY;
     EVP_PKEY *key = X509_REQ_get0_pubkey(req);
-    if (key && !afz_key_supported(key) && EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA &&
-        afz_key_bits(key) >= AFZ_RSA_MIN_BITS_PEBBLE && afz_key_bits(key) < AFZ_RSA_MIN_BITS)
-        out->small_rsa_key = 1;
-    else if (!key || !afz_key_supported(key))
+    if (key && afz_key_pebble(key)) {
+        out->pebble_key = 1;
+        out->small_rsa_key = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
+    } else if (!key || !afz_key_supported(key)) {
         goto out;
+    }
     v = AFZ_CSR_BAD_SIGNATURE;
     int sig_ok = X509_REQ_verify(req, key) == 1;
     afz_cryptostat_count_key(sig_ok ? AFZ_CS_CSR_VERIFY : AFZ_CS_CSR_VERIFY_BAD, key, 0);

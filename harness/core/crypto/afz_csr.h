@@ -24,7 +24,8 @@ typedef enum afz_csr_verdict {
     AFZ_CSR_UNPARSABLE,      /* not DER PKCS#10 */
     AFZ_CSR_BAD_SIGNATURE,   /* self-signature does not verify */
     AFZ_CSR_UNSUPPORTED_KEY, /* not EC P-256/P-384, RSA >= 2048 or Ed25519
-                                (afz_key_supported: RSA at most 8192) */
+                                (afz_key_supported: RSA at most 8192),
+                                nor a key afz_key_pebble admits */
     AFZ_CSR_NO_NAMES,        /* neither CN nor SAN names anything */
     AFZ_CSR_BAD_NAME,        /* a SAN that is not a dNSName, or a bad name */
     AFZ_CSR_NAMES_MISMATCH,  /* names differ from the order's identifiers */
@@ -47,6 +48,9 @@ typedef struct afz_csr {
     int small_rsa_key; /* appended: 1 when the key is RSA of
                           AFZ_RSA_MIN_BITS_PEBBLE to AFZ_RSA_MIN_BITS - 1 bits
                           (afz_csr_parse accepts it; the caller decides) */
+    int pebble_key;    /* appended: 1 when afz_key_pebble admits the key
+                          (small RSA as above, or EC P-521): accepted
+                          here, the caller decides (strict_keys) */
 } afz_csr;
 
 /* afz_csr_parse parses |n| bytes of DER, verifies the self-signature,

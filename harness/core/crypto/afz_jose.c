@@ -21,7 +21,7 @@
 #include "afz_cryptostat.h"
 #include "afz_json.h"
 
-/* The two NIST curves JWS names (RFC 7518 3.4, 6.2.1.1). |width| is the
+/* The three NIST curves JWS names (RFC 7518 3.4, 6.2.1.1). |width| is the
  * coordinate size, which is also the size of r and of s in a signature. */
 typedef struct jose_curve {
     afz_jws_alg alg;
@@ -34,10 +34,11 @@ typedef struct jose_curve {
 static const jose_curve jose_curves[] = {
     {AFZ_ALG_ES256, "P-256", "prime256v1", NID_X9_62_prime256v1, 32},
     {AFZ_ALG_ES384, "P-384", "secp384r1", NID_secp384r1, 48},
+    {AFZ_ALG_ES512, "P-521", "secp521r1", NID_secp521r1, 66},
 };
 
 #define JOSE_N_CURVES (sizeof jose_curves / sizeof jose_curves[0])
-#define JOSE_MAX_WIDTH 48
+#define JOSE_MAX_WIDTH 66
 #define JOSE_ED25519_LEN 32
 /* OpenSSL refuses RSA moduli above 16384 bits; refuse them here first so
  * a hostile JWK costs nothing. */
@@ -83,7 +84,7 @@ static const jose_curve *curve_of_key(EVP_PKEY *key)
 
 static const char *const alg_names[] = {
     [AFZ_ALG_NONE] = "none",   [AFZ_ALG_ES256] = "ES256", [AFZ_ALG_ES384] = "ES384",
-    [AFZ_ALG_RS256] = "RS256", [AFZ_ALG_EDDSA] = "EdDSA",
+    [AFZ_ALG_RS256] = "RS256", [AFZ_ALG_EDDSA] = "EdDSA", [AFZ_ALG_ES512] = "ES512",
 };
 
 #define JOSE_N_ALGS (sizeof alg_names / sizeof alg_names[0])
@@ -139,6 +140,25 @@ int afz_key_supported(EVP_PKEY *key)
         int bits = afz_key_bits(key);
         return bits >= AFZ_RSA_MIN_BITS && bits <= AFZ_RSA_MAX_BITS;
     }
+    case AFZ_ALG_ES512:
+    case AFZ_ALG_NONE:
+        break;
+    }
+    return 0;
+}
+
+int afz_key_pebble(EVP_PKEY *key)
+{
+    switch (afz_jws_alg_for_key(key)) {
+    case AFZ_ALG_ES512:
+        return 1;
+    case AFZ_ALG_RS256: {
+        int bits = afz_key_bits(key);
+        return bits >= AFZ_RSA_MIN_BITS_PEBBLE && bits < AFZ_RSA_MIN_BITS;
+    }
+    case AFZ_ALG_ES256:
+    case AFZ_ALG_ES384:
+    case AFZ_ALG_EDDSA:
     case AFZ_ALG_NONE:
         break;
     }
@@ -157,6 +177,9 @@ afz_rc afz_key_generate(afz_jws_alg alg, EVP_PKEY **out)
         break;
     case AFZ_ALG_ES384:
         k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+        break;
+    case AFZ_ALG_ES512:
+        k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
         break;
     case AFZ_ALG_RS256:
         k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
@@ -570,6 +593,8 @@ static const EVP_MD *digest_for(afz_jws_alg alg)
     switch (alg) {
     case AFZ_ALG_ES384:
         return EVP_sha384();
+    case AFZ_ALG_ES512:
+        return EVP_sha512();
     case AFZ_ALG_ES256:
     case AFZ_ALG_RS256:
         return EVP_sha256();

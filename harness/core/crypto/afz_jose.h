@@ -2,9 +2,13 @@
  * JWS in the flattened JSON serialization (RFC 7515 7.2.2) as ACME uses
  * them (RFC 8555 6.2), all through OpenSSL.
  *
- * Supported algorithms: ES256 (P-256), ES384 (P-384), RS256 (RSA, the
- * server requires >= 2048 bits) and EdDSA (Ed25519). ECDSA signatures are
- * the fixed-width r||s form JWS requires, not DER.
+ * Supported algorithms: ES256 (P-256), ES384 (P-384), ES512 (P-521),
+ * RS256 (RSA, the server requires >= 2048 bits) and EdDSA (Ed25519).
+ * ECDSA signatures are the fixed-width r||s form JWS requires, not DER
+ * (RFC 7518 3.4: 64, 96 and 132 bytes). ES512 is appended: the server
+ * model accepts it as Pebble does unless strict_keys (afz_server.h), and
+ * afz_key_supported leaves P-521 out; no client of this harness signs
+ * with it.
  *
  * Client side: afz_jws_sign. Server side: afz_jws_parse then afz_jws_verify;
  * the ACME-level checks (nonce, url, kid versus jwk, allowed algorithms)
@@ -25,15 +29,17 @@ typedef enum afz_jws_alg {
     AFZ_ALG_ES256 = 1,
     AFZ_ALG_ES384 = 2,
     AFZ_ALG_RS256 = 3,
-    AFZ_ALG_EDDSA = 4
+    AFZ_ALG_EDDSA = 4,
+    AFZ_ALG_ES512 = 5 /* appended: P-521 (Pebble's, not Boulder's) */
 } afz_jws_alg;
 
-/* afz_jws_alg_name returns "ES256", "ES384", "RS256", "EdDSA" or "none". */
+/* afz_jws_alg_name returns "ES256", "ES384", "RS256", "EdDSA", "ES512" or
+ * "none". */
 const char *afz_jws_alg_name(afz_jws_alg alg);
 /* afz_jws_alg_from_name maps a JWS "alg" value; AFZ_ALG_NONE if unknown. */
 afz_jws_alg afz_jws_alg_from_name(const char *name);
-/* afz_jws_alg_for_key returns the algorithm that signs with |key|: ES256 or
- * ES384 by curve, RS256 for any RSA key, EdDSA for Ed25519; NONE else. */
+/* afz_jws_alg_for_key returns the algorithm that signs with |key|: ES256,
+ * ES384 or ES512 by curve, RS256 for any RSA key, EdDSA for Ed25519; NONE else. */
 afz_jws_alg afz_jws_alg_for_key(EVP_PKEY *key);
 
 /* afz_key_generate makes a new key pair for |alg| (RSA: 2048 bits). The
@@ -118,14 +124,20 @@ void afz_jws_cleanup(afz_jws *jws);
 int afz_key_bits(EVP_PKEY *key);
 /* afz_key_supported returns 1 when |key| is a key type and size this
  * harness accepts: EC P-256 or P-384, RSA of AFZ_RSA_MIN_BITS to
- * AFZ_RSA_MAX_BITS bits, or Ed25519; 0 otherwise. The server applies it to
+ * AFZ_RSA_MAX_BITS bits, or Ed25519; 0 otherwise (so 0 for P-521, which
+ * only the server's Pebble-compatible default admits: afz_key_pebble). The server applies it to
  * account keys after afz_jwk_to_key (badPublicKey, RFC 8555 6.7), since
  * afz_jwk_to_key and afz_jws_verify accept RSA keys of any size. */
 int afz_key_supported(EVP_PKEY *key);
+/* afz_key_pebble returns 1 when |key| is one Pebble accepts and
+ * afz_key_supported does not: RSA of AFZ_RSA_MIN_BITS_PEBBLE to
+ * AFZ_RSA_MIN_BITS - 1 bits, or EC P-521 (measured with Pebble 2.4: ES512
+ * account keys and P-521 CSR keys are accepted); 0 otherwise. */
+int afz_key_pebble(EVP_PKEY *key);
 
 /* afz_key_set_spki writes the public key of |key| into |spki|, the
  * X509_PUBKEY inside a certificate or request (X509_get_X509_PUBKEY,
- * X509_REQ_get_X509_PUBKEY), for ES256/ES384 (named curve), RS256 and
+ * X509_REQ_get_X509_PUBKEY), for ES256/ES384/ES512 (named curve), RS256 and
  * EdDSA keys. It does what X509_set_pubkey does without OpenSSL 3.0's
  * encoder/decoder round trip, which costs ~0.3 ms a call. |spki| must
  * not hold a key yet (it belongs to a new X509 or X509_REQ); its cached

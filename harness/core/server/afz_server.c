@@ -79,6 +79,14 @@ static afz_rc build_directory(afz_server *s)
     srv_w_str(&w, s->revoke_url);
     srv_w_raw(&w, ",\"keyChange\":");
     srv_w_str(&w, s->key_change_url);
+    if (c->ari) {
+        char *ri = srv_url(s, "/renewal-info", NULL, NULL);
+        if (!ri)
+            w.rc = AFZ_ENOMEM;
+        srv_w_raw(&w, ",\"renewalInfo\":");
+        srv_w_str(&w, ri ? ri : "");
+        free(ri);
+    }
     int meta = c->terms_of_service || c->website || c->caa_identity || c->external_account_required;
     if (meta) {
         const char *sep = "";
@@ -250,6 +258,8 @@ static const route_entry routes[] = {
     {"/finalize/", SRV_OP_FINALIZE, AFZ_RES_FINALIZE, NULL, SRV_OP_UNKNOWN},
     {"/cert/", SRV_OP_CERT, AFZ_RES_CERT, "/up", SRV_OP_CERT_UP},
     {"/alt-cert/", SRV_OP_CERT_ALT, AFZ_RES_CERT, NULL, SRV_OP_UNKNOWN},
+    /* RFC 9773 (config.ari); no resource kind names it yet */
+    {"/renewal-info/", SRV_OP_RENEWAL_INFO, AFZ_RES_UNKNOWN, NULL, SRV_OP_UNKNOWN},
 };
 
 static void route(const afz_server *s, const char *url, srv_route *rt)
@@ -312,6 +322,7 @@ int afz_server_spend_nonce(afz_server *s, const afz_request *req)
     case SRV_OP_UNKNOWN:
     case SRV_OP_DIRECTORY:
     case SRV_OP_NONCE:
+    case SRV_OP_RENEWAL_INFO:
         return 0; /* never authenticated: nothing spent */
     case SRV_OP_NEW_ACCOUNT:
         mode = SRV_KEY_JWK;
@@ -367,6 +378,10 @@ static afz_rc dispatch(afz_server *s, const afz_request *req, const srv_route *r
     switch (rt->op) {
     case SRV_OP_UNKNOWN:
         return srv_problem(resp, 404, "malformed", NULL, "Resource not found");
+    case SRV_OP_RENEWAL_INFO:
+        if (!s->cfg.ari)
+            return srv_problem(resp, 404, "malformed", NULL, "Resource not found");
+        return srv_renewal_info(s, req, rt, resp);
     case SRV_OP_DIRECTORY:
         /* HEAD wherever GET is allowed, as Pebble does (RFC 9110 9.3.2);
          * the transport sends no body for HEAD. */

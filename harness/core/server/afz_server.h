@@ -79,7 +79,8 @@ typedef struct afz_server_config {
                                    * challenge POST before "valid" */
     int64_t validation_delay_ms;  /* virtual time after the challenge POST before "valid" */
     int64_t authz_retry_after_s;  /* Retry-After on authz still being validated; < 0: none */
-    int authz_reuse;              /* 1: reuse the account's valid authz for the same name */
+    int authz_reuse;              /* 1: reuse the account's valid authz for the same name
+                                   * (always; authz_reuse_percent: by chance) */
     int order_ready_at_creation;  /* 1: authorizations start valid */
     /* lifetimes */
     int64_t nonce_lifetime_ms; /* a nonce older than this is badNonce; 0: forever */
@@ -122,11 +123,49 @@ typedef struct afz_server_config {
      * borrowed, kid and key strings live as long as the server */
     const struct afz_server_eab_key *eab_keys;
     size_t n_eab_keys;
-    /* appended: 1 refuses RSA keys under AFZ_RSA_MIN_BITS (2048) for
-     * accounts (badPublicKey) and CSRs (badCSR), as Boulder does; 0, the
-     * default, accepts them from AFZ_RSA_MIN_BITS_PEBBLE (1024) on, as
-     * Pebble does, so a drop-in passes the tests written against it */
+    /* appended: 1 refuses RSA keys under AFZ_RSA_MIN_BITS (2048) and EC
+     * P-521 keys for accounts (badPublicKey; the JWS alg ES512 gets
+     * badSignatureAlgorithm) and CSRs (badCSR), as Boulder does; 0, the
+     * default, accepts RSA from AFZ_RSA_MIN_BITS_PEBBLE (1024) on and
+     * P-521 (afz_key_pebble), as Pebble does, so a drop-in passes the
+     * tests written against it */
     int strict_keys;
+    /* appended: Pebble's PEBBLE_AUTHZREUSE. When authz_reuse is 0 and this
+     * is 1..100, a new order's identifier for which the account holds a
+     * valid authorization gets that authorization with this probability
+     * (100: always), drawn from the server's PRNG only when such an
+     * authorization exists, so a run with the same seed replays. 0, the
+     * default here, reuses none (saved corpora keep their meaning);
+     * `acmefuzz serve` sets 50, Pebble's default. RFC 8555 7.1.3 allows
+     * it: an order's authorizations are "the authorizations that the
+     * client needs to complete before the requested certificate can be
+     * issued (see Section 7.5), including unexpired authorizations that
+     * the client has completed in the past for identifiers specified in
+     * the order." */
+    unsigned authz_reuse_percent;
+    /* appended: Pebble's PEBBLE_ALTERNATE_ROOTS. Independent hierarchies
+     * (borrowed; they outlive the server) besides the server's own CA:
+     * every certificate is issued by each of them too (same key, names,
+     * serial and validity, signed by that hierarchy's intermediate) and
+     * served at /alt-cert/<id>-<k>, k = 1..n_alt_cas, as RFC 8555 7.4.2
+     * allows ("The server MAY provide one or more link relation header
+     * fields [RFC8288] with relation "alternate". Each such field SHOULD
+     * express an alternative certificate chain starting with the same
+     * end-entity certificate."). The certificate URL links each with
+     * rel="alternate"; each alternate links the certificate URL and the
+     * other alternates (no rel="up"). Alternates beyond n_alt_cas that the
+     * alternate_chains fault asks for repeat the main chain, as before.
+     * 0, the default, keeps the in-process model as it was. */
+    const afz_ca *const *alt_cas;
+    size_t n_alt_cas;
+    /* appended: ACME Renewal Information (RFC 9773, afz_server_ari.c): 1
+     * names "renewalInfo" in the directory, serves GET
+     * <base>/renewal-info/<certID> (suggestedWindow and Retry-After:
+     * ari_retry_after_s, <= 0 for 21600) and accepts newOrder's
+     * "replaces". 0, the default, keeps the in-process model as it was;
+     * `acmefuzz serve` sets 1. */
+    int ari;
+    int64_t ari_retry_after_s;
 } afz_server_config;
 
 /* One external account MAC key: |kid| as the CA gave it, |b64_key| the

@@ -444,9 +444,8 @@ afz_rc srv_key_change(afz_server *s, const afz_request *req, afz_response *resp)
             srv_problem(resp, 400, "malformed", NULL, "Inner JWS: %s", why ? why : "invalid JWS"));
         goto out;
     }
-    if (inner.alg == AFZ_ALG_NONE) {
-        rc = answered(srv_problem(resp, 400, "badSignatureAlgorithm",
-                                  ",\"algorithms\":[\"ES256\",\"ES384\",\"RS256\",\"EdDSA\"]",
+    if (srv_alg_refused(s, inner.alg)) {
+        rc = answered(srv_problem(resp, 400, "badSignatureAlgorithm", srv_alg_refused(s, inner.alg),
                                   "Inner JWS signature algorithm is not supported"));
         goto out;
     }

@@ -40,6 +40,32 @@ static int serial_in_use(const afz_server *s, uint64_t serial)
     return 0;
 }
 
+/* issue_alternates issues the leaf of |o| from every alternate hierarchy
+ * (PEBBLE_ALTERNATE_ROOTS): same key, names, serial and validity. */
+static afz_rc issue_alternates(afz_server *s, srv_order *o, uint64_t serial)
+{
+    size_t n = s->cfg.n_alt_cas;
+    o->alt_pem = calloc(n, sizeof(*o->alt_pem));
+    o->alt_pem_len = calloc(n, sizeof(*o->alt_pem_len));
+    if (!o->alt_pem || !o->alt_pem_len)
+        return AFZ_ENOMEM;
+    o->n_alt = n;
+    afz_rc rc = AFZ_OK;
+    for (size_t k = 0; k < n && rc == AFZ_OK; k++) {
+        afz_buf pem;
+        afz_buf_init(&pem, 0);
+        rc = s->cfg.alt_cas[k] ? AFZ_OK : AFZ_EINVAL;
+        if (rc == AFZ_OK)
+            rc = afz_ca_issue(s->cfg.alt_cas[k], o->csr_key, (const char *const *)o->names,
+                              o->n_names, serial, afz_clock_wall_ms(s->clock) / 1000,
+                              s->cfg.cert_validity_s, &pem, NULL);
+        if (rc == AFZ_OK && !(o->alt_pem[k] = afz_buf_take(&pem, &o->alt_pem_len[k])))
+            rc = AFZ_ENOMEM;
+        afz_buf_cleanup(&pem);
+    }
+    return rc;
+}
+
 void srv_order_issue(afz_server *s, srv_order *o)
 {
     if (s->cfg.finalize_fails) {
@@ -79,13 +105,30 @@ void srv_order_issue(afz_server *s, srv_order *o)
         }
     }
     afz_buf_cleanup(&pem);
+    if (rc == AFZ_OK && s->cfg.n_alt_cas)
+        rc = issue_alternates(s, o, serial);
     EVP_PKEY_free(o->csr_key);
     o->csr_key = NULL;
     if (rc != AFZ_OK) {
+        for (size_t k = 0; k < o->n_alt; k++)
+            free(o->alt_pem[k]);
+        free(o->alt_pem);
+        free(o->alt_pem_len);
+        o->alt_pem = NULL;
+        o->alt_pem_len = NULL;
+        o->n_alt = 0;
+        free(o->cert_url);
+        free(o->cert_up_url);
+        free(o->cert_pem);
+        o->cert_url = o->cert_up_url = o->cert_pem = NULL;
         srv_order_fail(s, o, "serverInternal", "Certificate issuance failed");
         return;
     }
     o->serial = serial;
+    o->issued_ms = srv_now(s);
+    /* RFC 9773 certID; without one the certificate has no renewalInfo */
+    if (s->cfg.ari && srv_ari_cert_id(o->cert_pem, o->cert_pem_len, &o->ari_id) != AFZ_OK)
+        o->ari_id = NULL;
     memcpy(o->serial_hex, hex, sizeof(o->serial_hex));
     o->serial_hex[sizeof(o->serial_hex) - 1] = '\0';
     o->status = AFZ_ST_VALID;
@@ -153,8 +196,9 @@ afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt, 
     /* Boulder refuses SHA-1 CSRs; so does the model unless configured. */
     if (v == AFZ_CSR_OK && csr.weak_digest && !s->cfg.allow_weak_csr_digest)
         v = AFZ_CSR_WEAK_SIGNATURE;
-    /* RSA under 2048 bits: Pebble issues, Boulder (strict_keys) refuses */
-    if (v == AFZ_CSR_OK && csr.small_rsa_key && s->cfg.strict_keys)
+    /* RSA under 2048 bits, P-521: Pebble issues, Boulder (strict_keys)
+     * refuses */
+    if (v == AFZ_CSR_OK && csr.pebble_key && s->cfg.strict_keys)
         v = AFZ_CSR_UNSUPPORTED_KEY;
     if (v != AFZ_CSR_OK) {
         rc = bad_csr(s, o, v, resp);
@@ -222,7 +266,10 @@ afz_rc srv_cert_op(afz_server *s, const afz_request *req, const srv_route *rt, a
         id_len -= digits + 1;
     }
     srv_order *o = order_by_cert(s, rt->id, id_len);
-    if (!o || alt > s->cfg.alternate_chains) {
+    unsigned n_alt = s->cfg.alternate_chains;
+    if (o && o->n_alt > n_alt)
+        n_alt = (unsigned)o->n_alt;
+    if (!o || alt > n_alt) {
         rc = srv_not_found(resp, "Certificate not found");
         goto out;
     }
@@ -249,13 +296,22 @@ afz_rc srv_cert_op(afz_server *s, const afz_request *req, const srv_route *rt, a
         rc = srv_not_found(resp, "Certificate not found (revoked)");
         goto out;
     }
-    rc = pem_respond(o->cert_pem, o->cert_pem_len, resp);
-    if (rc == AFZ_OK)
+    /* RFC 8555 7.4.2: alternate chains for the same leaf. Alternate k up
+     * to o->n_alt comes from the k-th alternate hierarchy and links the
+     * main chain and the other alternates, as Pebble's do; one beyond
+     * (the alternate_chains fault) serves the main chain again. */
+    int real_alt = alt > 0 && alt <= o->n_alt;
+    if (real_alt)
+        rc = pem_respond(o->alt_pem[alt - 1], o->alt_pem_len[alt - 1], resp);
+    else
+        rc = pem_respond(o->cert_pem, o->cert_pem_len, resp);
+    if (rc == AFZ_OK && !real_alt)
         rc = srv_add_link(resp, o->cert_up_url, "up");
-    /* RFC 8555 7.4.2: alternate chains for the same leaf. The harness CA has
-     * one hierarchy, so an alternate serves the same chain again. */
-    for (unsigned k = 1; rt->op == SRV_OP_CERT && k <= s->cfg.alternate_chains && rc == AFZ_OK;
-         k++) {
+    if (rc == AFZ_OK && real_alt)
+        rc = srv_add_link(resp, o->cert_url, "alternate");
+    for (unsigned k = 1; (rt->op == SRV_OP_CERT || real_alt) && k <= n_alt && rc == AFZ_OK; k++) {
+        if (k == alt)
+            continue;
         char tail[8];
         snprintf(tail, sizeof(tail), "-%u", k);
         char *url = srv_url(s, "/alt-cert/", o->cert_id, tail);
@@ -296,11 +352,17 @@ static srv_order *order_by_x509(const afz_server *s, X509 *x)
         srv_order *o = s->orders[i];
         if (!o->cert_pem || o->serial != serial)
             continue;
-        BIO *bio = BIO_new_mem_buf(o->cert_pem, (int)o->cert_pem_len);
-        X509 *leaf = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-        int same = leaf && X509_cmp(leaf, x) == 0;
-        X509_free(leaf);
-        BIO_free(bio);
+        /* the main leaf, or one an alternate hierarchy issued */
+        int same = 0;
+        for (size_t k = 0; k <= o->n_alt && !same; k++) {
+            const char *pem = k ? o->alt_pem[k - 1] : o->cert_pem;
+            size_t len = k ? o->alt_pem_len[k - 1] : o->cert_pem_len;
+            BIO *bio = BIO_new_mem_buf(pem, (int)len);
+            X509 *leaf = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+            same = leaf && X509_cmp(leaf, x) == 0;
+            X509_free(leaf);
+            BIO_free(bio);
+        }
         return same ? o : NULL;
     }
     return NULL;

@@ -129,6 +129,12 @@ typedef struct srv_order {
     char *cert_up_url;
     char *cert_pem;
     size_t cert_pem_len;
+    char **alt_pem; /* cfg.n_alt_cas chains from the alternate CAs */
+    size_t *alt_pem_len;
+    size_t n_alt;
+    char *ari_id;      /* RFC 9773 certID of the main leaf (config.ari) */
+    char *replaces;    /* newOrder's "replaces", when accepted (config.ari) */
+    int64_t issued_ms; /* mono time of issuance */
     uint64_t serial;
     char serial_hex[17];
     int revoked;
@@ -191,7 +197,8 @@ typedef enum srv_op {
     SRV_OP_CERT_UP,
     SRV_OP_CERT_ALT,
     SRV_OP_REVOKE,
-    SRV_OP_KEY_CHANGE
+    SRV_OP_KEY_CHANGE,
+    SRV_OP_RENEWAL_INFO /* appended: RFC 9773 renewalInfo (config.ari) */
 } srv_op;
 
 typedef struct srv_route {
@@ -289,6 +296,11 @@ void srv_auth_cleanup(srv_auth *auth);
 /* srv_key_acceptable returns NULL when |key| may be an account key, else
  * the badPublicKey detail. */
 const char *srv_key_acceptable(const afz_server *s, EVP_PKEY *key);
+/* srv_alg_refused returns NULL when the JWS "alg" |alg| is one this server
+ * verifies, else the problem's ",\"algorithms\":[...]" member for
+ * badSignatureAlgorithm (RFC 8555 6.2): NONE always, ES512 under
+ * strict_keys. A static string. */
+const char *srv_alg_refused(const afz_server *s, afz_jws_alg alg);
 /* srv_require_empty answers 400 malformed and returns AFZ_EPROTO unless
  * the payload is the empty string (POST-as-GET, RFC 8555 6.3). */
 afz_rc srv_require_empty(const srv_auth *auth, afz_response *resp);
@@ -334,6 +346,25 @@ void srv_order_fail(afz_server *s, srv_order *o, const char *type, const char *d
  * Retry-After while it is processing). */
 afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *resp);
 void srv_order_free(srv_order *o);
+
+/* ---- renewal information, RFC 9773 (afz_server_ari.c) ---- */
+
+/* The size of one identifier value buffer (a DNS name, "*." included). */
+#define SRV_NAME_MAX_BUF 258
+/* srv_ari_cert_id computes the certID of the first certificate of the PEM
+ * |pem| into *out (caller frees). AFZ_ECRYPTO when it has no AKI. */
+afz_rc srv_ari_cert_id(const char *pem, size_t len, char **out);
+/* srv_ari_find returns the order whose certificate has certID |id|. */
+srv_order *srv_ari_find(const afz_server *s, const char *id, size_t n);
+/* srv_renewal_info answers GET <base>/renewal-info/<certID>. */
+afz_rc srv_renewal_info(afz_server *s, const afz_request *req, const srv_route *rt,
+                        afz_response *resp);
+/* srv_ari_replaces checks newOrder's "replaces" in |payload| for the
+ * order of |acct| naming |names|: AFZ_OK with *out the accepted value
+ * (owned; NULL when absent or config.ari is off), AFZ_EPROTO with the
+ * problem in |resp|, AFZ_ENOMEM. */
+afz_rc srv_ari_replaces(afz_server *s, const srv_account *acct, const cJSON *payload,
+                        char (*names)[SRV_NAME_MAX_BUF], size_t n, afz_response *resp, char **out);
 /* srv_orders_forget_account forgets every order of |a| not being
  * processed and returns how many are left. */
 size_t srv_orders_forget_account(afz_server *s, const srv_account *a);

@@ -112,22 +112,35 @@ const char *srv_key_acceptable(const afz_server *s, EVP_PKEY *key)
 {
     if (afz_key_supported(key))
         return NULL;
+    /* RSA-1024 to 2047, P-521: Pebble accepts them (strict_keys: Boulder,
+     * whose key policy refuses them, does not) */
+    if (!s->cfg.strict_keys && afz_key_pebble(key))
+        return NULL;
     if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
         int bits = afz_key_bits(key);
-        if (!s->cfg.strict_keys && bits >= AFZ_RSA_MIN_BITS_PEBBLE && bits < AFZ_RSA_MIN_BITS)
-            return NULL; /* Pebble accepts it (strict_keys: Boulder does not) */
         /* Large keys would cost verification time for nothing. */
         if (bits < AFZ_RSA_MIN_BITS)
             return s->cfg.strict_keys ? "key too small: RSA keys must be at least 2048 bits"
                                       : "key too small: RSA keys must be at least 1024 bits";
         return "key too large: RSA keys above 8192 bits are not supported";
     }
-    return "unsupported key type: use P-256, P-384, RSA or Ed25519";
+    return s->cfg.strict_keys ? "unsupported key type: use P-256, P-384, RSA or Ed25519"
+                              : "unsupported key type: use P-256, P-384, P-521, RSA or Ed25519";
 }
 
 /* ---- authentication ---- */
 
-static const char algorithms_member[] = ",\"algorithms\":[\"ES256\",\"ES384\",\"RS256\",\"EdDSA\"]";
+const char *srv_alg_refused(const afz_server *s, afz_jws_alg alg)
+{
+    static const char strict[] = ",\"algorithms\":[\"ES256\",\"ES384\",\"RS256\",\"EdDSA\"]";
+    static const char pebble[] =
+        ",\"algorithms\":[\"ES256\",\"ES384\",\"ES512\",\"RS256\",\"EdDSA\"]";
+    /* ES512 (P-521): Pebble verifies it; strict_keys refuses it as the
+     * unsupported algorithm it was before the server knew it */
+    if (alg == AFZ_ALG_NONE || (alg == AFZ_ALG_ES512 && s->cfg.strict_keys))
+        return s->cfg.strict_keys ? strict : pebble;
+    return NULL;
+}
 
 /* Content-Type media type match, parameters and case ignored. */
 static int media_type_is(const char *v, const char *want)
@@ -228,7 +241,8 @@ afz_rc srv_authenticate(afz_server *s, const afz_request *req, srv_keymode mode,
                                     why ? why : "invalid JWS"));
     const afz_jws *j = &auth->jws;
 
-    if (j->alg == AFZ_ALG_NONE) {
+    const char *algorithms_member = srv_alg_refused(s, j->alg);
+    if (algorithms_member) {
         if (j->alg_name)
             return answered(srv_problem(resp, 400, "badSignatureAlgorithm", algorithms_member,
                                         "JWS signature algorithm \"%.*s\" is not supported",

@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* Room for a checked name: 253 bytes, "*.", NUL. */
-#define NAME_MAX_BUF 258
+#define NAME_MAX_BUF SRV_NAME_MAX_BUF
 
 static afz_rc answered(afz_rc problem_rc)
 {
@@ -50,6 +50,12 @@ void srv_order_free(srv_order *o)
     free(o->cert_url);
     free(o->cert_up_url);
     free(o->cert_pem);
+    for (size_t i = 0; i < o->n_alt; i++)
+        free(o->alt_pem[i]);
+    free(o->alt_pem);
+    free(o->alt_pem_len);
+    free(o->ari_id);
+    free(o->replaces);
     free(o);
 }
 
@@ -371,6 +377,10 @@ afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *
     }
     srv_w_raw(&w, "],\"finalize\":");
     srv_w_str(&w, o->finalize_url);
+    if (o->replaces) { /* RFC 9773 5: reflected in every answer */
+        srv_w_raw(&w, ",\"replaces\":");
+        srv_w_str(&w, o->replaces);
+    }
     if (o->status == AFZ_ST_VALID && o->cert_url) {
         srv_w_raw(&w, ",\"certificate\":");
         srv_w_str(&w, o->cert_url);
@@ -586,6 +596,7 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
     cJSON *p = NULL;
     char(*names)[NAME_MAX_BUF] = NULL;
     srv_order *o = NULL;
+    char *replaces = NULL;
     size_t n = 0, n_new = 0;
     afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
     if (rc != AFZ_OK)
@@ -621,6 +632,9 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
     rc = check_identifiers(s, ids, names, &n, resp);
     if (rc != AFZ_OK)
         goto out;
+    rc = srv_ari_replaces(s, auth.acct, p, names, n, resp, &replaces);
+    if (rc != AFZ_OK)
+        goto out;
     if (s->cfg.order_reuse) {
         srv_order *old = NULL;
         rc = order_reusable(s, auth.acct, names, n, &old);
@@ -654,6 +668,8 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
     }
     srv_new_id(s, o->id);
     o->acct = auth.acct;
+    o->replaces = replaces;
+    replaces = NULL;
     o->url = srv_url(s, "/order/", o->id, NULL);
     o->finalize_url = srv_url(s, "/finalize/", o->id, NULL);
     if (!o->url || !o->finalize_url) {
@@ -669,7 +685,14 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
             goto out;
         }
         o->n_names = i + 1;
-        srv_authz *a = s->cfg.authz_reuse ? authz_reusable(s, o->acct, names[i]) : NULL;
+        srv_authz *a = NULL;
+        if (s->cfg.authz_reuse || s->cfg.authz_reuse_percent) {
+            a = authz_reusable(s, o->acct, names[i]);
+            /* Pebble's PEBBLE_AUTHZREUSE: reused with that probability */
+            if (a && !s->cfg.authz_reuse && s->cfg.authz_reuse_percent < 100 &&
+                afz_prng_below(s->prng, 100) >= s->cfg.authz_reuse_percent)
+                a = NULL;
+        }
         if (!a) {
             if (s->n_authzs + n_new >= s->max_authzs) {
                 rc = answered(
@@ -715,6 +738,7 @@ out:
         srv_order_free(o);
     }
     free(names);
+    free(replaces);
     cJSON_Delete(p);
     srv_auth_cleanup(&auth);
     return rc;

@@ -796,6 +796,8 @@ afz_rc afz_serve_reset(afz_serve *s, const afz_plan *plan)
     s->plan = plan;
     s->server_cfg = s->cfg.server;
     s->server_cfg.base_url = s->base_url;
+    s->server_cfg.alt_cas = (const afz_ca *const *)s->alt_cas;
+    s->server_cfg.n_alt_cas = s->n_alt_cas;
     if (plan)
         afz_fault_configure(plan, &s->server_cfg);
     afz_clock_init(&s->clock, real_wall_ms());
@@ -910,10 +912,22 @@ afz_rc afz_serve_open(const afz_serve_config *cfg, afz_serve **out, char *err, s
                                  errlen)) != AFZ_OK)
         goto fail;
     rc = AFZ_ECRYPTO;
-    s->ca = afz_ca_new("acmefuzz", now_s);
+    unsigned chain = cfg->chain_length ? cfg->chain_length : 1;
+    s->ca = afz_ca_new_chain("acmefuzz", now_s, chain);
     if (!s->ca) {
         snprintf(err, errlen, "cannot create the issuing CA");
         goto fail;
+    }
+    /* PEBBLE_ALTERNATE_ROOTS: each its own root and intermediate, so the
+     * roots' names differ ("acmefuzz alternate N Root") */
+    for (unsigned i = 0; i < cfg->alternate_roots && i < AFZ_SERVE_MAX_ALT_ROOTS; i++) {
+        char label[48];
+        snprintf(label, sizeof(label), "acmefuzz alternate %u", i + 1);
+        if (!(s->alt_cas[i] = afz_ca_new_chain(label, now_s, chain))) {
+            snprintf(err, errlen, "cannot create alternate CA %u", i + 1);
+            goto fail;
+        }
+        s->n_alt_cas = i + 1;
     }
     afz_buf b;
     afz_buf_init(&b, 0);
@@ -922,6 +936,8 @@ afz_rc afz_serve_open(const afz_serve_config *cfg, afz_serve **out, char *err, s
         rc = afz_buf_putc(&b, '\n');
     if (rc == AFZ_OK)
         rc = afz_buf_puts(&b, afz_ca_root_pem(s->ca));
+    for (size_t i = 0; rc == AFZ_OK && i < s->n_alt_cas; i++)
+        rc = afz_buf_puts(&b, afz_ca_root_pem(s->alt_cas[i]));
     s->bundle = rc == AFZ_OK ? afz_buf_take(&b, NULL) : NULL;
     afz_buf_cleanup(&b);
     if (!s->bundle) {
@@ -980,6 +996,8 @@ void afz_serve_free(afz_serve *s)
     afz_history_cleanup(&s->history);
     afz_serve_log_cleanup(&s->log);
     afz_ca_free(s->ca);
+    for (size_t i = 0; i < s->n_alt_cas; i++)
+        afz_ca_free(s->alt_cas[i]);
     afz_serve_tls_cleanup(&s->tls);
     SSL_CTX_free(s->va_tls);
     free(s->bundle);

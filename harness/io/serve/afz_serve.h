@@ -54,8 +54,12 @@
  * fault's seconds (at most max_stall_s), then the connection is dropped.
  *
  * Management listener (HTTPS, same certificate), all GET unless noted:
- *   /roots/0, /intermediates/0        PEM (the issuing hierarchy)
- *   /root-keys/0, /intermediate-keys/0 PEM private keys (PKCS#8)
+ *   /roots/N, /intermediates/N        PEM (hierarchy N: 0 the main one,
+ *                                     1..alternate_roots the alternates)
+ *   /root-keys/N, /intermediate-keys/N PEM private keys (PKCS#8); each of
+ *                                     these answers links the same resource
+ *                                     of every other hierarchy with
+ *                                     Link rel="alternate", as Pebble does
  *   /cert-status-by-serial/<hex>      JSON {"Status","Serial","Certificate",...}
  *   /history                          the current run's history as JSON
  *   /verdict[?session=N][&outcome=success|failure][&fail-on=LEVELS]
@@ -64,8 +68,7 @@
  *   POST /reset[?name=NAME]            a fresh run: new server state and
  *                                     history (the old one is kept for
  *                                     /verdict); with a name, also POST /session
- * Pebble answers /roots/N for alternate roots; acmefuzz has one root, so
- * N > 0 is 404.
+ * N beyond alternate_roots is 404.
  *
  * Per-session verdicts. A server a whole test suite uses sees many client
  * runs; judged as one they trip `terminates` (its 300-request budget) and
@@ -139,7 +142,15 @@ typedef struct afz_serve_config {
     int max_stall_s;          /* the timeout fault holds a request this long at most (60) */
     const afz_policy *policy; /* GET /verdict's default policy (borrowed); NULL:
                                  afz_policy_default */
+    unsigned alternate_roots; /* appended: Pebble's PEBBLE_ALTERNATE_ROOTS, 0..
+                                 AFZ_SERVE_MAX_ALT_ROOTS: independent hierarchies
+                                 besides the main one (afz_server_config.alt_cas) */
+    unsigned chain_length;    /* appended: Pebble's PEBBLE_CHAIN_LENGTH, intermediates
+                                 between root and leaf in every hierarchy, 1 (0
+                                 counts as 1) to AFZ_CA_MAX_CHAIN (afz_ca_new_chain) */
 } afz_serve_config;
+
+#define AFZ_SERVE_MAX_ALT_ROOTS 16
 
 #define AFZ_SERVE_VALIDATE_HTTP01 1u
 #define AFZ_SERVE_VALIDATE_TLSALPN01 2u

@@ -64,6 +64,8 @@ struct afz_serve {
     struct evhttp *mgmt; /* management listener, or NULL */
     afz_serve_tls tls;
     afz_ca *ca;
+    afz_ca *alt_cas[AFZ_SERVE_MAX_ALT_ROOTS]; /* PEBBLE_ALTERNATE_ROOTS hierarchies (owned) */
+    size_t n_alt_cas;
     char *bundle; /* CA bundle PEM (owned) */
     uint16_t port, mgmt_port;
     char base_url[64];

@@ -58,18 +58,41 @@ static void reply_buf(struct evhttp_request *req, afz_rc rc, const char *ctype, 
         reply_text(req, 500, "text/plain", "acmefuzz: out of memory\n");
 }
 
-/* "/roots/0" with prefix "/roots/": 1 when the rest is exactly "0", -1
- * when it is another number (an alternate hierarchy, which acmefuzz does
- * not have), 0 when the prefix does not match. */
-static int indexed(const char *path, const char *prefix)
+/* "/roots/N" with prefix "/roots/": N + 1 when the rest is a decimal N
+ * (no sign, no leading zero) naming a hierarchy (0 .. n_alt), -1 when it
+ * is anything else, 0 when the prefix does not match. */
+static int indexed(const char *path, const char *prefix, size_t n_alt)
 {
     size_t n = strlen(prefix);
     if (strncmp(path, prefix, n) != 0)
         return 0;
     const char *rest = path + n;
-    if (strcmp(rest, "0") == 0)
-        return 1;
-    return -1;
+    size_t len = strlen(rest), v = 0;
+    if (len == 0 || len > 3 || (len > 1 && rest[0] == '0'))
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (rest[i] < '0' || rest[i] > '9')
+            return -1;
+        v = v * 10 + (size_t)(rest[i] - '0');
+    }
+    return v <= n_alt ? (int)v + 1 : -1;
+}
+
+/* add_alternate_links adds Link <https://127.0.0.1:PORT/PREFIXk>;
+ * rel="alternate" for every hierarchy k but |self| (Pebble's management
+ * API links its alternate roots, intermediates and keys so). */
+static void add_alternate_links(afz_serve *s, struct evhttp_request *req, const char *prefix,
+                                size_t self)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    for (size_t k = 0; k <= s->n_alt_cas; k++) {
+        if (k == self)
+            continue;
+        char v[160];
+        snprintf(v, sizeof(v), "<https://127.0.0.1:%u%s%zu>;rel=\"alternate\"",
+                 (unsigned)s->mgmt_port, prefix, k);
+        evhttp_add_header(h, "Link", v);
+    }
 }
 
 /* normalize_serial lower-cases |in| and drops leading zeros; 0 when |in|
@@ -683,7 +706,8 @@ out:
 
 static const char index_text[] =
     "acmefuzz management API\n"
-    "GET  /roots/0 /intermediates/0 /root-keys/0 /intermediate-keys/0\n"
+    "GET  /roots/N /intermediates/N /root-keys/N /intermediate-keys/N  (N = 0, and 1..\n"
+    "     PEBBLE_ALTERNATE_ROOTS; Link rel=\"alternate\" names the others)\n"
     "GET  /cert-status-by-serial/<hex>\n"
     "GET  /history                  the current run's exchanges and events\n"
     "GET  /report                   an HTML report of the latest session (of the last\n"
@@ -743,13 +767,19 @@ void afz_serve_mgmt_cb(struct evhttp_request *req, void *arg)
         {"/intermediate-keys/", CT_KEY, afz_ca_intermediate_key_pem},
     };
     for (size_t i = 0; i < sizeof(pems) / sizeof(pems[0]); i++) {
-        int k = indexed(path, pems[i].prefix);
-        if (k == 1) {
-            reply_text(req, 200, pems[i].ctype, pems[i].pem(s->ca));
+        int k = indexed(path, pems[i].prefix, s->n_alt_cas);
+        if (k > 0) {
+            const afz_ca *ca = k == 1 ? s->ca : s->alt_cas[k - 2];
+            add_alternate_links(s, req, pems[i].prefix, (size_t)(k - 1));
+            reply_text(req, 200, pems[i].ctype, pems[i].pem(ca));
             return;
         }
         if (k < 0) {
-            reply_text(req, 404, "text/plain", "acmefuzz: one issuing hierarchy only (index 0)\n");
+            char msg[120];
+            snprintf(msg, sizeof(msg),
+                     "acmefuzz: no such hierarchy (0 to %zu; PEBBLE_ALTERNATE_ROOTS)\n",
+                     s->n_alt_cas);
+            reply_text(req, 404, "text/plain", msg);
             return;
         }
     }
