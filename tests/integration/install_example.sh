@@ -52,6 +52,20 @@ if [[ ${#missing[@]} -eq 0 && $version == "$(cache CMAKE_PROJECT_VERSION)" ]]; t
 else
   ko "install tree: missing ${missing[*]:-nothing}; pkg-config says '$version'"; finish
 fi
+# The archives define global symbols in the afz_ namespace only: nothing
+# an out-of-tree program links them with can collide with a helper's name.
+# (libFuzzer's entry point in the standalone driver is the one exception:
+# its name is fixed by libFuzzer.)
+foreign=$(for a in "$prefix"/lib*/libacmefuzz.a "$prefix"/lib*/libacmefuzz_standalone.a; do
+            nm -g --defined-only "$a" 2>/dev/null | awk 'NF == 3 { print $3 }'
+          done | grep -v -e '^afz_' -e '^main$' -e '^LLVMFuzzerTestOneInput$' \
+                     -e '^__' -e '^_fini$' -e '^_init$' | sort -u)
+nsyms=$(nm -g --defined-only "$prefix"/lib*/libacmefuzz.a | awk 'NF == 3' | wc -l)
+if [[ -z $foreign && $nsyms -gt 100 ]]; then
+  ok "the installed archives define only afz_ symbols ($nsyms in libacmefuzz.a)"
+else
+  ko "global symbols outside afz_ in the installed archives: $(echo $foreign | head -c 400)"
+fi
 acmefuzz=$prefix/bin/acmefuzz
 seeds=$(pkg-config --variable=seeds acmefuzz)
 regressions=$(pkg-config --variable=regressions acmefuzz)

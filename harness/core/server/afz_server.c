@@ -64,58 +64,58 @@ static void config_normalize(afz_server_config *c)
 static afz_rc build_directory(afz_server *s)
 {
     const afz_server_config *c = &s->cfg;
-    srv_w w;
-    srv_w_init(&w);
-    char *nonce_url = srv_url(s, "/new-nonce", NULL, NULL);
+    afz_srv_w w;
+    afz_srv_w_init(&w);
+    char *nonce_url = afz_srv_url(s, "/new-nonce", NULL, NULL);
     if (!nonce_url)
         w.rc = AFZ_ENOMEM;
-    srv_w_raw(&w, "{\"newNonce\":");
-    srv_w_str(&w, nonce_url);
-    srv_w_raw(&w, ",\"newAccount\":");
-    srv_w_str(&w, s->new_account_url);
-    srv_w_raw(&w, ",\"newOrder\":");
-    srv_w_str(&w, s->new_order_url);
-    srv_w_raw(&w, ",\"revokeCert\":");
-    srv_w_str(&w, s->revoke_url);
-    srv_w_raw(&w, ",\"keyChange\":");
-    srv_w_str(&w, s->key_change_url);
+    afz_srv_w_raw(&w, "{\"newNonce\":");
+    afz_srv_w_str(&w, nonce_url);
+    afz_srv_w_raw(&w, ",\"newAccount\":");
+    afz_srv_w_str(&w, s->new_account_url);
+    afz_srv_w_raw(&w, ",\"newOrder\":");
+    afz_srv_w_str(&w, s->new_order_url);
+    afz_srv_w_raw(&w, ",\"revokeCert\":");
+    afz_srv_w_str(&w, s->revoke_url);
+    afz_srv_w_raw(&w, ",\"keyChange\":");
+    afz_srv_w_str(&w, s->key_change_url);
     if (c->ari) {
-        char *ri = srv_url(s, "/renewal-info", NULL, NULL);
+        char *ri = afz_srv_url(s, "/renewal-info", NULL, NULL);
         if (!ri)
             w.rc = AFZ_ENOMEM;
-        srv_w_raw(&w, ",\"renewalInfo\":");
-        srv_w_str(&w, ri ? ri : "");
+        afz_srv_w_raw(&w, ",\"renewalInfo\":");
+        afz_srv_w_str(&w, ri ? ri : "");
         free(ri);
     }
     int meta = c->terms_of_service || c->website || c->caa_identity || c->external_account_required;
     if (meta) {
         const char *sep = "";
-        srv_w_raw(&w, ",\"meta\":{");
+        afz_srv_w_raw(&w, ",\"meta\":{");
         if (c->terms_of_service) {
-            srv_w_raw(&w, "\"termsOfService\":");
-            srv_w_str(&w, c->terms_of_service);
+            afz_srv_w_raw(&w, "\"termsOfService\":");
+            afz_srv_w_str(&w, c->terms_of_service);
             sep = ",";
         }
         if (c->website) {
-            srv_w_raw(&w, sep);
-            srv_w_raw(&w, "\"website\":");
-            srv_w_str(&w, c->website);
+            afz_srv_w_raw(&w, sep);
+            afz_srv_w_raw(&w, "\"website\":");
+            afz_srv_w_str(&w, c->website);
             sep = ",";
         }
         if (c->caa_identity) {
-            srv_w_raw(&w, sep);
-            srv_w_raw(&w, "\"caaIdentities\":[");
-            srv_w_str(&w, c->caa_identity);
-            srv_w_raw(&w, "]");
+            afz_srv_w_raw(&w, sep);
+            afz_srv_w_raw(&w, "\"caaIdentities\":[");
+            afz_srv_w_str(&w, c->caa_identity);
+            afz_srv_w_raw(&w, "]");
             sep = ",";
         }
         if (c->external_account_required) {
-            srv_w_raw(&w, sep);
-            srv_w_raw(&w, "\"externalAccountRequired\":true");
+            afz_srv_w_raw(&w, sep);
+            afz_srv_w_raw(&w, "\"externalAccountRequired\":true");
         }
-        srv_w_raw(&w, "}");
+        afz_srv_w_raw(&w, "}");
     }
-    srv_w_raw(&w, "}");
+    afz_srv_w_raw(&w, "}");
     free(nonce_url);
     afz_rc rc = w.rc;
     if (rc == AFZ_OK) {
@@ -123,7 +123,7 @@ static afz_rc build_directory(afz_server *s)
         if (!s->directory_json)
             rc = AFZ_ENOMEM;
     }
-    srv_w_cleanup(&w);
+    afz_srv_w_cleanup(&w);
     return rc;
 }
 
@@ -148,11 +148,11 @@ afz_server *afz_server_new(const afz_server_config *config, const afz_ca *ca, af
     s->base_len = n;
     if (!s->base)
         goto fail;
-    s->dir_url = srv_url(s, "/directory", NULL, NULL);
-    s->new_account_url = srv_url(s, "/new-account", NULL, NULL);
-    s->new_order_url = srv_url(s, "/new-order", NULL, NULL);
-    s->revoke_url = srv_url(s, "/revoke-cert", NULL, NULL);
-    s->key_change_url = srv_url(s, "/key-change", NULL, NULL);
+    s->dir_url = afz_srv_url(s, "/directory", NULL, NULL);
+    s->new_account_url = afz_srv_url(s, "/new-account", NULL, NULL);
+    s->new_order_url = afz_srv_url(s, "/new-order", NULL, NULL);
+    s->revoke_url = afz_srv_url(s, "/revoke-cert", NULL, NULL);
+    s->key_change_url = afz_srv_url(s, "/key-change", NULL, NULL);
     if (!s->dir_url || !s->new_account_url || !s->new_order_url || !s->revoke_url ||
         !s->key_change_url)
         goto fail;
@@ -177,15 +177,15 @@ void afz_server_free(afz_server *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->n_orders; i++)
-        srv_order_free(s->orders[i]);
+        afz_srv_order_free(s->orders[i]);
     free(s->orders);
     for (size_t i = 0; i < s->n_authzs; i++)
-        srv_authz_free(s->authzs[i]);
+        afz_srv_authz_free(s->authzs[i]);
     free(s->authzs);
     for (size_t i = 0; i < s->n_accts; i++)
-        srv_account_free(s->accts[i]);
+        afz_srv_account_free(s->accts[i]);
     free(s->accts);
-    srv_nonces_free(s);
+    afz_srv_nonces_free(s);
     afz_buf_cleanup(&s->scratch);
     free(s->base);
     free(s->dir_url);
@@ -220,7 +220,7 @@ afz_server_request_hook afz_server_get_request_hook(const afz_server *s, void **
 afz_rc afz_server_fresh_nonce(afz_server *s, afz_buf *out)
 {
     char v[SRV_NONCE_LEN + 1];
-    afz_rc rc = srv_nonce_new(s, v);
+    afz_rc rc = afz_srv_nonce_new(s, v);
     return rc == AFZ_OK ? afz_buf_puts(out, v) : rc;
 }
 
@@ -238,10 +238,10 @@ const char *afz_server_directory_url(const afz_server *s)
 
 typedef struct route_entry {
     const char *prefix; /* exact path, or a prefix when it ends in '/' */
-    srv_op op;
+    afz_srv_op op;
     afz_resource kind;
     const char *sub; /* optional "/tail" after the id */
-    srv_op sub_op;
+    afz_srv_op sub_op;
 } route_entry;
 
 static const route_entry routes[] = {
@@ -262,7 +262,7 @@ static const route_entry routes[] = {
     {"/renewal-info/", SRV_OP_RENEWAL_INFO, AFZ_RES_UNKNOWN, NULL, SRV_OP_UNKNOWN},
 };
 
-static void route(const afz_server *s, const char *url, srv_route *rt)
+static void route(const afz_server *s, const char *url, afz_srv_route *rt)
 {
     memset(rt, 0, sizeof(*rt));
     rt->op = SRV_OP_UNKNOWN;
@@ -314,10 +314,10 @@ int afz_server_spend_nonce(afz_server *s, const afz_request *req)
 {
     if (!req || strcmp(req->method, "POST") != 0)
         return 0;
-    srv_route rt;
+    afz_srv_route rt;
     route(s, req->url ? req->url : "", &rt);
     /* The key mode each handler authenticates with. */
-    srv_keymode mode = SRV_KEY_KID;
+    afz_srv_keymode mode = SRV_KEY_KID;
     switch (rt.op) {
     case SRV_OP_UNKNOWN:
     case SRV_OP_DIRECTORY:
@@ -335,9 +335,9 @@ int afz_server_spend_nonce(afz_server *s, const afz_request *req)
     }
     afz_response scratch;
     afz_response_init(&scratch);
-    srv_auth auth;
-    afz_rc rc = srv_authenticate(s, req, mode, &auth, &scratch);
-    srv_auth_cleanup(&auth);
+    afz_srv_auth auth;
+    afz_rc rc = afz_srv_authenticate(s, req, mode, &auth, &scratch);
+    afz_srv_auth_cleanup(&auth);
     afz_response_cleanup(&scratch);
     return rc == AFZ_OK;
 }
@@ -346,9 +346,9 @@ int afz_server_spend_nonce(afz_server *s, const afz_request *req)
 
 static afz_rc method_not_allowed(afz_response *resp, const char *allow)
 {
-    afz_rc rc = srv_problem(resp, 405, "malformed", NULL, "Method not allowed");
+    afz_rc rc = afz_srv_problem(resp, 405, "malformed", NULL, "Method not allowed");
     if (rc == AFZ_OK)
-        rc = srv_add_header(resp, "Allow", allow);
+        rc = afz_srv_add_header(resp, "Allow", allow);
     return rc;
 }
 
@@ -356,7 +356,7 @@ static afz_rc serve_directory(afz_server *s, afz_response *resp)
 {
     afz_rc rc = afz_response_set_body(resp, s->directory_json, s->directory_len);
     if (rc == AFZ_OK)
-        rc = srv_add_header(resp, "Content-Type", "application/json");
+        rc = afz_srv_add_header(resp, "Content-Type", "application/json");
     resp->status = 200;
     return rc;
 }
@@ -366,22 +366,22 @@ static afz_rc serve_directory(afz_server *s, afz_response *resp)
 static afz_rc serve_nonce(afz_server *s, int head, afz_response *resp)
 {
     resp->status = head ? 200 : 204;
-    afz_rc rc = srv_nonce_issue(s, resp);
+    afz_rc rc = afz_srv_nonce_issue(s, resp);
     if (rc == AFZ_OK)
-        rc = srv_add_header(resp, "Cache-Control", "no-store");
+        rc = afz_srv_add_header(resp, "Cache-Control", "no-store");
     return rc;
 }
 
-static afz_rc dispatch(afz_server *s, const afz_request *req, const srv_route *rt, int is_post,
+static afz_rc dispatch(afz_server *s, const afz_request *req, const afz_srv_route *rt, int is_post,
                        afz_response *resp)
 {
     switch (rt->op) {
     case SRV_OP_UNKNOWN:
-        return srv_problem(resp, 404, "malformed", NULL, "Resource not found");
+        return afz_srv_problem(resp, 404, "malformed", NULL, "Resource not found");
     case SRV_OP_RENEWAL_INFO:
         if (!s->cfg.ari)
-            return srv_problem(resp, 404, "malformed", NULL, "Resource not found");
-        return srv_renewal_info(s, req, rt, resp);
+            return afz_srv_problem(resp, 404, "malformed", NULL, "Resource not found");
+        return afz_srv_renewal_info(s, req, rt, resp);
     case SRV_OP_DIRECTORY:
         /* HEAD wherever GET is allowed, as Pebble does (RFC 9110 9.3.2);
          * the transport sends no body for HEAD. */
@@ -402,30 +402,30 @@ static afz_rc dispatch(afz_server *s, const afz_request *req, const srv_route *r
         return method_not_allowed(resp, "POST");
     switch (rt->op) {
     case SRV_OP_NEW_ACCOUNT:
-        return srv_new_account(s, req, resp);
+        return afz_srv_new_account(s, req, resp);
     case SRV_OP_ACCOUNT:
     case SRV_OP_ACCOUNT_ORDERS:
-        return srv_account_op(s, req, rt, resp);
+        return afz_srv_account_op(s, req, rt, resp);
     case SRV_OP_KEY_CHANGE:
-        return srv_key_change(s, req, resp);
+        return afz_srv_key_change(s, req, resp);
     case SRV_OP_NEW_ORDER:
-        return srv_new_order(s, req, resp);
+        return afz_srv_new_order(s, req, resp);
     case SRV_OP_ORDER:
-        return srv_order_op(s, req, rt, resp);
+        return afz_srv_order_op(s, req, rt, resp);
     case SRV_OP_AUTHZ:
-        return srv_authz_op(s, req, rt, resp);
+        return afz_srv_authz_op(s, req, rt, resp);
     case SRV_OP_CHALLENGE:
-        return srv_challenge_op(s, req, rt, resp);
+        return afz_srv_challenge_op(s, req, rt, resp);
     case SRV_OP_FINALIZE:
-        return srv_finalize(s, req, rt, resp);
+        return afz_srv_finalize(s, req, rt, resp);
     case SRV_OP_CERT:
     case SRV_OP_CERT_UP:
     case SRV_OP_CERT_ALT:
-        return srv_cert_op(s, req, rt, resp);
+        return afz_srv_cert_op(s, req, rt, resp);
     case SRV_OP_REVOKE:
-        return srv_revoke(s, req, resp);
+        return afz_srv_revoke(s, req, resp);
     default:
-        return srv_problem(resp, 404, "malformed", NULL, "Resource not found");
+        return afz_srv_problem(resp, 404, "malformed", NULL, "Resource not found");
     }
 }
 
@@ -433,7 +433,7 @@ afz_rc afz_server_handle(afz_server *s, const afz_request *req, afz_response *re
                          afz_resource *kind)
 {
     afz_response_init(resp);
-    srv_route rt;
+    afz_srv_route rt;
     route(s, req->url ? req->url : "", &rt);
     if (kind)
         *kind = rt.kind;
@@ -447,8 +447,8 @@ afz_rc afz_server_handle(afz_server *s, const afz_request *req, afz_response *re
         /* Whatever the handler could not finish becomes a 500. */
         afz_response_cleanup(resp);
         afz_response_init(resp);
-        rc = srv_problem(resp, 500, "serverInternal", NULL, "The server could not answer: %s",
-                         afz_rc_str(rc));
+        rc = afz_srv_problem(resp, 500, "serverInternal", NULL, "The server could not answer: %s",
+                             afz_rc_str(rc));
         if (rc != AFZ_OK)
             goto fail;
     }
@@ -456,11 +456,11 @@ afz_rc afz_server_handle(afz_server *s, const afz_request *req, afz_response *re
      * like Boulder, on every answer to a request other than GET (HEAD of
      * the directory, a 405 to HEAD or PUT): a spare nonce. */
     if (strcmp(req->method, "GET") != 0 && !afz_headers_get(&resp->headers, "Replay-Nonce")) {
-        rc = srv_nonce_issue(s, resp);
+        rc = afz_srv_nonce_issue(s, resp);
         if (rc != AFZ_OK)
             goto fail;
     }
-    rc = srv_add_header(resp, "Link", s->index_link);
+    rc = afz_srv_add_header(resp, "Link", s->index_link);
     if (rc != AFZ_OK)
         goto fail;
     if (s->hook)

@@ -20,7 +20,7 @@ static void contacts_free(char **v, size_t n)
     free(v);
 }
 
-void srv_account_free(srv_account *a)
+void afz_srv_account_free(afz_srv_account *a)
 {
     if (!a)
         return;
@@ -44,7 +44,7 @@ static char *jwk_text(EVP_PKEY *key)
     return t;
 }
 
-srv_account *srv_account_by_url(const afz_server *s, const char *url)
+afz_srv_account *afz_srv_account_by_url(const afz_server *s, const char *url)
 {
     for (size_t i = 0; i < s->n_accts; i++)
         if (strcmp(s->accts[i]->url, url) == 0)
@@ -52,7 +52,7 @@ srv_account *srv_account_by_url(const afz_server *s, const char *url)
     return NULL;
 }
 
-static srv_account *account_by_id(const afz_server *s, const char *id, size_t n)
+static afz_srv_account *account_by_id(const afz_server *s, const char *id, size_t n)
 {
     if (n != SRV_ID_LEN)
         return NULL;
@@ -62,7 +62,7 @@ static srv_account *account_by_id(const afz_server *s, const char *id, size_t n)
     return NULL;
 }
 
-static srv_account *account_by_thumb(const afz_server *s, const char *thumb)
+static afz_srv_account *account_by_thumb(const afz_server *s, const char *thumb)
 {
     for (size_t i = 0; i < s->n_accts; i++)
         if (strcmp(s->accts[i]->thumb, thumb) == 0)
@@ -97,18 +97,19 @@ static afz_rc parse_contacts(const cJSON *payload, afz_response *resp, char ***o
     if (!c)
         return AFZ_OK;
     if (!cJSON_IsArray(c))
-        return answered(srv_problem(resp, 400, "malformed", NULL, "contact must be an array"));
+        return answered(afz_srv_problem(resp, 400, "malformed", NULL, "contact must be an array"));
     int count = cJSON_GetArraySize(c);
     if (count > SRV_MAX_CONTACTS)
-        return answered(srv_problem(resp, 400, "invalidContact", NULL,
-                                    "too many contacts: at most %d are allowed", SRV_MAX_CONTACTS));
+        return answered(afz_srv_problem(resp, 400, "invalidContact", NULL,
+                                        "too many contacts: at most %d are allowed",
+                                        SRV_MAX_CONTACTS));
     const cJSON *e;
     cJSON_ArrayForEach(e, c)
     {
         const char *type = NULL;
-        const char *why = srv_contact_check(e, &type);
+        const char *why = afz_srv_contact_check(e, &type);
         if (why)
-            return answered(srv_problem(resp, 400, type, NULL, "%s", why));
+            return answered(afz_srv_problem(resp, 400, type, NULL, "%s", why));
     }
     if (count == 0)
         return AFZ_OK;
@@ -131,46 +132,46 @@ static afz_rc parse_contacts(const cJSON *payload, afz_response *resp, char ***o
 }
 
 /* Answers |status| with the account object (and Location when asked). */
-static afz_rc account_respond(afz_server *s, const srv_account *a, int status, int location,
+static afz_rc account_respond(afz_server *s, const afz_srv_account *a, int status, int location,
                               afz_response *resp)
 {
     (void)s;
-    srv_w w;
-    srv_w_init(&w);
-    srv_w_raw(&w, "{\"status\":");
-    srv_w_str(&w, a->deactivated ? "deactivated" : "valid");
+    afz_srv_w w;
+    afz_srv_w_init(&w);
+    afz_srv_w_raw(&w, "{\"status\":");
+    afz_srv_w_str(&w, a->deactivated ? "deactivated" : "valid");
     if (a->n_contact) {
-        srv_w_raw(&w, ",\"contact\":[");
+        afz_srv_w_raw(&w, ",\"contact\":[");
         for (size_t i = 0; i < a->n_contact; i++) {
             if (i)
-                srv_w_raw(&w, ",");
-            srv_w_str(&w, a->contact[i]);
+                afz_srv_w_raw(&w, ",");
+            afz_srv_w_str(&w, a->contact[i]);
         }
-        srv_w_raw(&w, "]");
+        afz_srv_w_raw(&w, "]");
     }
     if (a->jwk_json) {
-        srv_w_raw(&w, ",\"key\":");
-        srv_w_raw(&w, a->jwk_json);
+        afz_srv_w_raw(&w, ",\"key\":");
+        afz_srv_w_raw(&w, a->jwk_json);
     }
-    srv_w_raw(&w, ",\"orders\":");
-    srv_w_str(&w, a->orders_url);
-    srv_w_raw(&w, "}");
-    afz_rc rc = srv_w_finish(&w, resp, status, "application/json");
-    srv_w_cleanup(&w);
+    afz_srv_w_raw(&w, ",\"orders\":");
+    afz_srv_w_str(&w, a->orders_url);
+    afz_srv_w_raw(&w, "}");
+    afz_rc rc = afz_srv_w_finish(&w, resp, status, "application/json");
+    afz_srv_w_cleanup(&w);
     if (rc == AFZ_OK && location)
-        rc = srv_add_header(resp, "Location", a->url);
+        rc = afz_srv_add_header(resp, "Location", a->url);
     return rc;
 }
 
 static void account_forget(afz_server *s, size_t i)
 {
-    srv_account_free(s->accts[i]);
+    afz_srv_account_free(s->accts[i]);
     memmove(&s->accts[i], &s->accts[i + 1], (s->n_accts - i - 1) * sizeof(s->accts[0]));
     s->n_accts--;
 }
 
 /* processing_orders counts |a|'s orders being processed (never evicted). */
-static size_t processing_orders(const afz_server *s, const srv_account *a)
+static size_t processing_orders(const afz_server *s, const afz_srv_account *a)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->n_orders; i++)
@@ -198,16 +199,16 @@ static int account_evict_one(afz_server *s)
     }
     if (best == SIZE_MAX)
         return 0;
-    srv_orders_forget_account(s, s->accts[best]);
+    afz_srv_orders_forget_account(s, s->accts[best]);
     account_forget(s, best);
     return 1;
 }
 
-static afz_rc account_add(afz_server *s, srv_account *a)
+static afz_rc account_add(afz_server *s, afz_srv_account *a)
 {
     if (s->n_accts == s->cap_accts) {
         size_t cap = s->cap_accts ? s->cap_accts * 2 : 4;
-        srv_account **v = realloc(s->accts, cap * sizeof(*v));
+        afz_srv_account **v = realloc(s->accts, cap * sizeof(*v));
         if (!v)
             return AFZ_ENOMEM;
         s->accts = v;
@@ -217,18 +218,18 @@ static afz_rc account_add(afz_server *s, srv_account *a)
     return AFZ_OK;
 }
 
-afz_rc srv_new_account(afz_server *s, const afz_request *req, afz_response *resp)
+afz_rc afz_srv_new_account(afz_server *s, const afz_request *req, afz_response *resp)
 {
-    srv_auth auth;
+    afz_srv_auth auth;
     cJSON *p = NULL;
     char *thumb = NULL;
     char **contact = NULL;
     size_t n_contact = 0;
-    srv_account *a = NULL;
-    afz_rc rc = srv_authenticate(s, req, SRV_KEY_JWK, &auth, resp);
+    afz_srv_account *a = NULL;
+    afz_rc rc = afz_srv_authenticate(s, req, SRV_KEY_JWK, &auth, resp);
     if (rc != AFZ_OK)
         goto out;
-    rc = srv_payload_object(&auth, resp, &p);
+    rc = afz_srv_payload_object(&auth, resp, &p);
     if (rc != AFZ_OK)
         goto out;
     rc = thumbprint(auth.jwk_key, &thumb);
@@ -236,10 +237,10 @@ afz_rc srv_new_account(afz_server *s, const afz_request *req, afz_response *resp
         goto out;
 
     /* RFC 8555 7.3.1: a known key answers 200 with the existing account. */
-    srv_account *existing = account_by_thumb(s, thumb);
+    afz_srv_account *existing = account_by_thumb(s, thumb);
     if (existing) {
         if (existing->deactivated)
-            rc = srv_unauthorized(resp, "Account is not valid, has status \"deactivated\"");
+            rc = afz_srv_unauthorized(resp, "Account is not valid, has status \"deactivated\"");
         else {
             existing->last_used = ++s->acct_tick; /* a client coming back */
             rc = account_respond(s, existing, 200, 1, resp);
@@ -248,28 +249,28 @@ afz_rc srv_new_account(afz_server *s, const afz_request *req, afz_response *resp
     }
     int only = 0;
     if (afz_json_bool(p, "onlyReturnExisting", &only) == 0 && only) {
-        rc = answered(srv_problem(resp, 400, "accountDoesNotExist", NULL,
-                                  "No account exists with the provided key"));
+        rc = answered(afz_srv_problem(resp, 400, "accountDoesNotExist", NULL,
+                                      "No account exists with the provided key"));
         goto out;
     }
     const cJSON *eab = cJSON_GetObjectItemCaseSensitive(p, "externalAccountBinding");
     if (s->cfg.external_account_required && !eab) {
-        rc = answered(srv_problem(resp, 400, "externalAccountRequired", NULL,
-                                  "External account binding is required for new accounts"));
+        rc = answered(afz_srv_problem(resp, 400, "externalAccountRequired", NULL,
+                                      "External account binding is required for new accounts"));
         goto out;
     }
     /* RFC 8555 7.3.4: with MAC keys configured, a binding is checked
      * (without keys, and not required, it is ignored as Pebble does) */
     if (eab && (s->cfg.n_eab_keys || s->cfg.external_account_required)) {
-        rc = srv_eab_check(s, eab, &auth, thumb, resp);
+        rc = afz_srv_eab_check(s, eab, &auth, thumb, resp);
         if (rc != AFZ_OK)
             goto out;
     }
     int agreed = 0;
     if (s->cfg.terms_of_service &&
         (afz_json_bool(p, "termsOfServiceAgreed", &agreed) != 0 || !agreed)) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "Provided account did not agree to the terms of service"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "Provided account did not agree to the terms of service"));
         goto out;
     }
     int present = 0;
@@ -277,7 +278,7 @@ afz_rc srv_new_account(afz_server *s, const afz_request *req, afz_response *resp
     if (rc != AFZ_OK)
         goto out;
     if (s->n_accts >= s->cfg.max_accounts && !account_evict_one(s)) {
-        rc = answered(srv_problem(resp, 429, "rateLimited", NULL, "too many accounts"));
+        rc = answered(afz_srv_problem(resp, 429, "rateLimited", NULL, "too many accounts"));
         goto out;
     }
 
@@ -286,9 +287,9 @@ afz_rc srv_new_account(afz_server *s, const afz_request *req, afz_response *resp
         rc = AFZ_ENOMEM;
         goto out;
     }
-    srv_new_id(s, a->id);
-    a->url = srv_url(s, "/account/", a->id, NULL);
-    a->orders_url = srv_url(s, "/account/", a->id, "/orders");
+    afz_srv_new_id(s, a->id);
+    a->url = afz_srv_url(s, "/account/", a->id, NULL);
+    a->orders_url = afz_srv_url(s, "/account/", a->id, "/orders");
     if (!a->url || !a->orders_url) {
         rc = AFZ_ENOMEM;
         goto out;
@@ -310,60 +311,60 @@ afz_rc srv_new_account(afz_server *s, const afz_request *req, afz_response *resp
     rc = account_add(s, a);
     if (rc != AFZ_OK)
         goto out;
-    srv_account *created = a;
+    afz_srv_account *created = a;
     a = NULL;
-    srv_event(s, AFZ_EV_ACCOUNT_CREATED, created->url, NULL, NULL, NULL, NULL);
+    afz_srv_event(s, AFZ_EV_ACCOUNT_CREATED, created->url, NULL, NULL, NULL, NULL);
     rc = account_respond(s, created, 201, 1, resp);
 out:
-    srv_account_free(a);
+    afz_srv_account_free(a);
     contacts_free(contact, n_contact);
     free(thumb);
     cJSON_Delete(p);
-    srv_auth_cleanup(&auth);
+    afz_srv_auth_cleanup(&auth);
     return rc;
 }
 
-static afz_rc orders_list(afz_server *s, const srv_account *a, afz_response *resp)
+static afz_rc orders_list(afz_server *s, const afz_srv_account *a, afz_response *resp)
 {
-    srv_w w;
-    srv_w_init(&w);
-    srv_w_raw(&w, "{\"orders\":[");
+    afz_srv_w w;
+    afz_srv_w_init(&w);
+    afz_srv_w_raw(&w, "{\"orders\":[");
     int first = 1;
     for (size_t i = 0; i < s->n_orders; i++) {
         if (s->orders[i]->acct != a)
             continue;
         if (!first)
-            srv_w_raw(&w, ",");
+            afz_srv_w_raw(&w, ",");
         first = 0;
-        srv_w_str(&w, s->orders[i]->url);
+        afz_srv_w_str(&w, s->orders[i]->url);
     }
-    srv_w_raw(&w, "]}");
-    afz_rc rc = srv_w_finish(&w, resp, 200, "application/json");
-    srv_w_cleanup(&w);
+    afz_srv_w_raw(&w, "]}");
+    afz_rc rc = afz_srv_w_finish(&w, resp, 200, "application/json");
+    afz_srv_w_cleanup(&w);
     return rc;
 }
 
-afz_rc srv_account_op(afz_server *s, const afz_request *req, const srv_route *rt,
-                      afz_response *resp)
+afz_rc afz_srv_account_op(afz_server *s, const afz_request *req, const afz_srv_route *rt,
+                          afz_response *resp)
 {
-    srv_auth auth;
+    afz_srv_auth auth;
     cJSON *p = NULL;
     char **contact = NULL;
     size_t n_contact = 0;
-    afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
+    afz_rc rc = afz_srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
     if (rc != AFZ_OK)
         goto out;
-    srv_account *a = account_by_id(s, rt->id, rt->id_len);
+    afz_srv_account *a = account_by_id(s, rt->id, rt->id_len);
     if (!a) {
-        rc = srv_not_found(resp, "Account not found");
+        rc = afz_srv_not_found(resp, "Account not found");
         goto out;
     }
     if (a != auth.acct) {
-        rc = srv_unauthorized(resp, "Request signing key does not match the account");
+        rc = afz_srv_unauthorized(resp, "Request signing key does not match the account");
         goto out;
     }
     if (rt->op == SRV_OP_ACCOUNT_ORDERS) {
-        rc = srv_require_empty(&auth, resp);
+        rc = afz_srv_require_empty(&auth, resp);
         if (rc == AFZ_OK)
             rc = orders_list(s, a, resp);
         goto out;
@@ -373,13 +374,13 @@ afz_rc srv_account_op(afz_server *s, const afz_request *req, const srv_route *rt
         goto out;
     }
     /* RFC 8555 7.3.2 update and 7.3.6 deactivation. */
-    rc = srv_payload_object(&auth, resp, &p);
+    rc = afz_srv_payload_object(&auth, resp, &p);
     if (rc != AFZ_OK)
         goto out;
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(p, "status");
     if (st && !(cJSON_IsString(st) && strcmp(st->valuestring, "deactivated") == 0)) {
-        rc = answered(
-            srv_problem(resp, 400, "malformed", NULL, "Invalid value provided for status field"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "Invalid value provided for status field"));
         goto out;
     }
     int present = 0;
@@ -392,17 +393,17 @@ afz_rc srv_account_op(afz_server *s, const afz_request *req, const srv_route *rt
         a->n_contact = n_contact;
         contact = NULL;
         n_contact = 0;
-        srv_event(s, AFZ_EV_ACCOUNT_UPDATED, a->url, NULL, NULL, NULL, NULL);
+        afz_srv_event(s, AFZ_EV_ACCOUNT_UPDATED, a->url, NULL, NULL, NULL, NULL);
     }
     if (st) {
         a->deactivated = 1;
-        srv_event(s, AFZ_EV_ACCOUNT_DEACTIVATED, a->url, NULL, NULL, NULL, NULL);
+        afz_srv_event(s, AFZ_EV_ACCOUNT_DEACTIVATED, a->url, NULL, NULL, NULL, NULL);
     }
     rc = account_respond(s, a, 200, 0, resp);
 out:
     contacts_free(contact, n_contact);
     cJSON_Delete(p);
-    srv_auth_cleanup(&auth);
+    afz_srv_auth_cleanup(&auth);
     return rc;
 }
 
@@ -411,28 +412,29 @@ static afz_rc jwk_key(const cJSON *jwk, const char *what, afz_response *resp, EV
 {
     *out = NULL;
     if (!cJSON_IsObject(jwk))
-        return answered(srv_problem(resp, 400, "malformed", NULL, "%s must be a JWK object", what));
+        return answered(
+            afz_srv_problem(resp, 400, "malformed", NULL, "%s must be a JWK object", what));
     afz_rc rc = afz_jwk_to_key(jwk, out);
     if (rc == AFZ_ENOMEM)
         return rc;
     if (rc != AFZ_OK)
-        return answered(srv_problem(resp, 400, rc == AFZ_ECRYPTO ? "badPublicKey" : "malformed",
-                                    NULL, "%s: error parsing JWK", what));
+        return answered(afz_srv_problem(resp, 400, rc == AFZ_ECRYPTO ? "badPublicKey" : "malformed",
+                                        NULL, "%s: error parsing JWK", what));
     return AFZ_OK;
 }
 
-afz_rc srv_key_change(afz_server *s, const afz_request *req, afz_response *resp)
+afz_rc afz_srv_key_change(afz_server *s, const afz_request *req, afz_response *resp)
 {
-    srv_auth auth;
+    afz_srv_auth auth;
     afz_jws inner;
     cJSON *p = NULL;
     EVP_PKEY *new_key = NULL, *old_key = NULL;
     char *thumb = NULL;
     memset(&inner, 0, sizeof(inner));
-    afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
+    afz_rc rc = afz_srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
     if (rc != AFZ_OK)
         goto out;
-    srv_account *a = auth.acct;
+    afz_srv_account *a = auth.acct;
 
     /* RFC 8555 7.3.5: the payload is a JWS signed by the new key. */
     const char *why = NULL;
@@ -440,71 +442,74 @@ afz_rc srv_key_change(afz_server *s, const afz_request *req, afz_response *resp)
     if (rc == AFZ_ENOMEM)
         goto out;
     if (rc != AFZ_OK) {
-        rc = answered(
-            srv_problem(resp, 400, "malformed", NULL, "Inner JWS: %s", why ? why : "invalid JWS"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL, "Inner JWS: %s",
+                                      why ? why : "invalid JWS"));
         goto out;
     }
-    if (srv_alg_refused(s, inner.alg)) {
-        rc = answered(srv_problem(resp, 400, "badSignatureAlgorithm", srv_alg_refused(s, inner.alg),
-                                  "Inner JWS signature algorithm is not supported"));
+    if (afz_srv_alg_refused(s, inner.alg)) {
+        rc = answered(afz_srv_problem(resp, 400, "badSignatureAlgorithm",
+                                      afz_srv_alg_refused(s, inner.alg),
+                                      "Inner JWS signature algorithm is not supported"));
         goto out;
     }
     if (inner.has_kid || !inner.has_jwk) {
         rc = answered(
-            srv_problem(resp, 400, "malformed", NULL, "Inner JWS must carry a jwk and no kid"));
+            afz_srv_problem(resp, 400, "malformed", NULL, "Inner JWS must carry a jwk and no kid"));
         goto out;
     }
     if (cJSON_GetObjectItemCaseSensitive(inner.protected_hdr, "nonce")) {
-        rc =
-            answered(srv_problem(resp, 400, "malformed", NULL, "Inner JWS must not carry a nonce"));
+        rc = answered(
+            afz_srv_problem(resp, 400, "malformed", NULL, "Inner JWS must not carry a nonce"));
         goto out;
     }
     if (!inner.url || strcmp(inner.url, auth.jws.url) != 0) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "Inner JWS url does not match the outer JWS url"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "Inner JWS url does not match the outer JWS url"));
         goto out;
     }
     rc = jwk_key(inner.jwk, "Inner JWS jwk", resp, &new_key);
     if (rc != AFZ_OK)
         goto out;
-    const char *bad = srv_key_acceptable(s, new_key);
+    const char *bad = afz_srv_key_acceptable(s, new_key);
     if (bad) {
-        rc = answered(srv_problem(resp, 400, "badPublicKey", NULL, "%s", bad));
+        rc = answered(afz_srv_problem(resp, 400, "badPublicKey", NULL, "%s", bad));
         goto out;
     }
     rc = afz_jws_verify(&inner, new_key);
     if (rc == AFZ_ENOMEM)
         goto out;
     if (rc != AFZ_OK) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL, "Inner JWS verification error"));
+        rc =
+            answered(afz_srv_problem(resp, 400, "malformed", NULL, "Inner JWS verification error"));
         goto out;
     }
     if (afz_json_parse_object(inner.payload, inner.payload_len, &p) != AFZ_OK) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "Inner JWS payload did not parse as a JSON object"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "Inner JWS payload did not parse as a JSON object"));
         goto out;
     }
     const char *acct_url = afz_json_str(p, "account");
     if (!acct_url || strcmp(acct_url, a->url) != 0) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "Inner JWS 'account' does not name the signing account"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "Inner JWS 'account' does not name the signing account"));
         goto out;
     }
     rc = jwk_key(cJSON_GetObjectItemCaseSensitive(p, "oldKey"), "oldKey", resp, &old_key);
     if (rc != AFZ_OK)
         goto out;
     if (EVP_PKEY_eq(old_key, a->key) != 1) {
-        rc = srv_unauthorized(resp, "oldKey does not match the current account key");
+        rc = afz_srv_unauthorized(resp, "oldKey does not match the current account key");
         goto out;
     }
     rc = thumbprint(new_key, &thumb);
     if (rc != AFZ_OK)
         goto out;
-    srv_account *holder = account_by_thumb(s, thumb);
+    afz_srv_account *holder = account_by_thumb(s, thumb);
     if (holder) {
-        rc = srv_problem(resp, 409, "malformed", NULL, "New key is already in use for an account");
+        rc = afz_srv_problem(resp, 409, "malformed", NULL,
+                             "New key is already in use for an account");
         if (rc == AFZ_OK)
-            rc = srv_add_header(resp, "Location", holder->url);
+            rc = afz_srv_add_header(resp, "Location", holder->url);
         goto out;
     }
     char *new_jwk = jwk_text(new_key);
@@ -520,17 +525,17 @@ afz_rc srv_key_change(afz_server *s, const afz_request *req, afz_response *resp)
     free(a->thumb);
     a->thumb = thumb;
     thumb = NULL;
-    srv_event(s, AFZ_EV_KEY_CHANGED, a->url, NULL, NULL, NULL, NULL);
+    afz_srv_event(s, AFZ_EV_KEY_CHANGED, a->url, NULL, NULL, NULL, NULL);
     rc = account_respond(s, a, 200, 0, resp);
 out:
     /* EVP_PKEY_eq of keys of different types leaves an OpenSSL error; none
-     * may outlive the request (see srv_revoke). */
+     * may outlive the request (see afz_srv_revoke). */
     ERR_clear_error();
     free(thumb);
     EVP_PKEY_free(new_key);
     EVP_PKEY_free(old_key);
     cJSON_Delete(p);
     afz_jws_cleanup(&inner);
-    srv_auth_cleanup(&auth);
+    afz_srv_auth_cleanup(&auth);
     return rc;
 }

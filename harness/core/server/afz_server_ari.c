@@ -51,7 +51,7 @@ static afz_rc answered(afz_rc problem_rc)
     return problem_rc == AFZ_OK ? AFZ_EPROTO : problem_rc;
 }
 
-afz_rc srv_ari_cert_id(const char *pem, size_t len, char **out)
+afz_rc afz_srv_ari_cert_id(const char *pem, size_t len, char **out)
 {
     afz_rc rc = AFZ_ECRYPTO;
     unsigned char *der = NULL;
@@ -89,10 +89,10 @@ out:
     return rc;
 }
 
-srv_order *srv_ari_find(const afz_server *s, const char *id, size_t n)
+afz_srv_order *afz_srv_ari_find(const afz_server *s, const char *id, size_t n)
 {
     for (size_t i = 0; i < s->n_orders; i++) {
-        srv_order *o = s->orders[i];
+        afz_srv_order *o = s->orders[i];
         if (o->ari_id && strlen(o->ari_id) == n && memcmp(o->ari_id, id, n) == 0)
             return o;
     }
@@ -121,27 +121,27 @@ static int cert_id_well_formed(const char *id, size_t n)
     return ok;
 }
 
-afz_rc srv_renewal_info(afz_server *s, const afz_request *req, const srv_route *rt,
-                        afz_response *resp)
+afz_rc afz_srv_renewal_info(afz_server *s, const afz_request *req, const afz_srv_route *rt,
+                            afz_response *resp)
 {
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-        afz_rc rc = srv_problem(resp, 405, "malformed", NULL,
-                                "renewalInfo is served by unauthenticated GET (RFC 9773)");
-        return rc == AFZ_OK ? srv_add_header(resp, "Allow", "GET, HEAD") : rc;
+        afz_rc rc = afz_srv_problem(resp, 405, "malformed", NULL,
+                                    "renewalInfo is served by unauthenticated GET (RFC 9773)");
+        return rc == AFZ_OK ? afz_srv_add_header(resp, "Allow", "GET, HEAD") : rc;
     }
     if (!cert_id_well_formed(rt->id, rt->id_len))
-        return srv_problem(resp, 400, "malformed", NULL,
-                           "Invalid certID: want base64url(AKI keyIdentifier) \".\" "
-                           "base64url(serial), unpadded");
-    srv_order *o = srv_ari_find(s, rt->id, rt->id_len);
+        return afz_srv_problem(resp, 400, "malformed", NULL,
+                               "Invalid certID: want base64url(AKI keyIdentifier) \".\" "
+                               "base64url(serial), unpadded");
+    afz_srv_order *o = afz_srv_ari_find(s, rt->id, rt->id_len);
     if (!o)
-        return srv_problem(resp, 404, "malformed", NULL, "Certificate not found");
+        return afz_srv_problem(resp, 404, "malformed", NULL, "Certificate not found");
     int64_t validity_ms = s->cfg.cert_validity_s > INT64_MAX / 1000 ? INT64_MAX / 1000
                                                                     : s->cfg.cert_validity_s * 1000;
     int64_t start, end;
     if (o->revoked) {
         /* renew now: a window wholly in the past */
-        end = srv_now(s) - 3600 * 1000;
+        end = afz_srv_now(s) - 3600 * 1000;
         start = end - 24 * 3600 * 1000;
     } else {
         start = o->issued_ms + validity_ms / 3 * 2;
@@ -149,53 +149,55 @@ afz_rc srv_renewal_info(afz_server *s, const afz_request *req, const srv_route *
         if (end <= start) /* very short validity: still end > start */
             end = start + 1000;
     }
-    srv_w w;
-    srv_w_init(&w);
-    srv_w_raw(&w, "{\"suggestedWindow\":{\"start\":");
-    srv_w_time(&w, s, start);
-    srv_w_raw(&w, ",\"end\":");
-    srv_w_time(&w, s, end);
-    srv_w_raw(&w, "}}");
-    afz_rc rc = srv_w_finish(&w, resp, 200, "application/json");
-    srv_w_cleanup(&w);
+    afz_srv_w w;
+    afz_srv_w_init(&w);
+    afz_srv_w_raw(&w, "{\"suggestedWindow\":{\"start\":");
+    afz_srv_w_time(&w, s, start);
+    afz_srv_w_raw(&w, ",\"end\":");
+    afz_srv_w_time(&w, s, end);
+    afz_srv_w_raw(&w, "}}");
+    afz_rc rc = afz_srv_w_finish(&w, resp, 200, "application/json");
+    afz_srv_w_cleanup(&w);
     if (rc == AFZ_OK)
-        rc = srv_add_retry_after(
+        rc = afz_srv_add_retry_after(
             s, resp,
             s->cfg.ari_retry_after_s > 0 ? s->cfg.ari_retry_after_s : ARI_DEFAULT_RETRY_AFTER_S, 0);
     return rc;
 }
 
-afz_rc srv_ari_replaces(afz_server *s, const srv_account *acct, const cJSON *payload,
-                        char (*names)[SRV_NAME_MAX_BUF], size_t n, afz_response *resp, char **out)
+afz_rc afz_srv_ari_replaces(afz_server *s, const afz_srv_account *acct, const cJSON *payload,
+                            char (*names)[SRV_NAME_MAX_BUF], size_t n, afz_response *resp,
+                            char **out)
 {
     *out = NULL;
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(payload, "replaces");
     if (!r || !s->cfg.ari)
         return AFZ_OK;
     if (!cJSON_IsString(r) || !r->valuestring[0])
-        return answered(srv_problem(resp, 400, "malformed", NULL,
-                                    "\"replaces\" must be a certID string (RFC 9773 5)"));
+        return answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                        "\"replaces\" must be a certID string (RFC 9773 5)"));
     const char *id = r->valuestring;
-    srv_order *old = srv_ari_find(s, id, strlen(id));
+    afz_srv_order *old = afz_srv_ari_find(s, id, strlen(id));
     if (!old || old->acct != acct)
-        return answered(srv_problem(resp, 400, "malformed", NULL,
-                                    "\"replaces\" names no certificate of this account"));
+        return answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                        "\"replaces\" names no certificate of this account"));
     int shared = 0;
     for (size_t i = 0; i < n && !shared; i++)
         for (size_t j = 0; j < old->n_names && !shared; j++)
             shared = strcmp(names[i], old->names[j]) == 0;
     if (!shared)
-        return answered(srv_problem(resp, 400, "malformed", NULL,
-                                    "\"replaces\" names a certificate that shares no identifier "
-                                    "with this order"));
+        return answered(
+            afz_srv_problem(resp, 400, "malformed", NULL,
+                            "\"replaces\" names a certificate that shares no identifier "
+                            "with this order"));
     for (size_t i = 0; i < s->n_orders; i++) {
-        srv_order *o = s->orders[i];
+        afz_srv_order *o = s->orders[i];
         if (o->replaces && strcmp(o->replaces, id) == 0) {
-            srv_order_refresh(s, o, 0);
+            afz_srv_order_refresh(s, o, 0);
             if (o->status != AFZ_ST_INVALID)
-                return answered(srv_problem(resp, 409, "alreadyReplaced", NULL,
-                                            "The certificate is already replaced by order %s",
-                                            o->url));
+                return answered(afz_srv_problem(resp, 409, "alreadyReplaced", NULL,
+                                                "The certificate is already replaced by order %s",
+                                                o->url));
         }
     }
     *out = afz_strdup(id);

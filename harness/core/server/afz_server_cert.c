@@ -20,12 +20,12 @@ static afz_rc answered(afz_rc problem_rc)
     return problem_rc == AFZ_OK ? AFZ_EPROTO : problem_rc;
 }
 
-static srv_order *order_by_cert(const afz_server *s, const char *id, size_t n)
+static afz_srv_order *order_by_cert(const afz_server *s, const char *id, size_t n)
 {
     if (n != SRV_ID_LEN)
         return NULL;
     for (size_t i = 0; i < s->n_orders; i++) {
-        srv_order *o = s->orders[i];
+        afz_srv_order *o = s->orders[i];
         if (o->cert_url && memcmp(o->cert_id, id, n) == 0)
             return o;
     }
@@ -42,7 +42,7 @@ static int serial_in_use(const afz_server *s, uint64_t serial)
 
 /* issue_alternates issues the leaf of |o| from every alternate hierarchy
  * (PEBBLE_ALTERNATE_ROOTS): same key, names, serial and validity. */
-static afz_rc issue_alternates(afz_server *s, srv_order *o, uint64_t serial)
+static afz_rc issue_alternates(afz_server *s, afz_srv_order *o, uint64_t serial)
 {
     size_t n = s->cfg.n_alt_cas;
     o->alt_pem = calloc(n, sizeof(*o->alt_pem));
@@ -66,14 +66,14 @@ static afz_rc issue_alternates(afz_server *s, srv_order *o, uint64_t serial)
     return rc;
 }
 
-void srv_order_issue(afz_server *s, srv_order *o)
+void afz_srv_order_issue(afz_server *s, afz_srv_order *o)
 {
     if (s->cfg.finalize_fails) {
         /* Issuance failed after processing began: Boulder marks the order
          * invalid rather than leave it processing forever. */
         EVP_PKEY_free(o->csr_key);
         o->csr_key = NULL;
-        srv_order_fail(s, o, "serverInternal", "Error finalizing order: issuance failed");
+        afz_srv_order_fail(s, o, "serverInternal", "Error finalizing order: issuance failed");
         return;
     }
     afz_buf pem;
@@ -92,9 +92,9 @@ void srv_order_issue(afz_server *s, srv_order *o)
         if (o->early_cert_id[0])
             memcpy(o->cert_id, o->early_cert_id, sizeof(o->cert_id));
         else
-            srv_new_id(s, o->cert_id);
-        o->cert_url = srv_url(s, "/cert/", o->cert_id, NULL);
-        o->cert_up_url = srv_url(s, "/cert/", o->cert_id, "/up");
+            afz_srv_new_id(s, o->cert_id);
+        o->cert_url = afz_srv_url(s, "/cert/", o->cert_id, NULL);
+        o->cert_up_url = afz_srv_url(s, "/cert/", o->cert_id, "/up");
         o->cert_pem = afz_buf_take(&pem, &o->cert_pem_len);
         if (!o->cert_url || !o->cert_up_url || !o->cert_pem) {
             free(o->cert_url);
@@ -121,68 +121,69 @@ void srv_order_issue(afz_server *s, srv_order *o)
         free(o->cert_up_url);
         free(o->cert_pem);
         o->cert_url = o->cert_up_url = o->cert_pem = NULL;
-        srv_order_fail(s, o, "serverInternal", "Certificate issuance failed");
+        afz_srv_order_fail(s, o, "serverInternal", "Certificate issuance failed");
         return;
     }
     o->serial = serial;
-    o->issued_ms = srv_now(s);
+    o->issued_ms = afz_srv_now(s);
     /* RFC 9773 certID; without one the certificate has no renewalInfo */
-    if (s->cfg.ari && srv_ari_cert_id(o->cert_pem, o->cert_pem_len, &o->ari_id) != AFZ_OK)
+    if (s->cfg.ari && afz_srv_ari_cert_id(o->cert_pem, o->cert_pem_len, &o->ari_id) != AFZ_OK)
         o->ari_id = NULL;
     memcpy(o->serial_hex, hex, sizeof(o->serial_hex));
     o->serial_hex[sizeof(o->serial_hex) - 1] = '\0';
     o->status = AFZ_ST_VALID;
-    srv_event(s, AFZ_EV_CERT_ISSUED, o->cert_url, o->url, o->names_joined, o->serial_hex, NULL);
+    afz_srv_event(s, AFZ_EV_CERT_ISSUED, o->cert_url, o->url, o->names_joined, o->serial_hex, NULL);
 }
 
 /* ---- finalize ---- */
 
-static afz_rc bad_csr(afz_server *s, srv_order *o, afz_csr_verdict v, afz_response *resp)
+static afz_rc bad_csr(afz_server *s, afz_srv_order *o, afz_csr_verdict v, afz_response *resp)
 {
-    srv_event(s, AFZ_EV_FINALIZE_REJECTED, o->url, NULL, o->names_joined, NULL, "badCSR");
-    return answered(srv_problem(resp, 400, "badCSR", NULL, "%s", afz_csr_verdict_detail(v)));
+    afz_srv_event(s, AFZ_EV_FINALIZE_REJECTED, o->url, NULL, o->names_joined, NULL, "badCSR");
+    return answered(afz_srv_problem(resp, 400, "badCSR", NULL, "%s", afz_csr_verdict_detail(v)));
 }
 
-afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt, afz_response *resp)
+afz_rc afz_srv_finalize(afz_server *s, const afz_request *req, const afz_srv_route *rt,
+                        afz_response *resp)
 {
-    srv_auth auth;
+    afz_srv_auth auth;
     cJSON *p = NULL;
     afz_buf der;
     afz_csr csr;
     afz_buf_init(&der, SRV_MAX_BODY);
     memset(&csr, 0, sizeof(csr));
-    afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
+    afz_rc rc = afz_srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
     if (rc != AFZ_OK)
         goto out;
-    srv_order *o = srv_order_find(s, rt->id, rt->id_len);
+    afz_srv_order *o = afz_srv_order_find(s, rt->id, rt->id_len);
     if (!o) {
-        rc = srv_not_found(resp, "Order not found");
+        rc = afz_srv_not_found(resp, "Order not found");
         goto out;
     }
     if (o->acct != auth.acct) {
-        rc = srv_unauthorized(resp, "Account does not own this order");
+        rc = afz_srv_unauthorized(resp, "Account does not own this order");
         goto out;
     }
-    srv_order_refresh(s, o, 0);
+    afz_srv_order_refresh(s, o, 0);
     /* Boulder's wording, the one clients met in July 2023. */
     if (o->status != AFZ_ST_READY) {
-        rc = answered(srv_problem(resp, 403, "orderNotReady", NULL,
-                                  "Order's status (\"%s\") is not acceptable for finalization",
-                                  afz_status_name(o->status)));
+        rc = answered(afz_srv_problem(resp, 403, "orderNotReady", NULL,
+                                      "Order's status (\"%s\") is not acceptable for finalization",
+                                      afz_status_name(o->status)));
         goto out;
     }
-    rc = srv_payload_object(&auth, resp, &p);
+    rc = afz_srv_payload_object(&auth, resp, &p);
     if (rc != AFZ_OK)
         goto out;
     const char *b64 = afz_json_str(p, "csr");
     if (!b64) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "Finalize payload must carry a \"csr\" string"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "Finalize payload must carry a \"csr\" string"));
         goto out;
     }
     if (afz_b64url_decode(b64, strlen(b64), &der) != AFZ_OK) {
         rc = answered(
-            srv_problem(resp, 400, "malformed", NULL, "Error decoding base64url-encoded CSR"));
+            afz_srv_problem(resp, 400, "malformed", NULL, "Error decoding base64url-encoded CSR"));
         goto out;
     }
     afz_csr_verdict v = AFZ_CSR_UNPARSABLE;
@@ -204,29 +205,29 @@ afz_rc srv_finalize(afz_server *s, const afz_request *req, const srv_route *rt, 
         rc = bad_csr(s, o, v, resp);
         goto out;
     }
-    srv_event(s, AFZ_EV_FINALIZE_ACCEPTED, o->url, NULL, o->names_joined, NULL, NULL);
+    afz_srv_event(s, AFZ_EV_FINALIZE_ACCEPTED, o->url, NULL, o->names_joined, NULL, NULL);
     o->csr_key = csr.pubkey;
     csr.pubkey = NULL;
     o->status = AFZ_ST_PROCESSING;
-    o->finalized_ms = srv_now(s);
+    o->finalized_ms = afz_srv_now(s);
     o->polls = 0;
     if (s->cfg.cert_url_early && s->cfg.async_finalize && !o->early_cert_id[0])
-        srv_new_id(s, o->early_cert_id);
+        afz_srv_new_id(s, o->early_cert_id);
     if (!s->cfg.async_finalize)
-        srv_order_issue(s, o);
+        afz_srv_order_issue(s, o);
     if (o->status == AFZ_ST_INVALID) {
-        rc = answered(srv_problem(resp, 500, "serverInternal", NULL,
-                                  "Error finalizing order: certificate issuance failed"));
+        rc = answered(afz_srv_problem(resp, 500, "serverInternal", NULL,
+                                      "Error finalizing order: certificate issuance failed"));
         goto out;
     }
-    rc = srv_order_respond(s, o, 200, resp);
+    rc = afz_srv_order_respond(s, o, 200, resp);
     if (rc == AFZ_OK)
-        rc = srv_add_header(resp, "Location", o->url);
+        rc = afz_srv_add_header(resp, "Location", o->url);
 out:
     afz_csr_cleanup(&csr);
     afz_buf_cleanup(&der);
     cJSON_Delete(p);
-    srv_auth_cleanup(&auth);
+    afz_srv_auth_cleanup(&auth);
     return rc;
 }
 
@@ -237,14 +238,15 @@ static afz_rc pem_respond(const char *pem, size_t n, afz_response *resp)
     afz_rc rc = afz_response_set_body(resp, pem, n);
     resp->status = 200;
     if (rc == AFZ_OK)
-        rc = srv_add_header(resp, "Content-Type", "application/pem-certificate-chain");
+        rc = afz_srv_add_header(resp, "Content-Type", "application/pem-certificate-chain");
     return rc;
 }
 
-afz_rc srv_cert_op(afz_server *s, const afz_request *req, const srv_route *rt, afz_response *resp)
+afz_rc afz_srv_cert_op(afz_server *s, const afz_request *req, const afz_srv_route *rt,
+                       afz_response *resp)
 {
-    srv_auth auth;
-    afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
+    afz_srv_auth auth;
+    afz_rc rc = afz_srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
     if (rc != AFZ_OK)
         goto out;
     size_t id_len = rt->id_len;
@@ -260,40 +262,40 @@ afz_rc srv_cert_op(afz_server *s, const afz_request *req, const srv_route *rt, a
                 break;
         }
         if (!dash || dash == rt->id || digits == 0 || digits > 2 || alt == 0) {
-            rc = srv_not_found(resp, "Certificate not found");
+            rc = afz_srv_not_found(resp, "Certificate not found");
             goto out;
         }
         id_len -= digits + 1;
     }
-    srv_order *o = order_by_cert(s, rt->id, id_len);
+    afz_srv_order *o = order_by_cert(s, rt->id, id_len);
     unsigned n_alt = s->cfg.alternate_chains;
     if (o && o->n_alt > n_alt)
         n_alt = (unsigned)o->n_alt;
     if (!o || alt > n_alt) {
-        rc = srv_not_found(resp, "Certificate not found");
+        rc = afz_srv_not_found(resp, "Certificate not found");
         goto out;
     }
-    rc = srv_require_empty(&auth, resp);
+    rc = afz_srv_require_empty(&auth, resp);
     if (rc != AFZ_OK)
         goto out;
     if (rt->op == SRV_OP_CERT_UP) {
         /* The issuer is public: any account may fetch it. */
         const char *up = s->ca ? afz_ca_intermediate_pem(s->ca) : NULL;
         if (!up) {
-            rc = srv_not_found(resp, "Issuer not found");
+            rc = afz_srv_not_found(resp, "Issuer not found");
             goto out;
         }
         rc = pem_respond(up, strlen(up), resp);
         goto out;
     }
     if (o->acct != auth.acct) {
-        rc = srv_unauthorized(resp, "Account does not own this certificate");
+        rc = afz_srv_unauthorized(resp, "Account does not own this certificate");
         goto out;
     }
     /* Pebble no longer serves a revoked certificate (404); RFC 8555 says
      * nothing either way, and a drop-in must match Pebble-based tests. */
     if (o->revoked) {
-        rc = srv_not_found(resp, "Certificate not found (revoked)");
+        rc = afz_srv_not_found(resp, "Certificate not found (revoked)");
         goto out;
     }
     /* RFC 8555 7.4.2: alternate chains for the same leaf. Alternate k up
@@ -306,23 +308,23 @@ afz_rc srv_cert_op(afz_server *s, const afz_request *req, const srv_route *rt, a
     else
         rc = pem_respond(o->cert_pem, o->cert_pem_len, resp);
     if (rc == AFZ_OK && !real_alt)
-        rc = srv_add_link(resp, o->cert_up_url, "up");
+        rc = afz_srv_add_link(resp, o->cert_up_url, "up");
     if (rc == AFZ_OK && real_alt)
-        rc = srv_add_link(resp, o->cert_url, "alternate");
+        rc = afz_srv_add_link(resp, o->cert_url, "alternate");
     for (unsigned k = 1; (rt->op == SRV_OP_CERT || real_alt) && k <= n_alt && rc == AFZ_OK; k++) {
         if (k == alt)
             continue;
         char tail[8];
         snprintf(tail, sizeof(tail), "-%u", k);
-        char *url = srv_url(s, "/alt-cert/", o->cert_id, tail);
-        rc = url ? srv_add_link(resp, url, "alternate") : AFZ_ENOMEM;
+        char *url = afz_srv_url(s, "/alt-cert/", o->cert_id, tail);
+        rc = url ? afz_srv_add_link(resp, url, "alternate") : AFZ_ENOMEM;
         free(url);
     }
     if (rc == AFZ_OK)
-        srv_event(s, AFZ_EV_CERT_DOWNLOADED, o->cert_url, o->url, o->names_joined, o->serial_hex,
-                  NULL);
+        afz_srv_event(s, AFZ_EV_CERT_DOWNLOADED, o->cert_url, o->url, o->names_joined,
+                      o->serial_hex, NULL);
 out:
-    srv_auth_cleanup(&auth);
+    afz_srv_auth_cleanup(&auth);
     return rc;
 }
 
@@ -343,13 +345,13 @@ static int revocation_reason(const cJSON *p)
 }
 
 /* The order holding the certificate |x|, or NULL. */
-static srv_order *order_by_x509(const afz_server *s, X509 *x)
+static afz_srv_order *order_by_x509(const afz_server *s, X509 *x)
 {
     uint64_t serial = 0;
     if (ASN1_INTEGER_get_uint64(&serial, X509_get0_serialNumber(x)) != 1)
         return NULL;
     for (size_t i = 0; i < s->n_orders; i++) {
-        srv_order *o = s->orders[i];
+        afz_srv_order *o = s->orders[i];
         if (!o->cert_pem || o->serial != serial)
             continue;
         /* the main leaf, or one an alternate hierarchy issued */
@@ -368,57 +370,58 @@ static srv_order *order_by_x509(const afz_server *s, X509 *x)
     return NULL;
 }
 
-afz_rc srv_revoke(afz_server *s, const afz_request *req, afz_response *resp)
+afz_rc afz_srv_revoke(afz_server *s, const afz_request *req, afz_response *resp)
 {
-    srv_auth auth;
+    afz_srv_auth auth;
     cJSON *p = NULL;
     X509 *x = NULL;
     afz_buf der;
     afz_buf_init(&der, SRV_MAX_BODY);
-    afz_rc rc = srv_authenticate(s, req, SRV_KEY_EITHER, &auth, resp);
+    afz_rc rc = afz_srv_authenticate(s, req, SRV_KEY_EITHER, &auth, resp);
     if (rc != AFZ_OK)
         goto out;
-    rc = srv_payload_object(&auth, resp, &p);
+    rc = afz_srv_payload_object(&auth, resp, &p);
     if (rc != AFZ_OK)
         goto out;
     const char *b64 = afz_json_str(p, "certificate");
     if (!b64 || afz_b64url_decode(b64, strlen(b64), &der) != AFZ_OK || der.len == 0 ||
         der.len > INT32_MAX) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "Revocation payload must carry a base64url \"certificate\""));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "Revocation payload must carry a base64url \"certificate\""));
         goto out;
     }
     const unsigned char *q = (const unsigned char *)der.data;
     x = d2i_X509(NULL, &q, (long)der.len);
     if (!x || q != (const unsigned char *)der.data + der.len) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL, "Unable to parse certificate"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL, "Unable to parse certificate"));
         goto out;
     }
     int reason = revocation_reason(p);
     if (reason < 0) {
-        rc = answered(srv_problem(resp, 400, "badRevocationReason", NULL,
-                                  "Unsupported revocation reason code provided"));
+        rc = answered(afz_srv_problem(resp, 400, "badRevocationReason", NULL,
+                                      "Unsupported revocation reason code provided"));
         goto out;
     }
-    srv_order *o = order_by_x509(s, x);
+    afz_srv_order *o = order_by_x509(s, x);
     if (!o) {
-        rc = srv_not_found(resp, "Certificate not found");
+        rc = afz_srv_not_found(resp, "Certificate not found");
         goto out;
     }
     /* RFC 8555 7.6: the issuing account, or the certificate's own key. */
     int allowed =
         auth.acct ? auth.acct == o->acct : EVP_PKEY_eq(X509_get0_pubkey(x), auth.jwk_key) == 1;
     if (!allowed) {
-        rc = srv_unauthorized(resp, "The request is not authorized to revoke this certificate");
+        rc = afz_srv_unauthorized(resp, "The request is not authorized to revoke this certificate");
         goto out;
     }
     if (o->revoked) {
-        rc =
-            answered(srv_problem(resp, 400, "alreadyRevoked", NULL, "Certificate already revoked"));
+        rc = answered(
+            afz_srv_problem(resp, 400, "alreadyRevoked", NULL, "Certificate already revoked"));
         goto out;
     }
     o->revoked = 1;
-    srv_event(s, AFZ_EV_CERT_REVOKED, o->cert_url, o->url, o->names_joined, o->serial_hex, NULL);
+    afz_srv_event(s, AFZ_EV_CERT_REVOKED, o->cert_url, o->url, o->names_joined, o->serial_hex,
+                  NULL);
     resp->status = 200;
     rc = AFZ_OK;
 out:
@@ -429,6 +432,6 @@ out:
     X509_free(x);
     afz_buf_cleanup(&der);
     cJSON_Delete(p);
-    srv_auth_cleanup(&auth);
+    afz_srv_auth_cleanup(&auth);
     return rc;
 }

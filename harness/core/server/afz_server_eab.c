@@ -74,8 +74,8 @@ static afz_rc decode_mac_key(const char *b64, afz_buf *out)
     return rc;
 }
 
-afz_rc srv_eab_check(afz_server *s, const cJSON *eab, const srv_auth *outer, const char *thumb,
-                     afz_response *resp)
+afz_rc afz_srv_eab_check(afz_server *s, const cJSON *eab, const afz_srv_auth *outer,
+                         const char *thumb, afz_response *resp)
 {
     afz_jws in;
     memset(&in, 0, sizeof(in));
@@ -88,8 +88,8 @@ afz_rc srv_eab_check(afz_server *s, const cJSON *eab, const srv_auth *outer, con
     const char *why = NULL;
     afz_rc rc;
     if (!cJSON_IsObject(eab)) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "externalAccountBinding is not a JWS object"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "externalAccountBinding is not a JWS object"));
         goto out;
     }
     rc = afz_json_print(eab, &text);
@@ -97,49 +97,50 @@ afz_rc srv_eab_check(afz_server *s, const cJSON *eab, const srv_auth *outer, con
         goto out;
     /* 1. a well-formed (flattened) JWS */
     if (afz_jws_parse(text.data, text.len, &in, &why) != AFZ_OK) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "externalAccountBinding is not a well-formed JWS: %s",
-                                  why ? why : "unreadable"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "externalAccountBinding is not a well-formed JWS: %s",
+                                      why ? why : "unreadable"));
         goto out;
     }
     /* 2. the protected header's criteria */
     const EVP_MD *md = mac_digest(in.alg_name);
     if (!md) {
-        rc = answered(srv_problem(resp, 400, "badSignatureAlgorithm", NULL,
-                                  "externalAccountBinding: \"alg\" must be a MAC algorithm "
-                                  "(HS256, HS384, HS512), got \"%s\"",
-                                  in.alg_name ? in.alg_name : "(none)"));
+        rc = answered(afz_srv_problem(resp, 400, "badSignatureAlgorithm", NULL,
+                                      "externalAccountBinding: \"alg\" must be a MAC algorithm "
+                                      "(HS256, HS384, HS512), got \"%s\"",
+                                      in.alg_name ? in.alg_name : "(none)"));
         goto out;
     }
     if (cJSON_GetObjectItemCaseSensitive(in.protected_hdr, "nonce")) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "externalAccountBinding: \"nonce\" must not be present"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "externalAccountBinding: \"nonce\" must not be present"));
         goto out;
     }
     if (!in.url || !outer->jws.url || strcmp(in.url, outer->jws.url) != 0) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "externalAccountBinding: \"url\" must be the outer JWS's "
-                                  "\"url\""));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "externalAccountBinding: \"url\" must be the outer JWS's "
+                                      "\"url\""));
         goto out;
     }
     if (!in.kid) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "externalAccountBinding: \"kid\" is missing"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "externalAccountBinding: \"kid\" is missing"));
         goto out;
     }
     /* 3. the MAC key of "kid" */
     const afz_server_eab_key *k = eab_key_of(s, in.kid);
     if (!k) {
-        rc = answered(srv_problem(resp, 403, "unauthorized", NULL,
-                                  "externalAccountBinding: the key identifier \"%.80s\" is not "
-                                  "known to this server",
-                                  in.kid));
+        rc = answered(afz_srv_problem(resp, 403, "unauthorized", NULL,
+                                      "externalAccountBinding: the key identifier \"%.80s\" is not "
+                                      "known to this server",
+                                      in.kid));
         goto out;
     }
     rc = decode_mac_key(k->b64_key ? k->b64_key : "", &key);
     if (rc != AFZ_OK || key.len == 0) {
-        rc = answered(srv_problem(resp, 500, "serverInternal", NULL,
-                                  "the configured MAC key of \"%.80s\" is not base64url", in.kid));
+        rc = answered(afz_srv_problem(resp, 500, "serverInternal", NULL,
+                                      "the configured MAC key of \"%.80s\" is not base64url",
+                                      in.kid));
         goto out;
     }
     /* 4. the MAC */
@@ -151,19 +152,19 @@ afz_rc srv_eab_check(afz_server *s, const cJSON *eab, const srv_auth *outer, con
         goto out;
     }
     if (in.sig_len != mac_len || CRYPTO_memcmp(in.sig, mac, mac_len) != 0) {
-        rc = answered(srv_problem(resp, 403, "unauthorized", NULL,
-                                  "externalAccountBinding: the MAC does not verify with the "
-                                  "key of \"%.80s\"",
-                                  in.kid));
+        rc = answered(afz_srv_problem(resp, 403, "unauthorized", NULL,
+                                      "externalAccountBinding: the MAC does not verify with the "
+                                      "key of \"%.80s\"",
+                                      in.kid));
         goto out;
     }
     /* 5. the payload is the outer JWS's key */
     if (afz_json_parse_object((const char *)in.payload, in.payload_len, &payload) != AFZ_OK ||
         afz_jwk_to_key(payload, &pk) != AFZ_OK || afz_jwk_thumbprint(pk, &other) != AFZ_OK ||
         strcmp(afz_buf_cstr(&other), thumb) != 0) {
-        rc = answered(srv_problem(resp, 403, "unauthorized", NULL,
-                                  "externalAccountBinding: the payload is not the account key "
-                                  "of the outer JWS"));
+        rc = answered(afz_srv_problem(resp, 403, "unauthorized", NULL,
+                                      "externalAccountBinding: the payload is not the account key "
+                                      "of the outer JWS"));
         goto out;
     }
     rc = AFZ_OK;

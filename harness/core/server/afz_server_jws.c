@@ -15,28 +15,28 @@ static afz_rc answered(afz_rc problem_rc)
 
 /* ---- nonces ---- */
 
-afz_rc srv_nonce_issue(afz_server *s, afz_response *resp)
+afz_rc afz_srv_nonce_issue(afz_server *s, afz_response *resp)
 {
     char v[SRV_NONCE_LEN + 1];
-    afz_rc rc = srv_nonce_new(s, v);
+    afz_rc rc = afz_srv_nonce_new(s, v);
     return rc == AFZ_OK ? afz_headers_set(&resp->headers, "Replay-Nonce", v) : rc;
 }
 
-afz_rc srv_nonce_new(afz_server *s, char out[SRV_NONCE_LEN + 1])
+afz_rc afz_srv_nonce_new(afz_server *s, char out[SRV_NONCE_LEN + 1])
 {
-    srv_nonce n;
-    afz_rc rc = srv_b64_random(s, 16, n.v, sizeof(n.v));
+    afz_srv_nonce n;
+    afz_rc rc = afz_srv_b64_random(s, 16, n.v, sizeof(n.v));
     if (rc != AFZ_OK)
         return rc;
     n.live = 1;
-    n.issued_ms = srv_now(s);
+    n.issued_ms = afz_srv_now(s);
     size_t max = s->cfg.max_nonces;
     if (s->n_nonces < max) {
         if (s->n_nonces == s->cap_nonces) {
             size_t cap = s->cap_nonces ? s->cap_nonces * 2 : 16;
             if (cap > max)
                 cap = max;
-            srv_nonce *v = realloc(s->nonces, cap * sizeof(*v));
+            afz_srv_nonce *v = realloc(s->nonces, cap * sizeof(*v));
             if (!v)
                 return AFZ_ENOMEM;
             s->nonces = v;
@@ -52,7 +52,7 @@ afz_rc srv_nonce_new(afz_server *s, char out[SRV_NONCE_LEN + 1])
     return AFZ_OK;
 }
 
-void srv_nonces_free(afz_server *s)
+void afz_srv_nonces_free(afz_server *s)
 {
     free(s->nonces);
     s->nonces = NULL;
@@ -66,11 +66,12 @@ static const char *nonce_consume(afz_server *s, const char *v)
     if (n != SRV_NONCE_LEN)
         return "JWS has an invalid anti-replay nonce";
     for (size_t i = 0; i < s->n_nonces; i++) {
-        srv_nonce *e = &s->nonces[i];
+        afz_srv_nonce *e = &s->nonces[i];
         if (!e->live || memcmp(e->v, v, SRV_NONCE_LEN) != 0)
             continue;
         e->live = 0;
-        if (s->cfg.nonce_lifetime_ms > 0 && srv_now(s) - e->issued_ms > s->cfg.nonce_lifetime_ms)
+        if (s->cfg.nonce_lifetime_ms > 0 &&
+            afz_srv_now(s) - e->issued_ms > s->cfg.nonce_lifetime_ms)
             return "JWS has an expired anti-replay nonce";
         return NULL;
     }
@@ -79,36 +80,36 @@ static const char *nonce_consume(afz_server *s, const char *v)
 
 /* ---- small answers ---- */
 
-afz_rc srv_unauthorized(afz_response *resp, const char *what)
+afz_rc afz_srv_unauthorized(afz_response *resp, const char *what)
 {
-    return answered(srv_problem(resp, 403, "unauthorized", NULL, "%s", what));
+    return answered(afz_srv_problem(resp, 403, "unauthorized", NULL, "%s", what));
 }
 
-afz_rc srv_not_found(afz_response *resp, const char *what)
+afz_rc afz_srv_not_found(afz_response *resp, const char *what)
 {
-    return answered(srv_problem(resp, 404, "malformed", NULL, "%s", what));
+    return answered(afz_srv_problem(resp, 404, "malformed", NULL, "%s", what));
 }
 
-afz_rc srv_require_empty(const srv_auth *auth, afz_response *resp)
+afz_rc afz_srv_require_empty(const afz_srv_auth *auth, afz_response *resp)
 {
     if (auth->jws.payload_len == 0)
         return AFZ_OK;
-    return answered(srv_problem(resp, 400, "malformed", NULL,
-                                "POST-as-GET requests must have an empty payload"));
+    return answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                    "POST-as-GET requests must have an empty payload"));
 }
 
-afz_rc srv_payload_object(const srv_auth *auth, afz_response *resp, cJSON **out)
+afz_rc afz_srv_payload_object(const afz_srv_auth *auth, afz_response *resp, cJSON **out)
 {
     *out = NULL;
     if (afz_json_parse_object(auth->jws.payload, auth->jws.payload_len, out) == AFZ_OK)
         return AFZ_OK;
-    return answered(srv_problem(resp, 400, "malformed", NULL,
-                                "Request payload did not parse as a JSON object"));
+    return answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                    "Request payload did not parse as a JSON object"));
 }
 
 /* ---- keys ---- */
 
-const char *srv_key_acceptable(const afz_server *s, EVP_PKEY *key)
+const char *afz_srv_key_acceptable(const afz_server *s, EVP_PKEY *key)
 {
     if (afz_key_supported(key))
         return NULL;
@@ -130,7 +131,7 @@ const char *srv_key_acceptable(const afz_server *s, EVP_PKEY *key)
 
 /* ---- authentication ---- */
 
-const char *srv_alg_refused(const afz_server *s, afz_jws_alg alg)
+const char *afz_srv_alg_refused(const afz_server *s, afz_jws_alg alg)
 {
     static const char strict[] = ",\"algorithms\":[\"ES256\",\"ES384\",\"RS256\",\"EdDSA\"]";
     static const char pebble[] =
@@ -161,7 +162,7 @@ static int media_type_is(const char *v, const char *want)
     return c == '\0' || c == ';' || c == ' ' || c == '\t';
 }
 
-void srv_auth_cleanup(srv_auth *auth)
+void afz_srv_auth_cleanup(afz_srv_auth *auth)
 {
     afz_jws_cleanup(&auth->jws);
     EVP_PKEY_free(auth->jwk_key);
@@ -169,67 +170,68 @@ void srv_auth_cleanup(srv_auth *auth)
     auth->acct = NULL;
 }
 
-static afz_rc auth_key(afz_server *s, srv_keymode mode, srv_auth *auth, afz_response *resp)
+static afz_rc auth_key(afz_server *s, afz_srv_keymode mode, afz_srv_auth *auth, afz_response *resp)
 {
     const afz_jws *j = &auth->jws;
     if (j->has_kid && j->has_jwk)
-        return answered(srv_problem(resp, 400, "malformed", NULL,
-                                    "jwk and kid header fields are mutually exclusive"));
+        return answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                        "jwk and kid header fields are mutually exclusive"));
     if (!j->has_kid && !j->has_jwk)
-        return answered(
-            srv_problem(resp, 400, "malformed", NULL, "JWS header must carry either jwk or kid"));
+        return answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                        "JWS header must carry either jwk or kid"));
     if (mode == SRV_KEY_KID && j->has_jwk)
-        return answered(srv_problem(resp, 400, "malformed", NULL, "No Key ID in JWS header"));
+        return answered(afz_srv_problem(resp, 400, "malformed", NULL, "No Key ID in JWS header"));
     if (mode == SRV_KEY_JWK && j->has_kid)
-        return answered(srv_problem(resp, 400, "malformed", NULL, "No embedded JWK in JWS header"));
+        return answered(
+            afz_srv_problem(resp, 400, "malformed", NULL, "No embedded JWK in JWS header"));
     if (j->has_kid) {
         if (!j->kid)
-            return answered(srv_problem(resp, 400, "malformed", NULL,
-                                        "JWS header parameter 'kid' must be a string"));
-        srv_account *a = srv_account_by_url(s, j->kid);
+            return answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                            "JWS header parameter 'kid' must be a string"));
+        afz_srv_account *a = afz_srv_account_by_url(s, j->kid);
         if (!a)
-            return answered(srv_problem(resp, 400, "accountDoesNotExist", NULL,
-                                        "Account \"%.*s\" not found", SRV_ECHO_MAX, j->kid));
+            return answered(afz_srv_problem(resp, 400, "accountDoesNotExist", NULL,
+                                            "Account \"%.*s\" not found", SRV_ECHO_MAX, j->kid));
         if (a->deactivated)
-            return srv_unauthorized(resp, "Account is not valid, has status \"deactivated\"");
+            return afz_srv_unauthorized(resp, "Account is not valid, has status \"deactivated\"");
         auth->acct = a;
         return AFZ_OK;
     }
     if (!cJSON_IsObject(j->jwk))
-        return answered(srv_problem(resp, 400, "malformed", NULL,
-                                    "JWS header parameter 'jwk' must be an object"));
+        return answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                        "JWS header parameter 'jwk' must be an object"));
     /* RFC 7518 6.2.2 / 6.3.2 / RFC 8037 2 name the private members of EC,
      * RSA and OKP keys ("k" is an oct key's secret): an account key is a
      * public key, so a jwk that carries one is refused, as Pebble does. */
     static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
     for (size_t i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++)
         if (cJSON_GetObjectItemCaseSensitive(j->jwk, private_members[i]))
-            return answered(srv_problem(resp, 400, "badPublicKey", NULL,
-                                        "JWK carries the private key member \"%s\"; send "
-                                        "the public key only",
-                                        private_members[i]));
+            return answered(afz_srv_problem(resp, 400, "badPublicKey", NULL,
+                                            "JWK carries the private key member \"%s\"; send "
+                                            "the public key only",
+                                            private_members[i]));
     afz_rc rc = afz_jwk_to_key(j->jwk, &auth->jwk_key);
     if (rc == AFZ_ENOMEM)
         return rc;
     if (rc != AFZ_OK)
-        return answered(srv_problem(resp, 400, rc == AFZ_ECRYPTO ? "badPublicKey" : "malformed",
-                                    NULL, "Error parsing JWK: %s", afz_rc_str(rc)));
-    const char *bad = srv_key_acceptable(s, auth->jwk_key);
+        return answered(afz_srv_problem(resp, 400, rc == AFZ_ECRYPTO ? "badPublicKey" : "malformed",
+                                        NULL, "Error parsing JWK: %s", afz_rc_str(rc)));
+    const char *bad = afz_srv_key_acceptable(s, auth->jwk_key);
     if (bad)
-        return answered(srv_problem(resp, 400, "badPublicKey", NULL, "%s", bad));
+        return answered(afz_srv_problem(resp, 400, "badPublicKey", NULL, "%s", bad));
     return AFZ_OK;
 }
 
-afz_rc srv_authenticate(afz_server *s, const afz_request *req, srv_keymode mode, srv_auth *auth,
-                        afz_response *resp)
+afz_rc afz_srv_authenticate(afz_server *s, const afz_request *req, afz_srv_keymode mode,
+                            afz_srv_auth *auth, afz_response *resp)
 {
     memset(auth, 0, sizeof(*auth));
     if (!media_type_is(afz_headers_get(&req->headers, "Content-Type"), "application/jose+json"))
-        return answered(srv_problem(
+        return answered(afz_srv_problem(
             resp, 415, "malformed", NULL,
             "Invalid Content-Type header on POST. Content-Type must be \"application/jose+json\""));
     if (req->body_len > SRV_MAX_BODY)
-        return answered(srv_problem(resp, 413, "malformed", NULL, "Request body too large"));
+        return answered(afz_srv_problem(resp, 413, "malformed", NULL, "Request body too large"));
 
     const char *why = NULL;
     afz_rc rc = afz_jws_parse(req->body ? (const void *)req->body : "",
@@ -237,18 +239,18 @@ afz_rc srv_authenticate(afz_server *s, const afz_request *req, srv_keymode mode,
     if (rc == AFZ_ENOMEM)
         return rc;
     if (rc != AFZ_OK)
-        return answered(srv_problem(resp, 400, "malformed", NULL, "Parse error reading JWS: %s",
-                                    why ? why : "invalid JWS"));
+        return answered(afz_srv_problem(resp, 400, "malformed", NULL, "Parse error reading JWS: %s",
+                                        why ? why : "invalid JWS"));
     const afz_jws *j = &auth->jws;
 
-    const char *algorithms_member = srv_alg_refused(s, j->alg);
+    const char *algorithms_member = afz_srv_alg_refused(s, j->alg);
     if (algorithms_member) {
         if (j->alg_name)
-            return answered(srv_problem(resp, 400, "badSignatureAlgorithm", algorithms_member,
-                                        "JWS signature algorithm \"%.*s\" is not supported",
-                                        SRV_ECHO_MAX, j->alg_name));
-        return answered(srv_problem(resp, 400, "badSignatureAlgorithm", algorithms_member,
-                                    "JWS header parameter 'alg' is missing"));
+            return answered(afz_srv_problem(resp, 400, "badSignatureAlgorithm", algorithms_member,
+                                            "JWS signature algorithm \"%.*s\" is not supported",
+                                            SRV_ECHO_MAX, j->alg_name));
+        return answered(afz_srv_problem(resp, 400, "badSignatureAlgorithm", algorithms_member,
+                                        "JWS header parameter 'alg' is missing"));
     }
 
     /* RFC 7515 4.1.11: "If any of the listed extension Header Parameters
@@ -256,23 +258,26 @@ afz_rc srv_authenticate(afz_server *s, const afz_request *req, srv_keymode mode,
      * invalid." This server understands no extension, so any "crit" (and a
      * malformed one all the more) makes the JWS invalid. */
     if (cJSON_GetObjectItemCaseSensitive(j->protected_hdr, "crit"))
-        return answered(srv_problem(resp, 400, "malformed", NULL,
-                                    "JWS header parameter 'crit' lists an extension this server "
-                                    "does not understand (RFC 7515 4.1.11)"));
+        return answered(
+            afz_srv_problem(resp, 400, "malformed", NULL,
+                            "JWS header parameter 'crit' lists an extension this server "
+                            "does not understand (RFC 7515 4.1.11)"));
 
     /* The nonce is only looked at here; it is spent after the signature
      * verified, so a forged request cannot burn a client's nonce. */
     if (!j->nonce)
-        return answered(srv_problem(resp, 400, "badNonce", NULL, "JWS has no anti-replay nonce"));
+        return answered(
+            afz_srv_problem(resp, 400, "badNonce", NULL, "JWS has no anti-replay nonce"));
 
     if (!j->url)
         return answered(
-            srv_problem(resp, 400, "malformed", NULL, "JWS header parameter 'url' required"));
+            afz_srv_problem(resp, 400, "malformed", NULL, "JWS header parameter 'url' required"));
     if (strcmp(j->url, req->url) != 0)
-        return answered(srv_problem(resp, 403, "unauthorized", NULL,
-                                    "JWS header parameter 'url' incorrect. Expected \"%.*s\" got "
-                                    "\"%.*s\"",
-                                    SRV_ECHO_MAX * 2, req->url, SRV_ECHO_MAX * 2, j->url));
+        return answered(
+            afz_srv_problem(resp, 403, "unauthorized", NULL,
+                            "JWS header parameter 'url' incorrect. Expected \"%.*s\" got "
+                            "\"%.*s\"",
+                            SRV_ECHO_MAX * 2, req->url, SRV_ECHO_MAX * 2, j->url));
 
     rc = auth_key(s, mode, auth, resp);
     if (rc != AFZ_OK)
@@ -283,10 +288,10 @@ afz_rc srv_authenticate(afz_server *s, const afz_request *req, srv_keymode mode,
     if (rc == AFZ_ENOMEM)
         return rc;
     if (rc != AFZ_OK)
-        return answered(srv_problem(resp, 400, "malformed", NULL, "JWS verification error"));
+        return answered(afz_srv_problem(resp, 400, "malformed", NULL, "JWS verification error"));
     const char *bad = nonce_consume(s, j->nonce);
     if (bad)
-        return answered(srv_problem(resp, 400, "badNonce", NULL, "%s", bad));
+        return answered(afz_srv_problem(resp, 400, "badNonce", NULL, "%s", bad));
     if (auth->acct) /* an authenticated use: the account is not the one to evict */
         auth->acct->last_used = ++s->acct_tick;
     return AFZ_OK;

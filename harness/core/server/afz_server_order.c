@@ -23,7 +23,7 @@ static const char *const chall_type_names[] = {
 
 /* ---- lifetime ---- */
 
-void srv_authz_free(srv_authz *a)
+void afz_srv_authz_free(afz_srv_authz *a)
 {
     if (!a)
         return;
@@ -35,7 +35,7 @@ void srv_authz_free(srv_authz *a)
     free(a);
 }
 
-void srv_order_free(srv_order *o)
+void afz_srv_order_free(afz_srv_order *o)
 {
     if (!o)
         return;
@@ -59,7 +59,7 @@ void srv_order_free(srv_order *o)
     free(o);
 }
 
-static srv_authz *authz_find(const afz_server *s, const char *id, size_t n)
+static afz_srv_authz *authz_find(const afz_server *s, const char *id, size_t n)
 {
     if (n != SRV_ID_LEN)
         return NULL;
@@ -69,7 +69,7 @@ static srv_authz *authz_find(const afz_server *s, const char *id, size_t n)
     return NULL;
 }
 
-srv_order *srv_order_find(const afz_server *s, const char *id, size_t n)
+afz_srv_order *afz_srv_order_find(const afz_server *s, const char *id, size_t n)
 {
     if (n != SRV_ID_LEN)
         return NULL;
@@ -80,10 +80,10 @@ srv_order *srv_order_find(const afz_server *s, const char *id, size_t n)
 }
 
 /* Drops the order's authorization references, freeing the unreferenced. */
-static void order_release(afz_server *s, srv_order *o)
+static void order_release(afz_server *s, afz_srv_order *o)
 {
     for (size_t i = 0; i < o->n_names; i++) {
-        srv_authz *a = o->authz[i];
+        afz_srv_authz *a = o->authz[i];
         if (!a || --a->refs > 0)
             continue;
         for (size_t j = 0; j < s->n_authzs; j++) {
@@ -93,15 +93,15 @@ static void order_release(afz_server *s, srv_order *o)
             s->n_authzs--;
             break;
         }
-        srv_authz_free(a);
+        afz_srv_authz_free(a);
     }
 }
 
 static void order_forget(afz_server *s, size_t i)
 {
-    srv_order *o = s->orders[i];
+    afz_srv_order *o = s->orders[i];
     order_release(s, o);
-    srv_order_free(o);
+    afz_srv_order_free(o);
     memmove(&s->orders[i], &s->orders[i + 1], (s->n_orders - i - 1) * sizeof(o));
     s->n_orders--;
 }
@@ -112,10 +112,10 @@ static void order_forget(afz_server *s, size_t i)
  * never one being processed. Returns 1 if it did. */
 static int order_evict_one(afz_server *s)
 {
-    int64_t now = srv_now(s);
+    int64_t now = afz_srv_now(s);
     for (int pass = 0; pass < 3; pass++) {
         for (size_t i = 0; i < s->n_orders; i++) {
-            srv_order *o = s->orders[i];
+            afz_srv_order *o = s->orders[i];
             if (o->status == AFZ_ST_PROCESSING)
                 continue;
             if (pass == 0 && now < o->expires_ms)
@@ -129,11 +129,11 @@ static int order_evict_one(afz_server *s)
     return 0;
 }
 
-size_t srv_orders_forget_account(afz_server *s, const srv_account *a)
+size_t afz_srv_orders_forget_account(afz_server *s, const afz_srv_account *a)
 {
     size_t left = 0;
     for (size_t i = 0; i < s->n_orders;) {
-        srv_order *o = s->orders[i];
+        afz_srv_order *o = s->orders[i];
         if (o->acct != a) {
             i++;
         } else if (o->status == AFZ_ST_PROCESSING) {
@@ -159,7 +159,7 @@ static afz_rc reserve_authzs(afz_server *s, size_t need)
     if (need <= s->cap_authzs)
         return AFZ_OK;
     size_t c = grown(s->cap_authzs, need);
-    srv_authz **v = realloc(s->authzs, c * sizeof(*v));
+    afz_srv_authz **v = realloc(s->authzs, c * sizeof(*v));
     if (!v)
         return AFZ_ENOMEM;
     s->authzs = v;
@@ -172,7 +172,7 @@ static afz_rc reserve_orders(afz_server *s, size_t need)
     if (need <= s->cap_orders)
         return AFZ_OK;
     size_t c = grown(s->cap_orders, need);
-    srv_order **v = realloc(s->orders, c * sizeof(*v));
+    afz_srv_order **v = realloc(s->orders, c * sizeof(*v));
     if (!v)
         return AFZ_ENOMEM;
     s->orders = v;
@@ -184,23 +184,23 @@ static afz_rc reserve_orders(afz_server *s, size_t need)
 
 /* authz_refresh applies virtual time and polls to |a|. |poll| says this
  * access is a look that counts: a POST-as-GET of the authorization, of
- * one of its challenges, or of an order that lists it (srv_order_refresh
+ * one of its challenges, or of an order that lists it (afz_srv_order_refresh
  * passes its own |poll| down). A validation under way ends once
  * validation_delay_ms has passed since the challenge POST AND the look
  * counter has reached authz_pending_polls; the look that finds both true
  * sees the result, every earlier look is counted. Which URL the client
  * reads therefore changes nothing: one request is one look, whatever it
  * names. */
-static void authz_refresh(afz_server *s, srv_authz *a, int poll)
+static void authz_refresh(afz_server *s, afz_srv_authz *a, int poll)
 {
-    int64_t now = srv_now(s);
+    int64_t now = afz_srv_now(s);
     if ((a->status == AFZ_ST_PENDING || a->status == AFZ_ST_VALID) && now >= a->expires_ms) {
         a->status = AFZ_ST_EXPIRED;
         return;
     }
     if (a->status != AFZ_ST_PENDING || a->active < 0)
         return;
-    srv_chall *c = &a->chall[a->active];
+    afz_srv_chall *c = &a->chall[a->active];
     int due =
         a->polls >= s->cfg.authz_pending_polls && now - a->started_ms >= s->cfg.validation_delay_ms;
     if (due && (s->cfg.validation_fails || c->ext == SRV_EXT_FAILED)) {
@@ -208,34 +208,34 @@ static void authz_refresh(afz_server *s, srv_authz *a, int poll)
          * authorization invalid, with the error on the challenge. */
         c->status = AFZ_ST_INVALID;
         a->status = AFZ_ST_INVALID;
-        srv_event(s, AFZ_EV_AUTHZ_INVALID, a->url, NULL, a->name, NULL,
-                  c->ext == SRV_EXT_FAILED && c->err_detail
-                      ? c->err_detail
-                      : "incorrectResponse: the key authorization was not found");
+        afz_srv_event(s, AFZ_EV_AUTHZ_INVALID, a->url, NULL, a->name, NULL,
+                      c->ext == SRV_EXT_FAILED && c->err_detail
+                          ? c->err_detail
+                          : "incorrectResponse: the key authorization was not found");
     } else if (due && c->ext != SRV_EXT_PENDING) {
         c->status = AFZ_ST_VALID;
         c->validated_ms = now;
         a->status = AFZ_ST_VALID;
-        srv_event(s, AFZ_EV_AUTHZ_VALID, a->url, NULL, a->name, NULL, NULL);
+        afz_srv_event(s, AFZ_EV_AUTHZ_VALID, a->url, NULL, a->name, NULL, NULL);
     } else if (poll && a->polls < UINT32_MAX) {
         a->polls++;
     }
 }
 
-void srv_order_fail(afz_server *s, srv_order *o, const char *type, const char *detail)
+void afz_srv_order_fail(afz_server *s, afz_srv_order *o, const char *type, const char *detail)
 {
     o->status = AFZ_ST_INVALID;
     o->err_type = type;
     o->err_detail = detail;
-    srv_event(s, AFZ_EV_ORDER_INVALID, o->url, NULL, o->names_joined, NULL, detail);
+    afz_srv_event(s, AFZ_EV_ORDER_INVALID, o->url, NULL, o->names_joined, NULL, detail);
 }
 
-void srv_order_refresh(afz_server *s, srv_order *o, int poll)
+void afz_srv_order_refresh(afz_server *s, afz_srv_order *o, int poll)
 {
-    int64_t now = srv_now(s);
+    int64_t now = afz_srv_now(s);
     if (o->status == AFZ_ST_PENDING || o->status == AFZ_ST_READY) {
         if (now >= o->expires_ms) {
-            srv_order_fail(s, o, "malformed", "Order expired");
+            afz_srv_order_fail(s, o, "malformed", "Order expired");
             return;
         }
         /* RFC 8555 7.1.6: "Once all of the authorizations listed in the
@@ -246,24 +246,25 @@ void srv_order_refresh(afz_server *s, srv_order *o, int poll)
          * appears once in an order). */
         int all_valid = 1;
         for (size_t i = 0; i < o->n_names; i++) {
-            srv_authz *a = o->authz[i];
+            afz_srv_authz *a = o->authz[i];
             authz_refresh(s, a, poll);
             if (a->status == AFZ_ST_PENDING) {
                 all_valid = 0;
             } else if (a->status != AFZ_ST_VALID) {
-                srv_order_fail(s, o, "unauthorized", "An authorization of the order is not valid");
+                afz_srv_order_fail(s, o, "unauthorized",
+                                   "An authorization of the order is not valid");
                 return;
             }
         }
         if (all_valid && o->status == AFZ_ST_PENDING) {
             o->status = AFZ_ST_READY;
-            srv_event(s, AFZ_EV_ORDER_READY, o->url, NULL, o->names_joined, NULL, NULL);
+            afz_srv_event(s, AFZ_EV_ORDER_READY, o->url, NULL, o->names_joined, NULL, NULL);
         }
     } else if (o->status == AFZ_ST_PROCESSING) {
         /* Only a POST-as-GET of the order URL is a poll here; the
          * finalize request that started processing is not one. */
         if (o->polls >= s->cfg.finalize_polls && now - o->finalized_ms >= s->cfg.finalize_delay_ms)
-            srv_order_issue(s, o);
+            afz_srv_order_issue(s, o);
         else if (poll && o->polls < UINT32_MAX)
             o->polls++;
     }
@@ -271,38 +272,38 @@ void srv_order_refresh(afz_server *s, srv_order *o, int poll)
 
 /* ---- JSON ---- */
 
-static void write_identifier(srv_w *w, const char *value)
+static void write_identifier(afz_srv_w *w, const char *value)
 {
     /* Only refused names can be long; echo no more than a name's worth. */
     size_t n = strlen(value);
-    srv_w_raw(w, "{\"type\":\"dns\",\"value\":");
-    srv_w_strn(w, value, n > NAME_MAX_BUF ? NAME_MAX_BUF : n);
-    srv_w_raw(w, "}");
+    afz_srv_w_raw(w, "{\"type\":\"dns\",\"value\":");
+    afz_srv_w_strn(w, value, n > NAME_MAX_BUF ? NAME_MAX_BUF : n);
+    afz_srv_w_raw(w, "}");
 }
 
-static void write_chall_url(afz_server *s, srv_w *w, const srv_authz *a, size_t i)
+static void write_chall_url(afz_server *s, afz_srv_w *w, const afz_srv_authz *a, size_t i)
 {
     afz_buf_reset(&s->scratch);
     afz_rc rc = afz_buf_printf(&s->scratch, "%s/chall/%s-%zu", s->base, a->id, i);
     if (rc != AFZ_OK && w->rc == AFZ_OK)
         w->rc = rc;
-    srv_w_str(w, afz_buf_cstr(&s->scratch));
+    afz_srv_w_str(w, afz_buf_cstr(&s->scratch));
 }
 
-static void write_chall(afz_server *s, srv_w *w, const srv_authz *a, size_t i)
+static void write_chall(afz_server *s, afz_srv_w *w, const afz_srv_authz *a, size_t i)
 {
-    const srv_chall *c = &a->chall[i];
-    srv_w_raw(w, "{\"type\":");
-    srv_w_str(w, chall_type_names[c->type]);
-    srv_w_raw(w, ",\"url\":");
+    const afz_srv_chall *c = &a->chall[i];
+    afz_srv_w_raw(w, "{\"type\":");
+    afz_srv_w_str(w, chall_type_names[c->type]);
+    afz_srv_w_raw(w, ",\"url\":");
     write_chall_url(s, w, a, i);
-    srv_w_raw(w, ",\"token\":");
-    srv_w_str(w, c->token);
-    srv_w_raw(w, ",\"status\":");
-    srv_w_str(w, afz_status_name(c->status));
+    afz_srv_w_raw(w, ",\"token\":");
+    afz_srv_w_str(w, c->token);
+    afz_srv_w_raw(w, ",\"status\":");
+    afz_srv_w_str(w, afz_status_name(c->status));
     if (c->status == AFZ_ST_VALID) {
-        srv_w_raw(w, ",\"validated\":");
-        srv_w_time(w, s, c->validated_ms);
+        afz_srv_w_raw(w, ",\"validated\":");
+        afz_srv_w_time(w, s, c->validated_ms);
     }
     if (c->status == AFZ_ST_INVALID && c->ext == SRV_EXT_FAILED) {
         /* The validator's finding: RFC 8555 8.3/8.4 error types; Boulder
@@ -314,146 +315,147 @@ static void write_chall(afz_server *s, srv_w *w, const srv_authz *a, size_t i)
         afz_rc rc = afz_buf_printf(&s->scratch, AFZ_ACME_ERROR_PREFIX "%s", type);
         if (rc != AFZ_OK && w->rc == AFZ_OK)
             w->rc = rc;
-        srv_w_raw(w, ",\"error\":{\"type\":");
-        srv_w_str(w, afz_buf_cstr(&s->scratch));
-        srv_w_raw(w, ",\"detail\":");
-        srv_w_str(w, c->err_detail ? c->err_detail : "validation failed");
-        srv_w_raw(w, connection ? ",\"status\":400}" : ",\"status\":403}");
+        afz_srv_w_raw(w, ",\"error\":{\"type\":");
+        afz_srv_w_str(w, afz_buf_cstr(&s->scratch));
+        afz_srv_w_raw(w, ",\"detail\":");
+        afz_srv_w_str(w, c->err_detail ? c->err_detail : "validation failed");
+        afz_srv_w_raw(w, connection ? ",\"status\":400}" : ",\"status\":403}");
     } else if (c->status == AFZ_ST_INVALID) {
-        srv_w_raw(w, ",\"error\":{\"type\":\"" AFZ_ACME_ERROR_PREFIX "incorrectResponse\","
-                     "\"detail\":\"The key authorization file was not found\",\"status\":403}");
+        afz_srv_w_raw(w, ",\"error\":{\"type\":\"" AFZ_ACME_ERROR_PREFIX "incorrectResponse\","
+                         "\"detail\":\"The key authorization file was not found\",\"status\":403}");
     }
-    srv_w_raw(w, "}");
+    afz_srv_w_raw(w, "}");
 }
 
-static afz_rc authz_respond(afz_server *s, const srv_authz *a, afz_response *resp)
+static afz_rc authz_respond(afz_server *s, const afz_srv_authz *a, afz_response *resp)
 {
-    srv_w w;
-    srv_w_init(&w);
-    srv_w_raw(&w, "{\"identifier\":");
+    afz_srv_w w;
+    afz_srv_w_init(&w);
+    afz_srv_w_raw(&w, "{\"identifier\":");
     write_identifier(&w, a->value);
-    srv_w_raw(&w, ",\"status\":");
-    srv_w_str(&w, afz_status_name(a->status));
-    srv_w_raw(&w, ",\"expires\":");
-    srv_w_time(&w, s, a->expires_ms);
-    srv_w_raw(&w, ",\"challenges\":[");
+    afz_srv_w_raw(&w, ",\"status\":");
+    afz_srv_w_str(&w, afz_status_name(a->status));
+    afz_srv_w_raw(&w, ",\"expires\":");
+    afz_srv_w_time(&w, s, a->expires_ms);
+    afz_srv_w_raw(&w, ",\"challenges\":[");
     for (size_t i = 0; i < a->n_chall; i++) {
         if (i)
-            srv_w_raw(&w, ",");
+            afz_srv_w_raw(&w, ",");
         write_chall(s, &w, a, i);
     }
-    srv_w_raw(&w, "]");
+    afz_srv_w_raw(&w, "]");
     if (a->wildcard)
-        srv_w_raw(&w, ",\"wildcard\":true");
-    srv_w_raw(&w, "}");
-    afz_rc rc = srv_w_finish(&w, resp, 200, "application/json");
-    srv_w_cleanup(&w);
+        afz_srv_w_raw(&w, ",\"wildcard\":true");
+    afz_srv_w_raw(&w, "}");
+    afz_rc rc = afz_srv_w_finish(&w, resp, 200, "application/json");
+    afz_srv_w_cleanup(&w);
     /* Validation under way: tell the client when to look again. */
     if (rc == AFZ_OK && a->status == AFZ_ST_PENDING && a->active >= 0)
-        rc =
-            srv_add_retry_after(s, resp, s->cfg.authz_retry_after_s, s->cfg.authz_retry_after_date);
+        rc = afz_srv_add_retry_after(s, resp, s->cfg.authz_retry_after_s,
+                                     s->cfg.authz_retry_after_date);
     return rc;
 }
 
-afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *resp)
+afz_rc afz_srv_order_respond(afz_server *s, afz_srv_order *o, int status, afz_response *resp)
 {
-    srv_w w;
-    srv_w_init(&w);
-    srv_w_raw(&w, "{\"status\":");
-    srv_w_str(&w, afz_status_name(o->status));
-    srv_w_raw(&w, ",\"expires\":");
-    srv_w_time(&w, s, o->expires_ms);
-    srv_w_raw(&w, ",\"identifiers\":[");
+    afz_srv_w w;
+    afz_srv_w_init(&w);
+    afz_srv_w_raw(&w, "{\"status\":");
+    afz_srv_w_str(&w, afz_status_name(o->status));
+    afz_srv_w_raw(&w, ",\"expires\":");
+    afz_srv_w_time(&w, s, o->expires_ms);
+    afz_srv_w_raw(&w, ",\"identifiers\":[");
     for (size_t i = 0; i < o->n_names; i++) {
         if (i)
-            srv_w_raw(&w, ",");
+            afz_srv_w_raw(&w, ",");
         write_identifier(&w, o->names[i]);
     }
-    srv_w_raw(&w, "],\"authorizations\":[");
+    afz_srv_w_raw(&w, "],\"authorizations\":[");
     for (size_t i = 0; i < o->n_names; i++) {
         if (i)
-            srv_w_raw(&w, ",");
-        srv_w_str(&w, o->authz[i]->url);
+            afz_srv_w_raw(&w, ",");
+        afz_srv_w_str(&w, o->authz[i]->url);
     }
-    srv_w_raw(&w, "],\"finalize\":");
-    srv_w_str(&w, o->finalize_url);
+    afz_srv_w_raw(&w, "],\"finalize\":");
+    afz_srv_w_str(&w, o->finalize_url);
     if (o->replaces) { /* RFC 9773 5: reflected in every answer */
-        srv_w_raw(&w, ",\"replaces\":");
-        srv_w_str(&w, o->replaces);
+        afz_srv_w_raw(&w, ",\"replaces\":");
+        afz_srv_w_str(&w, o->replaces);
     }
     if (o->status == AFZ_ST_VALID && o->cert_url) {
-        srv_w_raw(&w, ",\"certificate\":");
-        srv_w_str(&w, o->cert_url);
+        afz_srv_w_raw(&w, ",\"certificate\":");
+        afz_srv_w_str(&w, o->cert_url);
     } else if (o->status == AFZ_ST_PROCESSING && o->early_cert_id[0]) {
         /* cert_url_early: the URL the certificate will have (404 until then) */
-        char *early = srv_url(s, "/cert/", o->early_cert_id, NULL);
+        char *early = afz_srv_url(s, "/cert/", o->early_cert_id, NULL);
         if (!early && w.rc == AFZ_OK)
             w.rc = AFZ_ENOMEM;
-        srv_w_raw(&w, ",\"certificate\":");
-        srv_w_str(&w, early ? early : "");
+        afz_srv_w_raw(&w, ",\"certificate\":");
+        afz_srv_w_str(&w, early ? early : "");
         free(early);
     }
     if (o->status == AFZ_ST_INVALID && o->err_type) {
-        srv_w_raw(&w, ",\"error\":{\"type\":\"" AFZ_ACME_ERROR_PREFIX);
-        srv_w_raw(&w, o->err_type);
-        srv_w_raw(&w, "\",\"detail\":");
-        srv_w_str(&w, o->err_detail);
-        srv_w_raw(&w, "}");
+        afz_srv_w_raw(&w, ",\"error\":{\"type\":\"" AFZ_ACME_ERROR_PREFIX);
+        afz_srv_w_raw(&w, o->err_type);
+        afz_srv_w_raw(&w, "\",\"detail\":");
+        afz_srv_w_str(&w, o->err_detail);
+        afz_srv_w_raw(&w, "}");
     }
-    srv_w_raw(&w, "}");
-    afz_rc rc = srv_w_finish(&w, resp, status, "application/json");
-    srv_w_cleanup(&w);
+    afz_srv_w_raw(&w, "}");
+    afz_rc rc = afz_srv_w_finish(&w, resp, status, "application/json");
+    afz_srv_w_cleanup(&w);
     if (rc == AFZ_OK && o->status == AFZ_ST_PROCESSING)
-        rc =
-            srv_add_retry_after(s, resp, s->cfg.order_retry_after_s, s->cfg.order_retry_after_date);
+        rc = afz_srv_add_retry_after(s, resp, s->cfg.order_retry_after_s,
+                                     s->cfg.order_retry_after_date);
     return rc;
 }
 
 /* ---- newOrder ---- */
 
-static srv_authz *authz_new(afz_server *s, srv_account *acct, const char *name, int valid_now)
+static afz_srv_authz *authz_new(afz_server *s, afz_srv_account *acct, const char *name,
+                                int valid_now)
 {
-    srv_authz *a = calloc(1, sizeof(*a));
+    afz_srv_authz *a = calloc(1, sizeof(*a));
     if (!a)
         return NULL;
-    srv_new_id(s, a->id);
+    afz_srv_new_id(s, a->id);
     a->acct = acct;
     a->wildcard = name[0] == '*';
     a->name = afz_strdup(name);
     a->value = afz_strdup(a->wildcard ? name + 2 : name);
-    a->url = srv_url(s, "/authz/", a->id, NULL);
+    a->url = afz_srv_url(s, "/authz/", a->id, NULL);
     if (!a->name || !a->value || !a->url)
         goto fail;
     a->status = valid_now ? AFZ_ST_VALID : AFZ_ST_PENDING;
-    a->expires_ms = srv_deadline(s, s->cfg.authz_lifetime_s);
+    a->expires_ms = afz_srv_deadline(s, s->cfg.authz_lifetime_s);
     a->active = -1;
     /* RFC 8555 7.1.3: wildcard names can only be proven with dns-01. */
-    static const srv_chall_type all[] = {SRV_HTTP01, SRV_DNS01, SRV_TLSALPN01};
-    static const srv_chall_type dns_only[] = {SRV_DNS01};
-    const srv_chall_type *types = a->wildcard ? dns_only : all;
+    static const afz_srv_chall_type all[] = {SRV_HTTP01, SRV_DNS01, SRV_TLSALPN01};
+    static const afz_srv_chall_type dns_only[] = {SRV_DNS01};
+    const afz_srv_chall_type *types = a->wildcard ? dns_only : all;
     a->n_chall = a->wildcard ? 1 : 3;
     for (size_t i = 0; i < a->n_chall; i++) {
-        srv_chall *c = &a->chall[i];
+        afz_srv_chall *c = &a->chall[i];
         c->type = types[i];
         c->status = AFZ_ST_PENDING;
-        if (srv_b64_random(s, 32, c->token, sizeof(c->token)) != AFZ_OK)
+        if (afz_srv_b64_random(s, 32, c->token, sizeof(c->token)) != AFZ_OK)
             goto fail;
     }
     if (valid_now) {
         a->chall[0].status = AFZ_ST_VALID;
-        a->chall[0].validated_ms = srv_now(s);
+        a->chall[0].validated_ms = afz_srv_now(s);
     }
     return a;
 fail:
-    srv_authz_free(a);
+    afz_srv_authz_free(a);
     return NULL;
 }
 
 /* The account's valid, unexpired authorization for |name|, if any. */
-static srv_authz *authz_reusable(afz_server *s, const srv_account *acct, const char *name)
+static afz_srv_authz *authz_reusable(afz_server *s, const afz_srv_account *acct, const char *name)
 {
     for (size_t i = 0; i < s->n_authzs; i++) {
-        srv_authz *a = s->authzs[i];
+        afz_srv_authz *a = s->authzs[i];
         if (a->acct != acct || strcmp(a->name, name) != 0)
             continue;
         authz_refresh(s, a, 0);
@@ -502,41 +504,41 @@ static afz_rc check_identifiers(afz_server *s, const cJSON *ids, char (*names)[N
         const char *type = afz_json_str(e, "type");
         const char *value = afz_json_str(e, "value");
         if (!type || !value)
-            return answered(srv_problem(resp, 400, "malformed", NULL,
-                                        "Each identifier must be an object with string "
-                                        "\"type\" and \"value\""));
+            return answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                            "Each identifier must be an object with string "
+                                            "\"type\" and \"value\""));
         if (strcmp(type, "dns") != 0)
-            return answered(srv_problem(resp, 400, "unsupportedIdentifier", NULL,
-                                        "Identifier type \"%.*s\" is not supported", SRV_ECHO_MAX,
-                                        type));
+            return answered(afz_srv_problem(resp, 400, "unsupportedIdentifier", NULL,
+                                            "Identifier type \"%.*s\" is not supported",
+                                            SRV_ECHO_MAX, type));
     }
     /* Collect every refused name as a subproblem (RFC 8555 6.7.1). */
-    srv_w sub;
-    srv_w_init(&sub);
+    afz_srv_w sub;
+    afz_srv_w_init(&sub);
     size_t refused = 0;
     const char *first_value = NULL, *first_why = NULL;
     cJSON_ArrayForEach(e, ids)
     {
         const char *value = afz_json_str(e, "value");
         char name[NAME_MAX_BUF];
-        const char *why = srv_dns_name_check(value, name, sizeof(name));
-        if (!why && srv_name_blocked(s, name))
+        const char *why = afz_srv_dns_name_check(value, name, sizeof(name));
+        if (!why && afz_srv_name_blocked(s, name))
             why = "The ACME server refuses to issue a certificate for this domain name, "
                   "because it is forbidden by policy";
         if (why) {
             if (refused++ == 0) {
                 first_value = value;
                 first_why = why;
-                srv_w_raw(&sub, ",\"subproblems\":[");
+                afz_srv_w_raw(&sub, ",\"subproblems\":[");
             } else {
-                srv_w_raw(&sub, ",");
+                afz_srv_w_raw(&sub, ",");
             }
-            srv_w_raw(&sub, "{\"type\":\"" AFZ_ACME_ERROR_PREFIX "rejectedIdentifier\","
-                            "\"detail\":");
-            srv_w_str(&sub, why);
-            srv_w_raw(&sub, ",\"status\":400,\"identifier\":");
+            afz_srv_w_raw(&sub, "{\"type\":\"" AFZ_ACME_ERROR_PREFIX "rejectedIdentifier\","
+                                "\"detail\":");
+            afz_srv_w_str(&sub, why);
+            afz_srv_w_raw(&sub, ",\"status\":400,\"identifier\":");
             write_identifier(&sub, value);
-            srv_w_raw(&sub, "}");
+            afz_srv_w_raw(&sub, "}");
             continue;
         }
         int dup = 0;
@@ -547,24 +549,24 @@ static afz_rc check_identifiers(afz_server *s, const cJSON *ids, char (*names)[N
     }
     afz_rc rc = AFZ_OK;
     if (refused) {
-        srv_w_raw(&sub, "]");
+        afz_srv_w_raw(&sub, "]");
         if (sub.rc != AFZ_OK)
             rc = sub.rc;
         else if (refused == 1)
-            rc = answered(srv_problem(resp, 400, "rejectedIdentifier", afz_buf_cstr(&sub.b),
-                                      "Cannot issue for \"%.*s\": %s", SRV_ECHO_MAX, first_value,
-                                      first_why));
+            rc = answered(afz_srv_problem(resp, 400, "rejectedIdentifier", afz_buf_cstr(&sub.b),
+                                          "Cannot issue for \"%.*s\": %s", SRV_ECHO_MAX,
+                                          first_value, first_why));
         else
-            rc = answered(srv_problem(resp, 400, "rejectedIdentifier", afz_buf_cstr(&sub.b),
-                                      "Cannot issue for %zu identifiers", refused));
+            rc = answered(afz_srv_problem(resp, 400, "rejectedIdentifier", afz_buf_cstr(&sub.b),
+                                          "Cannot issue for %zu identifiers", refused));
     }
-    srv_w_cleanup(&sub);
+    afz_srv_w_cleanup(&sub);
     return rc;
 }
 
 /* The account's pending or ready order for exactly |names|, if any. */
-static afz_rc order_reusable(afz_server *s, const srv_account *acct, char (*names)[NAME_MAX_BUF],
-                             size_t n, srv_order **out)
+static afz_rc order_reusable(afz_server *s, const afz_srv_account *acct,
+                             char (*names)[NAME_MAX_BUF], size_t n, afz_srv_order **out)
 {
     *out = NULL;
     char **v = calloc(n ? n : 1, sizeof(*v));
@@ -577,10 +579,10 @@ static afz_rc order_reusable(afz_server *s, const srv_account *acct, char (*name
     if (!joined)
         return AFZ_ENOMEM;
     for (size_t i = s->n_orders; i-- > 0;) {
-        srv_order *o = s->orders[i];
+        afz_srv_order *o = s->orders[i];
         if (o->acct != acct || strcmp(o->names_joined, joined) != 0)
             continue;
-        srv_order_refresh(s, o, 0);
+        afz_srv_order_refresh(s, o, 0);
         if (o->status == AFZ_ST_PENDING || o->status == AFZ_ST_READY) {
             *out = o;
             break;
@@ -590,38 +592,38 @@ static afz_rc order_reusable(afz_server *s, const srv_account *acct, char (*name
     return AFZ_OK;
 }
 
-afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
+afz_rc afz_srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
 {
-    srv_auth auth;
+    afz_srv_auth auth;
     cJSON *p = NULL;
     char(*names)[NAME_MAX_BUF] = NULL;
-    srv_order *o = NULL;
+    afz_srv_order *o = NULL;
     char *replaces = NULL;
     size_t n = 0, n_new = 0;
-    afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
+    afz_rc rc = afz_srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
     if (rc != AFZ_OK)
         goto out;
-    rc = srv_payload_object(&auth, resp, &p);
+    rc = afz_srv_payload_object(&auth, resp, &p);
     if (rc != AFZ_OK)
         goto out;
     /* Let's Encrypt refuses notBefore/notAfter; so does this model. */
     if (cJSON_GetObjectItemCaseSensitive(p, "notBefore") ||
         cJSON_GetObjectItemCaseSensitive(p, "notAfter")) {
-        rc = answered(
-            srv_problem(resp, 400, "malformed", NULL, "NotBefore and NotAfter are not supported"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "NotBefore and NotAfter are not supported"));
         goto out;
     }
     const cJSON *ids = afz_json_array(p, "identifiers");
     int count = ids ? cJSON_GetArraySize(ids) : 0;
     if (count == 0) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "NewOrder request did not specify any identifiers"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "NewOrder request did not specify any identifiers"));
         goto out;
     }
     if (count > SRV_MAX_IDENTIFIERS) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "Order cannot contain more than %d identifiers",
-                                  SRV_MAX_IDENTIFIERS));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "Order cannot contain more than %d identifiers",
+                                      SRV_MAX_IDENTIFIERS));
         goto out;
     }
     names = calloc((size_t)count, sizeof(*names));
@@ -632,20 +634,20 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
     rc = check_identifiers(s, ids, names, &n, resp);
     if (rc != AFZ_OK)
         goto out;
-    rc = srv_ari_replaces(s, auth.acct, p, names, n, resp, &replaces);
+    rc = afz_srv_ari_replaces(s, auth.acct, p, names, n, resp, &replaces);
     if (rc != AFZ_OK)
         goto out;
     if (s->cfg.order_reuse) {
-        srv_order *old = NULL;
+        afz_srv_order *old = NULL;
         rc = order_reusable(s, auth.acct, names, n, &old);
         if (rc != AFZ_OK)
             goto out;
         if (old) {
             /* Boulder hands back an identical pending or ready order. */
-            srv_event(s, AFZ_EV_ORDER_REUSED, old->url, NULL, old->names_joined, NULL, NULL);
-            rc = srv_order_respond(s, old, 201, resp);
+            afz_srv_event(s, AFZ_EV_ORDER_REUSED, old->url, NULL, old->names_joined, NULL, NULL);
+            rc = afz_srv_order_respond(s, old, 201, resp);
             if (rc == AFZ_OK)
-                rc = srv_add_header(resp, "Location", old->url);
+                rc = afz_srv_add_header(resp, "Location", old->url);
             goto out;
         }
     }
@@ -656,28 +658,28 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
            order_evict_one(s)) {
     }
     if (s->n_orders >= s->cfg.max_orders) {
-        rc = answered(srv_problem(resp, 429, "rateLimited", NULL, "too many orders"));
+        rc = answered(afz_srv_problem(resp, 429, "rateLimited", NULL, "too many orders"));
         goto out;
     }
 
     o = calloc(1, sizeof(*o));
     if (!o || !(o->names = calloc(n, sizeof(char *))) ||
-        !(o->authz = calloc(n, sizeof(srv_authz *)))) {
+        !(o->authz = calloc(n, sizeof(afz_srv_authz *)))) {
         rc = AFZ_ENOMEM;
         goto out;
     }
-    srv_new_id(s, o->id);
+    afz_srv_new_id(s, o->id);
     o->acct = auth.acct;
     o->replaces = replaces;
     replaces = NULL;
-    o->url = srv_url(s, "/order/", o->id, NULL);
-    o->finalize_url = srv_url(s, "/finalize/", o->id, NULL);
+    o->url = afz_srv_url(s, "/order/", o->id, NULL);
+    o->finalize_url = afz_srv_url(s, "/finalize/", o->id, NULL);
     if (!o->url || !o->finalize_url) {
         rc = AFZ_ENOMEM;
         goto out;
     }
     o->status = AFZ_ST_PENDING;
-    o->expires_ms = srv_deadline(s, s->cfg.order_lifetime_s);
+    o->expires_ms = afz_srv_deadline(s, s->cfg.order_lifetime_s);
     for (size_t i = 0; i < n; i++) {
         o->names[i] = afz_strdup(names[i]);
         if (!o->names[i]) {
@@ -685,7 +687,7 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
             goto out;
         }
         o->n_names = i + 1;
-        srv_authz *a = NULL;
+        afz_srv_authz *a = NULL;
         if (s->cfg.authz_reuse || s->cfg.authz_reuse_percent) {
             a = authz_reusable(s, o->acct, names[i]);
             /* Pebble's PEBBLE_AUTHZREUSE: reused with that probability */
@@ -696,7 +698,7 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
         if (!a) {
             if (s->n_authzs + n_new >= s->max_authzs) {
                 rc = answered(
-                    srv_problem(resp, 429, "rateLimited", NULL, "too many authorizations"));
+                    afz_srv_problem(resp, 429, "rateLimited", NULL, "too many authorizations"));
                 goto out;
             }
             a = authz_new(s, o->acct, names[i],
@@ -717,74 +719,76 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
     }
     /* Commit: nothing below can fail. */
     for (size_t i = 0; i < o->n_names; i++) {
-        srv_authz *a = o->authz[i];
+        afz_srv_authz *a = o->authz[i];
         if (a->refs++ == 0)
             s->authzs[s->n_authzs++] = a;
     }
     s->orders[s->n_orders++] = o;
-    srv_order *created = o;
+    afz_srv_order *created = o;
     o = NULL;
-    srv_event(s, AFZ_EV_ORDER_CREATED, created->url, NULL, created->names_joined, NULL, NULL);
-    srv_order_refresh(s, created, 0);
-    rc = srv_order_respond(s, created, 201, resp);
+    afz_srv_event(s, AFZ_EV_ORDER_CREATED, created->url, NULL, created->names_joined, NULL, NULL);
+    afz_srv_order_refresh(s, created, 0);
+    rc = afz_srv_order_respond(s, created, 201, resp);
     if (rc == AFZ_OK)
-        rc = srv_add_header(resp, "Location", created->url);
+        rc = afz_srv_add_header(resp, "Location", created->url);
 out:
     if (o) {
         /* Free the authorizations made for the order that never was. */
         for (size_t i = 0; i < o->n_names; i++)
             if (o->authz && o->authz[i] && o->authz[i]->refs == 0)
-                srv_authz_free(o->authz[i]);
-        srv_order_free(o);
+                afz_srv_authz_free(o->authz[i]);
+        afz_srv_order_free(o);
     }
     free(names);
     free(replaces);
     cJSON_Delete(p);
-    srv_auth_cleanup(&auth);
+    afz_srv_auth_cleanup(&auth);
     return rc;
 }
 
 /* ---- order, authorization, challenge resources ---- */
 
-afz_rc srv_order_op(afz_server *s, const afz_request *req, const srv_route *rt, afz_response *resp)
+afz_rc afz_srv_order_op(afz_server *s, const afz_request *req, const afz_srv_route *rt,
+                        afz_response *resp)
 {
-    srv_auth auth;
-    afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
+    afz_srv_auth auth;
+    afz_rc rc = afz_srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
     if (rc != AFZ_OK)
         goto out;
-    srv_order *o = srv_order_find(s, rt->id, rt->id_len);
+    afz_srv_order *o = afz_srv_order_find(s, rt->id, rt->id_len);
     if (!o) {
-        rc = srv_not_found(resp, "Order not found");
+        rc = afz_srv_not_found(resp, "Order not found");
         goto out;
     }
     if (o->acct != auth.acct) {
-        rc = srv_unauthorized(resp, "Account does not own this order");
+        rc = afz_srv_unauthorized(resp, "Account does not own this order");
         goto out;
     }
-    rc = srv_require_empty(&auth, resp);
+    rc = afz_srv_require_empty(&auth, resp);
     if (rc != AFZ_OK)
         goto out;
-    srv_order_refresh(s, o, 1);
-    rc = srv_order_respond(s, o, 200, resp);
+    afz_srv_order_refresh(s, o, 1);
+    rc = afz_srv_order_respond(s, o, 200, resp);
 out:
-    srv_auth_cleanup(&auth);
+    afz_srv_auth_cleanup(&auth);
     return rc;
 }
 
-afz_rc srv_authz_op(afz_server *s, const afz_request *req, const srv_route *rt, afz_response *resp)
+afz_rc afz_srv_authz_op(afz_server *s, const afz_request *req, const afz_srv_route *rt,
+                        afz_response *resp)
 {
-    srv_auth auth;
+    afz_srv_auth auth;
     cJSON *p = NULL;
-    afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
+    afz_rc rc = afz_srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
     if (rc != AFZ_OK)
         goto out;
-    srv_authz *a = authz_find(s, rt->id, rt->id_len);
+    afz_srv_authz *a = authz_find(s, rt->id, rt->id_len);
     if (!a) {
-        rc = srv_not_found(resp, "Authorization not found");
+        rc = afz_srv_not_found(resp, "Authorization not found");
         goto out;
     }
     if (a->acct != auth.acct) {
-        rc = srv_unauthorized(resp, "Account does not own this authorization");
+        rc = afz_srv_unauthorized(resp, "Account does not own this authorization");
         goto out;
     }
     if (auth.jws.payload_len == 0) {
@@ -797,7 +801,7 @@ afz_rc srv_authz_op(afz_server *s, const afz_request *req, const srv_route *rt, 
     if (afz_json_parse_object(auth.jws.payload, auth.jws.payload_len, &p) == AFZ_OK)
         st = afz_json_str(p, "status");
     if (!st || strcmp(st, "deactivated") != 0) {
-        rc = srv_require_empty(&auth, resp);
+        rc = afz_srv_require_empty(&auth, resp);
         goto out;
     }
     authz_refresh(s, a, 0);
@@ -806,29 +810,30 @@ afz_rc srv_authz_op(afz_server *s, const afz_request *req, const srv_route *rt, 
     rc = authz_respond(s, a, resp);
 out:
     cJSON_Delete(p);
-    srv_auth_cleanup(&auth);
+    afz_srv_auth_cleanup(&auth);
     return rc;
 }
 
-static afz_rc chall_respond(afz_server *s, const srv_authz *a, size_t i, afz_response *resp)
+static afz_rc chall_respond(afz_server *s, const afz_srv_authz *a, size_t i, afz_response *resp)
 {
-    srv_w w;
-    srv_w_init(&w);
+    afz_srv_w w;
+    afz_srv_w_init(&w);
     write_chall(s, &w, a, i);
-    afz_rc rc = srv_w_finish(&w, resp, 200, "application/json");
-    srv_w_cleanup(&w);
+    afz_rc rc = afz_srv_w_finish(&w, resp, 200, "application/json");
+    afz_srv_w_cleanup(&w);
     if (rc == AFZ_OK)
-        rc = srv_add_link(resp, a->url, "up");
+        rc = afz_srv_add_link(resp, a->url, "up");
     return rc;
 }
 
 /* offer_validation hands a challenge that just started to the validator,
  * if one is set. */
-static afz_rc offer_validation(afz_server *s, srv_authz *a, size_t i, const srv_account *acct)
+static afz_rc offer_validation(afz_server *s, afz_srv_authz *a, size_t i,
+                               const afz_srv_account *acct)
 {
     if (!s->validator)
         return AFZ_OK;
-    srv_chall *c = &a->chall[i];
+    afz_srv_chall *c = &a->chall[i];
     afz_buf ka;
     afz_buf_init(&ka, 0);
     afz_rc rc = afz_buf_printf(&ka, "%s.%s", c->token, acct->thumb);
@@ -850,21 +855,21 @@ static afz_rc offer_validation(afz_server *s, srv_authz *a, size_t i, const srv_
     return AFZ_OK;
 }
 
-afz_rc srv_challenge_op(afz_server *s, const afz_request *req, const srv_route *rt,
-                        afz_response *resp)
+afz_rc afz_srv_challenge_op(afz_server *s, const afz_request *req, const afz_srv_route *rt,
+                            afz_response *resp)
 {
-    srv_auth auth;
+    afz_srv_auth auth;
     cJSON *p = NULL;
-    afz_rc rc = srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
+    afz_rc rc = afz_srv_authenticate(s, req, SRV_KEY_KID, &auth, resp);
     if (rc != AFZ_OK)
         goto out;
-    srv_authz *a = authz_find(s, rt->id, rt->id_len);
+    afz_srv_authz *a = authz_find(s, rt->id, rt->id_len);
     if (!a || rt->chall_index < 0 || (size_t)rt->chall_index >= a->n_chall) {
-        rc = srv_not_found(resp, "Challenge not found");
+        rc = afz_srv_not_found(resp, "Challenge not found");
         goto out;
     }
     if (a->acct != auth.acct) {
-        rc = srv_unauthorized(resp, "Account does not own this challenge");
+        rc = afz_srv_unauthorized(resp, "Account does not own this challenge");
         goto out;
     }
     size_t i = (size_t)rt->chall_index;
@@ -877,36 +882,36 @@ afz_rc srv_challenge_op(afz_server *s, const afz_request *req, const srv_route *
     /* RFC 8555 7.5.1: the response to a challenge is a JSON object ({});
      * members this server does not know are ignored. */
     if (afz_json_parse_object(auth.jws.payload, auth.jws.payload_len, &p) != AFZ_OK) {
-        rc = answered(
-            srv_problem(resp, 400, "malformed", NULL, "Challenge response must be a JSON object"));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "Challenge response must be a JSON object"));
         goto out;
     }
     authz_refresh(s, a, 0);
     if (a->status != AFZ_ST_PENDING && a->status != AFZ_ST_VALID) {
-        rc = answered(srv_problem(resp, 400, "malformed", NULL,
-                                  "Unable to update challenge: authorization is \"%s\"",
-                                  afz_status_name(a->status)));
+        rc = answered(afz_srv_problem(resp, 400, "malformed", NULL,
+                                      "Unable to update challenge: authorization is \"%s\"",
+                                      afz_status_name(a->status)));
         goto out;
     }
-    srv_chall *c = &a->chall[i];
+    afz_srv_chall *c = &a->chall[i];
     if (a->status == AFZ_ST_PENDING && a->active < 0 && c->status == AFZ_ST_PENDING) {
         c->status = AFZ_ST_PROCESSING;
         a->active = (int)i;
-        a->started_ms = srv_now(s);
+        a->started_ms = afz_srv_now(s);
         a->polls = 0;
         afz_buf_reset(&s->scratch);
         rc = afz_buf_printf(&s->scratch, "%s/chall/%s-%zu", s->base, a->id, i);
         if (rc != AFZ_OK)
             goto out;
-        srv_event(s, AFZ_EV_CHALLENGE_STARTED, afz_buf_cstr(&s->scratch), a->url, a->name, NULL,
-                  NULL);
+        afz_srv_event(s, AFZ_EV_CHALLENGE_STARTED, afz_buf_cstr(&s->scratch), a->url, a->name, NULL,
+                      NULL);
         if ((rc = offer_validation(s, a, i, auth.acct)) != AFZ_OK)
             goto out;
     }
     rc = chall_respond(s, a, i, resp);
 out:
     cJSON_Delete(p);
-    srv_auth_cleanup(&auth);
+    afz_srv_auth_cleanup(&auth);
     return rc;
 }
 
@@ -921,10 +926,10 @@ void afz_server_set_validator(afz_server *s, afz_server_validator fn, void *ctx)
 afz_rc afz_server_validation_result(afz_server *s, const char *authz_id, size_t index, int ok,
                                     const char *error_type, const char *detail)
 {
-    srv_authz *a = authz_id ? authz_find(s, authz_id, strlen(authz_id)) : NULL;
+    afz_srv_authz *a = authz_id ? authz_find(s, authz_id, strlen(authz_id)) : NULL;
     if (!a || index >= a->n_chall || a->chall[index].ext != SRV_EXT_PENDING)
         return AFZ_EINVAL;
-    srv_chall *c = &a->chall[index];
+    afz_srv_chall *c = &a->chall[index];
     if (ok) {
         c->ext = SRV_EXT_OK;
         return AFZ_OK;

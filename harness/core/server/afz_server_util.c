@@ -12,35 +12,35 @@
 
 /* ---- JSON writer ---- */
 
-void srv_w_init(srv_w *w)
+void afz_srv_w_init(afz_srv_w *w)
 {
     afz_buf_init(&w->b, 0);
     w->rc = AFZ_OK;
 }
 
-void srv_w_cleanup(srv_w *w)
+void afz_srv_w_cleanup(afz_srv_w *w)
 {
     afz_buf_cleanup(&w->b);
 }
 
-void srv_w_raw(srv_w *w, const char *s)
+void afz_srv_w_raw(afz_srv_w *w, const char *s)
 {
     if (w->rc == AFZ_OK)
         w->rc = afz_buf_puts(&w->b, s);
 }
 
-void srv_w_strn(srv_w *w, const char *s, size_t n)
+void afz_srv_w_strn(afz_srv_w *w, const char *s, size_t n)
 {
     if (w->rc == AFZ_OK)
         w->rc = afz_json_string_append(&w->b, s, n);
 }
 
-void srv_w_str(srv_w *w, const char *s)
+void afz_srv_w_str(afz_srv_w *w, const char *s)
 {
-    srv_w_strn(w, s ? s : "", s ? strlen(s) : 0);
+    afz_srv_w_strn(w, s ? s : "", s ? strlen(s) : 0);
 }
 
-void srv_w_fmt(srv_w *w, const char *fmt, ...)
+void afz_srv_w_fmt(afz_srv_w *w, const char *fmt, ...)
 {
     if (w->rc != AFZ_OK)
         return;
@@ -50,7 +50,7 @@ void srv_w_fmt(srv_w *w, const char *fmt, ...)
     va_end(ap);
 }
 
-void srv_w_time(srv_w *w, const afz_server *s, int64_t mono_ms)
+void afz_srv_w_time(afz_srv_w *w, const afz_server *s, int64_t mono_ms)
 {
     int64_t epoch = s->clock->epoch_ms;
     int64_t wall_ms = mono_ms > INT64_MAX - epoch ? INT64_MAX : epoch + mono_ms;
@@ -68,10 +68,10 @@ void srv_w_time(srv_w *w, const afz_server *s, int64_t mono_ms)
             w->rc = AFZ_EFAIL;
         return;
     }
-    srv_w_raw(w, out);
+    afz_srv_w_raw(w, out);
 }
 
-afz_rc srv_w_finish(srv_w *w, afz_response *resp, int status, const char *ctype)
+afz_rc afz_srv_w_finish(afz_srv_w *w, afz_response *resp, int status, const char *ctype)
 {
     if (w->rc != AFZ_OK)
         return w->rc;
@@ -81,13 +81,13 @@ afz_rc srv_w_finish(srv_w *w, afz_response *resp, int status, const char *ctype)
         return AFZ_ENOMEM;
     afz_response_take_body(resp, p, n);
     resp->status = status;
-    return srv_add_header(resp, "Content-Type", ctype);
+    return afz_srv_add_header(resp, "Content-Type", ctype);
 }
 
 /* ---- problems ---- */
 
-afz_rc srv_problem(afz_response *resp, int status, const char *type, const char *extra,
-                   const char *fmt, ...)
+afz_rc afz_srv_problem(afz_response *resp, int status, const char *type, const char *extra,
+                       const char *fmt, ...)
 {
     afz_buf detail;
     afz_buf_init(&detail, 4096);
@@ -104,23 +104,23 @@ afz_rc srv_problem(afz_response *resp, int status, const char *type, const char 
     /* A problem replaces whatever a handler had started. */
     afz_headers_cleanup(&resp->headers);
     afz_response_take_body(resp, NULL, 0);
-    srv_w w;
-    srv_w_init(&w);
+    afz_srv_w w;
+    afz_srv_w_init(&w);
     w.rc = afz_problem_body(&w.b, status, type, afz_buf_cstr(&detail), detail.len, extra);
-    rc = srv_w_finish(&w, resp, status, "application/problem+json");
-    srv_w_cleanup(&w);
+    rc = afz_srv_w_finish(&w, resp, status, "application/problem+json");
+    afz_srv_w_cleanup(&w);
     afz_buf_cleanup(&detail);
     return rc;
 }
 
 /* ---- ids, urls, time, events, headers ---- */
 
-void srv_new_id(afz_server *s, char out[SRV_ID_LEN + 1])
+void afz_srv_new_id(afz_server *s, char out[SRV_ID_LEN + 1])
 {
     snprintf(out, SRV_ID_LEN + 1, "%016" PRIx64, afz_prng_next(s->prng));
 }
 
-afz_rc srv_b64_random(afz_server *s, size_t n, char *out, size_t out_size)
+afz_rc afz_srv_b64_random(afz_server *s, size_t n, char *out, size_t out_size)
 {
     uint8_t raw[32];
     if (n > sizeof(raw))
@@ -136,7 +136,7 @@ afz_rc srv_b64_random(afz_server *s, size_t n, char *out, size_t out_size)
     return AFZ_OK;
 }
 
-char *srv_url(const afz_server *s, const char *mid, const char *id, const char *tail)
+char *afz_srv_url(const afz_server *s, const char *mid, const char *id, const char *tail)
 {
     afz_buf b;
     afz_buf_init(&b, 0);
@@ -152,14 +152,14 @@ char *srv_url(const afz_server *s, const char *mid, const char *id, const char *
     return p;
 }
 
-int64_t srv_now(const afz_server *s)
+int64_t afz_srv_now(const afz_server *s)
 {
     return afz_clock_mono_ms(s->clock);
 }
 
-int64_t srv_deadline(const afz_server *s, int64_t seconds)
+int64_t afz_srv_deadline(const afz_server *s, int64_t seconds)
 {
-    int64_t now = srv_now(s);
+    int64_t now = afz_srv_now(s);
     if (seconds <= 0)
         return now;
     if (seconds > (INT64_MAX - now) / 1000)
@@ -167,23 +167,24 @@ int64_t srv_deadline(const afz_server *s, int64_t seconds)
     return now + seconds * 1000;
 }
 
-void srv_event(afz_server *s, afz_event_kind kind, const char *url, const char *related,
-               const char *identifiers, const char *serial, const char *detail)
+void afz_srv_event(afz_server *s, afz_event_kind kind, const char *url, const char *related,
+                   const char *identifiers, const char *serial, const char *detail)
 {
     if (!s->hist)
         return;
     /* A lost event under memory exhaustion is no reason to fail the
      * response the client is waiting for. */
-    (void)afz_history_add_event(s->hist, kind, srv_now(s), url, related, identifiers, serial,
+    (void)afz_history_add_event(s->hist, kind, afz_srv_now(s), url, related, identifiers, serial,
                                 detail, 0);
 }
 
-afz_rc srv_add_header(afz_response *resp, const char *name, const char *value)
+afz_rc afz_srv_add_header(afz_response *resp, const char *name, const char *value)
 {
     return afz_headers_add(&resp->headers, name, value);
 }
 
-afz_rc srv_add_retry_after(const afz_server *s, afz_response *resp, int64_t seconds, int as_date)
+afz_rc afz_srv_add_retry_after(const afz_server *s, afz_response *resp, int64_t seconds,
+                               int as_date)
 {
     if (seconds < 0)
         return AFZ_OK;
@@ -194,16 +195,16 @@ afz_rc srv_add_retry_after(const afz_server *s, afz_response *resp, int64_t seco
     } else {
         snprintf(v, sizeof(v), "%" PRId64, seconds);
     }
-    return srv_add_header(resp, "Retry-After", v);
+    return afz_srv_add_header(resp, "Retry-After", v);
 }
 
-afz_rc srv_add_link(afz_response *resp, const char *url, const char *rel)
+afz_rc afz_srv_add_link(afz_response *resp, const char *url, const char *rel)
 {
     afz_buf b;
     afz_buf_init(&b, 0);
     afz_rc rc = afz_buf_printf(&b, "<%s>;rel=\"%s\"", url, rel);
     if (rc == AFZ_OK)
-        rc = srv_add_header(resp, "Link", afz_buf_cstr(&b));
+        rc = afz_srv_add_header(resp, "Link", afz_buf_cstr(&b));
     afz_buf_cleanup(&b);
     return rc;
 }
@@ -220,7 +221,7 @@ static int is_ldh(char c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
 }
 
-const char *srv_dns_name_check(const char *value, char *out, size_t out_size)
+const char *afz_srv_dns_name_check(const char *value, char *out, size_t out_size)
 {
     size_t n = strlen(value);
     size_t k = 0;
@@ -287,7 +288,7 @@ static int suffix_match(const char *name, const char *blocked)
     return b == n || tail[-1] == '.';
 }
 
-int srv_name_blocked(const afz_server *s, const char *name)
+int afz_srv_name_blocked(const afz_server *s, const char *name)
 {
     if (!s->cfg.blocked_names)
         return 0;
@@ -301,7 +302,7 @@ int srv_name_blocked(const afz_server *s, const char *name)
 
 /* ---- contacts (RFC 8555 7.3, mailto: only, like Let's Encrypt) ---- */
 
-const char *srv_contact_check(const cJSON *c, const char **type)
+const char *afz_srv_contact_check(const cJSON *c, const char **type)
 {
     *type = "invalidContact";
     if (!cJSON_IsString(c) || !c->valuestring) {
@@ -335,7 +336,7 @@ const char *srv_contact_check(const cJSON *c, const char **type)
     if (!at || at == addr || at[1] == '\0')
         return "contact email is not of the form local@domain";
     char dom[260];
-    if (at[1] == '*' || srv_dns_name_check(at + 1, dom, sizeof(dom)))
+    if (at[1] == '*' || afz_srv_dns_name_check(at + 1, dom, sizeof(dom)))
         return "contact email has an invalid domain";
     return NULL;
 }
