@@ -134,13 +134,13 @@ typedef struct afz_reference_config {
 /* afz_reference_config_default fills |c| with the reference behaviour:
  * no quirks, User-Agent "acmefuzz-reference/0.1", and the limits noted
  * beside each field. */
-void afz_reference_config_default(afz_reference_config *c);
+AFZ_API void afz_reference_config_default(afz_reference_config *c);
 
 /* afz_reference_obtain is the reference client's obtain function, for zoo
  * clients that reuse it with another config. self->config may be NULL
  * (defaults) or an afz_reference_config whose struct_size is honoured:
  * fields past it keep their defaults. See afz_client.h for the contract. */
-afz_rc afz_reference_obtain(const afz_client *self, const afz_env *env, const afz_obtain_params *p,
-                            afz_obtain_result *out);
+AFZ_API afz_rc afz_reference_obtain(const afz_client *self, const afz_env *env,
+                                    const afz_obtain_params *p, afz_obtain_result *out);
 
 #endif

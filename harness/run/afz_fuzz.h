@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "afz_rc.h"
+
 /* Declared, not included: afz_client.h brings in OpenSSL's headers, which
  * the targets that only need the functions below can do without. */
 struct afz_client;
@@ -31,16 +33,16 @@ struct afz_client;
 /* afz_fuzz_client_one checks one input against the built-in client
  * |client_name| (set up on first use; an unknown name exits with a
  * message). Returns 0; aborts on a violation unless AFZ_FUZZ_NO_ABORT. */
-int afz_fuzz_client_one(const char *client_name, const uint8_t *data, size_t size);
+AFZ_API int afz_fuzz_client_one(const char *client_name, const uint8_t *data, size_t size);
 
 /* afz_fuzz_set_policy sets the fail set |fail_on| and waivers |allow|
  * (both in the text of afz_policy.h; NULL keeps the default) before the
  * first input. Returns 0, or -1 with the reason on stderr. */
-int afz_fuzz_set_policy(const char *fail_on, const char *allow);
+AFZ_API int afz_fuzz_set_policy(const char *fail_on, const char *allow);
 
 /* afz_fuzz_violations returns how many inputs violated a property so far
  * in this process (meaningful with AFZ_FUZZ_NO_ABORT). */
-unsigned long afz_fuzz_violations(void);
+AFZ_API unsigned long afz_fuzz_violations(void);
 
 /* afz_fuzz_one is afz_fuzz_client_one for a client given by its table,
  * such as an out-of-tree client's (examples/my_fuzz_target.c passes
@@ -49,6 +51,6 @@ unsigned long afz_fuzz_violations(void);
  * name, obtain); a client that fails the check exits with status 2 and a
  * message. The first call fixes the client; later calls must pass the
  * same one. Returns 0; aborts on a violation unless AFZ_FUZZ_NO_ABORT. */
-int afz_fuzz_one(const struct afz_client *client, const uint8_t *data, size_t size);
+AFZ_API int afz_fuzz_one(const struct afz_client *client, const uint8_t *data, size_t size);
 
 #endif

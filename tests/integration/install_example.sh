@@ -37,9 +37,9 @@ fi
 pcdir=$(dirname "$(find "$prefix" -name acmefuzz.pc | head -1)")
 export PKG_CONFIG_PATH=$pcdir
 missing=()
-for f in bin/acmefuzz include/acmefuzz/afz_client.h include/acmefuzz/afz_fuzz.h \
-         include/acmefuzz/afz_run.h include/acmefuzz/afz_reference.h \
-         include/acmefuzz/afz_client_lib.h share/acmefuzz/acme.dict \
+for f in bin/acmefuzz include/acmefuzz/acmefuzz.h include/acmefuzz/afz_client.h \
+         include/acmefuzz/afz_fuzz.h include/acmefuzz/afz_reference.h \
+         include/acmefuzz/afz_http.h include/acmefuzz/afz_rc.h share/acmefuzz/acme.dict \
          share/acmefuzz/examples/my_client.c share/acmefuzz/examples/my_fuzz_target.c; do
   [[ -s $prefix/$f ]] || missing+=("$f")
 done
@@ -52,19 +52,21 @@ if [[ ${#missing[@]} -eq 0 && $version == "$(cache CMAKE_PROJECT_VERSION)" ]]; t
 else
   ko "install tree: missing ${missing[*]:-nothing}; pkg-config says '$version'"; finish
 fi
-# The archives define global symbols in the afz_ namespace only: nothing
-# an out-of-tree program links them with can collide with a helper's name.
-# (libFuzzer's entry point in the standalone driver is the one exception:
-# its name is fixed by libFuzzer.)
-foreign=$(for a in "$prefix"/lib*/libacmefuzz.a "$prefix"/lib*/libacmefuzz_standalone.a; do
-            nm -g --defined-only "$a" 2>/dev/null | awk 'NF == 3 { print $3 }'
-          done | grep -v -e '^afz_' -e '^main$' -e '^LLVMFuzzerTestOneInput$' \
-                     -e '^__' -e '^_fini$' -e '^_init$' | sort -u)
-nsyms=$(nm -g --defined-only "$prefix"/lib*/libacmefuzz.a | awk 'NF == 3' | wc -l)
-if [[ -z $foreign && $nsyms -gt 100 ]]; then
-  ok "the installed archives define only afz_ symbols ($nsyms in libacmefuzz.a)"
+# The public API and nothing else: libacmefuzz.a defines as global exactly
+# what the installed headers declare AFZ_API (afz_client_entry excepted:
+# a client library defines it), and the standalone archive only its
+# driver's main.
+api=$(grep -ho 'AFZ_API [^(;]*' "$prefix"/include/acmefuzz/*.h | grep -o 'afz_[a-z0-9_]*$' |
+      grep -vx afz_client_entry | sort -u)
+defined=$(nm -g --defined-only "$prefix"/lib*/libacmefuzz.a | awk 'NF == 3 { print $3 }' | sort -u)
+standalone=$(nm -g --defined-only "$prefix"/lib*/libacmefuzz_standalone.a |
+             awk 'NF == 3 { print $3 }' | sort -u | tr '\n' ' ')
+if [[ -n $api && $api == "$defined" && $standalone == "main " ]]; then
+  ok "the installed archives define the public API only ($(echo "$api" | wc -l) AFZ_API symbols)"
 else
-  ko "global symbols outside afz_ in the installed archives: $(echo $foreign | head -c 400)"
+  ko "exported symbols differ from the AFZ_API declarations:" \
+     "$(diff <(echo "$api") <(echo "$defined") | grep '^[<>]' | tr '\n' ' ' | head -c 600)" \
+     "standalone: $standalone"
 fi
 acmefuzz=$prefix/bin/acmefuzz
 seeds=$(pkg-config --variable=seeds acmefuzz)

@@ -142,7 +142,7 @@ struct afz_client {
 #define AFZ_CLIENT_STATELESS 0x2u
 
 /* The spec-faithful reference client (clients/reference). */
-extern const afz_client afz_client_reference;
+AFZ_API extern const afz_client afz_client_reference;
 
 /* afz_client_entry is what a client built as a shared object defines (it
  * is not in libacmefuzz): `acmefuzz run --client-lib PATH.so` dlopens the
@@ -150,6 +150,6 @@ extern const afz_client afz_client_reference;
  * must stay valid while the object is loaded; the harness checks its
  * abi_version and struct_size and refuses a mismatch (afz_client_lib.h).
  * An out-of-tree fuzz target may call it too (examples/). */
-const afz_client *afz_client_entry(void);
+AFZ_API const afz_client *afz_client_entry(void);
 
 #endif

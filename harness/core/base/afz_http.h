@@ -27,18 +27,18 @@ typedef struct afz_headers {
 } afz_headers;
 
 /* afz_headers_add appends a header (both strings are copied). */
-afz_rc afz_headers_add(afz_headers *h, const char *name, const char *value);
+AFZ_API afz_rc afz_headers_add(afz_headers *h, const char *name, const char *value);
 /* afz_headers_set replaces every header named |name| with one new one. */
-afz_rc afz_headers_set(afz_headers *h, const char *name, const char *value);
+AFZ_API afz_rc afz_headers_set(afz_headers *h, const char *name, const char *value);
 /* afz_headers_get returns the value of the first header named |name|, or
  * NULL. The pointer is borrowed from |h| until it changes. */
-const char *afz_headers_get(const afz_headers *h, const char *name);
+AFZ_API const char *afz_headers_get(const afz_headers *h, const char *name);
 /* afz_headers_count returns how many headers are named |name|. */
-size_t afz_headers_count(const afz_headers *h, const char *name);
+AFZ_API size_t afz_headers_count(const afz_headers *h, const char *name);
 /* afz_headers_remove deletes every header named |name|. */
-void afz_headers_remove(afz_headers *h, const char *name);
-afz_rc afz_headers_copy(afz_headers *dst, const afz_headers *src);
-void afz_headers_cleanup(afz_headers *h);
+AFZ_API void afz_headers_remove(afz_headers *h, const char *name);
+AFZ_API afz_rc afz_headers_copy(afz_headers *dst, const afz_headers *src);
+AFZ_API void afz_headers_cleanup(afz_headers *h);
 
 /* AFZ_METHOD_MAX bounds the method token (GET, HEAD, POST, ...). */
 #define AFZ_METHOD_MAX 16
@@ -63,24 +63,24 @@ typedef struct afz_response {
 } afz_response;
 
 /* afz_request_init zeroes |r| and sets its method and URL (copied). */
-afz_rc afz_request_init(afz_request *r, const char *method, const char *url);
+AFZ_API afz_rc afz_request_init(afz_request *r, const char *method, const char *url);
 /* afz_request_set_body replaces the body with a copy of |n| bytes. */
-afz_rc afz_request_set_body(afz_request *r, const void *p, size_t n);
-afz_rc afz_request_copy(afz_request *dst, const afz_request *src);
-void afz_request_cleanup(afz_request *r);
+AFZ_API afz_rc afz_request_set_body(afz_request *r, const void *p, size_t n);
+AFZ_API afz_rc afz_request_copy(afz_request *dst, const afz_request *src);
+AFZ_API void afz_request_cleanup(afz_request *r);
 
 /* afz_response_init zeroes |r| (status 0, no headers, no body). */
-void afz_response_init(afz_response *r);
+AFZ_API void afz_response_init(afz_response *r);
 /* afz_response_set_body replaces the body with a copy of |n| bytes. */
-afz_rc afz_response_set_body(afz_response *r, const void *p, size_t n);
+AFZ_API afz_rc afz_response_set_body(afz_response *r, const void *p, size_t n);
 /* afz_response_take_body moves a malloc'd buffer of |n| bytes (with a NUL
  * at p[n]) into |r|, freeing the old body. */
-void afz_response_take_body(afz_response *r, char *p, size_t n);
-afz_rc afz_response_copy(afz_response *dst, const afz_response *src);
-void afz_response_cleanup(afz_response *r);
+AFZ_API void afz_response_take_body(afz_response *r, char *p, size_t n);
+AFZ_API afz_rc afz_response_copy(afz_response *dst, const afz_response *src);
+AFZ_API void afz_response_cleanup(afz_response *r);
 
 /* afz_url_path returns the path part of an absolute URL (a pointer into
  * |url|, "/..." or "" when there is none). */
-const char *afz_url_path(const char *url);
+AFZ_API const char *afz_url_path(const char *url);
 
 #endif

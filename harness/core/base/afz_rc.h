@@ -7,6 +7,13 @@
 #ifndef AFZ_RC_H
 #define AFZ_RC_H
 
+/* AFZ_API marks the public API: the functions and objects declared in the
+ * installed headers (include/acmefuzz/acmefuzz.h). The library is compiled
+ * with hidden visibility, and the installed archive keeps global only what
+ * carries AFZ_API (CMakeLists.txt, the packaging block); everything else
+ * is internal and may change without notice. */
+#define AFZ_API __attribute__((visibility("default")))
+
 typedef enum afz_rc {
     AFZ_OK = 0,
     AFZ_ENOMEM = -1,     /* allocation failed */
@@ -23,6 +30,6 @@ typedef enum afz_rc {
 } afz_rc;
 
 /* afz_rc_str returns a static, human-readable name for |rc|. */
-const char *afz_rc_str(afz_rc rc);
+AFZ_API const char *afz_rc_str(afz_rc rc);
 
 #endif
