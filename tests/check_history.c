@@ -28,13 +28,17 @@ START_TEST(test_history_records_copies_in_order)
 {
     afz_history h;
     afz_history_init(&h);
-    ck_assert_int_eq(afz_history_add_event(&h, AFZ_EV_SLEEP, 0, NULL, NULL, NULL, NULL, NULL, 1000),
-                     AFZ_OK);
+    ck_assert_int_eq(
+        afz_history_add_event(&h, &(afz_event_in){.kind = AFZ_EV_SLEEP, .value = 1000}), AFZ_OK);
     add_one(&h, "https://acme.invalid/order/1", 200, "{\"status\":\"processing\"}");
-    ck_assert_int_eq(afz_history_add_event(&h, AFZ_EV_CERT_ISSUED, 7, "https://acme.invalid/cert/1",
-                                           "https://acme.invalid/order/1", "example.com", "1f",
-                                           NULL, 0),
-                     AFZ_OK);
+    ck_assert_int_eq(
+        afz_history_add_event(&h, &(afz_event_in){.kind = AFZ_EV_CERT_ISSUED,
+                                                  .mono_ms = 7,
+                                                  .url = "https://acme.invalid/cert/1",
+                                                  .related_url = "https://acme.invalid/order/1",
+                                                  .identifiers = "example.com",
+                                                  .serial = "1f"}),
+        AFZ_OK);
     ck_assert_uint_eq(h.n_ex, 1);
     ck_assert_uint_eq(h.n_ev, 2);
     ck_assert_uint_eq(h.ev[0].seq, 0);
@@ -118,7 +122,9 @@ START_TEST(test_history_reset_keeps_nothing)
     afz_history_init(&h);
     for (int i = 0; i < 100; i++)
         add_one(&h, "https://acme.invalid/order/1", 200, "{}");
-    afz_history_add_event(&h, AFZ_EV_ORDER_CREATED, 1, "u", NULL, "a,b", NULL, NULL, 0);
+    afz_history_add_event(
+        &h, &(afz_event_in){
+                .kind = AFZ_EV_ORDER_CREATED, .mono_ms = 1, .url = "u", .identifiers = "a,b"});
     afz_history_reset(&h);
     ck_assert_uint_eq(h.n_ex, 0);
     ck_assert_uint_eq(h.n_ev, 0);

@@ -120,16 +120,22 @@ START_TEST(test_history_json_round_trips_corners)
     ck_assert_int_eq(afz_headers_add(&rs.headers, "Retry-After", "\t\"odd\\value\""), AFZ_OK);
     ck_assert_int_eq(afz_response_set_body(&rs, "caf\xc3\xa9 {\"a\":1}\r\n", 14), AFZ_OK);
     ck_assert_int_eq(
-        afz_history_add_event(&h, AFZ_EV_FAULT_CONFIG, 0, NULL, NULL, NULL, NULL, "config", 1),
+        afz_history_add_event(
+            &h, &(afz_event_in){.kind = AFZ_EV_FAULT_CONFIG, .detail = "config", .value = 1}),
         AFZ_OK);
     ck_assert_int_eq(afz_history_add_exchange(&h, &rq, &rs, AFZ_RES_FINALIZE, -5, 7), AFZ_OK);
     ck_assert_int_eq(afz_history_add_exchange(&h, &rq, NULL, AFZ_RES_UNKNOWN, INT64_MAX, 0),
                      AFZ_OK);
-    ck_assert_int_eq(afz_history_add_event(&h, AFZ_EV_CERT_ISSUED, 123456789012345,
-                                           "https://acme.invalid/cert/1",
-                                           "https://acme.invalid/order/1", "a.example,b.example",
-                                           "0aff", "why \x01 not", INT64_MIN),
-                     AFZ_OK);
+    ck_assert_int_eq(
+        afz_history_add_event(&h, &(afz_event_in){.kind = AFZ_EV_CERT_ISSUED,
+                                                  .mono_ms = 123456789012345,
+                                                  .url = "https://acme.invalid/cert/1",
+                                                  .related_url = "https://acme.invalid/order/1",
+                                                  .identifiers = "a.example,b.example",
+                                                  .serial = "0aff",
+                                                  .detail = "why \x01 not",
+                                                  .value = INT64_MIN}),
+        AFZ_OK);
     afz_request_cleanup(&rq);
     ck_assert_int_eq(afz_request_init(&rq, "GET", "https://acme.invalid/directory"), AFZ_OK);
     rs.status = 404;

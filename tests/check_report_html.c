@@ -143,13 +143,19 @@ START_TEST(test_report_html_hostile_history_stays_text)
     ck_assert_int_eq(afz_response_set_body(&resp, pbody, sizeof(pbody) - 1), AFZ_OK);
     /* a fault is recorded while its exchange is served, before the exchange */
     ck_assert_int_eq(
-        afz_history_add_event(&h, AFZ_EV_FAULT, 0, hostile, NULL, NULL, NULL, hostile, 1), AFZ_OK);
+        afz_history_add_event(
+            &h,
+            &(afz_event_in){.kind = AFZ_EV_FAULT, .url = hostile, .detail = hostile, .value = 1}),
+        AFZ_OK);
     ck_assert_int_eq(afz_history_add_exchange(&h, &req, &resp, AFZ_RES_ORDER, 0, 0), AFZ_OK);
     ck_assert_int_eq(afz_history_add_exchange(&h, &req, NULL, AFZ_RES_FINALIZE, 1500, 1500),
                      AFZ_OK);
-    ck_assert_int_eq(afz_history_add_event(&h, AFZ_EV_CLIENT_LOG, 1500, NULL, NULL, NULL, NULL,
-                                           "client says <script>alert(1)</script>\x01\xff", 0),
-                     AFZ_OK);
+    ck_assert_int_eq(
+        afz_history_add_event(
+            &h, &(afz_event_in){.kind = AFZ_EV_CLIENT_LOG,
+                                .mono_ms = 1500,
+                                .detail = "client says <script>alert(1)</script>\x01\xff"}),
+        AFZ_OK);
 
     afz_html_section sec = {.name = hostile,
                             .client = hostile,

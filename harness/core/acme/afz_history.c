@@ -122,10 +122,10 @@ afz_rc afz_history_add_exchange(afz_history *h, const afz_request *req, const af
     return AFZ_OK;
 }
 
-afz_rc afz_history_add_event(afz_history *h, afz_event_kind kind, int64_t mono_ms, const char *url,
-                             const char *related_url, const char *identifiers, const char *serial,
-                             const char *detail, int64_t value)
+afz_rc afz_history_add_event(afz_history *h, const afz_event_in *in)
 {
+    const char *url = in->url, *related_url = in->related_url, *identifiers = in->identifiers;
+    const char *serial = in->serial, *detail = in->detail;
     afz_rc rc = grow((void **)&h->ev, &h->cap_ev, h->n_ev, sizeof(*h->ev));
     if (rc != AFZ_OK)
         return rc;
@@ -141,11 +141,11 @@ afz_rc afz_history_add_event(afz_history *h, afz_event_kind kind, int64_t mono_m
         event_free(e);
         return AFZ_ENOMEM;
     }
-    e->kind = kind;
+    e->kind = in->kind;
     e->seq = h->next_seq++;
     e->exchange = h->n_ex;
-    e->mono_ms = mono_ms;
-    e->value = value;
+    e->mono_ms = in->mono_ms;
+    e->value = in->value;
     h->n_ev++;
     return AFZ_OK;
 }

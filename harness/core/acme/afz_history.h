@@ -103,12 +103,27 @@ void afz_history_cleanup(afz_history *h);
  * NULL, of |resp| (delivered = 1); NULL records a transport failure. */
 afz_rc afz_history_add_exchange(afz_history *h, const afz_request *req, const afz_response *resp,
                                 afz_resource resource, int64_t mono_ms, int64_t wall_ms);
-/* afz_history_add_event records an event; every string may be NULL and is
- * copied. The event's exchange is the number of exchanges recorded so far,
+/* An event to record, by named fields; what a kind does not use stays
+ * NULL or 0 (afz_event says what each kind fills in):
+ *
+ *   afz_history_add_event(h, &(afz_event_in){.kind = AFZ_EV_SLEEP,
+ *                                             .mono_ms = now, .value = ms});
+ */
+typedef struct afz_event_in {
+    afz_event_kind kind;
+    int64_t mono_ms;
+    const char *url;         /* borrowed; copied */
+    const char *related_url; /* borrowed; copied */
+    const char *identifiers; /* borrowed; copied */
+    const char *serial;      /* borrowed; copied */
+    const char *detail;      /* borrowed; copied */
+    int64_t value;
+} afz_event_in;
+
+/* afz_history_add_event records a copy of |in| (every string may be
+ * NULL). The event's exchange is the number of exchanges recorded so far,
  * that is, the exchange being served or the next one. */
-afz_rc afz_history_add_event(afz_history *h, afz_event_kind kind, int64_t mono_ms, const char *url,
-                             const char *related_url, const char *identifiers, const char *serial,
-                             const char *detail, int64_t value);
+afz_rc afz_history_add_event(afz_history *h, const afz_event_in *in);
 
 /* afz_history_to_json appends the whole history as one JSON document:
  * {"exchanges":[...],"events":[...]} with bodies as text when they are
