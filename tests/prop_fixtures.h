@@ -137,15 +137,15 @@ static inline fx_resp fx_lost(void)
 static inline void fx_event(fx *f, afz_event_kind k, const char *url, const char *related,
                             const char *ids, const char *serial, const char *detail, int64_t value)
 {
-    ck_assert_int_eq(afz_history_add_event(&f->h, &(afz_event_in){.kind = k,
-                                                                  .mono_ms = f->now,
-                                                                  .url = url,
-                                                                  .related_url = related,
-                                                                  .identifiers = ids,
-                                                                  .serial = serial,
-                                                                  .detail = detail,
-                                                                  .value = value}),
-                     AFZ_OK);
+    afz_event_in event = {.kind = k,
+                          .mono_ms = f->now,
+                          .url = url,
+                          .related_url = related,
+                          .identifiers = ids,
+                          .serial = serial,
+                          .detail = detail,
+                          .value = value};
+    ck_assert_int_eq(afz_history_add_event(&f->h, &event), AFZ_OK);
 }
 
 static inline void fx_sleep(fx *f, int64_t ms)

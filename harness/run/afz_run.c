@@ -140,10 +140,10 @@ static void spend_budget(run_ctx *rc, const char *which)
 {
     if (!rc->out->budget_exhausted) {
         rc->out->budget_exhausted = 1;
-        afz_history_add_event(&rc->out->history,
-                              &(afz_event_in){.kind = AFZ_EV_BUDGET_EXHAUSTED,
-                                              .mono_ms = afz_clock_mono_ms(&rc->clock),
-                                              .detail = which});
+        afz_event_in event = {.kind = AFZ_EV_BUDGET_EXHAUSTED,
+                              .mono_ms = afz_clock_mono_ms(&rc->clock),
+                              .detail = which};
+        afz_history_add_event(&rc->out->history, &event);
     }
     if (++rc->overdraft > AFZ_RUN_OVERDRAFT)
         siglongjmp(rc->unwind, UNWIND_BUDGET);
@@ -187,10 +187,9 @@ static afz_rc env_http(void *ctx, const afz_request *req, afz_response *resp)
 
 static afz_rc serve_sleep(run_ctx *rc, int64_t ms)
 {
-    afz_history_add_event(&rc->out->history,
-                          &(afz_event_in){.kind = AFZ_EV_SLEEP,
-                                          .mono_ms = afz_clock_mono_ms(&rc->clock),
-                                          .value = ms});
+    afz_event_in event = {
+        .kind = AFZ_EV_SLEEP, .mono_ms = afz_clock_mono_ms(&rc->clock), .value = ms};
+    afz_history_add_event(&rc->out->history, &event);
     if (rc->out->budget_exhausted) {
         spend_budget(rc, "virtual time");
         return AFZ_EBUDGET;
@@ -232,10 +231,9 @@ static void env_log(void *ctx, const char *line)
 {
     run_ctx *rc = ctx;
     rc->in_env = "log";
-    afz_history_add_event(&rc->out->history,
-                          &(afz_event_in){.kind = AFZ_EV_CLIENT_LOG,
-                                          .mono_ms = afz_clock_mono_ms(&rc->clock),
-                                          .detail = line});
+    afz_event_in event = {
+        .kind = AFZ_EV_CLIENT_LOG, .mono_ms = afz_clock_mono_ms(&rc->clock), .detail = line};
+    afz_history_add_event(&rc->out->history, &event);
     rc->in_env = NULL;
 }
 
@@ -347,10 +345,11 @@ static void record_crash(run_ctx *rc, const afz_crash_info *info, afz_obtain_res
         snprintf(where, sizeof(where), "in the harness, serving the client's env->%s", rc->in_env);
     out->crash_signal = info->signo;
     afz_crash_describe(info, where, out->crash_detail, sizeof(out->crash_detail));
-    afz_history_add_event(&out->history, &(afz_event_in){.kind = AFZ_EV_CLIENT_CRASHED,
-                                                         .mono_ms = afz_clock_mono_ms(&rc->clock),
-                                                         .detail = out->crash_detail,
-                                                         .value = info->signo});
+    afz_event_in event = {.kind = AFZ_EV_CLIENT_CRASHED,
+                          .mono_ms = afz_clock_mono_ms(&rc->clock),
+                          .detail = out->crash_detail,
+                          .value = info->signo};
+    afz_history_add_event(&out->history, &event);
     /* Whatever obtain had put in |res| is not to be trusted (nor freed):
      * the client died halfway. */
     memset(res, 0, sizeof(*res));
@@ -403,12 +402,11 @@ static afz_rc one_attempt(run_ctx *rc, const afz_client *client, const afz_env *
     if (out->reason[0] == '\0' && out->client_rc != AFZ_OK)
         snprintf(out->reason, sizeof(out->reason), "%s",
                  res.reason[0] ? res.reason : afz_rc_str(client_rc));
-    afz_history_add_event(
-        &out->history,
-        &(afz_event_in){.kind = AFZ_EV_CLIENT_DONE,
-                        .mono_ms = afz_clock_mono_ms(&rc->clock),
-                        .detail = out->client_rc == AFZ_OK ? "certificate obtained" : out->reason,
-                        .value = out->client_rc == AFZ_OK});
+    afz_event_in event = {.kind = AFZ_EV_CLIENT_DONE,
+                          .mono_ms = afz_clock_mono_ms(&rc->clock),
+                          .detail = out->client_rc == AFZ_OK ? "certificate obtained" : out->reason,
+                          .value = out->client_rc == AFZ_OK};
+    afz_history_add_event(&out->history, &event);
     return AFZ_OK;
 }
 
@@ -469,11 +467,11 @@ afz_rc afz_run(const afz_world *w, const afz_client *client, const afz_run_confi
     afz_rc result = AFZ_OK;
     unsigned attempts = cfg->attempts ? cfg->attempts : 1;
     for (unsigned a = 1; a <= attempts; a++) {
-        if (attempts > 1)
-            afz_history_add_event(&out->history,
-                                  &(afz_event_in){.kind = AFZ_EV_ATTEMPT_START,
-                                                  .mono_ms = afz_clock_mono_ms(&rc->clock),
-                                                  .value = a});
+        if (attempts > 1) {
+            afz_event_in event = {
+                .kind = AFZ_EV_ATTEMPT_START, .mono_ms = afz_clock_mono_ms(&rc->clock), .value = a};
+            afz_history_add_event(&out->history, &event);
+        }
         out->attempts = a;
         if ((result = one_attempt(rc, client, &env, &params)) != AFZ_OK)
             break;

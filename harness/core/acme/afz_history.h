@@ -106,8 +106,8 @@ afz_rc afz_history_add_exchange(afz_history *h, const afz_request *req, const af
 /* An event to record, by named fields; what a kind does not use stays
  * NULL or 0 (afz_event says what each kind fills in):
  *
- *   afz_history_add_event(h, &(afz_event_in){.kind = AFZ_EV_SLEEP,
- *                                             .mono_ms = now, .value = ms});
+ *   afz_event_in ev = {.kind = AFZ_EV_SLEEP, .mono_ms = now, .value = ms};
+ *   afz_history_add_event(h, &ev);
  */
 typedef struct afz_event_in {
     afz_event_kind kind;

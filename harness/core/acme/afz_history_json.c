@@ -320,14 +320,15 @@ static afz_rc load_event(loader *ld, const cJSON *o, afz_history *h)
     if ((size_t)exchange != h->n_ex)
         return fail(ld, "\"exchange\" is %lld but %zu exchanges come before it",
                     (long long)exchange, h->n_ex);
-    return afz_history_add_event(h, &(afz_event_in){.kind = (afz_event_kind)k,
-                                                    .mono_ms = t,
-                                                    .url = url,
-                                                    .related_url = related,
-                                                    .identifiers = ids,
-                                                    .serial = serial,
-                                                    .detail = detail,
-                                                    .value = value});
+    afz_event_in event = {.kind = (afz_event_kind)k,
+                          .mono_ms = t,
+                          .url = url,
+                          .related_url = related,
+                          .identifiers = ids,
+                          .serial = serial,
+                          .detail = detail,
+                          .value = value};
+    return afz_history_add_event(h, &event);
 }
 
 static afz_rc get_array(loader *ld, const cJSON *root, const char *key, int max, const cJSON **arr)

@@ -119,10 +119,11 @@ static void record(afz_fault_engine *e, afz_event_kind kind, size_t rule_index, 
     afz_rule_format(&e->plan->rules[rule_index], &b);
     if (what)
         afz_buf_printf(&b, " (%s)", what);
-    afz_history_add_event(e->history, &(afz_event_in){.kind = kind,
-                                                      .mono_ms = afz_clock_mono_ms(e->clock),
-                                                      .detail = afz_buf_cstr(&b),
-                                                      .value = (int64_t)rule_index + 1});
+    afz_event_in event = {.kind = kind,
+                          .mono_ms = afz_clock_mono_ms(e->clock),
+                          .detail = afz_buf_cstr(&b),
+                          .value = (int64_t)rule_index + 1};
+    afz_history_add_event(e->history, &event);
     afz_buf_cleanup(&b);
 }
 

@@ -174,13 +174,14 @@ void afz_srv_event(afz_server *s, afz_event_kind kind, const char *url, const ch
         return;
     /* A lost event under memory exhaustion is no reason to fail the
      * response the client is waiting for. */
-    (void)afz_history_add_event(s->hist, &(afz_event_in){.kind = kind,
-                                                         .mono_ms = afz_srv_now(s),
-                                                         .url = url,
-                                                         .related_url = related,
-                                                         .identifiers = identifiers,
-                                                         .serial = serial,
-                                                         .detail = detail});
+    afz_event_in event = {.kind = kind,
+                          .mono_ms = afz_srv_now(s),
+                          .url = url,
+                          .related_url = related,
+                          .identifiers = identifiers,
+                          .serial = serial,
+                          .detail = detail};
+    (void)afz_history_add_event(s->hist, &event);
 }
 
 afz_rc afz_srv_add_header(afz_response *resp, const char *name, const char *value)

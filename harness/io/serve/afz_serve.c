@@ -654,10 +654,11 @@ static int reject_hook(void *ctx, afz_resource kind, const afz_request *req, afz
         char detail[96];
         snprintf(detail, sizeof(detail), "bad_nonce (PEBBLE_WFE_NONCEREJECT=%u%%)",
                  s->cfg.nonce_reject_percent);
-        afz_history_add_event(&s->history, &(afz_event_in){.kind = AFZ_EV_FAULT,
-                                                           .mono_ms = afz_clock_mono_ms(&s->clock),
-                                                           .url = req->url,
-                                                           .detail = detail});
+        afz_event_in event = {.kind = AFZ_EV_FAULT,
+                              .mono_ms = afz_clock_mono_ms(&s->clock),
+                              .url = req->url,
+                              .detail = detail};
+        afz_history_add_event(&s->history, &event);
         return 1;
     }
     return s->inner_hook ? s->inner_hook(s->inner_ctx, kind, req, resp) : 0;

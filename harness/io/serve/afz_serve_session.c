@@ -514,14 +514,15 @@ afz_rc afz_serve_session_history(const afz_history *h, const afz_serve_session *
         }
         const afz_event *e = &h->ev[s->ev[k++]];
         int64_t t = e->mono_ms >= base ? e->mono_ms - base : 0;
-        rc = afz_history_add_event(out, &(afz_event_in){.kind = e->kind,
-                                                        .mono_ms = t,
-                                                        .url = e->url,
-                                                        .related_url = e->related_url,
-                                                        .identifiers = e->identifiers,
-                                                        .serial = e->serial,
-                                                        .detail = e->detail,
-                                                        .value = e->value});
+        afz_event_in event = {.kind = e->kind,
+                              .mono_ms = t,
+                              .url = e->url,
+                              .related_url = e->related_url,
+                              .identifiers = e->identifiers,
+                              .serial = e->serial,
+                              .detail = e->detail,
+                              .value = e->value};
+        rc = afz_history_add_event(out, &event);
     }
     if (rc != AFZ_OK || !map) {
         free(m);

@@ -124,12 +124,13 @@ static void finish(afz_serve_check *c, int ok, const char *type, const char *fmt
     check_unlink(c);
     if (s->server) {
         afz_serve_sync_clock(s);
-        afz_history_add_event(&s->history, &(afz_event_in){.kind = AFZ_EV_VALIDATION,
-                                                           .mono_ms = afz_clock_mono_ms(&s->clock),
-                                                           .url = c->chall_url,
-                                                           .identifiers = c->identifier,
-                                                           .detail = detail,
-                                                           .value = ok});
+        afz_event_in event = {.kind = AFZ_EV_VALIDATION,
+                              .mono_ms = afz_clock_mono_ms(&s->clock),
+                              .url = c->chall_url,
+                              .identifiers = c->identifier,
+                              .detail = detail,
+                              .value = ok};
+        afz_history_add_event(&s->history, &event);
         afz_server_validation_result(s->server, c->authz_id, c->index, ok, type, detail);
         if (s->cfg.verbose)
             fprintf(stderr, "acmefuzz serve: validation %s %s: %s\n",

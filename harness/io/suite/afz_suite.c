@@ -609,10 +609,11 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
     memset(&c, 0, sizeof(c));
     int crash_signal = 0;
     for (unsigned a = 1; a <= attempts; a++) {
-        if (attempts > 1)
-            afz_history_add_event(h, &(afz_event_in){.kind = AFZ_EV_ATTEMPT_START,
-                                                     .mono_ms = afz_serve_now_ms(srv),
-                                                     .value = a});
+        if (attempts > 1) {
+            afz_event_in start = {
+                .kind = AFZ_EV_ATTEMPT_START, .mono_ms = afz_serve_now_ms(srv), .value = a};
+            afz_history_add_event(h, &start);
+        }
         FILE *lf = fopen(log_path, "a");
         if (lf) {
             fprintf(lf, "%s=== acmefuzz suite: attempt %u: %s\n", a > 1 ? "\n" : "", a,
@@ -654,10 +655,12 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
                            afz_crash_signal_name(crash_signal), out->exit_code);
         else
             afz_buf_printf(&tmp, "exit status %d", out->exit_code);
-        if (c.timed_out)
-            afz_history_add_event(h, &(afz_event_in){.kind = AFZ_EV_BUDGET_EXHAUSTED,
-                                                     .mono_ms = afz_serve_now_ms(srv),
-                                                     .detail = AFZ_BUDGET_WALL_CLOCK});
+        if (c.timed_out) {
+            afz_event_in spent = {.kind = AFZ_EV_BUDGET_EXHAUSTED,
+                                  .mono_ms = afz_serve_now_ms(srv),
+                                  .detail = AFZ_BUDGET_WALL_CLOCK};
+            afz_history_add_event(h, &spent);
+        }
         if (crash_signal) {
             /* Worded like afz_run's: the signal's name first. */
             char what[128];
@@ -669,15 +672,17 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
                          "%s: a process of the client command was killed by signal %d (shell "
                          "exit status %d)",
                          afz_crash_signal_name(crash_signal), crash_signal, out->exit_code);
-            afz_history_add_event(h, &(afz_event_in){.kind = AFZ_EV_CLIENT_CRASHED,
-                                                     .mono_ms = afz_serve_now_ms(srv),
-                                                     .detail = what,
-                                                     .value = crash_signal});
+            afz_event_in crashed = {.kind = AFZ_EV_CLIENT_CRASHED,
+                                    .mono_ms = afz_serve_now_ms(srv),
+                                    .detail = what,
+                                    .value = crash_signal};
+            afz_history_add_event(h, &crashed);
         }
-        afz_history_add_event(h, &(afz_event_in){.kind = AFZ_EV_CLIENT_DONE,
-                                                 .mono_ms = afz_serve_now_ms(srv),
-                                                 .detail = afz_buf_cstr(&tmp),
-                                                 .value = out->exit_code == 0 && !c.timed_out});
+        afz_event_in done_ev = {.kind = AFZ_EV_CLIENT_DONE,
+                                .mono_ms = afz_serve_now_ms(srv),
+                                .detail = afz_buf_cstr(&tmp),
+                                .value = out->exit_code == 0 && !c.timed_out};
+        afz_history_add_event(h, &done_ev);
         /* Success, a timeout or a crash (the finding; its state on disk
          * may be half-written) ends a campaign. */
         if ((out->exit_code == 0 && !c.timed_out) || c.timed_out || crash_signal)
