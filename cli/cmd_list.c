@@ -65,7 +65,8 @@ int afz_cmd_list(int argc, char **argv)
             printf("\"\n");
         }
         static const char *const scenario_tokens[] = {
-            "identifiers ", "account-key ", "attempts ", " -> ", " * ", " @", "(", ")", "=",
+            "identifiers ", "account-key ", "attempts ", " -> ", " * ",
+            " @",           " after ",      "(",         ")",    "=",
             ", ",           "any",
         };
         for (size_t i = 0; i < sizeof(scenario_tokens) / sizeof(scenario_tokens[0]); i++)

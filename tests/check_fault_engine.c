@@ -2223,6 +2223,65 @@ START_TEST(test_fault_engine_same_plan_same_history)
 }
 END_TEST
 
+/* An anchored selector names a protocol phase: "order @1 after finalize"
+ * is the first order read after the accepted finalize, however many
+ * times the client read the order before it finalized. (Counting from
+ * the start, "order @2" lands before the finalize for a client that
+ * reads the order twice first.) */
+static size_t anchored_fault_exchange(const char *text, size_t *finalize_at)
+{
+    afz_plan p = plan_of(text);
+    afz_run_result r;
+    run_plan(&p, &r);
+    ck_assert_int_eq(r.client_rc, AFZ_OK);
+    const afz_history *h = &r.history;
+    *finalize_at = SIZE_MAX;
+    for (size_t i = 0; i < h->n_ex && *finalize_at == SIZE_MAX; i++)
+        if (h->ex[i].resource == AFZ_RES_FINALIZE && h->ex[i].resp.status / 100 == 2)
+            *finalize_at = i;
+    ck_assert_uint_ne(*finalize_at, SIZE_MAX);
+    size_t fault_ex = SIZE_MAX, faults = 0;
+    for (size_t i = 0; i < h->n_ev; i++)
+        if (h->ev[i].kind == AFZ_EV_FAULT && h->ev[i].detail &&
+            strstr(h->ev[i].detail, "after finalize")) {
+            fault_ex = h->ev[i].exchange;
+            faults++;
+        }
+    ck_assert_uint_eq(faults, 1);
+    ck_assert_int_eq(h->ex[fault_ex].resource, AFZ_RES_ORDER);
+    /* the first order read after the finalize */
+    for (size_t i = *finalize_at + 1; i < fault_ex; i++)
+        ck_assert_int_ne(h->ex[i].resource, AFZ_RES_ORDER);
+    afz_run_result_cleanup(&r);
+    return fault_ex;
+}
+
+START_TEST(test_fault_engine_anchor_counts_from_the_phase)
+{
+    size_t fin_a, fin_b;
+    /* the order is read once before the finalize */
+    size_t a =
+        anchored_fault_exchange("finalize * -> async_finalize(polls=2, delay=3s, retry_after=1)\n"
+                                "order @1 after finalize -> stale_status(status=ready)\n",
+                                &fin_a);
+    /* a 503 on the first order read makes the client read it twice first */
+    size_t b =
+        anchored_fault_exchange("finalize * -> async_finalize(polls=2, delay=3s, retry_after=1)\n"
+                                "order @1 -> unavailable(retry_after=1)\n"
+                                "order @1 after finalize -> stale_status(status=ready)\n",
+                                &fin_b);
+    ck_assert_uint_gt(fin_b, fin_a);
+    ck_assert_uint_eq(a - fin_a, b - fin_b);
+    /* an anchor never reached: the rule never fires */
+    afz_plan p = plan_of("order * after revokeCert -> stale_status(status=ready)\n");
+    afz_run_result r;
+    run_plan(&p, &r);
+    ck_assert_int_eq(r.client_rc, AFZ_OK);
+    ck_assert_uint_eq(count_events(&r.history, AFZ_EV_FAULT), 0);
+    afz_run_result_cleanup(&r);
+}
+END_TEST
+
 Suite *fault_engine_suite(void)
 {
     Suite *s = suite_create("fault_engine");
@@ -2281,6 +2340,7 @@ Suite *fault_engine_suite(void)
     tcase_add_test(tc, test_fault_engine_fault_events_name_their_rule);
     tcase_add_test(tc, test_fault_engine_configure_folds_config_rules_only);
     tcase_add_test(tc, test_fault_engine_same_plan_same_history);
+    tcase_add_test(tc, test_fault_engine_anchor_counts_from_the_phase);
     suite_add_tcase(s, tc);
     return s;
 }

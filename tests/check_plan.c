@@ -109,11 +109,21 @@ static void decode_bytes(const uint8_t *b, size_t n, afz_plan *p)
     free(copy);
 }
 
+/* The length of |p|'s encoding: the header, one slot per rule and one
+ * more per anchored rule. */
+static size_t encoded_len(const afz_plan *p)
+{
+    size_t slots = p->n_rules;
+    for (size_t i = 0; i < p->n_rules; i++)
+        slots += p->rules[i].after != AFZ_RES_UNKNOWN;
+    return 1 + slots * AFZ_PLAN_RULE_BYTES;
+}
+
 static void encode_ok(const afz_plan *p, afz_buf *out)
 {
     afz_buf_init(out, 0);
     ck_assert_int_eq(afz_plan_encode(p, out), AFZ_OK);
-    ck_assert_uint_eq(out->len, 1 + p->n_rules * AFZ_PLAN_RULE_BYTES);
+    ck_assert_uint_eq(out->len, encoded_len(p));
 }
 
 START_TEST(test_plan_decoding_is_total_and_round_trips)
@@ -136,7 +146,7 @@ START_TEST(test_plan_decoding_is_total_and_round_trips)
         afz_fault_class cls = afz_plan_class(&p);
         afz_buf_reset(&b);
         afz_buf_reset(&c);
-        if (afz_plan_encode(&p, &b) != AFZ_OK || b.len != 1 + p.n_rules * AFZ_PLAN_RULE_BYTES)
+        if (afz_plan_encode(&p, &b) != AFZ_OK || b.len != encoded_len(&p))
             ck_abort_msg("iteration %d: encode failed", iter);
         decode_bytes((const uint8_t *)b.data, b.len, &q);
         if (!afz_plan_equal(&p, &q))
@@ -1013,6 +1023,82 @@ START_TEST(test_plan_committed_corpora_keep_their_meaning)
 }
 END_TEST
 
+/* Anchors (afz_plan.h): fault byte 255 makes a slot an anchor whose kind
+ * is the "after" of the rule in the next slot. */
+START_TEST(test_plan_anchor_slots)
+{
+    const uint8_t ff = AFZ_PLAN_ANCHOR_BYTE;
+    const uint8_t fin = AFZ_RES_FINALIZE, ord = AFZ_RES_ORDER;
+    const uint8_t stale = AFZ_FAULT_STALE_STATUS;
+    afz_plan p;
+    /* anchor, then the rule it anchors */
+    const uint8_t a[] = {0, fin, 0, ff, 0, 0, 0, ord, 1, stale, 0, 0, 0};
+    decode_bytes(a, sizeof(a), &p);
+    ck_assert_uint_eq(p.n_rules, 1);
+    ck_assert_int_eq(p.rules[0].after, AFZ_RES_FINALIZE);
+    ck_assert_int_eq(p.rules[0].kind, AFZ_RES_ORDER);
+    ck_assert_int_eq(p.rules[0].occ, AFZ_OCC_NTH);
+    afz_buf b;
+    encode_ok(&p, &b);
+    ck_assert_uint_eq(b.len, sizeof(a));
+    ck_assert_mem_eq(b.data, a, sizeof(a));
+    afz_buf_cleanup(&b);
+    /* an anchor reaches the next slot only: a reserved slot in between
+     * takes it, and the rule after that counts from the start */
+    const uint8_t c[] = {0, fin, 0, ff, 0, 0, 0, 0, 0, 200, 0, 0, 0, ord, 1, stale, 0, 0, 0};
+    decode_bytes(c, sizeof(c), &p);
+    ck_assert_uint_eq(p.n_rules, 1);
+    ck_assert_int_eq(p.rules[0].after, AFZ_RES_UNKNOWN);
+    /* kind byte 0 (or 12, 24, ...) anchors nothing; a trailing anchor is
+     * no rule */
+    const uint8_t d[] = {0, 12, 0, ff, 0, 0, 0, ord, 1, stale, 0, 0, 0, fin, 0, ff};
+    decode_bytes(d, sizeof(d), &p);
+    ck_assert_uint_eq(p.n_rules, 1);
+    ck_assert_int_eq(p.rules[0].after, AFZ_RES_UNKNOWN);
+    /* a CONFIG fault is set up before any request: its anchor is dropped,
+     * and the canonical encoding has no anchor slot */
+    const uint8_t e[] = {0, fin, 0, ff, 0, 0, 0, fin, 0, AFZ_FAULT_ASYNC_FINALIZE, 1, 1, 1};
+    decode_bytes(e, sizeof(e), &p);
+    ck_assert_uint_eq(p.n_rules, 1);
+    ck_assert_int_eq(p.rules[0].after, AFZ_RES_UNKNOWN);
+    encode_ok(&p, &b);
+    ck_assert_uint_eq(b.len, 1 + AFZ_PLAN_RULE_BYTES);
+    afz_buf_cleanup(&b);
+}
+END_TEST
+
+START_TEST(test_plan_anchors_take_a_slot_each)
+{
+    afz_plan p;
+    afz_plan_init(&p);
+    for (size_t i = 0; i < 9; i++) {
+        afz_rule *r = &p.rules[p.n_rules++];
+        memset(r, 0, sizeof(*r));
+        r->kind = AFZ_RES_ORDER;
+        r->occ = AFZ_OCC_NTH;
+        r->k = (unsigned)i + 1;
+        r->fault = AFZ_FAULT_STALE_STATUS;
+        r->after = AFZ_RES_FINALIZE;
+    }
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    /* 9 anchored rules need 18 slots: more than a plan holds */
+    ck_assert_int_eq(afz_plan_encode(&p, &b), AFZ_EINVAL);
+    ck_assert_uint_eq(b.len, 0);
+    p.n_rules = 8; /* 16 slots: the most there is */
+    encode_ok(&p, &b);
+    afz_plan q;
+    decode_bytes((const uint8_t *)b.data, b.len, &q);
+    ck_assert(afz_plan_equal(&p, &q));
+    afz_buf_cleanup(&b);
+    /* a rule that differs only in its anchor is another plan, with
+     * another seed */
+    q.rules[0].after = AFZ_RES_UNKNOWN;
+    ck_assert(!afz_plan_equal(&p, &q));
+    ck_assert_uint_ne(afz_plan_seed(&p), afz_plan_seed(&q));
+}
+END_TEST
+
 Suite *plan_suite(void)
 {
     Suite *s = suite_create("plan");
@@ -1033,6 +1119,8 @@ Suite *plan_suite(void)
     tcase_add_test(tc, test_plan_fault_and_value_numbers_are_stable);
     tcase_add_test(tc, test_plan_reserved_fault_bytes_decode_to_no_rule);
     tcase_add_test(tc, test_plan_committed_corpora_keep_their_meaning);
+    tcase_add_test(tc, test_plan_anchor_slots);
+    tcase_add_test(tc, test_plan_anchors_take_a_slot_each);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("class");

@@ -93,12 +93,25 @@ void afz_fault_configure(const afz_plan *p, afz_server_config *c)
 
 /* ---- matching ---- */
 
-static int rule_matches(const afz_rule *r, afz_resource kind, size_t n_kind, size_t n_any)
+/* The occurrence number of the current request for rule |i|: its count
+ * among the rule's kind (or all requests), from the start or, for an
+ * anchored rule, from its anchor on (0 before the anchor). */
+static size_t rule_occurrence(const afz_fault_engine *e, size_t i)
 {
-    size_t n = n_kind;
-    if (r->kind == AFZ_RES_UNKNOWN)
-        n = n_any;
-    else if (r->kind != kind)
+    const afz_rule *r = &e->plan->rules[i];
+    size_t n = r->kind == AFZ_RES_UNKNOWN ? e->cur_any : e->cur_n;
+    if (r->after == AFZ_RES_UNKNOWN)
+        return n;
+    return e->anchored[i] && n > e->anchor_base[i] ? n - e->anchor_base[i] : 0;
+}
+
+static int rule_matches(const afz_fault_engine *e, size_t i)
+{
+    const afz_rule *r = &e->plan->rules[i];
+    if (r->kind != AFZ_RES_UNKNOWN && r->kind != e->cur_kind)
+        return 0;
+    size_t n = rule_occurrence(e, i);
+    if (n == 0)
         return 0;
     switch (r->occ) {
     case AFZ_OCC_EVERY:
@@ -235,7 +248,7 @@ static int request_hook(void *ctx, afz_resource kind, const afz_request *req, af
     for (size_t i = 0; i < e->plan->n_rules; i++) {
         const afz_rule *r = &e->plan->rules[i];
         const afz_fault_def *d = afz_fault_get(r->fault);
-        if (d->mech != AFZ_MECH_BEFORE || !rule_matches(r, e->cur_kind, e->cur_n, e->cur_any))
+        if (d->mech != AFZ_MECH_BEFORE || !rule_matches(e, i))
             continue;
         if (answer_before(e, r, req, resp)) {
             /* The CA refused a request it read: the nonce is spent, as a
@@ -600,6 +613,23 @@ static int edit_after(afz_fault_engine *e, size_t ri, const afz_rule *r, afz_res
     }
 }
 
+/* Anchors: once the client sees a 2xx answer to a request of a rule's
+ * "after" kind, the rule counts its occurrences from there. The count at
+ * that moment is the base (a request of the rule's own kind that is the
+ * anchor is not counted after it). */
+static void note_anchors(afz_fault_engine *e, const afz_response *resp)
+{
+    if (resp->status < 200 || resp->status > 299)
+        return;
+    for (size_t i = 0; i < e->plan->n_rules; i++) {
+        const afz_rule *r = &e->plan->rules[i];
+        if (r->after == AFZ_RES_UNKNOWN || e->anchored[i] || r->after != e->cur_kind)
+            continue;
+        e->anchored[i] = 1;
+        e->anchor_base[i] = r->kind == AFZ_RES_UNKNOWN ? e->cur_any : e->seen[r->kind];
+    }
+}
+
 static void response_hook(void *ctx, afz_resource kind, size_t occurrence, const afz_request *req,
                           afz_response *resp)
 {
@@ -612,11 +642,12 @@ static void response_hook(void *ctx, afz_resource kind, size_t occurrence, const
     for (size_t i = 0; i < e->plan->n_rules && resp->status != 0; i++) {
         const afz_rule *r = &e->plan->rules[i];
         const afz_fault_def *d = afz_fault_get(r->fault);
-        if (d->mech != AFZ_MECH_AFTER || !rule_matches(r, e->cur_kind, e->cur_n, e->cur_any))
+        if (d->mech != AFZ_MECH_AFTER || !rule_matches(e, i))
             continue;
         if (edit_after(e, i, r, resp))
             record(e, AFZ_EV_FAULT, i, NULL);
     }
+    note_anchors(e, resp);
 }
 
 void afz_fault_engine_init(afz_fault_engine *e, const afz_plan *plan, afz_server *server,

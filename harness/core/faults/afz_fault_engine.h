@@ -44,6 +44,8 @@ typedef struct afz_fault_engine {
     size_t cur_n, cur_any;                   /* its occurrence numbers (1-based) */
     int cur_answered;                        /* the request hook answered it */
     unsigned valid_seen[AFZ_PLAN_MAX_RULES]; /* certificate_late counters */
+    int anchored[AFZ_PLAN_MAX_RULES];        /* the rule's "after" request was answered 2xx */
+    size_t anchor_base[AFZ_PLAN_MAX_RULES];  /* its occurrence count at that moment */
 } afz_fault_engine;
 
 /* afz_fault_engine_init binds |e| to a plan and a server and installs the

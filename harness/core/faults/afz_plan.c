@@ -1,6 +1,9 @@
 /* afz_plan.c - see afz_plan.h. */
 #include "afz_plan.h"
 
+/* Fault bytes stop below the anchor byte (afz_plan.h). */
+_Static_assert(AFZ_FAULT__COUNT < AFZ_PLAN_ANCHOR_BYTE, "fault byte 255 is the anchor");
+
 #include <string.h>
 
 static const char *const identifiers[AFZ_PLAN_MAX_IDENTIFIERS] = {
@@ -33,7 +36,8 @@ void afz_plan_init(afz_plan *p)
 int afz_rule_canonicalize(afz_rule *r)
 {
     const afz_fault_def *d = afz_fault_get(r->fault);
-    if (!d || d->retired || (int)r->kind < 0 || r->kind >= AFZ_RES__COUNT)
+    if (!d || d->retired || (int)r->kind < 0 || r->kind >= AFZ_RES__COUNT || (int)r->after < 0 ||
+        r->after >= AFZ_RES__COUNT)
         return -1;
     if ((r->occ == AFZ_OCC_NTH && (r->k < 1 || r->k > 127)) ||
         (r->occ == AFZ_OCC_FROM && (r->k < 1 || r->k > 128)) ||
@@ -44,8 +48,10 @@ int afz_rule_canonicalize(afz_rule *r)
             return -1;
     if (d->resource != AFZ_RES_UNKNOWN)
         r->kind = d->resource;
-    if (d->mech == AFZ_MECH_CONFIG)
+    if (d->mech == AFZ_MECH_CONFIG) {
         r->occ = AFZ_OCC_EVERY;
+        r->after = AFZ_RES_UNKNOWN;
+    }
     if (r->occ == AFZ_OCC_EVERY)
         r->k = 0;
     return 0;
@@ -64,10 +70,17 @@ void afz_plan_decode(const uint8_t *data, size_t n, afz_plan *p)
     p->attempts = 1u + ((h >> 4) & 3u);
     /* Rule i is always read from the same 6 bytes (slot i), whether or
      * not an earlier slot was dropped, so a byte change stays local. */
+    afz_resource anchor = AFZ_RES_UNKNOWN; /* set by the slot before */
     for (size_t slot = 0; c.left > 0 && slot < AFZ_PLAN_MAX_RULES; slot++) {
         uint8_t b[AFZ_PLAN_RULE_BYTES];
         for (size_t i = 0; i < AFZ_PLAN_RULE_BYTES; i++)
             b[i] = afz_cursor_u8_or(&c, 0);
+        afz_resource after = anchor;
+        anchor = AFZ_RES_UNKNOWN;
+        if (b[2] == AFZ_PLAN_ANCHOR_BYTE) {
+            anchor = (afz_resource)(b[0] % AFZ_RES__COUNT);
+            continue;
+        }
         /* A fault byte names a catalog position, never "position modulo the
          * catalog size": that would give every saved input a new meaning
          * each time a fault is appended. Bytes no fault holds yet, and
@@ -88,6 +101,7 @@ void afz_plan_decode(const uint8_t *data, size_t n, afz_plan *p)
             r->k = b[1] - 127u;
         }
         r->fault = d->id;
+        r->after = after;
         for (size_t i = 0; i < AFZ_FAULT_MAX_ARGS; i++)
             r->args[i] = b[3 + i] % afz_arg_domain(d->args[i].type);
         afz_rule_canonicalize(r);
@@ -109,11 +123,18 @@ afz_rc afz_plan_encode(const afz_plan *p, afz_buf *out)
     uint8_t bytes[1 + AFZ_PLAN_MAX_RULES * AFZ_PLAN_RULE_BYTES];
     bytes[0] = (uint8_t)((p->n_identifiers - 1) | (alg << 2) | ((p->attempts - 1) << 4) |
                          (alg ? 0xc0u : 0u));
+    size_t slots = 0;
     for (size_t i = 0; i < p->n_rules; i++) {
         afz_rule r = p->rules[i];
-        if (afz_rule_canonicalize(&r) != 0)
+        if (afz_rule_canonicalize(&r) != 0 || slots + (r.after ? 2 : 1) > AFZ_PLAN_MAX_RULES)
             return AFZ_EINVAL;
-        uint8_t *b = bytes + 1 + i * AFZ_PLAN_RULE_BYTES;
+        if (r.after) {
+            uint8_t *a = bytes + 1 + slots++ * AFZ_PLAN_RULE_BYTES;
+            memset(a, 0, AFZ_PLAN_RULE_BYTES);
+            a[0] = (uint8_t)r.after;
+            a[2] = AFZ_PLAN_ANCHOR_BYTE;
+        }
+        uint8_t *b = bytes + 1 + slots++ * AFZ_PLAN_RULE_BYTES;
         b[0] = (uint8_t)r.kind;
         b[1] = r.occ == AFZ_OCC_EVERY ? 0
                : r.occ == AFZ_OCC_NTH ? (uint8_t)r.k
@@ -122,7 +143,7 @@ afz_rc afz_plan_encode(const afz_plan *p, afz_buf *out)
         for (size_t a = 0; a < AFZ_FAULT_MAX_ARGS; a++)
             b[3 + a] = (uint8_t)r.args[a];
     }
-    return afz_buf_append(out, bytes, 1 + p->n_rules * AFZ_PLAN_RULE_BYTES);
+    return afz_buf_append(out, bytes, 1 + slots * AFZ_PLAN_RULE_BYTES);
 }
 
 int afz_plan_equal(const afz_plan *a, const afz_plan *b)
@@ -132,7 +153,8 @@ int afz_plan_equal(const afz_plan *a, const afz_plan *b)
         return 0;
     for (size_t i = 0; i < a->n_rules; i++) {
         const afz_rule *x = &a->rules[i], *y = &b->rules[i];
-        if (x->kind != y->kind || x->occ != y->occ || x->k != y->k || x->fault != y->fault)
+        if (x->kind != y->kind || x->occ != y->occ || x->k != y->k || x->fault != y->fault ||
+            x->after != y->after)
             return 0;
         for (size_t k = 0; k < AFZ_FAULT_MAX_ARGS; k++)
             if (x->args[k] != y->args[k])

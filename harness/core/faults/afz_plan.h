@@ -4,7 +4,12 @@
  * A selector names a resource kind (or any) and an occurrence: every
  * response of that kind, only the k-th (1-based), or the k-th and every
  * later one. Occurrences count requests of that kind as the server model
- * classifies them ("any" counts all requests).
+ * classifies them ("any" counts all requests). A selector may be anchored
+ * to a protocol phase: "after KIND" counts only the requests made after
+ * the first request of KIND that the client saw answered 2xx (text:
+ * `order @1 after finalize -> ...`, the first order read after an
+ * accepted finalize). One scenario then means the same thing for a client
+ * that polls twice before it finalizes and for one that does not.
  *
  * Binary layout (afz_plan_decode is total: every byte string is a plan):
  *
@@ -32,6 +37,13 @@
  *                                  is reserved: the slot is a no-op and
  *                                  decodes to no rule at all
  *                   +3..+5 args    byte % the argument type's domain
+ *                 Fault byte AFZ_PLAN_ANCHOR_BYTE (255) is no fault: the
+ *                 slot is an anchor, and its kind byte (% AFZ_RES__COUNT;
+ *                 0 = none) becomes the "after" kind of the rule in the
+ *                 next slot, if that slot holds one. Anchor slots count
+ *                 against AFZ_PLAN_MAX_RULES like rule slots. (Committed
+ *                 inputs held no 255 fault byte when anchors came, so none
+ *                 changed meaning; the catalog stops at 254.)
  *                 A final partial slot is read as if padded with zeros;
  *                 bytes after the last slot are ignored.
  *                 Fault bytes are append-only: faults appended to the
@@ -50,7 +62,8 @@
  * (afz_fault_def.resource) always targets it; CONFIG faults always have
  * occurrence "every"; unused arguments are 0. afz_plan_encode writes a
  * canonical plan back so that decode(encode(p)) == p. A plan never holds
- * a reserved or retired fault: afz_rule_canonicalize refuses both. */
+ * a reserved or retired fault: afz_rule_canonicalize refuses both. A
+ * CONFIG fault has no anchor (it is set up before any request). */
 #ifndef AFZ_PLAN_H
 #define AFZ_PLAN_H
 
@@ -66,6 +79,7 @@
 #define AFZ_PLAN_RULE_BYTES 6
 #define AFZ_PLAN_MAX_IDENTIFIERS 4
 #define AFZ_PLAN_MAX_ATTEMPTS 4
+#define AFZ_PLAN_ANCHOR_BYTE 255
 
 typedef enum afz_occ_mode {
     AFZ_OCC_EVERY = 0, /* every response of the kind */
@@ -79,6 +93,8 @@ typedef struct afz_rule {
     unsigned k;
     afz_fault_id fault;
     unsigned args[AFZ_FAULT_MAX_ARGS];
+    afz_resource after; /* AFZ_RES_UNKNOWN: counted from the start; else counted
+                           after the first 2xx answer to a request of this kind */
 } afz_rule;
 
 typedef struct afz_plan {
@@ -98,7 +114,7 @@ void afz_plan_decode(const uint8_t *data, size_t n, afz_plan *p);
  * AFZ_EINVAL, with nothing appended, when a rule is out of range (see
  * afz_rule_canonicalize) or a header field cannot be encoded (identifiers
  * outside 1..4, attempts outside 1..4, another algorithm, more than
- * AFZ_PLAN_MAX_RULES rules). */
+ * AFZ_PLAN_MAX_RULES slots: a rule with an anchor takes two). */
 afz_rc afz_plan_encode(const afz_plan *p, afz_buf *out);
 /* afz_plan_canonicalize brings a rule into canonical form (see above);
  * it returns -1 if the rule is out of range (unknown or retired fault, k out of

@@ -172,8 +172,22 @@ static afz_rc parse_rule(scn_lexer *lx, const char *kind_word, const char *kind_
         return fail(lx, at, "expected an occurrence: '*', '@k' or '@k+'");
     }
     skip_ws(lx);
+    if (lx->end - lx->p >= 6 && memcmp(lx->p, "after", 5) == 0 &&
+        (lx->p[5] == ' ' || lx->p[5] == '\t')) {
+        lx->p += 5;
+        skip_ws(lx);
+        char anchor[32];
+        const char *anchor_at = lx->p;
+        if ((lx->end - lx->p >= 2 && lx->p[0] == '-' && lx->p[1] == '>') ||
+            !take_word(lx, anchor, sizeof(anchor)))
+            return fail(lx, anchor_at, "expected a resource after 'after'");
+        r->after = afz_resource_from_name(anchor);
+        if (r->after == AFZ_RES_UNKNOWN)
+            return fail(lx, anchor_at, "unknown resource '%s' after 'after'", anchor);
+        skip_ws(lx);
+    }
     if (lx->end - lx->p < 2 || lx->p[0] != '-' || lx->p[1] != '>')
-        return fail(lx, lx->p, "expected '->'");
+        return fail(lx, lx->p, "expected '->' (or 'after RESOURCE')");
     lx->p += 2;
     skip_ws(lx);
     afz_rc rc = parse_fault(lx, r);
@@ -183,6 +197,9 @@ static afz_rc parse_rule(scn_lexer *lx, const char *kind_word, const char *kind_
     if (d->resource != AFZ_RES_UNKNOWN && r->kind != AFZ_RES_UNKNOWN && r->kind != d->resource)
         return fail(lx, kind_at, "fault '%s' applies to '%s', not '%s'", d->name,
                     afz_resource_name(d->resource), kind_word);
+    if (r->after && d->mech == AFZ_MECH_CONFIG)
+        return fail(lx, kind_at, "fault '%s' sets the server up before any request: no 'after'",
+                    d->name);
     afz_rule_canonicalize(r);
     return expect_end(lx);
 }
@@ -287,10 +304,13 @@ afz_rc afz_rule_format(const afz_rule *rule, afz_buf *out)
     const char *kind = r.kind == AFZ_RES_UNKNOWN ? "any" : afz_resource_name(r.kind);
     afz_rc rc;
     if (r.occ == AFZ_OCC_EVERY)
-        rc = afz_buf_printf(out, "%s * -> %s(", kind, d->name);
+        rc = afz_buf_printf(out, "%s *", kind);
     else
-        rc = afz_buf_printf(out, "%s @%u%s -> %s(", kind, r.k, r.occ == AFZ_OCC_FROM ? "+" : "",
-                            d->name);
+        rc = afz_buf_printf(out, "%s @%u%s", kind, r.k, r.occ == AFZ_OCC_FROM ? "+" : "");
+    if (rc == AFZ_OK && r.after)
+        rc = afz_buf_printf(out, " after %s", afz_resource_name(r.after));
+    if (rc == AFZ_OK)
+        rc = afz_buf_printf(out, " -> %s(", d->name);
     for (size_t a = 0; a < d->n_args && rc == AFZ_OK; a++) {
         char scratch[16];
         rc = afz_buf_printf(out, "%s%s=%s", a ? ", " : "", d->args[a].name,

@@ -7,13 +7,17 @@
  *              / "account-key" SP alg        ; ES256 | ES384 | RS256 | EdDSA
  *              / "attempts" SP n             ; 1..4 obtain calls (default 1)
  *              / rule
- *   rule       = kind SP occurrence SP "->" SP fault
+ *   rule       = kind SP occurrence [ SP "after" SP resource ] SP "->" SP fault
  *   kind       = "any" / a resource name: directory nonce account newOrder
  *                order authorization challenge finalize certificate
  *                revokeCert keyChange
  *   occurrence = "*"            ; every response of that kind
  *              / "@" k          ; only the k-th (1..127)
  *              / "@" k "+"      ; the k-th and every later one (1..128)
+ *   "after" R  counts the occurrences from the first request of resource R
+ *              the client saw answered 2xx on (a protocol phase: "order @1
+ *              after finalize" is the first order read after an accepted
+ *              finalize); not for CONFIG faults
  *   fault      = name "(" [ arg *( "," SP arg ) ] ")"
  *   arg        = argname "=" value      ; see `acmefuzz list faults`
  *
@@ -28,7 +32,7 @@
  *
  *   identifiers 2
  *   finalize * -> async_finalize(polls=3, delay=0s, retry_after=3)
- *   order @2 -> stale_status(status=ready)
+ *   order @1 after finalize -> stale_status(status=ready)
  */
 #ifndef AFZ_SCENARIO_H
 #define AFZ_SCENARIO_H
