@@ -123,7 +123,9 @@ static afz_ref_not_before *nb_find(afz_ref *r, const char *url)
 
 void afz_ref_note_retry_after(afz_ref *r, const char *url, const afz_headers *h)
 {
-    if (!url || (r->cfg.quirks & AFZ_REF_QUIRK_IGNORE_RETRY_AFTER) ||
+    if (!url ||
+        (r->cfg.quirks & (AFZ_REF_QUIRK_IGNORE_RETRY_AFTER | AFZ_REF_QUIRK_RETRY_AT_ONCE |
+                          AFZ_REF_QUIRK_FIXED_POLL)) ||
         afz_headers_count(h, "Retry-After") != 1)
         return;
     int64_t now = r->env->now(r->env->ctx);
@@ -382,6 +384,10 @@ afz_rc afz_ref_send(afz_ref *r, const afz_ref_req *q, afz_response *resp)
             if (r->cfg.quirks & AFZ_REF_QUIRK_RETRY_SAME_JWS) {
                 n_unavail++;
                 resend_same = 1;
+                continue;
+            }
+            if (r->cfg.quirks & AFZ_REF_QUIRK_RETRY_AT_ONCE) {
+                n_unavail++;
                 continue;
             }
             rc = afz_ref_wait(r, q->what, &resp->headers, n_unavail++);

@@ -60,7 +60,11 @@ afz_rc afz_ref_wait_decide(const afz_reference_config *c, const afz_headers *h, 
     out->source = AFZ_RA_INVALID;
     out->header_seen = 0;
     int at_once = 0; /* AFZ_REF_QUIRK_RETRY_AFTER_INT32 read a wait <= 0 */
-    if (h && !(c->quirks & AFZ_REF_QUIRK_IGNORE_RETRY_AFTER)) {
+    if (c->quirks & AFZ_REF_QUIRK_FIXED_POLL) {
+        out->ms = 2000; /* acme-tiny: time.sleep(2), Retry-After unread */
+        return AFZ_OK;
+    }
+    if (h && !(c->quirks & (AFZ_REF_QUIRK_IGNORE_RETRY_AFTER | AFZ_REF_QUIRK_RETRY_AT_ONCE))) {
         size_t count = afz_headers_count(h, "Retry-After");
         out->header_seen = count > 0;
         /* Retry-After is a singleton field (RFC 9110 10.2.3); two of them

@@ -104,16 +104,23 @@ typedef enum afz_ref_quirk {
     AFZ_REF_QUIRK_IGNORE_STATE = 1u << 22,
     /* Compare the order's "status" string without checking that it is a
      * string: a missing or mistyped status dereferences NULL [crash]. */
-    AFZ_REF_QUIRK_TRUST_STATUS_FIELD = 1u << 23
+    AFZ_REF_QUIRK_TRUST_STATUS_FIELD = 1u << 23,
+    /* Ignore every Retry-After and retry a 429 or 503 at once (acme.sh
+     * #4543: "retried immediately on any Retry-After, including 429s
+     * carrying days") [respects-retry-after]. */
+    AFZ_REF_QUIRK_RETRY_AT_ONCE = 1u << 24,
+    /* Poll every 2 s whatever Retry-After says (acme-tiny's fixed
+     * time.sleep(2) between polls, measured in README) [respects-retry-after]. */
+    AFZ_REF_QUIRK_FIXED_POLL = 1u << 25
 } afz_ref_quirk;
 
 /* AFZ_REF_QUIRK_COUNT is how many bit positions have been given out (the
  * retired ones included); AFZ_REF_QUIRKS_ALL masks the live bits. A
  * retired bit in a config is ignored, like any unknown bit. */
-#define AFZ_REF_QUIRK_COUNT 24u
+#define AFZ_REF_QUIRK_COUNT 26u
 #define AFZ_REF_QUIRKS_RETIRED                                                                     \
     ((uint32_t)((1u << 4) | (1u << 7) | (1u << 9) | (1u << 12) | (1u << 13)))
-#define AFZ_REF_QUIRKS_ALL ((uint32_t)(0xffffffu & ~AFZ_REF_QUIRKS_RETIRED))
+#define AFZ_REF_QUIRKS_ALL ((uint32_t)(0x3ffffffu & ~AFZ_REF_QUIRKS_RETIRED))
 
 typedef struct afz_reference_config {
     uint32_t struct_size;              /* sizeof(afz_reference_config) */

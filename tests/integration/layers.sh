@@ -80,7 +80,7 @@ probe() {
       bad "$layer could include $header, a header of a layer above it"
   else
     if [[ $expect == fail ]]; then
-      if grep -q "No such file" "$log"; then
+      if grep -q -e "No such file" -e "file not found" "$log"; then
         ok "$layer cannot include $header"
       else
         bad "$layer: $header failed for another reason: $(head -3 "$log")"
