@@ -88,8 +88,9 @@ static void serve_usage(FILE *f)
         "                       and tlsPort (used with --validate); ocspResponderURL is\n"
         "                       accepted and unused (there is no OCSP responder).\n"
         "                       Hosts other than 127.0.0.1 are served on 127.0.0.1.\n"
-        "  -dnsserver, -strict  accepted and ignored\n"
-        "  PEBBLE_WFE_NONCEREJECT=P  P percent of POSTs get badNonce (default 0, not Pebble's 5)\n"
+        "  -dnsserver, -strict  accepted and ignored (said at start-up)\n"
+        "  PEBBLE_WFE_NONCEREJECT=P  P percent of POSTs get badNonce (default 0, not Pebble's 5;\n"
+        "                       said at start-up with -config)\n"
         "  PEBBLE_AUTHZREUSE=P       a valid authorization of the account is reused in a new\n"
         "                       order with probability P% (default 50, as Pebble; a draw\n"
         "                       from the model's PRNG, so --seed replays it)\n"
@@ -282,7 +283,7 @@ out:
 }
 
 /* apply_pebble_env reads Pebble's environment knobs (see serve_usage). */
-static int apply_pebble_env(afz_serve_config *cfg, int validate_given)
+static int apply_pebble_env(afz_serve_config *cfg, int validate_given, int pebble_config)
 {
     uint64_t v;
     const char *e = getenv("PEBBLE_VA_ALWAYS_VALID");
@@ -297,6 +298,9 @@ static int apply_pebble_env(afz_serve_config *cfg, int validate_given)
         }
     }
     e = getenv("PEBBLE_WFE_NONCEREJECT");
+    if (pebble_config && !(e && *e))
+        fprintf(stderr, "acmefuzz serve: PEBBLE_WFE_NONCEREJECT unset: no badNonce rejections "
+                        "(Pebble's default is 5%%; set it to get them)\n");
     if (e && *e) {
         if (afz_cli_parse_u64(e, 100, &v)) {
             fprintf(stderr, "acmefuzz serve: PEBBLE_WFE_NONCEREJECT wants 0..100, got '%s'\n", e);
@@ -466,9 +470,15 @@ int afz_cmd_serve(int argc, char **argv)
         case 'c':
             config = optarg;
             break;
-        case 'D':
+        case 'D': /* Pebble's; nothing here resolves names: said at start-up */
+            fprintf(stderr,
+                    "acmefuzz serve: -dnsserver %s is not honoured: every identifier is "
+                    "127.0.0.1 and dns-01 is accepted without a lookup\n",
+                    optarg);
+            break;
         case 'X':
-            break; /* Pebble's; nothing here resolves names */
+            fprintf(stderr, "acmefuzz serve: -strict is not honoured (ignored)\n");
+            break;
         case 'v':
             cfg.verbose = 1;
             break;
@@ -549,7 +559,7 @@ int afz_cmd_serve(int argc, char **argv)
         fprintf(stderr, "acmefuzz serve: serving on 127.0.0.1 only\n");
     if (config && load_pebble_config(config, &cfg, &ph))
         goto done;
-    if (apply_pebble_env(&cfg, validate_given))
+    if (apply_pebble_env(&cfg, validate_given, config != NULL))
         goto done;
     afz_plan plan;
     if (scenario) {

@@ -278,6 +278,13 @@ for name in pebble acmefuzz; do
     say "$name: $(wc -l <"$D/outcome.tsv") outcomes in $((($(date +%s%N) - t) / 1000000)) ms"
 done
 
+# acmefuzz says what it does not honour: -dnsserver here; the nonce
+# rejection rate was set, so nothing about it
+grep -q -- '-dnsserver 127.0.0.1:53 is not honoured' "$WORK/acmefuzz/server.log" ||
+    fail "acmefuzz serve did not announce that -dnsserver is not honoured"
+grep -q 'PEBBLE_WFE_NONCEREJECT' "$WORK/acmefuzz/server.log" &&
+    fail "acmefuzz serve announced PEBBLE_WFE_NONCEREJECT although it was set"
+
 # ---- compare ---------------------------------------------------------------------
 python3 - "$WORK/pebble/outcome.tsv" "$WORK/acmefuzz/outcome.tsv" "$WORK/counts" <<'PY'
 import sys
