@@ -58,7 +58,7 @@ static afz_rc issue_alternates(afz_server *s, srv_order *o, uint64_t serial)
         if (rc == AFZ_OK)
             rc = afz_ca_issue(s->cfg.alt_cas[k], o->csr_key, (const char *const *)o->names,
                               o->n_names, serial, afz_clock_wall_ms(s->clock) / 1000,
-                              s->cfg.cert_validity_s, &pem, NULL);
+                              srv_profile_validity(s, o), &pem, NULL);
         if (rc == AFZ_OK && !(o->alt_pem[k] = afz_buf_take(&pem, &o->alt_pem_len[k])))
             rc = AFZ_ENOMEM;
         afz_buf_cleanup(&pem);
@@ -86,8 +86,9 @@ void srv_order_issue(afz_server *s, srv_order *o)
     char hex[17] = "";
     afz_rc rc = AFZ_EINVAL;
     if (s->ca && o->csr_key)
-        rc = afz_ca_issue(s->ca, o->csr_key, (const char *const *)o->names, o->n_names, serial,
-                          afz_clock_wall_ms(s->clock) / 1000, s->cfg.cert_validity_s, &pem, hex);
+        rc =
+            afz_ca_issue(s->ca, o->csr_key, (const char *const *)o->names, o->n_names, serial,
+                         afz_clock_wall_ms(s->clock) / 1000, srv_profile_validity(s, o), &pem, hex);
     if (rc == AFZ_OK) {
         if (o->early_cert_id[0])
             memcpy(o->cert_id, o->early_cert_id, sizeof(o->cert_id));

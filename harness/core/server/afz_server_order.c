@@ -377,6 +377,10 @@ afz_rc srv_order_respond(afz_server *s, srv_order *o, int status, afz_response *
     }
     srv_w_raw(&w, "],\"finalize\":");
     srv_w_str(&w, o->finalize_url);
+    if (o->profile) { /* draft-aaron-acme-profiles-01 4 */
+        srv_w_raw(&w, ",\"profile\":");
+        srv_w_str(&w, o->profile->name);
+    }
     if (o->replaces) { /* RFC 9773 5: reflected in every answer */
         srv_w_raw(&w, ",\"replaces\":");
         srv_w_str(&w, o->replaces);
@@ -635,6 +639,10 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
     rc = srv_ari_replaces(s, auth.acct, p, names, n, resp, &replaces);
     if (rc != AFZ_OK)
         goto out;
+    const afz_server_profile *profile = NULL;
+    rc = srv_profile_pick(s, p, resp, &profile);
+    if (rc != AFZ_OK)
+        goto out;
     if (s->cfg.order_reuse) {
         srv_order *old = NULL;
         rc = order_reusable(s, auth.acct, names, n, &old);
@@ -670,6 +678,7 @@ afz_rc srv_new_order(afz_server *s, const afz_request *req, afz_response *resp)
     o->acct = auth.acct;
     o->replaces = replaces;
     replaces = NULL;
+    o->profile = profile;
     o->url = srv_url(s, "/order/", o->id, NULL);
     o->finalize_url = srv_url(s, "/finalize/", o->id, NULL);
     if (!o->url || !o->finalize_url) {
