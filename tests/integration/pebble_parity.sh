@@ -296,10 +296,11 @@ INTENDED = {
         "keyChange,meta,newAccount,newNonce,newOrder,revokeCert "
         "meta=externalAccountRequired,termsOfService",
         "keyChange,meta,newAccount,newNonce,newOrder,renewalInfo,revokeCert "
-        "meta=termsOfService,website",
-        "acmefuzz serves ACME Renewal Information (RFC 9773), which Pebble 2.4.0 predates; "
-        "meta carries website and leaves externalAccountRequired out when false (RFC 8555 "
-        "7.1.1: both optional)"),
+        "meta=profiles,termsOfService,website",
+        "acmefuzz serves ACME Renewal Information (RFC 9773) and Let's Encrypt's certificate "
+        "profiles (draft-aaron-acme-profiles), which Pebble 2.4.0 predates; meta carries "
+        "website and leaves externalAccountRequired out when false (RFC 8555 7.1.1: both "
+        "optional)"),
     "node.account.create-again": (
         "error:malformed/400", "valid same-url=true",
         "acme-client follows newAccount's 200 with an update holding only "
