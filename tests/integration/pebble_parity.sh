@@ -27,8 +27,8 @@
 # PARITY_SERVE_ARGS adds arguments to `acmefuzz serve` only (for example
 # "--scenario corpus/suite/full/authz-invalid.scn", to see the test fail).
 #
-# make test runs all of it but certbot's renew and revoke (about 20 s);
-# --full adds them (about 20 s more: certbot takes 3 s a run). Needs
+# make test runs all of it but certbot's renew and revoke (13-24 s measured);
+# --full adds them (29-38 s in all: certbot takes 3 s a run). Needs
 # /usr/bin/pebble, lego, certbot, node and npm
 # (clients/external/node-acme-client/install.sh, npm ci from its lock
 # file), openssl, curl, python3. A missing tool is a FAIL. Loopback only;
