@@ -19,6 +19,17 @@
 
 #define MAX_BLOCKED 64
 #define MAX_EAB_KEYS 64
+#define MAX_PROFILES 16
+#define HOUR_S INT64_C(3600)
+
+/* Let's Encrypt's certificate profiles as its directory names them
+ * (https://letsencrypt.org/docs/profiles/): what serve offers unless a
+ * Pebble config lists its own. classic is the default. */
+static const afz_server_profile letsencrypt_profiles[] = {
+    {"classic", "https://letsencrypt.org/docs/profiles#classic", 90 * 24 * HOUR_S},
+    {"shortlived", "https://letsencrypt.org/docs/profiles#shortlived", 160 * HOUR_S},
+    {"tlsserver", "https://letsencrypt.org/docs/profiles#tlsserver", 90 * 24 * HOUR_S},
+};
 
 static void serve_usage(FILE *f)
 {
@@ -88,8 +99,9 @@ static void serve_usage(FILE *f)
         "                       and tlsPort (used with --validate); ocspResponderURL is\n"
         "                       accepted and unused (there is no OCSP responder).\n"
         "                       Hosts other than 127.0.0.1 are served on 127.0.0.1.\n"
-        "  -dnsserver, -strict  accepted and ignored\n"
-        "  PEBBLE_WFE_NONCEREJECT=P  P percent of POSTs get badNonce (default 0, not Pebble's 5)\n"
+        "  -dnsserver, -strict  accepted and ignored (said at start-up)\n"
+        "  PEBBLE_WFE_NONCEREJECT=P  P percent of POSTs get badNonce (default 0, not Pebble's 5;\n"
+        "                       said at start-up with -config)\n"
         "  PEBBLE_AUTHZREUSE=P       a valid authorization of the account is reused in a new\n"
         "                       order with probability P% (default 50, as Pebble; a draw\n"
         "                       from the model's PRNG, so --seed replays it)\n"
@@ -101,6 +113,12 @@ static void serve_usage(FILE *f)
         "                       /intermediates/N and their keys for every N, linked so too\n"
         "  PEBBLE_CHAIN_LENGTH=N     N intermediates between leaf and root (1..8, default 1\n"
         "                       as Pebble); /intermediates/N names the issuing one\n"
+        "Certificate profiles (draft-aaron-acme-profiles): the directory's meta.profiles\n"
+        "  names Let's Encrypt's classic (default, 90 days), shortlived (160 hours) and\n"
+        "  tlsserver (90 days), or the \"profiles\" of a Pebble config ({name: {description,\n"
+        "  validityPeriod}}; an order without one gets \"default\" or the first); newOrder's\n"
+        "  \"profile\" is reflected in the order and sets the validity; an unknown one is\n"
+        "  400 invalidProfile\n"
         "Renewal information (RFC 9773): the directory names renewalInfo; GET\n"
         "  renewalInfo/<certID> answers a suggestedWindow (the fifth sixth of the validity;\n"
         "  in the past once revoked) with Retry-After: 21600; newOrder's \"replaces\" is\n"
@@ -131,6 +149,7 @@ typedef struct pebble_holder {
     cJSON *json;                          /* keeps strings alive */
     const char *blocked[MAX_BLOCKED + 1]; /* NULL-terminated */
     afz_server_eab_key eab[MAX_EAB_KEYS]; /* externalAccountMACKeys */
+    afz_server_profile profiles[MAX_PROFILES];
 } pebble_holder;
 
 static char *slurp(const char *path, size_t max, size_t *n)
@@ -185,7 +204,8 @@ static int load_pebble_config(const char *path, afz_serve_config *cfg, pebble_ho
                                            "externalAccountMACKeys",
                                            "domainBlocklist",
                                            "retryAfter",
-                                           "certificateValidityPeriod"};
+                                           "certificateValidityPeriod",
+                                           "profiles"};
     const cJSON *key;
     cJSON_ArrayForEach(key, p)
     {
@@ -271,6 +291,38 @@ static int load_pebble_config(const char *path, afz_serve_config *cfg, pebble_ho
         cfg->server.order_retry_after_s = v;
     if (num_member(p, "certificateValidityPeriod", &v) && v > 0)
         cfg->server.cert_validity_s = v;
+    /* {"name": {"description": "...", "validityPeriod": seconds}, ...}, as
+     * newer Pebble configs hold them */
+    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(p, "profiles");
+    if (pr && !cJSON_IsObject(pr)) {
+        fprintf(stderr, "acmefuzz serve: %s: profiles must be an object of profiles\n", path);
+        goto out;
+    }
+    size_t np = 0;
+    cJSON_ArrayForEach(it, pr)
+    {
+        if (!cJSON_IsObject(it) || !it->string || !*it->string) {
+            fprintf(stderr,
+                    "acmefuzz serve: %s: profiles.%s must be an object "
+                    "{\"description\", \"validityPeriod\"}\n",
+                    path, it->string ? it->string : "?");
+            goto out;
+        }
+        if (np == MAX_PROFILES) {
+            fprintf(stderr, "acmefuzz serve: %s: more than %d profiles\n", path, MAX_PROFILES);
+            goto out;
+        }
+        afz_server_profile *prof = &ph->profiles[np++];
+        prof->name = it->string;
+        prof->description = afz_json_str(it, "description");
+        if (!prof->description)
+            prof->description = "";
+        prof->validity_s = num_member(it, "validityPeriod", &v) ? v : 0;
+    }
+    if (np) {
+        cfg->server.profiles = ph->profiles;
+        cfg->server.n_profiles = np;
+    }
     if (num_member(p, "httpPort", &v) && v > 0 && v <= 65535)
         cfg->http01_port = (uint16_t)v;
     if (num_member(p, "tlsPort", &v) && v > 0 && v <= 65535)
@@ -282,7 +334,7 @@ out:
 }
 
 /* apply_pebble_env reads Pebble's environment knobs (see serve_usage). */
-static int apply_pebble_env(afz_serve_config *cfg, int validate_given)
+static int apply_pebble_env(afz_serve_config *cfg, int validate_given, int pebble_config)
 {
     uint64_t v;
     const char *e = getenv("PEBBLE_VA_ALWAYS_VALID");
@@ -297,6 +349,9 @@ static int apply_pebble_env(afz_serve_config *cfg, int validate_given)
         }
     }
     e = getenv("PEBBLE_WFE_NONCEREJECT");
+    if (pebble_config && !(e && *e))
+        fprintf(stderr, "acmefuzz serve: PEBBLE_WFE_NONCEREJECT unset: no badNonce rejections "
+                        "(Pebble's default is 5%%; set it to get them)\n");
     if (e && *e) {
         if (afz_cli_parse_u64(e, 100, &v)) {
             fprintf(stderr, "acmefuzz serve: PEBBLE_WFE_NONCEREJECT wants 0..100, got '%s'\n", e);
@@ -466,9 +521,15 @@ int afz_cmd_serve(int argc, char **argv)
         case 'c':
             config = optarg;
             break;
-        case 'D':
+        case 'D': /* Pebble's; nothing here resolves names: said at start-up */
+            fprintf(stderr,
+                    "acmefuzz serve: -dnsserver %s is not honoured: every identifier is "
+                    "127.0.0.1 and dns-01 is accepted without a lookup\n",
+                    optarg);
+            break;
         case 'X':
-            break; /* Pebble's; nothing here resolves names */
+            fprintf(stderr, "acmefuzz serve: -strict is not honoured (ignored)\n");
+            break;
         case 'v':
             cfg.verbose = 1;
             break;
@@ -549,8 +610,13 @@ int afz_cmd_serve(int argc, char **argv)
         fprintf(stderr, "acmefuzz serve: serving on 127.0.0.1 only\n");
     if (config && load_pebble_config(config, &cfg, &ph))
         goto done;
-    if (apply_pebble_env(&cfg, validate_given))
+    if (apply_pebble_env(&cfg, validate_given, config != NULL))
         goto done;
+    if (!cfg.server.n_profiles) {
+        cfg.server.profiles = letsencrypt_profiles;
+        cfg.server.n_profiles = sizeof(letsencrypt_profiles) / sizeof(letsencrypt_profiles[0]);
+        cfg.server.default_profile = "classic";
+    }
     afz_plan plan;
     if (scenario) {
         afz_scn_error err;
@@ -593,6 +659,17 @@ int afz_cmd_serve(int argc, char **argv)
         if (cfg.alternate_roots)
             printf("Alternate roots: %u (management /roots/1..%u)\n", cfg.alternate_roots,
                    cfg.alternate_roots);
+        /* the model's rule: default_profile, else "default", else the first */
+        const char *dflt = cfg.server.default_profile;
+        for (size_t i = 0; !dflt && i < cfg.server.n_profiles; i++)
+            if (strcmp(cfg.server.profiles[i].name, "default") == 0)
+                dflt = "default";
+        if (!dflt)
+            dflt = cfg.server.profiles[0].name;
+        printf("Profiles:");
+        for (size_t i = 0; i < cfg.server.n_profiles; i++)
+            printf(" %s", cfg.server.profiles[i].name);
+        printf(" (an order without one gets %s)\n", dflt);
         printf("Authorization reuse: %u%% (PEBBLE_AUTHZREUSE; Pebble's default 50; run, sweep "
                "and fuzz reuse none)\n",
                cfg.server.authz_reuse_percent);

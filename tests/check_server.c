@@ -456,7 +456,7 @@ START_TEST(test_server_external_account_required)
     EVP_PKEY *k = new_key();
     afz_response r;
     t_post_as(&t, U("/new-account"), k, NULL, "{\"termsOfServiceAgreed\":true}", &r);
-    t_assert_problem(&r, 400, "externalAccountRequired");
+    t_assert_problem(&r, 403, "externalAccountRequired");
     afz_response_cleanup(&r);
     EVP_PKEY_free(k);
     t_free(&t);

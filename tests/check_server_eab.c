@@ -202,7 +202,7 @@ START_TEST(test_eab_each_check_refuses)
 
     /* required and absent */
     new_account(&t, key, NULL, &r);
-    t_assert_problem(&r, 400, "externalAccountRequired");
+    t_assert_problem(&r, 403, "externalAccountRequired");
     afz_response_cleanup(&r);
     /* no account was made by any of them */
     ck_assert_uint_eq(count_events(&t, AFZ_EV_ACCOUNT_CREATED), 0);

@@ -9,7 +9,7 @@
 #   2. a wrong MAC key: refused 403 unauthorized, no account made;
 #   3. an unknown kid: refused 403 unauthorized;
 #   4. no binding: the directory's meta says externalAccountRequired and
-#      lego stops before newAccount (the server's 400 externalAccountRequired
+#      lego stops before newAccount (the server's 403 externalAccountRequired
 #      is checked in tests/check_server_eab.c).
 # A server that accepted every binding (as acmefuzz did before) fails 2
 # and 3. Needs lego, curl, python3. Loopback only; the server is stopped by

@@ -183,7 +183,7 @@ static const afz_problem_type problem_types[] = {
     {"compound", 400, "specific error conditions are indicated in the subproblems array"},
     {"connection", 400, "the server could not connect to validation target"},
     {"dns", 400, "there was a problem with a DNS query during identifier validation"},
-    {"externalAccountRequired", 400,
+    {"externalAccountRequired", 403,
      "the request must include a value for the "
      "externalAccountBinding field"},
     {"incorrectResponse", 403, "response received didn't match the challenge's requirements"},

@@ -87,7 +87,8 @@ static afz_rc build_directory(afz_server *s)
         afz_srv_w_str(&w, ri ? ri : "");
         free(ri);
     }
-    int meta = c->terms_of_service || c->website || c->caa_identity || c->external_account_required;
+    int meta = c->terms_of_service || c->website || c->caa_identity ||
+               c->external_account_required || c->n_profiles;
     if (meta) {
         const char *sep = "";
         afz_srv_w_raw(&w, ",\"meta\":{");
@@ -112,6 +113,19 @@ static afz_rc build_directory(afz_server *s)
         if (c->external_account_required) {
             afz_srv_w_raw(&w, sep);
             afz_srv_w_raw(&w, "\"externalAccountRequired\":true");
+            sep = ",";
+        }
+        if (c->n_profiles && c->profiles) { /* draft-aaron-acme-profiles-01 3 */
+            afz_srv_w_raw(&w, sep);
+            afz_srv_w_raw(&w, "\"profiles\":{");
+            for (size_t i = 0; i < c->n_profiles; i++) {
+                if (i)
+                    afz_srv_w_raw(&w, ",");
+                afz_srv_w_str(&w, c->profiles[i].name ? c->profiles[i].name : "");
+                afz_srv_w_raw(&w, ":");
+                afz_srv_w_str(&w, c->profiles[i].description ? c->profiles[i].description : "");
+            }
+            afz_srv_w_raw(&w, "}");
         }
         afz_srv_w_raw(&w, "}");
     }

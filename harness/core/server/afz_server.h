@@ -166,7 +166,29 @@ typedef struct afz_server_config {
      * `acmefuzz serve` sets 1. */
     int ari;
     int64_t ari_retry_after_s;
+    /* appended: certificate profiles (draft-aaron-acme-profiles-01,
+     * afz_server_profile.c). With n_profiles > 0 the directory's meta
+     * names them ("profiles": name -> description), newOrder's "profile"
+     * must name one (else 400 invalidProfile), an order without one gets
+     * default_profile (NULL: "default" when offered, else the first),
+     * every order object carries its "profile" and its certificate is
+     * valid for the profile's validity_s (<= 0: cert_validity_s).
+     * Borrowed; they outlive the server. 0, the default, keeps the
+     * in-process model as it was (a "profile" field is then ignored, as
+     * any field the server does not know); `acmefuzz serve` offers Let's
+     * Encrypt's or a Pebble config's. */
+    const struct afz_server_profile *profiles;
+    size_t n_profiles;
+    const char *default_profile;
 } afz_server_config;
+
+/* One certificate profile: |name| as newOrder names it, |description| for
+ * the directory (prose or a URL), |validity_s| of its certificates. */
+typedef struct afz_server_profile {
+    const char *name;
+    const char *description;
+    int64_t validity_s;
+} afz_server_profile;
 
 /* One external account MAC key: |kid| as the CA gave it, |b64_key| the
  * key itself, base64url (padding tolerated), as Pebble's config holds it. */

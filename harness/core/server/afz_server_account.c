@@ -254,8 +254,10 @@ afz_rc afz_srv_new_account(afz_server *s, const afz_request *req, afz_response *
         goto out;
     }
     const cJSON *eab = cJSON_GetObjectItemCaseSensitive(p, "externalAccountBinding");
+    /* 403 as Pebble answers (RFC 8555 7.3.4 names the type, not the
+     * status) */
     if (s->cfg.external_account_required && !eab) {
-        rc = answered(afz_srv_problem(resp, 400, "externalAccountRequired", NULL,
+        rc = answered(afz_srv_problem(resp, 403, "externalAccountRequired", NULL,
                                       "External account binding is required for new accounts"));
         goto out;
     }

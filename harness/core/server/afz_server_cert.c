@@ -58,7 +58,7 @@ static afz_rc issue_alternates(afz_server *s, afz_srv_order *o, uint64_t serial)
         if (rc == AFZ_OK)
             rc = afz_ca_issue(s->cfg.alt_cas[k], o->csr_key, (const char *const *)o->names,
                               o->n_names, serial, afz_clock_wall_ms(s->clock) / 1000,
-                              s->cfg.cert_validity_s, &pem, NULL);
+                              afz_srv_profile_validity(s, o), &pem, NULL);
         if (rc == AFZ_OK && !(o->alt_pem[k] = afz_buf_take(&pem, &o->alt_pem_len[k])))
             rc = AFZ_ENOMEM;
         afz_buf_cleanup(&pem);
@@ -87,7 +87,8 @@ void afz_srv_order_issue(afz_server *s, afz_srv_order *o)
     afz_rc rc = AFZ_EINVAL;
     if (s->ca && o->csr_key)
         rc = afz_ca_issue(s->ca, o->csr_key, (const char *const *)o->names, o->n_names, serial,
-                          afz_clock_wall_ms(s->clock) / 1000, s->cfg.cert_validity_s, &pem, hex);
+                          afz_clock_wall_ms(s->clock) / 1000, afz_srv_profile_validity(s, o), &pem,
+                          hex);
     if (rc == AFZ_OK) {
         if (o->early_cert_id[0])
             memcpy(o->cert_id, o->early_cert_id, sizeof(o->cert_id));

@@ -132,9 +132,10 @@ typedef struct afz_srv_order {
     char **alt_pem; /* cfg.n_alt_cas chains from the alternate CAs */
     size_t *alt_pem_len;
     size_t n_alt;
-    char *ari_id;      /* RFC 9773 certID of the main leaf (config.ari) */
-    char *replaces;    /* newOrder's "replaces", when accepted (config.ari) */
-    int64_t issued_ms; /* mono time of issuance */
+    char *ari_id;                      /* RFC 9773 certID of the main leaf (config.ari) */
+    char *replaces;                    /* newOrder's "replaces", when accepted (config.ari) */
+    const afz_server_profile *profile; /* config.profiles entry; NULL: none */
+    int64_t issued_ms;                 /* mono time of issuance */
     uint64_t serial;
     char serial_hex[17];
     int revoked;
@@ -369,6 +370,16 @@ afz_rc afz_srv_renewal_info(afz_server *s, const afz_request *req, const afz_srv
 afz_rc afz_srv_ari_replaces(afz_server *s, const afz_srv_account *acct, const cJSON *payload,
                             char (*names)[SRV_NAME_MAX_BUF], size_t n, afz_response *resp,
                             char **out);
+/* ---- certificate profiles (afz_server_profile.c) ---- */
+
+/* afz_srv_profile_pick reads newOrder's "profile" in |payload|: AFZ_OK with
+ * *out the profile of the new order (NULL when none are offered),
+ * AFZ_EPROTO with the problem in |resp|, AFZ_ENOMEM. */
+afz_rc afz_srv_profile_pick(afz_server *s, const cJSON *payload, afz_response *resp,
+                            const afz_server_profile **out);
+/* afz_srv_profile_validity: the validity of |o|'s certificate in seconds. */
+int64_t afz_srv_profile_validity(const afz_server *s, const afz_srv_order *o);
+
 /* afz_srv_orders_forget_account forgets every order of |a| not being
  * processed and returns how many are left. */
 size_t afz_srv_orders_forget_account(afz_server *s, const afz_srv_account *a);

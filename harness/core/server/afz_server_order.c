@@ -378,6 +378,10 @@ afz_rc afz_srv_order_respond(afz_server *s, afz_srv_order *o, int status, afz_re
     }
     afz_srv_w_raw(&w, "],\"finalize\":");
     afz_srv_w_str(&w, o->finalize_url);
+    if (o->profile) { /* draft-aaron-acme-profiles-01 4 */
+        afz_srv_w_raw(&w, ",\"profile\":");
+        afz_srv_w_str(&w, o->profile->name);
+    }
     if (o->replaces) { /* RFC 9773 5: reflected in every answer */
         afz_srv_w_raw(&w, ",\"replaces\":");
         afz_srv_w_str(&w, o->replaces);
@@ -637,6 +641,10 @@ afz_rc afz_srv_new_order(afz_server *s, const afz_request *req, afz_response *re
     rc = afz_srv_ari_replaces(s, auth.acct, p, names, n, resp, &replaces);
     if (rc != AFZ_OK)
         goto out;
+    const afz_server_profile *profile = NULL;
+    rc = afz_srv_profile_pick(s, p, resp, &profile);
+    if (rc != AFZ_OK)
+        goto out;
     if (s->cfg.order_reuse) {
         afz_srv_order *old = NULL;
         rc = order_reusable(s, auth.acct, names, n, &old);
@@ -672,6 +680,7 @@ afz_rc afz_srv_new_order(afz_server *s, const afz_request *req, afz_response *re
     o->acct = auth.acct;
     o->replaces = replaces;
     replaces = NULL;
+    o->profile = profile;
     o->url = afz_srv_url(s, "/order/", o->id, NULL);
     o->finalize_url = afz_srv_url(s, "/finalize/", o->id, NULL);
     if (!o->url || !o->finalize_url) {
