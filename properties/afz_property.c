@@ -218,58 +218,136 @@ static const afz_property table[] = {
     {"no-refinalize", "RFC 8555 7.1.3, 7.4", AFZ_LEVEL_SHOULD,
      "no finalize again after an accepted finalize or after the order showed \"processing\", "
      "\"valid\" or \"invalid\" (the first finalize is never judged)",
-     afz_prop_check_no_refinalize},
+     afz_prop_check_no_refinalize,
+     "\"Clients SHOULD check the \"status\" field of an order to determine whether they need "
+     "to take any action.\" (7.1.3) With 7.4's status list: \"\"processing\": The certificate "
+     "is being issued. Send a POST-as-GET request after the time given in the Retry-After "
+     "header field of the response, if any.\" \"\"valid\": ... Download the certificate.\" "
+     "\"\"invalid\": ... Consider this order process abandoned.\""},
     {"no-duplicate-issuance", "Let's Encrypt Duplicate Certificate limit", AFZ_LEVEL_HARM,
-     "at most one certificate per identifier set per run", afz_prop_check_no_duplicate_issuance},
+     "at most one certificate per identifier set per run", afz_prop_check_no_duplicate_issuance,
+     "No RFC sentence; the harm is Let's Encrypt's Duplicate Certificate limit (5 certificates "
+     "per week for the exact same set of names), which stopped renewals for days on "
+     "2023-07-13."},
     {"no-orphan-issuance", "Let's Encrypt 2023-07-13 incident", AFZ_LEVEL_HARM,
      "every issued certificate is downloaded before the client orders the same names again",
-     afz_prop_check_no_orphan_issuance},
+     afz_prop_check_no_orphan_issuance,
+     "No RFC sentence; the harm is Let's Encrypt's Duplicate Certificate limit (5 certificates "
+     "per week for the exact same set of names), which stopped renewals for days on "
+     "2023-07-13."},
     {"bounded-new-orders", "Let's Encrypt 2023-07-13 incident", AFZ_LEVEL_HARM,
      "newOrder per identifier set stays within a small bound per obtain call",
-     afz_prop_check_bounded_new_orders},
+     afz_prop_check_bounded_new_orders,
+     "No RFC sentence; the harm is Let's Encrypt's Duplicate Certificate limit (5 certificates "
+     "per week for the exact same set of names), which stopped renewals for days on "
+     "2023-07-13."},
     {"respects-retry-after", "RFC 8555 7.4; RFC 9110 10.2.3 (no client keyword)", AFZ_LEVEL_ROBUST,
      "no request to a URL before the instant its Retry-After named",
-     afz_prop_check_respects_retry_after},
+     afz_prop_check_respects_retry_after,
+     "Every Retry-After keyword of RFC 8555 binds the server (\"the server SHOULD send a "
+     "Retry-After header field\" (6.6); \"MAY include a Retry-After header field to suggest a "
+     "polling interval\" (7.5.1); \"The server SHOULD set the Retry-After header field to a "
+     "time after the server's next validation query\" (8.2)). RFC 9110 10.2.3: \"Servers send "
+     "the \"Retry-After\" header field to indicate how long the user agent ought to wait "
+     "before making a follow-up request.\" 7.4's \"Send a POST-as-GET request after the time "
+     "given in the Retry-After header field of the response, if any.\" is an unmarked "
+     "imperative. So: ROBUST (DESIGN.md called it SHOULD; the text does not)."},
     {"poll-backoff", "Let's Encrypt request limits (hot loops)", AFZ_LEVEL_HARM,
      "repeated polls of a pending/processing order or authorization are spaced and bounded",
-     afz_prop_check_poll_backoff},
+     afz_prop_check_poll_backoff,
+     "No client keyword gives an interval or a bound: 8.2's \"there should not usually be any "
+     "reason to retry more often than every 5 or 10 seconds\" is lower case and about the "
+     "server's validation retries; 7.5.1's \"the client SHOULD NOT begin polling until it has "
+     "seen the validation request from the server\" covers only clients that can see the "
+     "validation. What is left is the harm of a hot loop."},
     {"post-as-get-empty", "RFC 8555 6.3", AFZ_LEVEL_MUST,
      "POST-as-GET of orders, authorizations and certificates carries the empty payload",
-     afz_prop_check_post_as_get_empty},
+     afz_prop_check_post_as_get_empty,
+     "\"If a client wishes to fetch a resource from the server (which would otherwise be done "
+     "with a GET), then it MUST send a POST request with a JWS body as described above, where "
+     "the payload of the JWS is a zero-length octet string.\" \"In other words, the "
+     "\"payload\" field of the JWS object MUST be present and set to the empty string "
+     "(\"\").\" (6.3)"},
     {"nonce-discipline", "RFC 8555 6.5, 6.5.1", AFZ_LEVEL_MUST,
      "every JWS carries a nonce, never an invalid Replay-Nonce value, and a badNonce retry "
      "uses the nonce of the error response",
-     afz_prop_check_nonce_discipline},
+     afz_prop_check_nonce_discipline,
+     "\"Every JWS sent by an ACME client MUST include, in its protected header, the \"nonce\" "
+     "header parameter\" (6.5); \"However, when retrying in response to a \"badNonce\" error, "
+     "the client MUST use the nonce provided in the error response.\" (6.5); \"Clients MUST "
+     "ignore invalid Replay-Nonce values.\" (6.5.1)"},
     {"jws-headers", "RFC 8555 6.2, 6.4", AFZ_LEVEL_MUST,
      "every POST is a flattened JWS with the right url, alg (never none or a MAC) and jwk/kid",
-     afz_prop_check_jws_headers},
+     afz_prop_check_jws_headers,
+     "\"The JWS MUST be in the Flattened JSON Serialization\"; \"The JWS Protected Header MUST "
+     "include the following fields\": \"alg\", \"nonce\", \"url\", \"Either \"jwk\" (JSON Web "
+     "Key) or \"kid\" (Key ID)\"; for \"alg\": \"This field MUST NOT contain \"none\" or a "
+     "Message Authentication Code (MAC) algorithm\"; \"For newAccount requests, and for "
+     "revokeCert requests authenticated by a certificate key, there MUST be a \"jwk\" field.\" "
+     "\"For all other requests, the request is signed using an existing account, and there "
+     "MUST be a \"kid\" field. This field MUST contain the account URL received by POSTing to "
+     "the newAccount resource.\" (6.2) \"the client MUST set the \"url\" header parameter to "
+     "the exact string provided by the server\" (6.4)"},
     {"cert-url-from-order", "RFC 8555 7.1.3, 7.4.2 (no client keyword)", AFZ_LEVEL_ROBUST,
      "certificates are fetched only from URLs the server gave for them",
-     afz_prop_check_cert_url_from_order},
+     afz_prop_check_cert_url_from_order,
+     "7.4.2: \"To download the issued certificate, the client simply sends a POST-as-GET "
+     "request to the certificate URL.\"; \"Clients can fetch these alternates and use their "
+     "own heuristics to decide which is optimal.\" No client keyword."},
     {"final-states-final", "RFC 8555 7.1.3", AFZ_LEVEL_SHOULD,
      "no finalize after \"valid\"; no more than one look at an invalid order or dead "
      "authorization",
-     afz_prop_check_final_states_final},
+     afz_prop_check_final_states_final,
+     "\"Clients SHOULD check the \"status\" field of an order to determine whether they need "
+     "to take any action.\" (7.1.3) 7.1.6 names the states with no way out: an \"invalid\" "
+     "order; an authorization that \"enters a final state other than \"valid\" (\"expired\", "
+     "\"revoked\", or \"deactivated\")\" or \"invalid\"."},
     {"terminates", "acmefuzz run budget", AFZ_LEVEL_HARM,
-     "the run ends within its request and virtual-time budget", afz_prop_check_terminates},
+     "the run ends within its request and virtual-time budget", afz_prop_check_terminates,
+     "The run ends within its request budget (300) and virtual-time budget (24 h); in server "
+     "mode, per session. A campaign whose later attempt used less than half the shared budget "
+     "is inconclusive, not a violation."},
     {"succeeds-under-legal", "DESIGN.md fault classes (no RFC keyword)", AFZ_LEVEL_ROBUST,
      "with only legal or real-world faults the client ends with a certificate for its "
      "identifiers",
-     afz_prop_check_succeeds_under_legal},
+     afz_prop_check_succeeds_under_legal,
+     "Nothing in RFC 8555 obliges a client to succeed, to retry after 429, 503 or "
+     "serverInternal, or to wait a given time. DESIGN.md's fault classes: a robust client "
+     "obtains its certificate under legal faults (what an RFC-following server may send) and "
+     "real-world ones (what CAs do beyond the RFC: a stale read). A client that gives up after "
+     "its own 30-poll bound under `Retry-After: 0`, or after a 60 s legal delay, or on one "
+     "429, is fragile, not in breach."},
     {"no-crash", "harm to the user", AFZ_LEVEL_HARM,
-     "the client is never killed by a signal, whatever the server sends", afz_prop_check_no_crash},
+     "the client is never killed by a signal, whatever the server sends", afz_prop_check_no_crash,
+     "A client killed by a signal (SIGSEGV, SIGABRT, ...) whatever the server sent: a "
+     "violation under every plan (a malformed answer must make a client fail safely, never "
+     "crash). In process, `acmefuzz run` catches the crash and prints the partial log; in "
+     "suite mode, a signal the runner did not send itself."},
     {"nonce-fresh", "RFC 8555 6.5 (server MUST reject; no client keyword)", AFZ_LEVEL_ROBUST,
-     "every nonce came from the server and is used once", afz_prop_check_nonce_fresh},
+     "every nonce came from the server and is used once", afz_prop_check_nonce_fresh,
+     "6.5: \"the ACME server MUST verify that the value of the \"nonce\" header is a value "
+     "that the server previously provided in a Replay-Nonce header field. Once a nonce value "
+     "has appeared in an ACME request, the server MUST consider it invalid\". The duty is the "
+     "server's; a client that reuses a nonce only earns badNonce."},
     {"retries-bad-nonce", "RFC 8555 6.5", AFZ_LEVEL_SHOULD,
      "a request refused with badNonce and a fresh nonce is retried",
-     afz_prop_check_retries_bad_nonce},
+     afz_prop_check_retries_bad_nonce,
+     "\"On receiving such a response, a client SHOULD retry the request using the new nonce.\" "
+     "(6.5)"},
     {"bounded-valid-rereads", "RFC 8555 7.4, 7.1.6 (no client keyword; hot loops)", AFZ_LEVEL_HARM,
      "a \"valid\" order without a certificate URL is re-read a bounded number of times",
-     afz_prop_check_bounded_valid_rereads},
+     afz_prop_check_bounded_valid_rereads,
+     "\"\"valid\": The server has issued the certificate and provisioned its URL to the "
+     "\"certificate\" field of the order. Download the certificate.\" (7.4)"},
     {"no-unasked-authz-polls", "RFC 8555 7.5.1 (no client keyword; hot loops)", AFZ_LEVEL_HARM,
      "a pending authorization is not polled when none of its challenges was asked to validate "
      "(a {} response, not a POST-as-GET \"\")",
-     afz_prop_check_no_unasked_authz_polls},
+     afz_prop_check_no_unasked_authz_polls,
+     "\"The client indicates to the server that it is ready for the challenge validation by "
+     "sending an empty JSON body (\"{}\") carried in a POST request to the challenge URL (not "
+     "the authorization URL).\" (7.5.1; erratum 5729, verified, keeps the `{}` and calls it a "
+     "response object) \"Usually, the validation process will take some time, so the client "
+     "will need to poll the authorization resource to see when it is finalized.\" (7.5.1)"},
 };
 
 const afz_property *afz_properties(size_t *n)

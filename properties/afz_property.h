@@ -133,6 +133,9 @@ typedef struct afz_property {
     afz_level level;
     const char *rationale; /* one line */
     void (*check)(const afz_prop_input *in, afz_prop_result *out);
+    const char *basis; /* what the level rests on: the RFC sentences quoted
+                          (docs/PROPERTIES.md, word for word), or, where no
+                          client keyword exists, why HARM or ROBUST instead */
 } afz_property;
 
 /* afz_properties returns the table of every property (static) and its

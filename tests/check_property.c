@@ -1604,11 +1604,64 @@ START_TEST(test_property_reference_client_async_without_retry_after_holds_everyt
 }
 END_TEST
 
+/* Each property's basis is docs/PROPERTIES.md's text, word for word, and
+ * a MUST or SHOULD property quotes a sentence with that keyword. */
+static void normalize(const char *in, afz_buf *out)
+{
+    int space = 0;
+    for (const char *c = in; *c; c++) {
+        if (*c == ' ' || *c == '\n' || *c == '\t' || *c == '>') {
+            space = out->len > 0;
+            continue;
+        }
+        if (space)
+            afz_buf_putc(out, ' ');
+        space = 0;
+        afz_buf_putc(out, *c);
+    }
+}
+
+START_TEST(test_property_basis_is_the_audit_text)
+{
+    char path[4096];
+    const char *env = getenv("AFZ_SOURCE_DIR");
+    const char *self = __FILE__;
+    const char *tail = strstr(self, "tests/check_property.c");
+    if (env && *env)
+        snprintf(path, sizeof(path), "%s/docs/PROPERTIES.md", env);
+    else
+        snprintf(path, sizeof(path), "%.*sdocs/PROPERTIES.md", tail ? (int)(tail - self) : 0, self);
+    afz_buf doc, flat, want;
+    afz_buf_init(&doc, 0);
+    afz_buf_init(&flat, 0);
+    afz_buf_init(&want, 0);
+    ck_assert_msg(afz_buf_read_file(&doc, path) == AFZ_OK, "cannot read %s", path);
+    normalize(afz_buf_cstr(&doc), &flat);
+    size_t n = 0;
+    const afz_property *p = afz_properties(&n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(p[i].basis && strlen(p[i].basis) > 40, "%s: no basis", p[i].id);
+        afz_buf_reset(&want);
+        normalize(p[i].basis, &want);
+        ck_assert_msg(strstr(afz_buf_cstr(&flat), afz_buf_cstr(&want)) != NULL,
+                      "%s: basis not in docs/PROPERTIES.md: %s", p[i].id, p[i].basis);
+        if (p[i].level == AFZ_LEVEL_MUST)
+            ck_assert_msg(strstr(p[i].basis, "MUST"), "%s: MUST without a MUST", p[i].id);
+        if (p[i].level == AFZ_LEVEL_SHOULD)
+            ck_assert_msg(strstr(p[i].basis, "SHOULD"), "%s: SHOULD without a SHOULD", p[i].id);
+    }
+    afz_buf_cleanup(&doc);
+    afz_buf_cleanup(&flat);
+    afz_buf_cleanup(&want);
+}
+END_TEST
+
 Suite *property_suite(void)
 {
     Suite *s = suite_create("property");
 
     TCase *tc = tcase_create("table");
+    tcase_add_test(tc, test_property_basis_is_the_audit_text);
     tcase_add_test(tc, test_property_table_has_stable_ids);
     tcase_add_test(tc, test_property_limits_defaults);
     tcase_add_test(tc, test_property_without_trace_is_inconclusive);

@@ -318,6 +318,11 @@ static void verdict_row(w *o, size_t sec, size_t k, const afz_report_entry *e, c
     esc(o, e->prop->rfc);
     put(o, "</td><td>");
     esc(o, e->prop->rationale);
+    if (e->prop->basis) {
+        put(o, "<blockquote class=\"basis\">");
+        esc(o, e->prop->basis);
+        put(o, "</blockquote>");
+    }
     put(o, "</td><td>");
     esc(o, e->result.message);
     put(o, "</td><td>");
@@ -338,7 +343,8 @@ static void verdict_table(w *o, size_t sec, const afz_report *r, const afz_histo
 {
     static const char head[] =
         "<table class=\"verdicts\">\n<tr><th>verdict</th><th>property</th><th>level</th>"
-        "<th>cites</th><th>rule</th><th>what happened</th><th>offending exchange</th></tr>\n";
+        "<th>cites</th><th>rule (and the text it rests on)</th><th>what happened</th>"
+        "<th>offending exchange</th></tr>\n";
     size_t violated = 0;
     for (size_t k = 0; k < r->n; k++)
         violated += r->entries[k].result.verdict == AFZ_VERDICT_VIOLATION;

@@ -36,6 +36,8 @@ const char afz_report_html_template[] =
     ".b-waived{background:#6e7781}.b-inc{background:#8250df}\n"
     "tr.v-fail{background:#ffebe9}tr.v-warn{background:#fff8c5}tr.v-waived{background:#f0f2f5}\n"
     "tr.v-pass td{color:#57606a}\n"
+    "blockquote.basis{margin:.3em 0 0;padding-left:.6em;border-left:3px solid #d0d7de;"
+    "color:#57606a;font-size:.9em}\n"
     "dl.meta{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;margin:.3em 0}\n"
     "dl.meta dt{font-weight:600}dl.meta dd{margin:0}\n"
     ".tl{position:relative;border:1px solid #d0d7de;background:#fafbfc;padding:0 0 .3em}\n"
