@@ -178,6 +178,7 @@ void afz_server_free(afz_server *s)
         srv_account_free(s->accts[i]);
     free(s->accts);
     srv_nonces_free(s);
+    srv_req_jws_drop(s);
     afz_buf_cleanup(&s->scratch);
     free(s->base);
     free(s->dir_url);
@@ -188,6 +189,13 @@ void afz_server_free(afz_server *s)
     free(s->key_change_url);
     free(s->directory_json);
     free(s);
+}
+
+afz_jws *afz_server_take_request_jws(afz_server *s)
+{
+    afz_jws *j = s->req_jws;
+    s->req_jws = NULL;
+    return j;
 }
 
 void afz_server_set_hook(afz_server *s, afz_server_response_hook hook, void *ctx)
@@ -326,6 +334,7 @@ int afz_server_spend_nonce(afz_server *s, const afz_request *req)
     afz_response_init(&scratch);
     srv_auth auth;
     afz_rc rc = srv_authenticate(s, req, mode, &auth, &scratch);
+    auth.keep_to = NULL; /* |req| need not be the request being served */
     srv_auth_cleanup(&auth);
     afz_response_cleanup(&scratch);
     return rc == AFZ_OK;
@@ -418,6 +427,7 @@ afz_rc afz_server_handle(afz_server *s, const afz_request *req, afz_response *re
                          afz_resource *kind)
 {
     afz_response_init(resp);
+    srv_req_jws_drop(s);
     srv_route rt;
     route(s, req->url ? req->url : "", &rt);
     if (kind)

@@ -183,6 +183,11 @@ struct afz_server {
     size_t n_authzs, cap_authzs;
     size_t max_authzs;
     afz_buf scratch; /* reused for short encodings */
+    /* The parse of the body of the request being (or last) served, when
+     * srv_authenticate made one that succeeded (srv_auth_cleanup moves
+     * it here); owned until afz_server_take_request_jws gives it away,
+     * freed by the next afz_server_handle. */
+    afz_jws *req_jws;
 };
 
 /* Which operation a URL names. */
@@ -222,6 +227,9 @@ typedef struct srv_auth {
     afz_jws jws;
     srv_account *acct;
     EVP_PKEY *jwk_key;
+    /* set by srv_authenticate when |jws| is a successful parse of the
+     * request body: srv_auth_cleanup hands it to server->req_jws */
+    afz_server *keep_to;
 } srv_auth;
 
 /* ---- JSON writer (afz_server_util.c): appends with a sticky error ---- */
@@ -297,6 +305,8 @@ void srv_nonces_free(afz_server *s);
 afz_rc srv_authenticate(afz_server *s, const afz_request *req, srv_keymode mode, srv_auth *auth,
                         afz_response *resp);
 void srv_auth_cleanup(srv_auth *auth);
+/* srv_req_jws_drop frees s->req_jws, if any. */
+void srv_req_jws_drop(afz_server *s);
 /* srv_key_acceptable returns NULL when |key| may be an account key, else
  * the badPublicKey detail. */
 const char *srv_key_acceptable(const afz_server *s, EVP_PKEY *key);
