@@ -169,30 +169,44 @@ static const key_memo *memo_of(EVP_PKEY *key)
 static afz_jws_alg alg_for_key(EVP_PKEY *key);
 static afz_rc jwk_build(EVP_PKEY *key, afz_jws_alg alg, cJSON **out);
 
-/* memo_attach computes |key|'s memo; without memory it leaves none. */
-static void memo_attach(EVP_PKEY *key)
+static int memo_ready(void)
 {
-    if (!CRYPTO_THREAD_run_once(&memo_once, memo_index_init) || memo_index < 0 ||
-        EVP_PKEY_get_ex_data(key, memo_index))
+    return CRYPTO_THREAD_run_once(&memo_once, memo_index_init) && memo_index >= 0;
+}
+
+/* memo_store gives |key| the memo of |alg| and |jwk| (may be NULL: none);
+ * without memory, or when |key| has one already, it does nothing. */
+static void memo_store(EVP_PKEY *key, afz_jws_alg alg, const cJSON *jwk)
+{
+    if (!memo_ready() || EVP_PKEY_get_ex_data(key, memo_index))
         return;
     key_memo *m = calloc(1, sizeof(*m));
     if (!m)
         return;
-    m->alg = alg_for_key(key);
-    cJSON *jwk = NULL;
-    if (m->alg != AFZ_ALG_NONE && jwk_build(key, m->alg, &jwk) == AFZ_OK) {
-        char *t = afz_json_print_alloc(jwk, &m->jwk_len);
-        if (t) {
-            m->jwk = afz_strndup(t, m->jwk_len);
-            cJSON_free(t);
-        }
+    m->alg = alg;
+    char *t = jwk ? afz_json_print_alloc(jwk, &m->jwk_len) : NULL;
+    if (t) {
+        m->jwk = afz_strndup(t, m->jwk_len);
+        cJSON_free(t);
     }
-    cJSON_Delete(jwk);
     if (EVP_PKEY_set_ex_data(key, memo_index, m) != 1) {
         ERR_clear_error();
         free(m->jwk);
         free(m);
     }
+}
+
+/* memo_attach computes |key|'s memo from the key, unless it has one. */
+static void memo_attach(EVP_PKEY *key)
+{
+    if (!memo_ready() || EVP_PKEY_get_ex_data(key, memo_index))
+        return;
+    afz_jws_alg alg = alg_for_key(key);
+    cJSON *jwk = NULL;
+    if (alg != AFZ_ALG_NONE && jwk_build(key, alg, &jwk) != AFZ_OK)
+        jwk = NULL;
+    memo_store(key, alg, jwk);
+    cJSON_Delete(jwk);
 }
 
 afz_jws_alg afz_jws_alg_for_key(EVP_PKEY *key)
@@ -552,6 +566,16 @@ static afz_rc jwk_to_ec(const cJSON *jwk, EVP_PKEY **out)
         rc = AFZ_ECRYPTO;
         goto out;
     }
+    /* The key's memo from the checked coordinates themselves (both below
+     * p, so exactly what exporting them would give), in jwk_build's form:
+     * no export. */
+    cJSON *memo_jwk = cJSON_CreateObject();
+    if (memo_jwk && afz_json_add_str(memo_jwk, "crv", c->crv) == AFZ_OK &&
+        afz_json_add_str(memo_jwk, "kty", "EC") == AFZ_OK &&
+        add_b64_member(memo_jwk, "x", x.data, c->width) == AFZ_OK &&
+        add_b64_member(memo_jwk, "y", y.data, c->width) == AFZ_OK)
+        memo_store(key, c->alg, memo_jwk);
+    cJSON_Delete(memo_jwk);
     *out = key;
     key = NULL;
 out:
