@@ -247,7 +247,8 @@ afz_rc afz_server_handle(afz_server *s, const afz_request *req, afz_response *re
  * afz_server_handle or afz_server_free. It equals afz_jws_parse of that
  * body, so a recorder can keep it (afz_history_set_request_jws) and the
  * trace need not parse the body again. */
-afz_jws *afz_server_take_request_jws(afz_server *s);
+struct afz_jws;
+struct afz_jws *afz_server_take_request_jws(afz_server *s);
 
 /* afz_server_directory_url returns base_url + "/directory" (borrowed). */
 const char *afz_server_directory_url(const afz_server *s);
