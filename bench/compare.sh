@@ -68,6 +68,7 @@ make_inputs() {
       if [ "$set" = es256 ]; then
         first=$(od -An -tu1 -N1 "$f" | tr -d ' ')
         hdr=$(((${first:-0} & ~12) | 192))
+        # shellcheck disable=SC2059 # the format is the one byte, as an octal escape
         { printf "\\$(printf '%03o' "$hdr")"; tail -c +2 "$f"; } > "$d/$b.$p"
       else
         cp "$f" "$d/$b.$p"
@@ -95,7 +96,7 @@ printf '%-7s %-7s %9s %9s %7s\n' INPUTS BUILD "EXEC/S" "CRYPTO/S" RATIO
 for set in seeds es256; do
   make_inputs "$set"
   : > "$WORK/$set.before" && : > "$WORK/$set.after" && : > "$WORK/$set.floor"
-  for r in $(seq "$ROUNDS"); do
+  for _ in $(seq "$ROUNDS"); do
     run "$BEFORE" "$set" "$set-before" >> "$WORK/$set.before"
     run "$AFTER" "$set" "$set-after" >> "$WORK/$set.after"
     taskset -c "$CPU" "$FLOOR" "$WORK/$set-after.stats" --label "$set" --json "$WORK/$set.floor.json" \
