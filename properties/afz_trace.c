@@ -346,7 +346,14 @@ static afz_rc parse_request(afz_trace_ex *e)
         e->jws_error = "the body is empty";
         return AFZ_OK;
     }
-    afz_rc rc = afz_jws_parse(rq->body, rq->body_len, &e->jws, &why);
+    afz_rc rc = AFZ_OK;
+    if (e->x->req_jws) {
+        /* the server model's parse of these very bytes (afz_history.h) */
+        e->jws = *e->x->req_jws;
+        e->jws_borrowed = 1;
+    } else {
+        rc = afz_jws_parse(rq->body, rq->body_len, &e->jws, &why);
+    }
     if (rc != AFZ_OK) {
         afz_jws_cleanup(&e->jws);
         memset(&e->jws, 0, sizeof(e->jws));
@@ -557,7 +564,8 @@ void afz_trace_cleanup(afz_trace *t)
 {
     for (size_t i = 0; i < t->n_ex; i++) {
         afz_trace_ex *e = &t->ex[i];
-        afz_jws_cleanup(&e->jws);
+        if (!e->jws_borrowed)
+            afz_jws_cleanup(&e->jws);
         cJSON_Delete(e->body);
         free(e->new_order_ids);
     }

@@ -13,10 +13,17 @@
  * Location), account URLs (newAccount Location) and the directory's
  * entries.
  *
- * Lifetime. A trace borrows the history (afz_exchange pointers and header
- * strings) and owns the parsed JWS and JSON trees its string fields point
- * into; everything stays valid until afz_trace_cleanup, provided the
- * history is neither changed nor freed before. */
+ * Parse once. Where the server model parsed a request's JWS (in-process
+ * runs keep that parse in afz_exchange.req_jws), the trace borrows it;
+ * otherwise (a history read from JSON, server mode, an exchange the model
+ * did not authenticate) it parses the body itself with the same
+ * afz_jws_parse, so both give the same trace.
+ *
+ * Lifetime. A trace borrows the history (afz_exchange pointers, header
+ * strings and the model's JWS parses) and owns the other parsed JWS and
+ * JSON trees its string fields point into; everything stays valid until
+ * afz_trace_cleanup, provided the history is neither changed nor freed
+ * before. */
 #ifndef AFZ_TRACE_H
 #define AFZ_TRACE_H
 
@@ -82,12 +89,16 @@ typedef struct afz_trace_ex {
                                  pkcs7-mime) and no JSON type: a certificate download */
     int jws_ok;               /* POST body parsed as a flattened JWS */
     const char *jws_error;    /* static reason when it did not, else NULL */
-    afz_jws jws;              /* the parse (owned; zeroed unless jws_ok) */
-    const char *alg;          /* protected "alg" string, or NULL */
-    const char *nonce;        /* protected "nonce" string, or NULL */
-    const char *jws_url;      /* protected "url" string, or NULL */
-    const char *kid;          /* protected "kid" string, or NULL */
-    int has_kid, has_jwk;     /* members present (any type) */
+    afz_jws jws;              /* the parse (zeroed unless jws_ok): the trace's own,
+                                 or, when jws_borrowed, a shallow copy of the
+                                 server model's (afz_exchange.req_jws), whose
+                                 pointers the history owns */
+    int jws_borrowed;
+    const char *alg;      /* protected "alg" string, or NULL */
+    const char *nonce;    /* protected "nonce" string, or NULL */
+    const char *jws_url;  /* protected "url" string, or NULL */
+    const char *kid;      /* protected "kid" string, or NULL */
+    int has_kid, has_jwk; /* members present (any type) */
     afz_trace_payload payload;
     char *new_order_ids; /* newOrder with a JWS: the payload's identifier values,
                             lower-cased, de-duplicated, sorted, comma-joined

@@ -434,6 +434,30 @@ START_TEST(test_jose_jwk_round_trip)
     ck_assert_int_eq(EVP_PKEY_eq(back, other_keys[alg]), 0);
     ck_assert_int_eq(afz_jws_alg_for_key(back), alg);
 
+    /* The JWK text a key keeps from its creation (generated, imported)
+     * is what exporting it again gives: EVP_PKEY_dup makes a copy that
+     * keeps none, and afz_json_print of the object above. */
+    afz_buf printed, kept_gen, kept_imp, exported;
+    afz_buf_init(&printed, 0);
+    afz_buf_init(&kept_gen, 0);
+    afz_buf_init(&kept_imp, 0);
+    afz_buf_init(&exported, 0);
+    EVP_PKEY *copy = EVP_PKEY_dup(keys[alg]);
+    ck_assert_ptr_nonnull(copy);
+    ck_assert_int_eq(afz_json_print(jwk, &printed), AFZ_OK);
+    ck_assert_int_eq(afz_jwk_text(keys[alg], &kept_gen), AFZ_OK);
+    ck_assert_int_eq(afz_jwk_text(back, &kept_imp), AFZ_OK);
+    ck_assert_int_eq(afz_jwk_text(copy, &exported), AFZ_OK);
+    ck_assert_str_eq(afz_buf_cstr(&kept_gen), afz_buf_cstr(&printed));
+    ck_assert_str_eq(afz_buf_cstr(&kept_imp), afz_buf_cstr(&printed));
+    ck_assert_str_eq(afz_buf_cstr(&exported), afz_buf_cstr(&printed));
+    ck_assert_int_eq(afz_jws_alg_for_key(copy), alg);
+    EVP_PKEY_free(copy);
+    afz_buf_cleanup(&printed);
+    afz_buf_cleanup(&kept_gen);
+    afz_buf_cleanup(&kept_imp);
+    afz_buf_cleanup(&exported);
+
     /* Same key, same thumbprint; other key, other thumbprint. */
     afz_buf t1, t2, t3;
     afz_buf_init(&t1, 0);

@@ -192,6 +192,34 @@ static int rest_is_eol(const char *body, size_t n, size_t i)
 #define PEM_END_CERT "-----END CERTIFICATE-----"
 #define PEM_MAX_BLOCKS 32
 
+/* Every block is parsed by OpenSSL, and with OpenSSL 3.0 each parse sets
+ * up a decoder for the certificate's public key (~0.3 ms, the largest cost
+ * of a fuzz run beside the signatures). In-process every run downloads the
+ * same intermediate (the world's CA), so the last block after the leaf
+ * that parsed is remembered, per thread and bounded, and the very same
+ * bytes are not parsed again: whether given bytes parse never changes,
+ * so the check answers as it did. The leaf is always parsed: its key is
+ * compared. */
+#define PEM_MEMO_MAX 4096
+static _Thread_local struct {
+    size_t len; /* 0: empty */
+    char bytes[PEM_MEMO_MAX];
+} pem_parsed;
+
+static int pem_memo_has(const char *p, size_t n)
+{
+    return n > 0 && n == pem_parsed.len && memcmp(pem_parsed.bytes, p, n) == 0;
+}
+
+static void pem_memo_put(const char *p, size_t n)
+{
+    if (n == 0 || n > PEM_MEMO_MAX)
+        return;
+    pem_parsed.len = 0;
+    memcpy(pem_parsed.bytes, p, n);
+    pem_parsed.len = n;
+}
+
 afz_rc afz_ref_pem_chain_check(const char *body, size_t n, EVP_PKEY *cert_key, char *why,
                                size_t why_len)
 {
@@ -250,6 +278,10 @@ afz_rc afz_ref_pem_chain_check(const char *body, size_t n, EVP_PKEY *cert_key, c
             snprintf(why, why_len, "PEM block %u is larger than 16 MiB", blocks);
             goto out;
         }
+        if (blocks > 1 && pem_memo_has(body + b, stop - b)) {
+            pos = stop;
+            continue;
+        }
         bio = BIO_new_mem_buf(body + b, (int)(stop - b));
         if (!bio) {
             snprintf(why, why_len, "out of memory");
@@ -273,6 +305,8 @@ afz_rc afz_ref_pem_chain_check(const char *body, size_t n, EVP_PKEY *cert_key, c
         }
         X509_free(x);
         x = NULL;
+        if (blocks > 1)
+            pem_memo_put(body + b, stop - b);
         pos = stop;
     }
     if (blocks == 0) {

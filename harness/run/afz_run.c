@@ -169,6 +169,10 @@ static afz_rc serve_http(run_ctx *rc, const afz_request *req, afz_response *resp
         afz_response_cleanup(resp);
         return r;
     }
+    /* The model's parse of the request's JWS goes with the exchange, for
+     * the trace to borrow (parse once). */
+    afz_history_set_request_jws(&rc->out->history, rc->out->history.n_ex - 1,
+                                afz_server_take_request_jws(rc->server));
     if (!delivered) {
         afz_response_cleanup(resp);
         return AFZ_ETRANSPORT;

@@ -58,11 +58,30 @@ static void event_free(afz_event *e)
     free(e->detail);
 }
 
+static void jws_free(afz_jws *jws)
+{
+    if (!jws)
+        return;
+    afz_jws_cleanup(jws);
+    free(jws);
+}
+
+void afz_history_set_request_jws(afz_history *h, size_t i, afz_jws *jws)
+{
+    if (i >= h->n_ex) {
+        jws_free(jws);
+        return;
+    }
+    jws_free(h->ex[i].req_jws);
+    h->ex[i].req_jws = jws;
+}
+
 void afz_history_reset(afz_history *h)
 {
     for (size_t i = 0; i < h->n_ex; i++) {
         afz_request_cleanup(&h->ex[i].req);
         afz_response_cleanup(&h->ex[i].resp);
+        jws_free(h->ex[i].req_jws);
     }
     for (size_t i = 0; i < h->n_ev; i++)
         event_free(&h->ev[i]);

@@ -83,6 +83,14 @@ typedef struct afz_exchange {
                               failed (connection dropped) and |resp| is empty */
     afz_request req;       /* owned copy */
     afz_response resp;     /* owned copy */
+    /* The server model's own parse of req.body as a flattened JWS
+     * (afz_jws_parse, afz_jose.h), when the model made one and it
+     * succeeded; else NULL. Owned (afz_history_set_request_jws). The
+     * trace borrows it instead of parsing the body again. Not part of
+     * the JSON form: a history read back by afz_history_from_json has
+     * none, and the trace parses the body itself, with the same function
+     * over the same bytes, so both give the same trace. */
+    struct afz_jws *req_jws;
 } afz_exchange;
 
 typedef struct afz_history {
@@ -103,6 +111,13 @@ void afz_history_cleanup(afz_history *h);
  * NULL, of |resp| (delivered = 1); NULL records a transport failure. */
 afz_rc afz_history_add_exchange(afz_history *h, const afz_request *req, const afz_response *resp,
                                 afz_resource resource, int64_t mono_ms, int64_t wall_ms);
+/* afz_history_set_request_jws hands |jws| (NULL: nothing), the server
+ * model's successful afz_jws_parse of the body of exchange |i|'s request,
+ * to the history, which frees it (afz_jws_cleanup, then free) with the
+ * exchange. Any parse held before is freed. |jws| must be the parse of
+ * exactly that request body; with |i| out of range it is freed at once. */
+struct afz_jws;
+void afz_history_set_request_jws(afz_history *h, size_t i, struct afz_jws *jws);
 /* An event to record, by named fields; what a kind does not use stays
  * NULL or 0 (afz_event says what each kind fills in):
  *

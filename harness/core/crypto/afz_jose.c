@@ -11,6 +11,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
@@ -107,7 +108,115 @@ afz_jws_alg afz_jws_alg_from_name(const char *name)
     return AFZ_ALG_NONE;
 }
 
+/* ---- per-key memo ------------------------------------------------------
+ *
+ * A key's JWS algorithm and public JWK never change, yet every signature
+ * and verification asks for the algorithm (an OpenSSL parameter lookup by
+ * name) and every newAccount, thumbprint and key authorization for the JWK
+ * (a parameter export per coordinate). Keys made here (afz_key_generate,
+ * afz_jwk_to_key) get both computed once, at creation, and kept in the
+ * key's ex_data; afterwards they are only read, so such a key can still be
+ * shared between threads as before. Other keys (a CSR's, a certificate's)
+ * carry none and are computed on each call, as before. A copy made with
+ * EVP_PKEY_dup starts without one. */
+
+typedef struct key_memo {
+    afz_jws_alg alg;
+    char *jwk; /* compact JWK text (afz_json_print of afz_jwk_from_key), or NULL */
+    size_t jwk_len;
+} key_memo;
+
+static CRYPTO_ONCE memo_once = CRYPTO_ONCE_STATIC_INIT;
+static int memo_index = -1;
+
+static void memo_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    key_memo *m = ptr;
+    if (m) {
+        free(m->jwk);
+        free(m);
+    }
+}
+
+static int memo_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
+                    long argl, void *argp)
+{
+    (void)to;
+    (void)from;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    *from_d = NULL; /* the copy computes its own */
+    return 1;
+}
+
+static void memo_index_init(void)
+{
+    memo_index = EVP_PKEY_get_ex_new_index(0, NULL, NULL, memo_dup, memo_free);
+}
+
+static const key_memo *memo_of(EVP_PKEY *key)
+{
+    if (!key || memo_index < 0)
+        return NULL;
+    return EVP_PKEY_get_ex_data(key, memo_index);
+}
+
+static afz_jws_alg alg_for_key(EVP_PKEY *key);
+static afz_rc jwk_build(EVP_PKEY *key, afz_jws_alg alg, cJSON **out);
+
+static int memo_ready(void)
+{
+    return CRYPTO_THREAD_run_once(&memo_once, memo_index_init) && memo_index >= 0;
+}
+
+/* memo_store gives |key| the memo of |alg| and |jwk| (may be NULL: none);
+ * without memory, or when |key| has one already, it does nothing. */
+static void memo_store(EVP_PKEY *key, afz_jws_alg alg, const cJSON *jwk)
+{
+    if (!memo_ready() || EVP_PKEY_get_ex_data(key, memo_index))
+        return;
+    key_memo *m = calloc(1, sizeof(*m));
+    if (!m)
+        return;
+    m->alg = alg;
+    char *t = jwk ? afz_json_print_alloc(jwk, &m->jwk_len) : NULL;
+    if (t) {
+        m->jwk = afz_strndup(t, m->jwk_len);
+        cJSON_free(t);
+    }
+    if (EVP_PKEY_set_ex_data(key, memo_index, m) != 1) {
+        ERR_clear_error();
+        free(m->jwk);
+        free(m);
+    }
+}
+
+/* memo_attach computes |key|'s memo from the key, unless it has one. */
+static void memo_attach(EVP_PKEY *key)
+{
+    if (!memo_ready() || EVP_PKEY_get_ex_data(key, memo_index))
+        return;
+    afz_jws_alg alg = alg_for_key(key);
+    cJSON *jwk = NULL;
+    if (alg != AFZ_ALG_NONE && jwk_build(key, alg, &jwk) != AFZ_OK)
+        jwk = NULL;
+    memo_store(key, alg, jwk);
+    cJSON_Delete(jwk);
+}
+
 afz_jws_alg afz_jws_alg_for_key(EVP_PKEY *key)
+{
+    const key_memo *m = memo_of(key);
+    return m ? m->alg : alg_for_key(key);
+}
+
+static afz_jws_alg alg_for_key(EVP_PKEY *key)
 {
     if (!key)
         return AFZ_ALG_NONE;
@@ -196,6 +305,7 @@ afz_rc afz_key_generate(afz_jws_alg alg, EVP_PKEY **out)
         return AFZ_ECRYPTO;
     }
     afz_cryptostat_count_key(AFZ_CS_KEYGEN, k, 0);
+    memo_attach(k);
     *out = k;
     return AFZ_OK;
 }
@@ -349,14 +459,33 @@ out:
 
 afz_rc afz_jwk_from_key(EVP_PKEY *key, cJSON **out)
 {
-    afz_rc rc = AFZ_ENOMEM;
-    cJSON *jwk = NULL;
     if (!out)
         return AFZ_EINVAL;
     *out = NULL;
     afz_jws_alg alg = afz_jws_alg_for_key(key);
     if (alg == AFZ_ALG_NONE)
         return AFZ_EINVAL;
+    return jwk_build(key, alg, out);
+}
+
+afz_rc afz_jwk_text(EVP_PKEY *key, afz_buf *out)
+{
+    const key_memo *m = memo_of(key);
+    if (m && m->jwk)
+        return afz_buf_append(out, m->jwk, m->jwk_len);
+    cJSON *jwk = NULL;
+    afz_rc rc = afz_jwk_from_key(key, &jwk);
+    if (rc == AFZ_OK)
+        rc = afz_json_print(jwk, out);
+    cJSON_Delete(jwk);
+    return rc;
+}
+
+/* jwk_build makes the JWK of |key|, whose algorithm is |alg| (not NONE). */
+static afz_rc jwk_build(EVP_PKEY *key, afz_jws_alg alg, cJSON **out)
+{
+    afz_rc rc = AFZ_ENOMEM;
+    cJSON *jwk = NULL;
     jwk = cJSON_CreateObject();
     if (!jwk)
         goto out;
@@ -460,6 +589,16 @@ static afz_rc jwk_to_ec(const cJSON *jwk, EVP_PKEY **out)
         rc = AFZ_ECRYPTO;
         goto out;
     }
+    /* The key's memo from the checked coordinates themselves (both below
+     * p, so exactly what exporting them would give), in jwk_build's form:
+     * no export. */
+    cJSON *memo_jwk = cJSON_CreateObject();
+    if (memo_jwk && afz_json_add_str(memo_jwk, "crv", c->crv) == AFZ_OK &&
+        afz_json_add_str(memo_jwk, "kty", "EC") == AFZ_OK &&
+        add_b64_member(memo_jwk, "x", x.data, c->width) == AFZ_OK &&
+        add_b64_member(memo_jwk, "y", y.data, c->width) == AFZ_OK)
+        memo_store(key, c->alg, memo_jwk);
+    cJSON_Delete(memo_jwk);
     *out = key;
     key = NULL;
 out:
@@ -556,6 +695,8 @@ afz_rc afz_jwk_to_key(const cJSON *jwk, EVP_PKEY **out)
         ERR_clear_error();
         EVP_PKEY_free(*out);
         *out = NULL;
+    } else {
+        memo_attach(*out);
     }
     return rc;
 }
@@ -563,24 +704,18 @@ afz_rc afz_jwk_to_key(const cJSON *jwk, EVP_PKEY **out)
 afz_rc afz_jwk_thumbprint(EVP_PKEY *key, afz_buf *out)
 {
     afz_rc rc;
-    cJSON *jwk = NULL;
-    char *text = NULL;
-    size_t len = 0;
+    afz_buf text;
+    afz_buf_init(&text, 0);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
-    if ((rc = afz_jwk_from_key(key, &jwk)) != AFZ_OK)
-        goto out;
-    rc = AFZ_ENOMEM;
-    text = afz_json_print_alloc(jwk, &len);
-    if (!text)
+    if ((rc = afz_jwk_text(key, &text)) != AFZ_OK)
         goto out;
     rc = AFZ_ECRYPTO;
-    if (EVP_Digest(text, len, md, &md_len, EVP_sha256(), NULL) != 1)
+    if (EVP_Digest(text.data, text.len, md, &md_len, EVP_sha256(), NULL) != 1)
         goto out;
     rc = afz_b64url_encode(md, md_len, out);
 out:
-    cJSON_free(text);
-    cJSON_Delete(jwk);
+    afz_buf_cleanup(&text);
     return rc;
 }
 
@@ -658,7 +793,6 @@ out:
 static afz_rc protected_header(const afz_jws_sign_params *p, afz_jws_alg alg, cJSON **out)
 {
     afz_rc rc;
-    cJSON *jwk = NULL;
     cJSON *h = cJSON_CreateObject();
     if (!h)
         return AFZ_ENOMEM;
@@ -667,11 +801,13 @@ static afz_rc protected_header(const afz_jws_sign_params *p, afz_jws_alg alg, cJ
     if (p->kid) {
         rc = afz_json_add_str(h, "kid", p->kid);
     } else {
-        if ((rc = afz_jwk_from_key(p->key, &jwk)) != AFZ_OK)
-            goto out;
-        rc = cJSON_AddItemToObject(h, "jwk", jwk) ? AFZ_OK : AFZ_ENOMEM;
-        if (rc == AFZ_OK)
-            jwk = NULL;
+        /* The compact text, printed as is: the same bytes the object
+         * would print as. */
+        afz_buf text;
+        afz_buf_init(&text, 0);
+        if ((rc = afz_jwk_text(p->key, &text)) == AFZ_OK)
+            rc = cJSON_AddRawToObject(h, "jwk", afz_buf_cstr(&text)) ? AFZ_OK : AFZ_ENOMEM;
+        afz_buf_cleanup(&text);
     }
     if (rc != AFZ_OK)
         goto out;
@@ -682,7 +818,6 @@ static afz_rc protected_header(const afz_jws_sign_params *p, afz_jws_alg alg, cJ
     *out = h;
     h = NULL;
 out:
-    cJSON_Delete(jwk);
     cJSON_Delete(h);
     return rc;
 }

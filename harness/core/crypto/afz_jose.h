@@ -43,13 +43,20 @@ afz_jws_alg afz_jws_alg_from_name(const char *name);
 afz_jws_alg afz_jws_alg_for_key(EVP_PKEY *key);
 
 /* afz_key_generate makes a new key pair for |alg| (RSA: 2048 bits). The
- * caller frees *out with EVP_PKEY_free. */
+ * caller frees *out with EVP_PKEY_free. Like afz_jwk_to_key's, the key
+ * keeps its algorithm and JWK from creation (afz_jose.c, "per-key memo"):
+ * afz_jws_alg_for_key and afz_jwk_text then cost a lookup. */
 afz_rc afz_key_generate(afz_jws_alg alg, EVP_PKEY **out);
 
 /* afz_jwk_from_key returns a new cJSON object holding the public JWK of
  * |key| with exactly the required members (EC: crv, kty, x, y; RSA: e,
  * kty, n; OKP: crv, kty, x), in lexicographic order. Caller deletes it. */
 afz_rc afz_jwk_from_key(EVP_PKEY *key, cJSON **out);
+/* afz_jwk_text appends the compact JSON text of |key|'s public JWK, the
+ * bytes afz_json_print of afz_jwk_from_key's object gives (and the RFC
+ * 7638 thumbprint input). Keys made by afz_key_generate or afz_jwk_to_key
+ * keep it from their creation, so the call is a copy. */
+afz_rc afz_jwk_text(EVP_PKEY *key, afz_buf *out);
 /* afz_jwk_to_key builds a public key from a JWK object. AFZ_EPARSE for a
  * missing or mistyped member or bad base64url, AFZ_ECRYPTO when OpenSSL
  * rejects the key material (point not on curve, ...). Caller frees *out.

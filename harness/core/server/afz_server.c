@@ -200,6 +200,7 @@ void afz_server_free(afz_server *s)
         afz_srv_account_free(s->accts[i]);
     free(s->accts);
     afz_srv_nonces_free(s);
+    afz_srv_req_jws_drop(s);
     afz_buf_cleanup(&s->scratch);
     free(s->base);
     free(s->dir_url);
@@ -210,6 +211,13 @@ void afz_server_free(afz_server *s)
     free(s->key_change_url);
     free(s->directory_json);
     free(s);
+}
+
+afz_jws *afz_server_take_request_jws(afz_server *s)
+{
+    afz_jws *j = s->req_jws;
+    s->req_jws = NULL;
+    return j;
 }
 
 void afz_server_set_hook(afz_server *s, afz_server_response_hook hook, void *ctx)
@@ -351,6 +359,7 @@ int afz_server_spend_nonce(afz_server *s, const afz_request *req)
     afz_response_init(&scratch);
     afz_srv_auth auth;
     afz_rc rc = afz_srv_authenticate(s, req, mode, &auth, &scratch);
+    auth.keep_to = NULL; /* |req| need not be the request being served */
     afz_srv_auth_cleanup(&auth);
     afz_response_cleanup(&scratch);
     return rc == AFZ_OK;
@@ -447,6 +456,7 @@ afz_rc afz_server_handle(afz_server *s, const afz_request *req, afz_response *re
                          afz_resource *kind)
 {
     afz_response_init(resp);
+    afz_srv_req_jws_drop(s);
     afz_srv_route rt;
     route(s, req->url ? req->url : "", &rt);
     if (kind)

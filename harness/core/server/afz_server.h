@@ -299,6 +299,18 @@ const char *afz_server_base_url(const afz_server *s);
 afz_rc afz_server_handle(afz_server *s, const afz_request *req, afz_response *resp,
                          afz_resource *kind);
 
+/* afz_server_take_request_jws returns the model's own parse of the body of
+ * the request the last afz_server_handle served, when the model parsed it
+ * as a flattened JWS (afz_srv_authenticate: a POST to an authenticated
+ * resource, reached past the Content-Type and size checks) and the parse
+ * succeeded; else NULL. The caller owns it (afz_jws_cleanup, then free);
+ * a second call returns NULL, and an untaken parse is freed by the next
+ * afz_server_handle or afz_server_free. It equals afz_jws_parse of that
+ * body, so a recorder can keep it (afz_history_set_request_jws) and the
+ * trace need not parse the body again. */
+struct afz_jws;
+struct afz_jws *afz_server_take_request_jws(afz_server *s);
+
 /* afz_server_directory_url returns base_url + "/directory" (borrowed). */
 const char *afz_server_directory_url(const afz_server *s);
 

@@ -36,11 +36,10 @@ void afz_srv_account_free(afz_srv_account *a)
 /* jwk_text returns |key|'s public JWK as compact JSON (malloc'd), or NULL. */
 static char *jwk_text(EVP_PKEY *key)
 {
-    cJSON *jwk = NULL;
-    if (afz_jwk_from_key(key, &jwk) != AFZ_OK)
-        return NULL;
-    char *t = afz_json_print_alloc(jwk, NULL);
-    cJSON_Delete(jwk);
+    afz_buf b;
+    afz_buf_init(&b, 0);
+    char *t = afz_jwk_text(key, &b) == AFZ_OK ? afz_buf_take(&b, NULL) : NULL;
+    afz_buf_cleanup(&b);
     return t;
 }
 

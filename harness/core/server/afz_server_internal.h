@@ -179,6 +179,11 @@ struct afz_server {
     size_t n_authzs, cap_authzs;
     size_t max_authzs;
     afz_buf scratch; /* reused for short encodings */
+    /* The parse of the body of the request being (or last) served, when
+     * afz_srv_authenticate made one that succeeded (afz_srv_auth_cleanup moves
+     * it here); owned until afz_server_take_request_jws gives it away,
+     * freed by the next afz_server_handle. */
+    afz_jws *req_jws;
 };
 
 /* Which operation a URL names. */
@@ -219,6 +224,9 @@ typedef struct afz_srv_auth {
     afz_jws jws;
     afz_srv_account *acct;
     EVP_PKEY *jwk_key;
+    /* set by afz_srv_authenticate when |jws| is a successful parse of the
+     * request body: afz_srv_auth_cleanup hands it to server->req_jws */
+    afz_server *keep_to;
 } afz_srv_auth;
 
 /* ---- JSON writer (afz_server_util.c): appends with a sticky error ---- */
@@ -295,6 +303,8 @@ void afz_srv_nonces_free(afz_server *s);
 afz_rc afz_srv_authenticate(afz_server *s, const afz_request *req, afz_srv_keymode mode,
                             afz_srv_auth *auth, afz_response *resp);
 void afz_srv_auth_cleanup(afz_srv_auth *auth);
+/* afz_srv_req_jws_drop frees s->req_jws, if any. */
+void afz_srv_req_jws_drop(afz_server *s);
 /* afz_srv_key_acceptable returns NULL when |key| may be an account key, else
  * the badPublicKey detail. */
 const char *afz_srv_key_acceptable(const afz_server *s, EVP_PKEY *key);

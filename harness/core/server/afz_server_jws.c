@@ -162,8 +162,25 @@ static int media_type_is(const char *v, const char *want)
     return c == '\0' || c == ';' || c == ' ' || c == '\t';
 }
 
+void afz_srv_req_jws_drop(afz_server *s)
+{
+    if (s->req_jws) {
+        afz_jws_cleanup(s->req_jws);
+        free(s->req_jws);
+        s->req_jws = NULL;
+    }
+}
+
 void afz_srv_auth_cleanup(afz_srv_auth *auth)
 {
+    /* The first parse of the request's body is kept for its recorder
+     * (afz_server_take_request_jws); out of memory, it is only freed. */
+    afz_server *s = auth->keep_to;
+    if (s && !s->req_jws && (s->req_jws = malloc(sizeof(*s->req_jws))) != NULL) {
+        *s->req_jws = auth->jws;
+        memset(&auth->jws, 0, sizeof(auth->jws));
+    }
+    auth->keep_to = NULL;
     afz_jws_cleanup(&auth->jws);
     EVP_PKEY_free(auth->jwk_key);
     auth->jwk_key = NULL;
@@ -241,6 +258,7 @@ afz_rc afz_srv_authenticate(afz_server *s, const afz_request *req, afz_srv_keymo
     if (rc != AFZ_OK)
         return answered(afz_srv_problem(resp, 400, "malformed", NULL, "Parse error reading JWS: %s",
                                         why ? why : "invalid JWS"));
+    auth->keep_to = s;
     const afz_jws *j = &auth->jws;
 
     const char *algorithms_member = afz_srv_alg_refused(s, j->alg);
