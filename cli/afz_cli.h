@@ -70,5 +70,6 @@ int afz_cmd_serve(int argc, char **argv);
 int afz_cmd_suite(int argc, char **argv);
 int afz_cmd_judge(int argc, char **argv);
 int afz_cmd_coverage(int argc, char **argv);
+int afz_cmd_fuzz(int argc, char **argv);
 
 #endif

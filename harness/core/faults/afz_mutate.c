@@ -153,7 +153,14 @@ static int mutate_once(afz_plan *p, afz_mutation m, const afz_plan *donor,
         unsigned dom = afz_arg_domain(d->args[i].type);
         if (d->args[i].type == AFZ_ARG_NONE || dom < 2)
             return -1;
-        r->args[i] = (unsigned)afz_prng_below(rng, dom);
+        /* Half the time a neighbour (the domains are ordered: counts,
+         * seconds, Retry-After forms), else any value. */
+        unsigned v = r->args[i];
+        if (afz_prng_below(rng, 2))
+            v = afz_prng_below(rng, 2) ? (v + 1) % dom : (v + dom - 1) % dom;
+        else
+            v = (unsigned)afz_prng_below(rng, dom);
+        r->args[i] = v;
         return 0;
     }
     case AFZ_MUT_HEADER:

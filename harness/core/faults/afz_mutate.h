@@ -11,7 +11,8 @@
  *            selector is kept where the new fault lets it be chosen);
  *   selector change one rule's kind (faults without a natural resource)
  *            or occurrence ("*", "@k", "@k+", k small);
- *   arg      change one argument of one rule within its domain;
+ *   arg      change one argument of one rule within its domain (half
+ *            the time to a neighbouring value);
  *   header   change the identifier count (1..4) or the campaign
  *            attempts (1..2);
  *   splice   copy a rule of a donor plan (when one is given).
