@@ -139,7 +139,7 @@ static int make_dir(const char *opt, const char *dir)
     return 0;
 }
 
-static void print_findings(const afz_campaign_result *r)
+static void print_findings(const afz_campaign_config *cfg, const afz_campaign_result *r)
 {
     printf("\n== findings\n");
     printf("%-26s %-7s %6s %-12s %s\n", "PROPERTY", "LEVEL", "COUNT", "REPRODUCED", "REPRODUCER");
@@ -157,12 +157,20 @@ static void print_findings(const afz_campaign_result *r)
         const afz_campaign_finding *f = &r->findings[i];
         printf("\n%s (%s, %s): %s\n", f->prop->id, afz_level_name(f->prop->level), f->prop->rfc,
                f->message);
-        printf("  minimized reproducer (%u shrink runs):\n", f->shrink_runs);
+        printf("  first seen at input %lu; minimized reproducer (%u shrink runs):\n",
+               f->first_input, f->shrink_runs);
         for (const char *p = f->plan_text; p && *p;) {
             const char *nl = strchr(p, '\n');
             size_t n = nl ? (size_t)(nl - p) : strlen(p);
             printf("    %.*s\n", (int)n, p);
             p += n + (nl ? 1 : 0);
+        }
+        if (f->path[0]) {
+            afz_buf b;
+            afz_buf_init(&b, 0);
+            afz_campaign_replay(cfg, f->path, &b);
+            printf("  replay: %s\n", afz_buf_cstr(&b));
+            afz_buf_cleanup(&b);
         }
     }
 }
@@ -412,7 +420,7 @@ int afz_cmd_fuzz(int argc, char **argv)
            "shrinking, %zu features, corpus %zu\n",
            res.inputs, res.seconds, res.seconds > 0 ? (double)res.inputs * 60.0 / res.seconds : 0.0,
            res.extra, res.features, res.corpus);
-    print_findings(&res);
+    print_findings(&cfg, &res);
     int exit_code = res.n_findings ? 1 : 0;
     if (rc != AFZ_OK) {
         fprintf(stderr, "acmefuzz fuzz: %s\n", res.error);
@@ -434,7 +442,7 @@ int afz_cmd_fuzz(int argc, char **argv)
             ent[i].fails = 1;
             afz_buf b;
             afz_buf_init(&b, 0);
-            afz_suite_replay(&cfg.suite, f->path[0] ? f->path : "FINDING.scn", &b);
+            afz_campaign_replay(&cfg, f->path[0] ? f->path : "FINDING.scn", &b);
             snprintf(replays[i], sizeof(replays[i]), "%s", afz_buf_cstr(&b));
             afz_buf_cleanup(&b);
             sf[i].entry = &ent[i];

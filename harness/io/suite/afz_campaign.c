@@ -280,6 +280,7 @@ typedef struct pending {
     afz_plan plan;
     viol v;
     unsigned long count;
+    unsigned long input; /* its number among the inputs run */
     char dir[512];
 } pending;
 
@@ -618,6 +619,28 @@ static void shrink(campaign *c, worker *w, const char *prop, afz_plan *best, cha
     afz_features_cleanup(&o.feat);
 }
 
+/* policy_args appends the --fail-on and --allow options of |p| when it
+ * is not the default, so a replay judges as the campaign did. */
+static void policy_args(const afz_policy *p, afz_buf *out)
+{
+    afz_policy def;
+    afz_policy_default(&def);
+    if (p->fail_levels != def.fail_levels) {
+        afz_buf_puts(out, " --fail-on ");
+        afz_policy_levels_print(p->fail_levels, out);
+    }
+    for (size_t i = 0; i < p->n_allow; i++)
+        afz_buf_printf(out, " --allow %s", p->allow[i]);
+}
+
+afz_rc afz_campaign_replay(const afz_campaign_config *cfg, const char *path, afz_buf *out)
+{
+    afz_rc rc = afz_suite_replay(&cfg->suite, path, out);
+    if (rc == AFZ_OK)
+        policy_args(&cfg->suite.policy, out);
+    return rc;
+}
+
 static void write_finding(campaign *c, afz_campaign_finding *f, const afz_plan *best,
                           const char *evidence)
 {
@@ -628,7 +651,7 @@ static void write_finding(campaign *c, afz_campaign_finding *f, const afz_plan *
     afz_buf_init(&b, 0);
     afz_buf_init(&replay, 0);
     snprintf(f->path, sizeof(f->path), "%s/%s.scn", c->cfg->findings_dir, f->prop->id);
-    afz_suite_replay(&c->cfg->suite, f->path, &replay);
+    afz_campaign_replay(c->cfg, f->path, &replay);
     afz_buf_printf(&b, "# acmefuzz fuzz finding: %s (%s, %s)\n", f->prop->id,
                    afz_level_name(f->prop->level), f->prop->rfc);
     afz_buf_printf(&b, "# %s\n", f->message);
@@ -676,12 +699,14 @@ static int new_finding(campaign *c, worker *w, const pending *pd)
     snprintf(f->message, sizeof(f->message), "%s", v->message);
     f->exchange = v->exchange;
     f->count = pd->count;
+    f->first_input = pd->input;
     f->first_text = plan_text(first);
     f->tries = 1 + c->cfg->reruns;
     f->reproduced = 1;
     if (c->cfg->progress)
-        fprintf(c->cfg->progress, "fuzz: finding %s (%s): %s; rerunning it %u time(s)\n", v->prop,
-                afz_level_name(f->prop->level), v->message, c->cfg->reruns);
+        fprintf(c->cfg->progress,
+                "fuzz: finding %s (%s) at input %lu: %s; rerunning it %u time(s)\n", v->prop,
+                afz_level_name(f->prop->level), pd->input, v->message, c->cfg->reruns);
     char evidence[512];
     snprintf(evidence, sizeof(evidence), "%s", first_workdir);
     outcome o;
@@ -846,6 +871,7 @@ static int handle(campaign *c, worker *w, outcome *o)
         pd->plan = w->plan;
         pd->v = *v;
         pd->count = 1;
+        pd->input = c->res->inputs;
         /* one run's work directory is the evidence of one finding */
         if (!keep_dir)
             snprintf(pd->dir, sizeof(pd->dir), "%s", o->workdir);

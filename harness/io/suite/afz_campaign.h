@@ -67,15 +67,16 @@ void afz_campaign_config_default(afz_campaign_config *c);
 
 typedef struct afz_campaign_finding {
     const afz_property *prop;
-    char message[320];    /* the minimized run's verdict (or the first's) */
-    size_t exchange;      /* its offending exchange, or SIZE_MAX */
-    unsigned long count;  /* inputs that violated it */
-    unsigned reproduced;  /* of |tries| runs of the first input, how many violated */
-    unsigned tries;       /* 1 + reruns */
-    unsigned shrink_runs; /* client runs spent shrinking */
-    char *first_text;     /* the first violating input (owned) */
-    char *plan_text;      /* the shrunk reproducer (owned) */
-    char path[640];       /* its file in the findings folder, or "" */
+    char message[320];         /* the minimized run's verdict (or the first's) */
+    size_t exchange;           /* its offending exchange, or SIZE_MAX */
+    unsigned long count;       /* inputs that violated it */
+    unsigned long first_input; /* the number of the first (1-based) among the inputs run */
+    unsigned reproduced;       /* of |tries| runs of the first input, how many violated */
+    unsigned tries;            /* 1 + reruns */
+    unsigned shrink_runs;      /* client runs spent shrinking */
+    char *first_text;          /* the first violating input (owned) */
+    char *plan_text;           /* the shrunk reproducer (owned) */
+    char path[640];            /* its file in the findings folder, or "" */
 } afz_campaign_finding;
 
 typedef struct afz_campaign_result {
@@ -100,6 +101,11 @@ void afz_campaign_interrupt(int sig);
  * AFZ_EIO (out->error) when a worker or a file failed, AFZ_ENOMEM. */
 afz_rc afz_campaign_run(const afz_campaign_config *cfg, afz_campaign_result *out);
 void afz_campaign_result_cleanup(afz_campaign_result *r);
+
+/* afz_campaign_replay appends the command that replays the finding file
+ * |path|: afz_suite_replay's, plus the policy options when they are not
+ * the default. */
+afz_rc afz_campaign_replay(const afz_campaign_config *cfg, const char *path, afz_buf *out);
 
 /* afz_campaign_allowed_default fills |allowed| (AFZ_FAULT__COUNT bytes)
  * with every catalog fault that is neither retired nor on the list of
