@@ -55,7 +55,7 @@ campaign() { # NAME OUTDIR [extra args]
 }
 
 # ---- 1. the zoo bug is found, stable, shrunk, replayable --------------------
-zoo=zoo-crash-missing-status
+zoo="zoo-crash-missing-status"
 mkdir -p "$WORK/zoo"
 campaign "$zoo" "$WORK/zoo" --runs 12 --sarif "$WORK/zoo/findings.sarif"
 rc=$?
@@ -101,14 +101,14 @@ say "reference: no finding in 12 inputs"
 # ---- 3. two jobs at once, resuming from a corpus -------------------------------
 mkdir -p "$WORK/par"
 cp -r "$WORK/ref/corpus" "$WORK/par/corpus"
-n_before=$(ls "$WORK/par/corpus" | wc -l)
+n_before=$(find "$WORK/par/corpus" -name "*.scn" | wc -l)
 campaign reference "$WORK/par" --runs 6 --jobs 2
 rc=$?
 [ "$rc" = 0 ] || { show "$WORK/par"; fail "reference --jobs 2: exit $rc"; }
 grep -q '^acmefuzz fuzz: 6 inputs' "$WORK/par/stdout" \
     || { show "$WORK/par"; fail "reference --jobs 2: not 6 inputs"; }
 grep -q 'fuzz: .* inputs' "$WORK/par/stderr" || fail "no progress lines on stderr"
-n_after=$(ls "$WORK/par/corpus" | wc -l)
+n_after=$(find "$WORK/par/corpus" -name "*.scn" | wc -l)
 [ "$n_after" -ge "$n_before" ] || fail "the corpus shrank"
 echo "PASS: fuzz_zoo: zoo bug found, stable, shrunk and replayed; reference clean;" \
     "--jobs 2 ($(($(date +%s) - start)) s)"

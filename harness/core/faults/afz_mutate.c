@@ -28,7 +28,7 @@ static int fault_ok(const unsigned char *allowed, unsigned f)
 /* pick_fault returns an allowed fault, or -1 when there is none. */
 static int pick_fault(const unsigned char *allowed, afz_prng *rng)
 {
-    unsigned ok[AFZ_FAULT__COUNT], n = 0;
+    unsigned ok[AFZ_FAULT__COUNT] = {0}, n = 0;
     for (unsigned f = 0; f < AFZ_FAULT__COUNT; f++)
         if (fault_ok(allowed, f))
             ok[n++] = f;
