@@ -71,6 +71,11 @@ static void fuzz_usage(FILE *f)
           "  --validate TYPES     the servers check challenges for real (as for suite)\n"
           "  --serve-webroot      publish WORKDIR/webroot on {http_port} (as for suite)\n"
           "  --stateless          the client keeps no state across attempts (as for suite)\n"
+          "  --time-scale N       run the client's clocks and sleeps N times faster under\n"
+          "                       libfaketime (Debian package faketime), and the server's\n"
+          "                       clock as fast, so Retry-After and poll spacing are judged\n"
+          "                       on the client's clock; a Go or static binary cannot load\n"
+          "                       it: then a warning, and real time\n"
           "  -q, --quiet          no progress lines\n"
           "Progress goes to stderr at most once a second: inputs run, inputs per minute,\n"
           "coverage features, corpus size, findings. At the end, on stdout, the findings\n"
@@ -201,6 +206,7 @@ int afz_cmd_fuzz(int argc, char **argv)
     afz_policy policy;
     afz_policy_default(&policy);
     int keep = 0, quiet = 0, serve_webroot = 0, stateless = 0, timeout_s = 30, c;
+    unsigned time_scale = 1;
     unsigned validate = 0;
     uint64_t v;
     optind = 1;
@@ -308,6 +314,13 @@ int afz_cmd_fuzz(int argc, char **argv)
         case 'L':
             stateless = 1;
             break;
+        case 'x':
+            if (afz_cli_parse_u64(optarg, 100, &v) || !v) {
+                fprintf(stderr, "acmefuzz fuzz: --time-scale wants 1..100\n");
+                return 2;
+            }
+            time_scale = (unsigned)v;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -350,6 +363,11 @@ int afz_cmd_fuzz(int argc, char **argv)
     }
     if (!name)
         name = "custom";
+    const char *faketime = NULL;
+    if (time_scale > 1 &&
+        afz_cli_time_scale("fuzz", client ? afz_external_find(client)->program : command,
+                           &time_scale, &faketime))
+        return 2;
     if (!cfg.runs && cfg.time_s <= 0)
         cfg.time_s = 60;
     if (!n_seeds) {
@@ -393,6 +411,8 @@ int afz_cmd_fuzz(int argc, char **argv)
         .serve_webroot = serve_webroot,
         .client_stateless = stateless,
         .replay = replay[0] ? replay : NULL,
+        .time_scale = time_scale,
+        .faketime_lib = faketime,
     };
     afz_buf pol;
     afz_buf_init(&pol, 0);

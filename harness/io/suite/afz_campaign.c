@@ -305,6 +305,7 @@ typedef struct campaign {
     pending pending[MAX_PENDING];
     size_t n_pending;
     double started, last_progress;
+    double shrink_started, shrink_limit_s; /* of the finding being shrunk */
     unsigned long progress_inputs;
 } campaign;
 
@@ -559,7 +560,8 @@ static int shrink_try(campaign *c, worker *w, const char *prop, const afz_plan *
                       afz_plan *best, outcome *o, char *evidence, size_t evlen,
                       afz_campaign_finding *f)
 {
-    if (f->shrink_runs >= c->cfg->max_shrink_runs || stop_signal || afz_plan_equal(cand, best))
+    if (f->shrink_runs >= c->cfg->max_shrink_runs || stop_signal || afz_plan_equal(cand, best) ||
+        now_s() - c->shrink_started > c->shrink_limit_s)
         return 0;
     f->shrink_runs++;
     if (run_sync(c, w, cand, o) != 0)
@@ -701,7 +703,6 @@ static int new_finding(campaign *c, worker *w, const pending *pd)
     f->count = pd->count;
     f->first_input = pd->input;
     f->first_text = plan_text(first);
-    f->tries = 1 + c->cfg->reruns;
     f->reproduced = 1;
     if (c->cfg->progress)
         fprintf(c->cfg->progress,
@@ -711,7 +712,9 @@ static int new_finding(campaign *c, worker *w, const pending *pd)
     snprintf(evidence, sizeof(evidence), "%s", first_workdir);
     outcome o;
     memset(&o, 0, sizeof(o));
+    f->tries = 1;
     for (unsigned i = 0; i < c->cfg->reruns && !stop_signal; i++) {
+        f->tries++;
         if (run_sync(c, w, first, &o) != 0)
             continue;
         if (outcome_fails(&o, v->prop))
@@ -721,6 +724,7 @@ static int new_finding(campaign *c, worker *w, const pending *pd)
     }
     afz_features_cleanup(&o.feat);
     afz_plan best = *first;
+    c->shrink_started = now_s();
     if (!stop_signal)
         shrink(c, w, v->prop, &best, evidence, sizeof(evidence), f);
     write_finding(c, f, &best, evidence);
@@ -991,6 +995,9 @@ afz_rc afz_campaign_run(const afz_campaign_config *cfg, afz_campaign_result *out
         c.n_seeds = 1;
     }
     c.started = now_s();
+    c.shrink_limit_s = cfg->shrink_s > 0 ? cfg->shrink_s
+                       : cfg->time_s > 0 ? (cfg->time_s / 4 > 60 ? cfg->time_s / 4 : 60)
+                                         : 300;
     if (start_workers(&c) != 0) {
         if (!out->error[0])
             snprintf(out->error, sizeof(out->error), "cannot start the workers: %s",

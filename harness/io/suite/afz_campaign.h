@@ -25,7 +25,9 @@
  * with the count), then shrunk: fewer identifiers and attempts, rules
  * dropped, arguments set to the first value of their domain, occurrences
  * to the first, each candidate run by the real client and kept when it
- * still violates the same property (at most |max_shrink_runs| runs). The
+ * still violates the same property (at most |max_shrink_runs| runs and
+ * |shrink_s| seconds; reruns and shrinking count in the time budget, so a
+ * campaign may end that much after it). The
  * result is written to the findings folder as PROPERTY.scn (comments:
  * the verdict, stability, the replay command), PROPERTY.exchanges.log
  * and PROPERTY.client.log (the run of the smallest plan that violated).
@@ -57,6 +59,8 @@ typedef struct afz_campaign_config {
     const char *findings_dir;     /* NULL: findings are not written */
     unsigned reruns;              /* extra runs of a violating input (2) */
     unsigned max_shrink_runs;     /* per finding (40) */
+    double shrink_s;              /* per finding, seconds of shrinking at most; 0: a quarter of
+                                     time_s, at least 60 (300 without a time budget) */
     const unsigned char *allowed; /* AFZ_FAULT__COUNT flags; NULL: every fault */
     FILE *progress;               /* a line at most once a second; NULL: quiet */
 } afz_campaign_config;
