@@ -28,7 +28,8 @@ static void fuzz_usage(FILE *f)
           "                     [--seeds DIR]... [--corpus DIR] [--findings DIR] [--sarif FILE]\n"
           "                     [--reruns N] [--shrink-runs N] [--faults LIST]\n"
           "                     [--fail-on LEVELS] [--allow ID]... [--workdir DIR] [--keep]\n"
-          "                     [--validate TYPES] [--serve-webroot] [--stateless] [-q]\n"
+          "                     [--validate TYPES] [--serve-webroot] [--stateless]\n"
+          "                     [--time-scale N] [-q]\n"
           "\n"
           "A fuzzing campaign against a real client binary: fault plans generated and\n"
           "mutated (add or drop a rule, change its fault, selector or an argument within\n"
@@ -183,18 +184,31 @@ static void print_findings(const afz_campaign_config *cfg, const afz_campaign_re
 int afz_cmd_fuzz(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"client", required_argument, NULL, 'c'},   {"client-cmd", required_argument, NULL, 'C'},
-        {"name", required_argument, NULL, 'N'},     {"time", required_argument, NULL, 't'},
-        {"runs", required_argument, NULL, 'r'},     {"jobs", required_argument, NULL, 'j'},
-        {"seed", required_argument, NULL, 's'},     {"timeout", required_argument, NULL, 'T'},
-        {"seeds", required_argument, NULL, 'S'},    {"corpus", required_argument, NULL, 'K'},
-        {"findings", required_argument, NULL, 'F'}, {"sarif", required_argument, NULL, 'A'},
-        {"reruns", required_argument, NULL, 'R'},   {"shrink-runs", required_argument, NULL, 'M'},
-        {"faults", required_argument, NULL, 'f'},   AFZ_CLI_POLICY_OPTIONS,
-        {"workdir", required_argument, NULL, 'w'},  {"keep", no_argument, NULL, 'k'},
-        {"validate", required_argument, NULL, 'V'}, {"serve-webroot", no_argument, NULL, 'W'},
-        {"stateless", no_argument, NULL, 'L'},      {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"client", required_argument, NULL, 'c'},
+        {"client-cmd", required_argument, NULL, 'C'},
+        {"name", required_argument, NULL, 'N'},
+        {"time", required_argument, NULL, 't'},
+        {"runs", required_argument, NULL, 'r'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"seed", required_argument, NULL, 's'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"seeds", required_argument, NULL, 'S'},
+        {"corpus", required_argument, NULL, 'K'},
+        {"findings", required_argument, NULL, 'F'},
+        {"sarif", required_argument, NULL, 'A'},
+        {"reruns", required_argument, NULL, 'R'},
+        {"shrink-runs", required_argument, NULL, 'M'},
+        {"faults", required_argument, NULL, 'f'},
+        AFZ_CLI_POLICY_OPTIONS,
+        {"workdir", required_argument, NULL, 'w'},
+        {"keep", no_argument, NULL, 'k'},
+        {"validate", required_argument, NULL, 'V'},
+        {"serve-webroot", no_argument, NULL, 'W'},
+        {"stateless", no_argument, NULL, 'L'},
+        {"time-scale", required_argument, NULL, 'x'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     afz_campaign_config cfg;
     afz_campaign_config_default(&cfg);
@@ -418,11 +432,14 @@ int afz_cmd_fuzz(int argc, char **argv)
     afz_buf_init(&pol, 0);
     afz_policy_print(&policy, &pol);
     fprintf(stderr,
-            "acmefuzz fuzz: client %s, %u job(s), seed %llu, budget %s%.0f s / %lu inputs, "
+            "acmefuzz fuzz: client %s, %u job(s), seed %llu, budget %.0f s / %lu inputs (0: none), "
             "timeout %d s, %s\n",
-            name, cfg.jobs, (unsigned long long)cfg.seed, "", cfg.time_s, cfg.runs, timeout_s,
+            name, cfg.jobs, (unsigned long long)cfg.seed, cfg.time_s, cfg.runs, timeout_s,
             afz_buf_cstr(&pol));
     fprintf(stderr, "work directory: %s\n", root);
+    if (time_scale > 1)
+        fprintf(stderr, "clocks: the client and the server run %u times real time (libfaketime)\n",
+                time_scale);
     afz_buf_cleanup(&pol);
 
     struct sigaction sa, old_int, old_term;
