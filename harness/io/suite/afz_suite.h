@@ -179,7 +179,8 @@ afz_rc afz_suite_html(const afz_suite_config *cfg, const afz_suite_result *r, si
 
 /* afz_suite_replay appends the command that reruns the scenario at |path|
  * alone: cfg->replay, or "acmefuzz suite --client-cmd TEMPLATE --name
- * NAME", then " --scenarios PATH", each argument shell-quoted when it
+ * NAME", then " --time-scale N" when the clock was scaled, then
+ * " --scenarios PATH", each argument shell-quoted when it
  * holds anything but letters, digits and . _ - / : @ + = , */
 afz_rc afz_suite_replay(const afz_suite_config *cfg, const char *path, afz_buf *out);
 
