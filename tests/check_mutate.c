@@ -42,7 +42,8 @@ static const char *plan_problem(const afz_plan *p)
     }
     if (!why && afz_scenario_print(p, &t) != AFZ_OK)
         why = "text form refused";
-    if (!why && (afz_scenario_parse(t.data, t.len, &q, &err) != AFZ_OK || !afz_plan_equal(&q, p)))
+    if (!why &&
+        (afz_scenario_parse(afz_buf_cstr(&t), t.len, &q, &err) != AFZ_OK || !afz_plan_equal(&q, p)))
         why = "text form does not round-trip";
     afz_buf_cleanup(&b);
     afz_buf_cleanup(&t);
