@@ -10,7 +10,7 @@
 #      finds no-crash, reproduces it 3 of 3 times, shrinks it to one rule,
 #      writes the .scn with the exchange log and the client's output, and
 #      `acmefuzz suite --scenarios` on that file reports the same
-#      violation; the corpus and the SARIF file are written.
+#      violation; the corpus and the SARIF file (schema-valid) are written.
 #   2. The reference client under the same seed, seeds and budget: no
 #      finding.
 #   3. --jobs 2 (two servers, two clients at once) against the reference
@@ -78,11 +78,21 @@ rules=$(grep -cv '^#' "$scn")
 grep -qx 'newOrder @1 -> drop_field(field=status)' "$scn" \
     || { cat "$scn"; fail "$zoo: unexpected reproducer"; }
 ls "$WORK/zoo/corpus/"*.scn >/dev/null 2>&1 || fail "$zoo: the corpus is empty"
-python3 - "$WORK/zoo/findings.sarif" <<'EOF' || fail "$zoo: SARIF file wrong"
+python3 - "$WORK/zoo/findings.sarif" "$SOURCE_DIR/tests/sarif-2.1.0-rtm.5.schema.json" <<'EOF' || fail "$zoo: SARIF file wrong"
 import json, sys
 log = json.load(open(sys.argv[1]))
+try:
+    import jsonschema
+    schema = json.load(open(sys.argv[2]))
+    errors = list(jsonschema.Draft4Validator(schema).iter_errors(log))
+    for e in errors:
+        print("schema:", "/".join(map(str, e.absolute_path)), e.message)
+    assert not errors
+except ImportError:
+    pass  # suite_reports.sh requires it; the shape is checked below
 res = log["runs"][0]["results"]
 assert [r["ruleId"] for r in res] == ["no-crash"], res
+assert "acmefuzz suite" in res[0]["message"]["text"], res[0]["message"]
 EOF
 "$ACMEFUZZ" suite --client-cmd "${TEMPLATE/NAME/$zoo}" --name "$zoo" --scenarios "$scn" \
     --timeout 10 --workdir "$WORK/zoo/replay" >"$WORK/zoo/replay.out" 2>&1
