@@ -717,9 +717,13 @@ static int new_finding(campaign *c, worker *w, const pending *pd)
         f->tries++;
         if (run_sync(c, w, first, &o) != 0)
             continue;
-        if (outcome_fails(&o, v->prop))
+        const viol *again = outcome_fails(&o, v->prop);
+        if (again)
             f->reproduced++;
-        if (o.workdir[0])
+        /* a finding found second in its run has no evidence yet */
+        if (again && !evidence[0])
+            snprintf(evidence, sizeof(evidence), "%s", o.workdir);
+        else if (o.workdir[0])
             rm_tree(o.workdir);
     }
     afz_features_cleanup(&o.feat);
@@ -781,7 +785,7 @@ static int budget_left(const campaign *c)
 {
     if (stop_signal)
         return 0;
-    if (c->cfg->runs && c->res->inputs + (unsigned long)0 >= c->cfg->runs)
+    if (c->cfg->runs && c->res->inputs >= c->cfg->runs)
         return 0;
     if (c->cfg->time_s > 0 && now_s() - c->started >= c->cfg->time_s)
         return 0;
