@@ -591,8 +591,13 @@ static void shrink(campaign *c, worker *w, const char *prop, afz_plan *best, cha
     for (int round = 0; changed && round < 4; round++) {
         changed = 0;
         cand = *best;
-        if (cand.n_identifiers > 1 || cand.attempts > 1) {
+        if (best->n_identifiers > 1) {
+            cand = *best;
             cand.n_identifiers = 1;
+            changed |= shrink_try(c, w, prop, &cand, best, &o, evidence, evlen, f);
+        }
+        if (best->attempts > 1) {
+            cand = *best;
             cand.attempts = 1;
             changed |= shrink_try(c, w, prop, &cand, best, &o, evidence, evlen, f);
         }
