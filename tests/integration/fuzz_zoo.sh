@@ -15,6 +15,7 @@
 #      finding.
 #   3. --jobs 2 (two servers, two clients at once) against the reference
 #      client, resuming from the corpus of 1: no finding, inputs counted.
+#   4. SIGTERM stops a campaign: the findings table, exit status 143.
 # Loopback only; no external client needed.
 set -u
 
@@ -123,5 +124,25 @@ grep -q '^acmefuzz fuzz: 6 inputs' "$WORK/par/stdout" \
 grep -q 'fuzz: .* inputs' "$WORK/par/stderr" || fail "no progress lines on stderr"
 n_after=$(find "$WORK/par/corpus" -name "*.scn" | wc -l)
 [ "$n_after" -ge "$n_before" ] || fail "the corpus shrank"
+# ---- 4. SIGTERM stops a campaign: table printed, exit 128+15 -------------------
+mkdir -p "$WORK/term"
+# (not through campaign(): $! must be acmefuzz itself, not a subshell)
+"$ACMEFUZZ" fuzz --client-cmd "${TEMPLATE/NAME/reference}" --name reference \
+    --seeds "$WORK/seeds" --faults "$FAULTS" --time 120 --jobs 2 --timeout 10 \
+    --workdir "$WORK/term/work" >"$WORK/term/stdout" 2>"$WORK/term/stderr" &
+pid=$!
+sleep 3
+kill -TERM "$pid"
+waited=0
+while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 40 ]; do
+    sleep 0.5
+    waited=$((waited + 1))
+done
+kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; fail "SIGTERM: the campaign did not stop within 20 s"; }
+wait "$pid"
+rc=$?
+[ "$rc" = 143 ] || { show "$WORK/term"; fail "SIGTERM: exit $rc, expected 143"; }
+grep -q '^== findings' "$WORK/term/stdout" || fail "SIGTERM: no findings table"
+say "SIGTERM: stopped, table printed, exit 143"
 echo "PASS: fuzz_zoo: zoo bug found, stable, shrunk and replayed; reference clean;" \
-    "--jobs 2 ($(($(date +%s) - start)) s)"
+    "--jobs 2; SIGTERM ($(($(date +%s) - start)) s)"
