@@ -18,6 +18,7 @@ static void usage(FILE *f)
           "  sweep   run a client under many random plans, checking every property\n"
           "  serve   serve the ACME server model over HTTPS on loopback (Pebble drop-in)\n"
           "  suite   run a real client binary against every scenario of a directory\n"
+          "  fuzz    a fuzzing campaign against a real client binary (mutated plans, feedback)\n"
           "  judge   evaluate every property again over a recorded history (JSON)\n"
           "  coverage  which catalog faults the suite tiers meet, and what each scenario catches\n"
           "  help    show this text\n"
@@ -51,6 +52,8 @@ int main(int argc, char **argv)
         return afz_cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "suite") == 0)
         return afz_cmd_suite(argc - 1, argv + 1);
+    if (strcmp(cmd, "fuzz") == 0)
+        return afz_cmd_fuzz(argc - 1, argv + 1);
     if (strcmp(cmd, "judge") == 0)
         return afz_cmd_judge(argc - 1, argv + 1);
     if (strcmp(cmd, "coverage") == 0)

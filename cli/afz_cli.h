@@ -59,6 +59,12 @@ int afz_cli_load_client(const char *cmd, const char *name, const char *lib_path,
  * returns -1 on a bad value. */
 int afz_cli_policy_arg(const char *cmd, int which, const char *arg, afz_policy *p);
 
+/* afz_cli_time_scale checks --time-scale *|scale| (> 1) for the client
+ * |program| (a program name or a command template): it finds libfaketime
+ * (*|lib|; none installed: the reason, -1) and, when the program cannot
+ * load it (afz_suite_preload_blocker), says so and sets *|scale| to 1. */
+int afz_cli_time_scale(const char *cmd, const char *program, unsigned *scale, const char **lib);
+
 int afz_cmd_run(int argc, char **argv);
 int afz_cmd_client(int argc, char **argv);
 int afz_cmd_list(int argc, char **argv);
@@ -70,5 +76,6 @@ int afz_cmd_serve(int argc, char **argv);
 int afz_cmd_suite(int argc, char **argv);
 int afz_cmd_judge(int argc, char **argv);
 int afz_cmd_coverage(int argc, char **argv);
+int afz_cmd_fuzz(int argc, char **argv);
 
 #endif

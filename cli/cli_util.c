@@ -8,6 +8,7 @@
 #include "afz_cli.h"
 #include "afz_client_lib.h"
 #include "afz_clients.h"
+#include "afz_suite.h"
 
 int afz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
@@ -96,6 +97,26 @@ int afz_cli_write_file(const char *cmd, const char *path, const afz_buf *b)
         fprintf(stderr, "acmefuzz %s: cannot write %s: %s (removed)\n", cmd, path, strerror(e));
         remove(path);
         return -1;
+    }
+    return 0;
+}
+
+int afz_cli_time_scale(const char *cmd, const char *program, unsigned *scale, const char **lib)
+{
+    *lib = afz_suite_faketime_lib();
+    if (!*lib) {
+        fprintf(stderr,
+                "acmefuzz %s: --time-scale needs libfaketime (Debian package faketime, or "
+                "AFZ_FAKETIME_LIB=FILE)\n",
+                cmd);
+        return -1;
+    }
+    char why[300];
+    if (afz_suite_preload_blocker(program, why, sizeof(why))) {
+        fprintf(stderr, "acmefuzz %s: --time-scale %u ignored: %s; the client runs in real time\n",
+                cmd, *scale, why);
+        *scale = 1;
+        *lib = NULL;
     }
     return 0;
 }

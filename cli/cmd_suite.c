@@ -32,7 +32,8 @@ static void suite_usage(FILE *f)
         "                      [--junit FILE] [--tap] [--json FILE] [--html FILE] [--sarif FILE]\n"
         "                      [--fail-on LEVELS] [--allow ID]...\n"
         "                      [--workdir DIR] [--keep] [--validate TYPES] [--serve-webroot]\n"
-        "                      [--account-key-algs LIST] [--stateless] [--hosts] [-v]\n"
+        "                      [--account-key-algs LIST] [--stateless] [--hosts]\n"
+        "                      [--time-scale N] [-v]\n"
         "\n"
         "For each scenario (*.scn or *.bin, in name order): a fresh acmefuzz server on\n"
         "127.0.0.1 with the scenario's fault plan, the client command, then every property\n"
@@ -97,6 +98,11 @@ static void suite_usage(FILE *f)
         "                       /etc/hosts maps the scenario's identifiers to 127.0.0.1, for\n"
         "                       clients that resolve their own names (a self-check of the\n"
         "                       http-01 answer); refused when not root\n"
+        "  --time-scale N       the client's clocks and sleeps run N times faster under\n"
+        "                       libfaketime (FAKETIME=\"+0 xN\"), the server's clock as fast:\n"
+        "                       Retry-After and poll spacing are judged on the client's\n"
+        "                       clock; a Go or static binary (lego) cannot load it: then\n"
+        "                       a warning, and real time\n"
         "  -v, --verbose        print the exchange log of every failing scenario\n"
         "Trust: the suite writes the CA bundle to WORKDIR/ca-bundle.pem and sets\n"
         "LEGO_CA_CERTIFICATES, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, CURL_CA_BUNDLE and\n"
@@ -321,6 +327,7 @@ int afz_cmd_suite(int argc, char **argv)
         {"account-key-algs", required_argument, NULL, 'K'},
         {"stateless", no_argument, NULL, 'L'},
         {"hosts", no_argument, NULL, 'H'},
+        {"time-scale", required_argument, NULL, 'x'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -335,6 +342,8 @@ int afz_cmd_suite(int argc, char **argv)
     unsigned validate = 0;
     uint32_t account_algs = 0;
     int stateless = 0, private_hosts = 0;
+    unsigned time_scale = 1;
+    uint64_t scale_v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
         switch (c) {
@@ -417,6 +426,13 @@ int afz_cmd_suite(int argc, char **argv)
         case 'H':
             private_hosts = 1;
             break;
+        case 'x':
+            if (afz_cli_parse_u64(optarg, 100, &scale_v) || !scale_v) {
+                fprintf(stderr, "acmefuzz suite: --time-scale wants 1..100\n");
+                return 2;
+            }
+            time_scale = (unsigned)scale_v;
+            break;
         case 'v':
             verbose = 1;
             break;
@@ -464,6 +480,11 @@ int afz_cmd_suite(int argc, char **argv)
     }
     if (!name)
         name = "custom";
+    const char *faketime = NULL;
+    if (time_scale > 1 &&
+        afz_cli_time_scale("suite", client ? afz_external_find(client)->program : command,
+                           &time_scale, &faketime))
+        return 2;
     if (private_hosts && geteuid() != 0) {
         fprintf(stderr, "acmefuzz suite: --hosts needs root (it mounts a hosts file in a "
                         "private mount namespace); not root, so the client would resolve "
@@ -551,11 +572,16 @@ int afz_cmd_suite(int argc, char **argv)
         .account_algs = account_algs,
         .client_stateless = stateless,
         .private_hosts = private_hosts,
+        .time_scale = time_scale,
+        .faketime_lib = faketime,
     };
     FILE *con = tap ? stderr : stdout;
     fprintf(con, "acmefuzz suite: client %s, %zu scenario(s), timeout %d s, server %s\n", name,
             n_scen, timeout_s, afz_serve_directory_url(srv));
     fprintf(con, "work directory: %s\n", root);
+    if (time_scale > 1)
+        fprintf(con, "clocks: the client and the server run %u times real time (libfaketime)\n",
+                time_scale);
     if (account_algs || stateless) {
         afz_buf decl;
         afz_buf_init(&decl, 0);

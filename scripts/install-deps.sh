@@ -35,6 +35,8 @@ test_pkgs+=("${afl_pkgs[@]}")
 # elsewhere ships npm inside its nodejs package, and Debian's npm would
 # conflict with it.
 test_pkgs+=(acme-tiny)
+# libfaketime for --time-scale (tests/integration/suite_faketime.sh)
+test_pkgs+=(faketime)
 # uacme for tests/integration/suite_uacme.sh (as root: its adapter
 # bind-mounts the CA bundle in a private mount namespace; util-linux's
 # unshare, which every Debian system has).

@@ -219,7 +219,15 @@ const afz_history *afz_serve_history(const afz_serve *s);
 /* afz_serve_history_mut is the same, for adding client-side events
  * (client done, attempt start) from a suite runner. */
 afz_history *afz_serve_history_mut(afz_serve *s);
-/* afz_serve_now_ms returns the run's clock now (real ms since the reset). */
+/* afz_serve_set_time_scale makes the run's clock run |scale| times real
+ * time from the next afz_serve_reset on (1 or 0: real time), for a client
+ * whose clocks and sleeps run as fast (libfaketime's FAKETIME="+0 xN"):
+ * mono_ms and the wall clock of exchanges, Retry-After dates, delays of
+ * CONFIG faults and held requests then count on the client's clock.
+ * It takes effect at once: set it before afz_serve_reset. */
+void afz_serve_set_time_scale(afz_serve *s, unsigned scale);
+/* afz_serve_now_ms returns the run's clock now (real ms since the reset,
+ * times the time scale). */
 int64_t afz_serve_now_ms(afz_serve *s);
 /* afz_serve_dropped returns how many exchanges the history cap left out. */
 size_t afz_serve_dropped(const afz_serve *s);

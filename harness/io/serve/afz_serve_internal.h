@@ -92,6 +92,7 @@ struct afz_serve {
     afz_history history;
     afz_clock clock;
     int64_t start_real_ms; /* CLOCK_MONOTONIC at the reset */
+    unsigned time_scale;   /* the run's clock runs this many times real time (>= 1) */
     afz_prng prng;         /* the model's */
     afz_prng reject_prng;  /* PEBBLE_WFE_NONCEREJECT draws */
     afz_fault_engine engine;

@@ -299,6 +299,7 @@ static int env_skip(const char *kv)
         "NO_PROXY",
         "no_proxy",
         "HOME",
+        "FAKETIME",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         size_t n = strlen(names[i]);
@@ -310,14 +311,20 @@ static int env_skip(const char *kv)
 
 /* build_env copies the environment less trust, proxy and HOME variables,
  * then sets them (and AFZ_*) for this run. Strings live in |store|. */
-static char **build_env(const afz_suite_vars *v, const char *home, afz_buf *store)
+/* build_env: the client's environment. With |scale| > 1 it also gets
+ * libfaketime (|faketime_lib| preloaded, before any LD_PRELOAD of the
+ * caller's) and FAKETIME="+0 xSCALE": its clocks and sleeps run |scale|
+ * times real time, as the server's clock then does. */
+static char **build_env(const afz_suite_vars *v, const char *home, unsigned scale,
+                        const char *faketime_lib, afz_buf *store)
 {
     size_t n = 0;
     for (char **e = environ; e && *e; e++)
         n++;
     const char *const trust[] = {"LEGO_CA_CERTIFICATES", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE",
                                  "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"};
-    size_t extra = sizeof(trust) / sizeof(trust[0]) + 8;
+    /* the AFZ_ variables and HOME, FAKETIME, LD_PRELOAD */
+    size_t extra = sizeof(trust) / sizeof(trust[0]) + 10;
     char **envp = calloc(n + extra + 1, sizeof(*envp));
     if (!envp)
         return NULL;
@@ -345,9 +352,19 @@ static char **build_env(const afz_suite_vars *v, const char *home, afz_buf *stor
         afz_buf_printf(store, "%s=%s", afz[i].name, afz[i].value ? afz[i].value : "");
         afz_buf_putc(store, '\0');
     }
+    const char *preload = getenv("LD_PRELOAD");
+    if (scale > 1 && faketime_lib) {
+        offs[k++] = store->len;
+        afz_buf_printf(store, "FAKETIME=+0 x%u", scale);
+        afz_buf_putc(store, '\0');
+        offs[k++] = store->len;
+        afz_buf_printf(store, "LD_PRELOAD=%s%s%s", faketime_lib, preload && *preload ? ":" : "",
+                       preload ? preload : "");
+        afz_buf_putc(store, '\0');
+    }
     size_t m = 0;
     for (char **e = environ; e && *e; e++)
-        if (!env_skip(*e))
+        if (!env_skip(*e) && !(scale > 1 && faketime_lib && strncmp(*e, "LD_PRELOAD=", 11) == 0))
             envp[m++] = *e;
     for (size_t i = 0; i < k; i++)
         envp[m++] = store->data + offs[i];
@@ -579,7 +596,7 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
     };
     if ((rc = afz_suite_expand(cfg->command, &v, &cmd, out->error, sizeof(out->error))) != AFZ_OK)
         goto done;
-    if (!(envp = build_env(&v, home, &store))) {
+    if (!(envp = build_env(&v, home, cfg->time_scale, cfg->faketime_lib, &store))) {
         rc = AFZ_ENOMEM;
         goto done;
     }
@@ -597,6 +614,7 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
         goto done;
     }
     afz_serve_set_validation_ports(srv, hp, tp);
+    afz_serve_set_time_scale(srv, cfg->time_scale > 1 && cfg->faketime_lib ? cfg->time_scale : 1);
     if ((rc = afz_serve_reset(srv, &out->plan)) != AFZ_OK)
         goto done;
     if (cfg->serve_webroot && (rc = afz_webroot_open(afz_serve_base(srv), webroot, hp, &wr,
@@ -696,7 +714,8 @@ afz_rc afz_suite_run_one(afz_serve *srv, const afz_suite_config *cfg, const char
 
     afz_prop_limits lim;
     afz_serve_prop_limits(&lim);
-    lim.max_virtual_ms = ((int64_t)cfg->timeout_s * out->attempts + 5) * 1000;
+    lim.max_virtual_ms = ((int64_t)cfg->timeout_s * out->attempts + 5) * 1000 *
+                         (cfg->time_scale > 1 && cfg->faketime_lib ? cfg->time_scale : 1);
     afz_prop_input in;
     memset(&in, 0, sizeof(in));
     in.history = h;

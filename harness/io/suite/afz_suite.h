@@ -24,7 +24,12 @@
  *
  * Real time. Properties are judged with afz_serve_prop_limits (250 ms of
  * Retry-After tolerance, 400 ms least poll spacing) and a time budget of
- * the timeout per attempt. */
+ * the timeout per attempt. With time_scale N > 1 the client runs under
+ * libfaketime (FAKETIME="+0 xN") and the server's clock runs N times real
+ * time as well: the history, the limits and the budget (N times the
+ * timeout) are on the client's clock. A client that does not load the
+ * preload (a static or Go binary) then looks N times slower than it is:
+ * use it only for clients it works for (README, "Faster clocks"). */
 #ifndef AFZ_SUITE_H
 #define AFZ_SUITE_H
 
@@ -77,16 +82,22 @@ typedef struct afz_suite_config {
      * client brings its own account key and the server accepts all four
      * algorithms, so a scenario's "account-key" line is not applied in
      * suite mode and account_algs only documents the client. */
-    uint32_t account_algs; /* AFZ_CLIENT_ALG_* bits; 0: not declared */
-    int client_stateless;  /* 1: keeps nothing across campaign attempts (for the
-                              properties, as afz_run_result.client_stateless) */
-    const char *replay;    /* the suite command without --scenarios that reruns one
-                              scenario ("acmefuzz suite --client lego"), shell-quoted;
-                              NULL: built from client and command (afz_suite_replay) */
-    int private_hosts;     /* 1 (root only): run the client in a private mount
-                              namespace whose /etc/hosts (WORKDIR/hosts: the
-                              system's, plus the identifiers on 127.0.0.1) makes
-                              the scenario's names resolve to loopback */
+    uint32_t account_algs;    /* AFZ_CLIENT_ALG_* bits; 0: not declared */
+    int client_stateless;     /* 1: keeps nothing across campaign attempts (for the
+                                 properties, as afz_run_result.client_stateless) */
+    const char *replay;       /* the suite command without --scenarios that reruns one
+                                 scenario ("acmefuzz suite --client lego"), shell-quoted;
+                                 NULL: built from client and command (afz_suite_replay) */
+    int private_hosts;        /* 1 (root only): run the client in a private mount
+                                 namespace whose /etc/hosts (WORKDIR/hosts: the
+                                 system's, plus the identifiers on 127.0.0.1) makes
+                                 the scenario's names resolve to loopback */
+    unsigned time_scale;      /* > 1 (with faketime_lib): the client runs with its clocks and
+                                 sleeps sped up this many times by libfaketime, and the
+                                 server's clock runs as fast, so the history is judged
+                                 on the client's clock (afz_serve_set_time_scale); the
+                                 timeout stays in real seconds. 0 or 1: real time */
+    const char *faketime_lib; /* libfaketime.so.1 to preload (time_scale > 1), or NULL */
 } afz_suite_config;
 
 typedef struct afz_suite_result {
@@ -168,9 +179,24 @@ afz_rc afz_suite_html(const afz_suite_config *cfg, const afz_suite_result *r, si
 
 /* afz_suite_replay appends the command that reruns the scenario at |path|
  * alone: cfg->replay, or "acmefuzz suite --client-cmd TEMPLATE --name
- * NAME", then " --scenarios PATH", each argument shell-quoted when it
+ * NAME", then " --time-scale N" when the clock was scaled, then
+ * " --scenarios PATH", each argument shell-quoted when it
  * holds anything but letters, digits and . _ - / : @ + = , */
 afz_rc afz_suite_replay(const afz_suite_config *cfg, const char *path, afz_buf *out);
+
+/* ---- faster clocks (afz_suite_faketime.c) ---- */
+
+/* afz_suite_faketime_lib returns libfaketime's preload library: the file
+ * $AFZ_FAKETIME_LIB names, else Debian's (package faketime) under
+ * /usr/lib/<multiarch>/faketime/; NULL when there is none. Static. */
+const char *afz_suite_faketime_lib(void);
+/* afz_suite_preload_blocker tells whether the program a command template
+ * starts (its first word, looked up on PATH; a script is judged by its
+ * "#!" interpreter) cannot load an LD_PRELOAD library: a Go binary (Go
+ * makes its system calls itself) or a static one. Returns 1 with the
+ * reason in |why|, 0 when it can or when that cannot be told (a program
+ * that is not found, a shell construct). */
+int afz_suite_preload_blocker(const char *command, char *why, size_t n);
 
 /* ---- coverage (afz_suite_coverage.c) ----
  *

@@ -309,6 +309,9 @@ afz_rc afz_suite_replay(const afz_suite_config *cfg, const char *path, afz_buf *
         if (rc == AFZ_OK)
             rc = shell_arg(out, cfg->client ? cfg->client : "custom");
     }
+    /* a run judged on a scaled clock replays on one */
+    if (rc == AFZ_OK && cfg->time_scale > 1 && cfg->faketime_lib)
+        rc = afz_buf_printf(out, " --time-scale %u", cfg->time_scale);
     if (rc == AFZ_OK)
         rc = afz_buf_puts(out, " --scenarios ");
     return rc == AFZ_OK ? shell_arg(out, path) : rc;
