@@ -134,11 +134,31 @@ static int mutate_once(afz_plan *p, afz_mutation m, const afz_plan *donor,
         if (!r)
             return -1;
         afz_rule nr = *r;
-        if (afz_prng_below(rng, 2))
+        switch (afz_prng_below(rng, 3)) {
+        case 0:
             pick_kind(&nr, rng);
-        else
+            break;
+        case 1:
             pick_occurrence(&nr, rng);
-        if (afz_rule_canonicalize(&nr) != 0)
+            break;
+        default:
+            /* anchor the count to a protocol phase, or drop the anchor */
+            if (nr.after != AFZ_RES_UNKNOWN) {
+                nr.after = AFZ_RES_UNKNOWN;
+            } else {
+                static const afz_resource phases[] = {AFZ_RES_NEW_ORDER, AFZ_RES_CHALLENGE,
+                                                      AFZ_RES_FINALIZE};
+                size_t slots = p->n_rules;
+                for (size_t i = 0; i < p->n_rules; i++)
+                    slots += p->rules[i].after != AFZ_RES_UNKNOWN;
+                if (slots >= AFZ_PLAN_MAX_RULES) /* an anchor takes a slot */
+                    return -1;
+                nr.after = phases[afz_prng_below(rng, sizeof(phases) / sizeof(phases[0]))];
+            }
+            break;
+        }
+        if (afz_rule_canonicalize(&nr) != 0 ||
+            (nr.after && afz_fault_get(nr.fault)->mech == AFZ_MECH_CONFIG))
             return -1;
         *r = nr;
         return 0;

@@ -9,8 +9,10 @@
  *   drop     remove one rule;
  *   fault    replace one rule's fault by another allowed one (the
  *            selector is kept where the new fault lets it be chosen);
- *   selector change one rule's kind (faults without a natural resource)
- *            or occurrence ("*", "@k", "@k+", k small);
+ *   selector change one rule's kind (faults without a natural resource),
+ *            occurrence ("*", "@k", "@k+", k small), or phase: anchor
+ *            the count "after" newOrder, challenge or finalize, or drop
+ *            the anchor (afz_plan.h);
  *   arg      change one argument of one rule within its domain (half
  *            the time to a neighbouring value);
  *   header   change the identifier count (1..4) or the campaign
