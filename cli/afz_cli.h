@@ -65,6 +65,13 @@ int afz_cli_policy_arg(const char *cmd, int which, const char *arg, afz_policy *
  * load it (afz_suite_preload_blocker), says so and sets *|scale| to 1. */
 int afz_cli_time_scale(const char *cmd, const char *program, unsigned *scale, const char **lib);
 
+/* afz_cli_adapter returns the real-client adapter named |name|
+ * (clients/external) when it can run here: its program is on PATH, and
+ * root when it needs root. Otherwise it prints why, as "acmefuzz |cmd|:
+ * ...", and returns NULL (an unknown name lists the known ones). */
+struct afz_external_client;
+const struct afz_external_client *afz_cli_adapter(const char *cmd, const char *name);
+
 int afz_cmd_run(int argc, char **argv);
 int afz_cmd_client(int argc, char **argv);
 int afz_cmd_list(int argc, char **argv);

@@ -1,13 +1,16 @@
 /* cli_util.c - small helpers the subcommands share. See afz_cli.h. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "afz_buf.h"
 #include "afz_cli.h"
 #include "afz_client_lib.h"
 #include "afz_clients.h"
+#include "afz_external.h"
 #include "afz_suite.h"
 
 int afz_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -119,4 +122,46 @@ int afz_cli_time_scale(const char *cmd, const char *program, unsigned *scale, co
         *lib = NULL;
     }
     return 0;
+}
+
+/* on_path: |prog| names an executable file, itself (a name with '/') or
+ * in a directory of $PATH. */
+static int on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    if (!path || strchr(prog, '/'))
+        return access(prog, X_OK) == 0;
+    char buf[PATH_MAX];
+    for (const char *p = path;;) {
+        const char *colon = strchr(p, ':');
+        size_t n = colon ? (size_t)(colon - p) : strlen(p);
+        snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? p : ".", prog);
+        if (access(buf, X_OK) == 0)
+            return 1;
+        if (!colon)
+            return 0;
+        p = colon + 1;
+    }
+}
+
+const afz_external_client *afz_cli_adapter(const char *cmd, const char *name)
+{
+    const afz_external_client *a = afz_external_find(name);
+    if (!a) {
+        fprintf(stderr, "acmefuzz %s: no adapter named '%s' (known:", cmd, name);
+        for (size_t i = 0; i < afz_external_count(); i++)
+            fprintf(stderr, " %s", afz_external_get(i)->name);
+        fprintf(stderr, "); use --client-cmd for others\n");
+        return NULL;
+    }
+    if (!on_path(a->program)) {
+        fprintf(stderr, "acmefuzz %s: %s is not installed (Debian package %s)\n", cmd, a->program,
+                a->package);
+        return NULL;
+    }
+    if (a->needs_root && geteuid() != 0) {
+        fprintf(stderr, "acmefuzz %s: the %s adapter needs root (%s)\n", cmd, a->name, a->trust);
+        return NULL;
+    }
+    return a;
 }

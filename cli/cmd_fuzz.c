@@ -1,9 +1,8 @@
 /* cmd_fuzz.c - `acmefuzz fuzz`: a fuzzing campaign against a real client
  * binary over HTTPS (afz_campaign.h); this file is options, files and the
  * console: progress on stderr, the findings table on stdout. */
-#define _XOPEN_SOURCE 700 /* nftw, realpath */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -84,33 +83,6 @@ static void fuzz_usage(FILE *f)
           "SIGINT or SIGTERM stops the campaign and prints what it found.\n"
           "exit status: 0 no finding, 1 findings, 2 usage or harness error, 128+N signal\n",
           f);
-}
-
-static int on_path(const char *prog)
-{
-    const char *path = getenv("PATH");
-    if (!path || strchr(prog, '/'))
-        return access(prog, X_OK) == 0;
-    char buf[PATH_MAX];
-    for (const char *p = path;;) {
-        const char *colon = strchr(p, ':');
-        size_t n = colon ? (size_t)(colon - p) : strlen(p);
-        snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? p : ".", prog);
-        if (access(buf, X_OK) == 0)
-            return 1;
-        if (!colon)
-            return 0;
-        p = colon + 1;
-    }
-}
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(p);
-    return 0;
 }
 
 static void on_stop(int sig)
@@ -356,20 +328,9 @@ int afz_cmd_fuzz(int argc, char **argv)
     }
     char replay[256] = "";
     if (client) {
-        const afz_external_client *a = afz_external_find(client);
-        if (!a) {
-            fprintf(stderr, "acmefuzz fuzz: no adapter named '%s'; use --client-cmd\n", client);
+        const afz_external_client *a = afz_cli_adapter("fuzz", client);
+        if (!a)
             return 2;
-        }
-        if (!on_path(a->program)) {
-            fprintf(stderr, "acmefuzz fuzz: %s is not installed (Debian package %s)\n", a->program,
-                    a->package);
-            return 2;
-        }
-        if (a->needs_root && geteuid() != 0) {
-            fprintf(stderr, "acmefuzz fuzz: the %s adapter needs root (%s)\n", a->name, a->trust);
-            return 2;
-        }
         command = a->command;
         name = a->name;
         serve_webroot |= a->serve_webroot;
@@ -502,6 +463,6 @@ int afz_cmd_fuzz(int argc, char **argv)
     }
     afz_campaign_result_cleanup(&res);
     if (made_root && !keep)
-        nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        afz_suite_rm_tree(root);
     return exit_code;
 }

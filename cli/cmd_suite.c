@@ -2,10 +2,9 @@
  * scenario of a directory, through the HTTPS server mode, with JUnit XML,
  * TAP and JSON reports for CI. The runner is afz_suite.h; this file is
  * options, files and the console. */
-#define _XOPEN_SOURCE 700 /* nftw */
+#define _XOPEN_SOURCE 700 /* mkdtemp */
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -187,42 +186,6 @@ static int add_scenarios(const char *path, char **list, size_t *n, int depth)
     closedir(d);
     qsort(list + first, *n - first, sizeof(char *), cmp_str);
     return rc;
-}
-
-static int on_path(const char *prog)
-{
-    const char *path = getenv("PATH");
-    if (!path || strchr(prog, '/'))
-        return access(prog, X_OK) == 0;
-    afz_buf b;
-    afz_buf_init(&b, 0);
-    int found = 0;
-    for (const char *p = path; !found;) {
-        const char *colon = strchr(p, ':');
-        size_t n = colon ? (size_t)(colon - p) : strlen(p);
-        afz_buf_reset(&b);
-        afz_buf_printf(&b, "%.*s/%s", (int)n, n ? p : ".", prog);
-        found = access(afz_buf_cstr(&b), X_OK) == 0;
-        if (!colon)
-            break;
-        p = colon + 1;
-    }
-    afz_buf_cleanup(&b);
-    return found;
-}
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(p);
-    return 0;
-}
-
-static void rm_tree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* write_file writes |b| to |path|; on failure it says why, removes the
@@ -457,23 +420,9 @@ int afz_cmd_suite(int argc, char **argv)
         return 2;
     }
     if (client) {
-        const afz_external_client *a = afz_external_find(client);
-        if (!a) {
-            fprintf(stderr, "acmefuzz suite: no adapter named '%s' (known:", client);
-            for (size_t i = 0; i < afz_external_count(); i++)
-                fprintf(stderr, " %s", afz_external_get(i)->name);
-            fprintf(stderr, "); use --client-cmd for others\n");
+        const afz_external_client *a = afz_cli_adapter("suite", client);
+        if (!a)
             return 2;
-        }
-        if (!on_path(a->program)) {
-            fprintf(stderr, "acmefuzz suite: %s is not installed (Debian package %s)\n", a->program,
-                    a->package);
-            return 2;
-        }
-        if (a->needs_root && geteuid() != 0) {
-            fprintf(stderr, "acmefuzz suite: the %s adapter needs root (%s)\n", a->name, a->trust);
-            return 2;
-        }
         command = a->command;
         name = a->name;
         serve_webroot |= a->serve_webroot;
@@ -626,7 +575,7 @@ int afz_cmd_suite(int argc, char **argv)
                 fprintf(con, "INTERRUPTED  %s\n", r->error);
                 stop_sig = r->interrupted;
                 if (!keep)
-                    rm_tree(r->workdir);
+                    afz_suite_rm_tree(r->workdir);
                 n_scen = i + 1;
                 break;
             }
@@ -650,7 +599,7 @@ int afz_cmd_suite(int argc, char **argv)
         if (r->warning[0])
             fprintf(con, "        warning: %s\n", r->warning);
         if (ok && !keep)
-            rm_tree(r->workdir);
+            afz_suite_rm_tree(r->workdir);
     }
 
     /* summary table */
@@ -725,7 +674,7 @@ int afz_cmd_suite(int argc, char **argv)
         fwrite(out.data ? out.data : "", 1, out.len, stdout);
     afz_buf_cleanup(&out);
     if (made_root && !keep && (!failed || stop_sig))
-        rm_tree(root);
+        afz_suite_rm_tree(root);
     if (stop_sig)
         fprintf(stderr,
                 "acmefuzz suite: interrupted by signal %d (%s) after %zu of %zu "

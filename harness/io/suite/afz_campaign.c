@@ -1,9 +1,8 @@
 /* afz_campaign.c - see afz_campaign.h. */
-#define _XOPEN_SOURCE 700 /* nftw, getline, strdup */
+#define _XOPEN_SOURCE 700 /* getline, strdup */
 #include "afz_campaign_internal.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -72,20 +71,6 @@ uint64_t afzc_fnv64(const char *s)
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return h;
-}
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(p);
-    return 0;
-}
-
-void afzc_rm_tree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int afzc_write_text(const char *path, const char *text)
@@ -420,7 +405,7 @@ static int handle(campaign *c, worker *w, outcome *o)
         keep_dir = 1;
     }
     if (!keep_dir && o->workdir[0] && o->n_v)
-        afzc_rm_tree(o->workdir);
+        afz_suite_rm_tree(o->workdir);
     return 0;
 }
 

@@ -43,14 +43,14 @@ static int shrink_try(campaign *c, worker *w, const char *prop, const afz_plan *
     const viol *v = afzc_outcome_fails(o, prop);
     if (!v) {
         if (o->workdir[0])
-            afzc_rm_tree(o->workdir);
+            afz_suite_rm_tree(o->workdir);
         return 0;
     }
     *best = *cand;
     snprintf(f->message, sizeof(f->message), "%s", v->message);
     f->exchange = v->exchange;
     if (evidence[0])
-        afzc_rm_tree(evidence);
+        afz_suite_rm_tree(evidence);
     snprintf(evidence, evlen, "%s", o->workdir);
     return 1;
 }
@@ -203,7 +203,7 @@ int afzc_new_finding(campaign *c, worker *w, const pending *pd)
         if (again && !evidence[0])
             snprintf(evidence, sizeof(evidence), "%s", o.workdir);
         else if (o.workdir[0])
-            afzc_rm_tree(o.workdir);
+            afz_suite_rm_tree(o.workdir);
     }
     afz_features_cleanup(&o.feat);
     afz_plan best = *first;
@@ -212,7 +212,7 @@ int afzc_new_finding(campaign *c, worker *w, const pending *pd)
         shrink(c, w, v->prop, &best, evidence, sizeof(evidence), f);
     write_finding(c, f, &best, evidence);
     if (evidence[0])
-        afzc_rm_tree(evidence);
+        afz_suite_rm_tree(evidence);
     if (c->cfg->progress) {
         fprintf(c->cfg->progress,
                 "fuzz: finding %s: reproduced %u/%u%s, shrunk in %u runs to %zu rule(s)%s%s\n",

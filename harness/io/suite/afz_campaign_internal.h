@@ -91,8 +91,6 @@ typedef struct campaign {
 double afzc_now_s(void);
 /* FNV-1a of a string (corpus file names, inputs already run). */
 uint64_t afzc_fnv64(const char *s);
-/* afzc_rm_tree removes a directory tree (work directories). */
-void afzc_rm_tree(const char *dir);
 /* afzc_write_text writes |text| to |path|: 0, or -1 (errno). */
 int afzc_write_text(const char *path, const char *text);
 /* afzc_plan_text: the canonical text of |p| (malloc'd; "# no fault" for

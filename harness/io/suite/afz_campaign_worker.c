@@ -125,7 +125,7 @@ void afzc_worker_main(const afz_campaign_config *cfg, unsigned id, int in_fd, in
             keep |= r.report.entries[k].result.verdict == AFZ_VERDICT_VIOLATION &&
                     r.report.entries[k].fails;
         if (!keep && r.workdir[0])
-            afzc_rm_tree(r.workdir);
+            afz_suite_rm_tree(r.workdir);
         afz_suite_result_cleanup(&r);
         if (afz_suite_interrupted())
             break;

@@ -143,6 +143,11 @@ int afz_suite_interrupted(void);
 
 void afz_suite_result_cleanup(afz_suite_result *r);
 
+/* afz_suite_rm_tree removes the directory tree |dir| (a run's work
+ * directory, a campaign's root), not following symbolic links; what cannot
+ * be removed stays, silently. */
+void afz_suite_rm_tree(const char *dir);
+
 /* afz_suite_passed returns 1 when the scenario loaded and no violation
  * fails it under the policy (warnings and waived violations aside). */
 int afz_suite_passed(const afz_suite_result *r);
